@@ -1,0 +1,4 @@
+export * from './keys.js';
+export * from './glob.js';
+export * from './histogram.js';
+export * from './order.js';

@@ -1,0 +1,30 @@
+/**
+ * The Redis key and channel names that podium shares with other programs (the seed's
+ * Python listeners among them). They are a contract: change none of them.
+ */
+export const ORDERS_CHANNEL = 'purchase_orders';
+export const SALES_SUMMARY = 'sales_summary';
+export const HISTOGRAM_ALL_EVENTS = 'sales_histogram:time_of_day';
+export const OPENING_CEREMONY = 'Opening Ceremony';
+
+export const orderKey = (orderId: string): string => `purchase_order_details:${orderId}`;
+export const eventKey = (name: string): string => `events:${name}`;
+export const eventChannel = (event: string): string => `${ORDERS_CHANNEL}:${event}`;
+export const salesSetKey = (event: string): string => `sales:${event}`;
+export const invoicesKey = (who: string): string => `invoices:${who}`;
+export const eventHistogramKey = (event: string): string => `${HISTOGRAM_ALL_EVENTS}:${event}`;
+
+export const salesSummaryField = {
+  totalSales: (event: string): string => `${event}:total_sales`,
+  ticketsSold: (event: string): string => `${event}:total_tickets_sold`,
+  openingCeremonyOrders: `${OPENING_CEREMONY}:total_orders`,
+} as const;
+
+/** Keys of podium's own that the seed does not define. */
+export const LOTTERY_WINNERS = 'lottery:winners';
+export const ALERTS = 'alerts';
+/** One hash per order: field = listener name, set when that listener applied the order. */
+export const appliedKey = (orderId: string): string => `podium:applied:${orderId}`;
+/** Per-listener counters (received, applied, duplicates, rejected, failed). */
+export const listenerStatsKey = (listener: string): string => `podium:stats:${listener}`;
+export const idempotencyKey = (key: string): string => `podium:idempotency:${key}`;

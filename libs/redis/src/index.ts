@@ -1,0 +1,2 @@
+export * from './redis-url.js';
+export * from './redis.module.js';

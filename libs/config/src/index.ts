@@ -1,1 +1,2 @@
 export * from './podium-env.js';
+export * from './podium-config.module.js';

@@ -33,13 +33,6 @@ export class PodiumEnv {
   @Min(1)
   ALERTS_MAX = 1000;
 
-  /** The most tickets one purchase may buy. */
-  @Transform(toInt)
-  @IsInt({ message: 'MAX_TICKETS_PER_ORDER must be an integer' })
-  @Min(1)
-  @Max(10_000)
-  MAX_TICKETS_PER_ORDER = 100;
-
   /**
    * How long a listener remembers that it applied an order. A redelivery later than this
    * would be applied again; BullMQ retries and redeliveries come long before.

@@ -1,2 +1,3 @@
 export * from './redis-url.js';
 export * from './redis.module.js';
+export * from './lua-script.js';

@@ -1,0 +1,81 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { isPlausibleOrderId, listenerStatsKey, MalformedOrderError, type Order } from '@podium/orders';
+import { REDIS } from '@podium/redis';
+import { EffectApplier } from './effect-applier.js';
+import type { Effects } from './effects.js';
+import { OrderLoader, UnknownOrderError } from './order-loader.js';
+
+/** A listener as the registrar found it: its name, what it subscribes to, its handler. */
+export interface ListenerDefinition {
+  name: string;
+  /** The PSUBSCRIBE pattern (an exact channel arrives here glob-escaped). */
+  pattern: string;
+  handle(order: Order): Effects | null | Promise<Effects | null>;
+}
+
+export type Outcome = 'applied' | 'duplicate' | 'skipped' | 'rejected';
+
+/** A message that can never be processed (not an order id, no such order): never retried. */
+export class RejectedMessageError extends Error {}
+
+/**
+ * Runs one listener on one announced order id: load the order, ask the listener for its
+ * effects, apply them once. Shared by every delivery mode.
+ */
+@Injectable()
+export class ListenerRunner {
+  private readonly logger = new Logger('Listeners');
+
+  constructor(
+    private readonly orders: OrderLoader,
+    private readonly applier: EffectApplier,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {}
+
+  /** Throws RejectedMessageError for a bad message, or the handler's or Redis' error. */
+  async process(listener: ListenerDefinition, payload: unknown): Promise<Outcome> {
+    const orderId = typeof payload === 'string' ? payload : String(payload);
+    if (!isPlausibleOrderId(orderId)) {
+      throw new RejectedMessageError(`payload is not an order id: ${JSON.stringify(orderId.slice(0, 80))}`);
+    }
+    let order: Order;
+    try {
+      order = await this.orders.load(orderId);
+    } catch (err) {
+      if (err instanceof UnknownOrderError || err instanceof MalformedOrderError) throw new RejectedMessageError(err.message);
+      throw err;
+    }
+    const effects = await listener.handle(order);
+    if (!effects) return 'skipped';
+    const { applied } = await this.applier.apply(listener.name, order.orderId, effects);
+    return applied ? 'applied' : 'duplicate';
+  }
+
+  /**
+   * At-most-once delivery: process now, and on any error log it and count it; the
+   * message is gone either way and the process keeps running.
+   */
+  async processOnce(listener: ListenerDefinition, payload: unknown): Promise<Outcome | 'failed'> {
+    try {
+      return await this.process(listener, payload);
+    } catch (err) {
+      if (err instanceof RejectedMessageError) {
+        await this.countRejected(listener, err);
+        return 'rejected';
+      }
+      this.logger.error(`[${listener.name}] order ${String(payload)} failed: ${(err as Error).message}`);
+      await this.count(listener, 'failed');
+      return 'failed';
+    }
+  }
+
+  async countRejected(listener: ListenerDefinition, err: Error): Promise<void> {
+    this.logger.warn(`[${listener.name}] rejected message: ${err.message}`);
+    await this.count(listener, 'rejected');
+  }
+
+  private async count(listener: ListenerDefinition, field: 'rejected' | 'failed'): Promise<void> {
+    await this.redis.hincrby(listenerStatsKey(listener.name), field, 1).catch(() => undefined);
+  }
+}

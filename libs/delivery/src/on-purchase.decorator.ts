@@ -1,0 +1,27 @@
+import { SetMetadata } from '@nestjs/common';
+
+export const ON_PURCHASE = 'podium:on-purchase';
+
+export type OnPurchaseOptions =
+  | { listener: string; channel: string; pattern?: never }
+  | { listener: string; pattern: string; channel?: never };
+
+/**
+ * Marks a provider method as a listener's handler. It only records metadata; the
+ * ListenerRegistrar finds it at start-up and binds it to the delivery configured for the
+ * listener. The method receives the loaded Order and returns its Effects, or null when the
+ * order is not for this listener.
+ *
+ * - `channel`: one exact channel. Free text is escaped, so `purchase_orders:100m [Final]*`
+ *   matches only itself.
+ * - `pattern`: a Redis glob pattern, as PSUBSCRIBE takes it.
+ */
+export function OnPurchase(options: OnPurchaseOptions): MethodDecorator {
+  if (!options.listener || !/^[a-z][a-z0-9-]*$/.test(options.listener)) {
+    throw new Error(`@OnPurchase: listener name "${options.listener}" must be kebab-case (a-z, 0-9, -)`);
+  }
+  if ((options.channel === undefined) === (options.pattern === undefined)) {
+    throw new Error(`@OnPurchase({ listener: "${options.listener}" }): give exactly one of channel or pattern`);
+  }
+  return SetMetadata(ON_PURCHASE, options);
+}

@@ -1,0 +1,65 @@
+import { ServerRedis } from '@nestjs/microservices';
+import { redisOptionsFromUrl } from '@podium/redis';
+
+/**
+ * Nest's Redis transport, set up for podium's wire format and for staying connected:
+ * - every subscription is a PSUBSCRIBE (wildcards), so listeners may use glob patterns and
+ *   exact channels are escaped globs: a connection never holds both a SUBSCRIBE and a
+ *   matching PSUBSCRIBE, which would deliver a message twice;
+ * - the payload is the bare order id, handed on as text (Nest would JSON.parse it, turning
+ *   "00123" into 123 and a JSON object into a Nest packet);
+ * - it reconnects forever with a capped backoff, and ioredis subscribes again on reconnect
+ *   (Nest's ServerRedis gives up after one dropped connection unless retryAttempts is set).
+ */
+export class PurchaseTransport extends ServerRedis {
+  private reconnects = 0;
+
+  constructor(redisUrl: string) {
+    super({
+      ...redisOptionsFromUrl(redisUrl),
+      wildcards: true,
+      connectionName: 'podium-listeners-sub',
+    } as ConstructorParameters<typeof ServerRedis>[0]);
+    this.on('ready', (client: string) => {
+      if (client === 'sub' && this.reconnects > 0) {
+        this.logger.log(`Subscribed again after reconnect #${this.reconnects}: ${this.patterns().join(', ')}`);
+      }
+    });
+    this.on('reconnecting', (client: string) => {
+      if (client === 'sub') this.reconnects++;
+    });
+  }
+
+  /** The patterns this process subscribes to (one per distinct listener subscription). */
+  patterns(): string[] {
+    return [...this.getHandlers().keys()];
+  }
+
+  /** True while the subscriber connection is up (its subscriptions are restored on ready). */
+  isSubscribed(): boolean {
+    return this.subClient?.status === 'ready';
+  }
+
+  /**
+   * Resolves once Redis has processed every PSUBSCRIBE sent so far: a PING on the same
+   * connection is answered after them. Announcements made after this are heard.
+   */
+  async whenSubscribed(): Promise<void> {
+    await this.subClient.ping();
+  }
+
+  get reconnectCount(): number {
+    return this.reconnects;
+  }
+
+  // Typed as Nest's packet object, but any value goes through to the deserializer,
+  // which wraps it as { pattern: channel, data: <the text> }.
+  override parseMessage(content: unknown): Record<string, never> {
+    return (Buffer.isBuffer(content) ? content.toString('utf8') : String(content)) as unknown as Record<string, never>;
+  }
+
+  override createRetryStrategy(times: number): number | undefined {
+    if (this.isManuallyClosed) return undefined;
+    return Math.min(times * 100, 2000);
+  }
+}

@@ -1,0 +1,12 @@
+import { Injectable } from '@nestjs/common';
+import { OnPurchase, type Effects } from '@podium/delivery';
+import { invoicesKey, ORDERS_CHANNEL, type Order } from '@podium/orders';
+
+/** Each customer's order ids (set invoices:<who>). */
+@Injectable()
+export class CustomerInvoicesListener {
+  @OnPurchase({ listener: 'customer-invoices', channel: ORDERS_CHANNEL })
+  onPurchase(order: Order): Effects {
+    return { writes: [['SADD', invoicesKey(order.who), order.orderId]] };
+  }
+}

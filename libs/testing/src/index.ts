@@ -1,0 +1,5 @@
+export * from './listeners-app.js';
+export * from './orders.js';
+export * from './private-redis.js';
+export * from './wait-for.js';
+export * from './captured-logger.js';

@@ -1,0 +1,29 @@
+import type { Redis } from 'ioredis';
+import { appliedKey, eventChannel, newOrderId, orderKey, orderToHash, ORDERS_CHANNEL, type Order } from '@podium/orders';
+import { waitFor } from './wait-for.js';
+
+/**
+ * Records an order and announces it the way the box office does (the seed's protocol),
+ * for testing listeners without the box office.
+ */
+export async function announceOrder(redis: Redis, fields: Partial<Order> & Pick<Order, 'event'>): Promise<Order> {
+  const order: Order = { orderId: newOrderId(), who: 'tester', qty: 1, cost: '10', ts: Math.floor(Date.now() / 1000), ...fields };
+  await redis
+    .multi()
+    .hset(orderKey(order.orderId), orderToHash(order))
+    .publish(ORDERS_CHANNEL, order.orderId)
+    .publish(eventChannel(order.event), order.orderId)
+    .exec();
+  return order;
+}
+
+/** Waits until every named listener has applied the order (its applied marker is set). */
+export async function waitForApplied(redis: Redis, orderId: string, listeners: string[], timeoutMs = 10_000): Promise<void> {
+  await waitFor(
+    async () => {
+      const marks = await redis.hmget(appliedKey(orderId), ...listeners);
+      return marks.every((m) => m === '1');
+    },
+    { what: `order ${orderId} applied by ${listeners.join(', ')}`, timeoutMs },
+  );
+}

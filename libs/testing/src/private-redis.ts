@@ -1,0 +1,117 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { waitFor } from './wait-for.js';
+
+export interface PrivateRedisOptions {
+  /** Turn on the append-only file, so data survives stop()/start(). */
+  appendonly?: boolean;
+  /** More redis-server arguments, e.g. ['--requirepass', 'secret']. */
+  args?: string[];
+}
+
+/**
+ * A redis-server of the test's own, on a free port, in a fresh directory. Tests never touch
+ * a Redis they did not start, and can stop, kill and restart this one to test faults.
+ */
+export class PrivateRedis {
+  private process?: ChildProcess;
+  private readonly clients = new Set<Redis>();
+  readonly dir = mkdtempSync(join(tmpdir(), 'podium-redis-'));
+
+  private constructor(
+    readonly port: number,
+    private readonly options: PrivateRedisOptions,
+  ) {}
+
+  static async start(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(await freePort(), options);
+    await redis.start();
+    return redis;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** A client for the test's own reads and writes; closed by stop(). */
+  client(): Redis {
+    const client = new Redis(this.port, '127.0.0.1', { maxRetriesPerRequest: null, retryStrategy: () => 50 });
+    client.on('error', () => undefined); // expected while the server is being restarted
+    this.clients.add(client);
+    return client;
+  }
+
+  async start(): Promise<void> {
+    if (this.process) return;
+    const args = [
+      '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '',
+      '--appendonly', this.options.appendonly ? 'yes' : 'no', '--appendfsync', 'always',
+      ...(this.options.args ?? []),
+    ];
+    const child = spawn('redis-server', args, { stdio: 'ignore' });
+    this.process = child;
+    child.once('exit', () => {
+      if (this.process === child) this.process = undefined;
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', (err) => reject(new Error(`cannot start redis-server (is it on the PATH?): ${err.message}`)));
+    });
+    const probe = new Redis(this.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => undefined);
+    try {
+      await waitFor(async () => (await probe.connect().then(() => probe.ping()).catch(() => probe.disconnect())) === 'PONG', {
+        what: `redis-server on port ${this.port} to answer`,
+        timeoutMs: 10_000,
+      });
+    } finally {
+      probe.disconnect();
+    }
+  }
+
+  /** Stops the server as an operator would (SIGTERM: the AOF, if on, is flushed). */
+  async stop(): Promise<void> {
+    await this.signal('SIGTERM');
+  }
+
+  /** Kills the server without warning. */
+  async kill(): Promise<void> {
+    await this.signal('SIGKILL');
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  /** Stops the server, closes the test's clients and removes the directory. */
+  async destroy(): Promise<void> {
+    for (const client of this.clients) client.disconnect();
+    this.clients.clear();
+    await this.signal('SIGKILL');
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private async signal(signal: NodeJS.Signals): Promise<void> {
+    const child = this.process;
+    if (!child) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill(signal);
+    await exited;
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,5 +1,6 @@
 import { BadRequestException, ValidationPipe, type INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { BodyErrorFilter } from './body-error.filter.js';
 
 /** Largest JSON body the box office reads; a larger one gets 413. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -10,6 +11,7 @@ export const MAX_BODY_BYTES = 16 * 1024;
  */
 export function configureHttp(app: INestApplication): void {
   (app as NestExpressApplication).useBodyParser('json', { limit: MAX_BODY_BYTES });
+  app.useGlobalFilters(new BodyErrorFilter(app.getHttpAdapter(), MAX_BODY_BYTES));
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,

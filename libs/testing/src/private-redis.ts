@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -61,16 +61,12 @@ export class PrivateRedis {
       child.once('spawn', resolve);
       child.once('error', (err) => reject(new Error(`cannot start redis-server (is it on the PATH?): ${err.message}`)));
     });
-    const probe = new Redis(this.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    await waitFor(() => acceptsConnections(this.port), { what: `redis-server on port ${this.port} to listen`, timeoutMs: 10_000 });
+    // ioredis' ready check waits while Redis loads its append-only file.
+    const probe = new Redis(this.port, '127.0.0.1', { maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on('error', () => undefined);
-    try {
-      await waitFor(async () => (await probe.connect().then(() => probe.ping()).catch(() => probe.disconnect())) === 'PONG', {
-        what: `redis-server on port ${this.port} to answer`,
-        timeoutMs: 10_000,
-      });
-    } finally {
-      probe.disconnect();
-    }
+    await probe.ping();
+    await probe.quit();
   }
 
   /** Stops the server as an operator would (SIGTERM: the AOF, if on, is flushed). */
@@ -90,7 +86,7 @@ export class PrivateRedis {
 
   /** Stops the server, closes the test's clients and removes the directory. */
   async destroy(): Promise<void> {
-    for (const client of this.clients) client.disconnect();
+    await Promise.all([...this.clients].map((client) => client.quit().catch(() => client.disconnect())));
     this.clients.clear();
     await this.signal('SIGKILL');
     rmSync(this.dir, { recursive: true, force: true });
@@ -113,5 +109,16 @@ async function freePort(): Promise<number> {
       const { port } = server.address() as { port: number };
       server.close(() => resolve(port));
     });
+  });
+}
+
+function acceptsConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
   });
 }

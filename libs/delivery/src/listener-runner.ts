@@ -26,6 +26,8 @@ export class RejectedMessageError extends Error {}
 @Injectable()
 export class ListenerRunner {
   private readonly logger = new Logger('Listeners');
+  /** Per listener: resolves once the latest message's effects were sent to Redis. */
+  private readonly lastIssued = new Map<string, Promise<void>>();
 
   constructor(
     private readonly orders: OrderLoader,
@@ -33,8 +35,33 @@ export class ListenerRunner {
     @Inject(REDIS) private readonly redis: Redis,
   ) {}
 
-  /** Throws RejectedMessageError for a bad message, or the handler's or Redis' error. */
+  /**
+   * Throws RejectedMessageError for a bad message, or the handler's or Redis' error.
+   *
+   * Orders are loaded concurrently, but each listener's effects are sent to Redis in the
+   * order the messages arrived (Redis runs them in that order), so "every 5th order" means
+   * the 5th announced, and the writes of many messages still share one pipelined round trip.
+   */
   async process(listener: ListenerDefinition, payload: unknown): Promise<Outcome> {
+    const previous = this.lastIssued.get(listener.name);
+    let markIssued!: () => void;
+    const issued = new Promise<void>((resolve) => (markIssued = resolve));
+    this.lastIssued.set(listener.name, issued);
+    try {
+      const prepared = await this.prepare(listener, payload);
+      await previous;
+      if (!prepared) return 'skipped';
+      const applying = this.applier.apply(listener.name, prepared.order.orderId, prepared.effects);
+      markIssued();
+      const { applied } = await applying;
+      return applied ? 'applied' : 'duplicate';
+    } finally {
+      markIssued();
+      if (this.lastIssued.get(listener.name) === issued) this.lastIssued.delete(listener.name);
+    }
+  }
+
+  private async prepare(listener: ListenerDefinition, payload: unknown): Promise<{ order: Order; effects: Effects } | null> {
     const orderId = typeof payload === 'string' ? payload : String(payload);
     if (!isPlausibleOrderId(orderId)) {
       throw new RejectedMessageError(`payload is not an order id: ${JSON.stringify(orderId.slice(0, 80))}`);
@@ -47,9 +74,7 @@ export class ListenerRunner {
       throw err;
     }
     const effects = await listener.handle(order);
-    if (!effects) return 'skipped';
-    const { applied } = await this.applier.apply(listener.name, order.orderId, effects);
-    return applied ? 'applied' : 'duplicate';
+    return effects ? { order, effects } : null;
   }
 
   /**

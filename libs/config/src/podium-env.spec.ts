@@ -17,6 +17,19 @@ describe('validatePodiumEnv', () => {
   });
 });
 
+describe('delivery modes', () => {
+  it('reads the default and the per-listener overrides', () => {
+    const env = validatePodiumEnv({ DELIVERY: 'queued', DELIVERY_SALES_HISTOGRAM: 'durable' });
+    expect(env.DELIVERY).toBe('queued');
+    expect(env.deliveryOverrides).toEqual({ DELIVERY_SALES_HISTOGRAM: 'durable' });
+  });
+
+  it('names an unknown mode', () => {
+    expect(() => validatePodiumEnv({ DELIVERY: 'reliable' })).toThrow('DELIVERY must be one of ephemeral, queued, durable');
+    expect(() => validatePodiumEnv({ DELIVERY_EVENT_ALERTS: 'fast' })).toThrow('DELIVERY_EVENT_ALERTS must be one of');
+  });
+});
+
 describe('parseListenerNames', () => {
   it('splits and trims, empty means all', () => {
     expect(parseListenerNames(' a, b ,')).toEqual(['a', 'b']);

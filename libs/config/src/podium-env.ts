@@ -1,6 +1,7 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
 import { HISTOGRAM_ENCODINGS, type HistogramEncoding } from '@podium/orders';
+import { DELIVERY_MODES, isDeliveryMode, type DeliveryMode } from '@podium/queues';
 
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && value.trim() !== '' ? Number(value) : value);
 
@@ -33,6 +34,47 @@ export class PodiumEnv {
   @Min(1)
   ALERTS_MAX = 1000;
 
+  /** Default delivery mode of the listeners in this process; DELIVERY_<NAME> overrides it per listener. */
+  @IsIn(DELIVERY_MODES, { message: `DELIVERY must be one of ${DELIVERY_MODES.join(', ')}` })
+  DELIVERY: DeliveryMode = 'ephemeral';
+
+  /** Per-listener modes, from DELIVERY_<NAME> variables (DELIVERY_SALES_HISTOGRAM=durable). */
+  deliveryOverrides: Record<string, DeliveryMode> = {};
+
+  /** Jobs one worker runs at once, per queued or durable listener. */
+  @Transform(toInt)
+  @IsInt({ message: 'QUEUE_CONCURRENCY must be an integer' })
+  @Min(1)
+  @Max(1000)
+  QUEUE_CONCURRENCY = 16;
+
+  /** Tries per job before it lands in the failed set. */
+  @Transform(toInt)
+  @IsInt({ message: 'QUEUE_ATTEMPTS must be an integer' })
+  @Min(1)
+  QUEUE_ATTEMPTS = 5;
+
+  /** First retry delay; it doubles with each try. */
+  @Transform(toInt)
+  @IsInt({ message: 'QUEUE_BACKOFF_MS must be an integer' })
+  @Min(0)
+  QUEUE_BACKOFF_MS = 200;
+
+  /**
+   * A worker's lock on a job; renewed every half of it while the job runs. When a process
+   * dies, its jobs run again once the lock expires and a stalled check sees it (so within
+   * about QUEUE_LOCK_MS + 2 x QUEUE_STALLED_CHECK_MS). BullMQ's default is 30 s.
+   */
+  @Transform(toInt)
+  @IsInt({ message: 'QUEUE_LOCK_MS must be an integer' })
+  @Min(1000)
+  QUEUE_LOCK_MS = 5000;
+
+  @Transform(toInt)
+  @IsInt({ message: 'QUEUE_STALLED_CHECK_MS must be an integer' })
+  @Min(500)
+  QUEUE_STALLED_CHECK_MS = 2000;
+
   /**
    * How long a listener remembers that it applied an order. A redelivery later than this
    * would be applied again; BullMQ retries and redeliveries come long before.
@@ -48,10 +90,13 @@ export function validatePodiumEnv(raw: Record<string, unknown>): PodiumEnv {
   const present = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== ''));
   const env = plainToInstance(PodiumEnv, present, { exposeDefaultValues: true });
   const errors = validateSync(env, { skipMissingProperties: false });
-  if (errors.length > 0) {
-    const messages = errors.flatMap((e) => Object.values(e.constraints ?? {}));
-    throw new Error(`Invalid configuration: ${messages.join('; ')}`);
+  const messages = errors.flatMap((e) => Object.values(e.constraints ?? {}));
+  for (const [name, value] of Object.entries(present)) {
+    if (!/^DELIVERY_[A-Z0-9_]+$/.test(name)) continue;
+    if (typeof value === 'string' && isDeliveryMode(value)) env.deliveryOverrides[name] = value;
+    else messages.push(`${name} must be one of ${DELIVERY_MODES.join(', ')}`);
   }
+  if (messages.length > 0) throw new Error(`Invalid configuration: ${messages.join('; ')}`);
   return env;
 }
 

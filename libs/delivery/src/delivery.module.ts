@@ -6,6 +6,7 @@ import { ListenerRegistrar } from './listener-registrar.js';
 import { ListenerRunner } from './listener-runner.js';
 import { OrderLoader } from './order-loader.js';
 import { PurchaseTransport } from './purchase-transport.js';
+import { QueuedDelivery } from './queued-delivery.js';
 
 export interface DeliveryModuleOptions extends DeliveryOptions {
   /** The transport the listeners subscribe through: the microservice's strategy. */
@@ -26,9 +27,10 @@ export class DeliveryModule {
         OrderLoader,
         EffectApplier,
         ListenerRunner,
+        QueuedDelivery,
         ListenerRegistrar,
       ],
-      exports: [ListenerRegistrar, ListenerRunner, EffectApplier, OrderLoader],
+      exports: [ListenerRegistrar, ListenerRunner, QueuedDelivery, EffectApplier, OrderLoader],
     };
   }
 }

@@ -8,3 +8,4 @@ export * from './on-purchase.decorator.js';
 export * from './order-loader.js';
 export * from './purchase-transport.js';
 export * from './podium-listeners.module.js';
+export * from './queued-delivery.js';

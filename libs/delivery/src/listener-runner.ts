@@ -28,6 +28,7 @@ export class ListenerRunner {
   private readonly logger = new Logger('Listeners');
   /** Per listener: resolves once the latest message's effects were sent to Redis. */
   private readonly lastIssued = new Map<string, Promise<void>>();
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(
     private readonly orders: OrderLoader,
@@ -62,26 +63,46 @@ export class ListenerRunner {
   }
 
   private async prepare(listener: ListenerDefinition, payload: unknown): Promise<{ order: Order; effects: Effects } | null> {
+    const order = await this.load(payload);
+    const effects = await listener.handle(order);
+    return effects ? { order, effects } : null;
+  }
+
+  /** The announced order; RejectedMessageError when the payload names no readable order. */
+  async load(payload: unknown): Promise<Order> {
     const orderId = typeof payload === 'string' ? payload : String(payload);
     if (!isPlausibleOrderId(orderId)) {
       throw new RejectedMessageError(`payload is not an order id: ${JSON.stringify(orderId.slice(0, 80))}`);
     }
-    let order: Order;
     try {
-      order = await this.orders.load(orderId);
+      return await this.orders.load(orderId);
     } catch (err) {
       if (err instanceof UnknownOrderError || err instanceof MalformedOrderError) throw new RejectedMessageError(err.message);
       throw err;
     }
-    const effects = await listener.handle(order);
-    return effects ? { order, effects } : null;
   }
 
   /**
    * At-most-once delivery: process now, and on any error log it and count it; the
    * message is gone either way and the process keeps running.
    */
-  async processOnce(listener: ListenerDefinition, payload: unknown): Promise<Outcome | 'failed'> {
+  processOnce(listener: ListenerDefinition, payload: unknown): Promise<Outcome | 'failed'> {
+    return this.track(this.processOnceNow(listener, payload));
+  }
+
+  /** Keeps a message's work in the in-flight set until it settles, for drain(). */
+  track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work)).catch(() => undefined);
+    return work;
+  }
+
+  /** Resolves once every message taken so far has been handled (for a graceful shutdown). */
+  async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async processOnceNow(listener: ListenerDefinition, payload: unknown): Promise<Outcome | 'failed'> {
     try {
       return await this.process(listener, payload);
     } catch (err) {
@@ -90,7 +111,7 @@ export class ListenerRunner {
         return 'rejected';
       }
       this.logger.error(`[${listener.name}] order ${String(payload)} failed: ${(err as Error).message}`);
-      await this.count(listener, 'failed');
+      await this.countFailed(listener);
       return 'failed';
     }
   }
@@ -98,6 +119,10 @@ export class ListenerRunner {
   async countRejected(listener: ListenerDefinition, err: Error): Promise<void> {
     this.logger.warn(`[${listener.name}] rejected message: ${err.message}`);
     await this.count(listener, 'rejected');
+  }
+
+  async countFailed(listener: ListenerDefinition): Promise<void> {
+    await this.count(listener, 'failed');
   }
 
   private async count(listener: ListenerDefinition, field: 'rejected' | 'failed'): Promise<void> {

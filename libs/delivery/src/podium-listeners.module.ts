@@ -23,7 +23,17 @@ export class PodiumListenersModule {
         RedisModule.forRoot({ url: env.REDIS_URL, connectionName: 'podium-listeners' }),
         DeliveryModule.forRoot({
           transport,
+          redisUrl: env.REDIS_URL,
           listeners: parseListenerNames(env.LISTENERS),
+          defaultMode: env.DELIVERY,
+          modeOverrides: env.deliveryOverrides,
+          queue: {
+            concurrency: env.QUEUE_CONCURRENCY,
+            attempts: env.QUEUE_ATTEMPTS,
+            backoffMs: env.QUEUE_BACKOFF_MS,
+            lockMs: env.QUEUE_LOCK_MS,
+            stalledCheckMs: env.QUEUE_STALLED_CHECK_MS,
+          },
           appliedMarkerTtlSeconds: env.APPLIED_MARKER_TTL_SECONDS,
         }),
         ...listeners,

@@ -35,11 +35,17 @@ export class RedisModule implements OnApplicationShutdown {
   }
 }
 
-export function createRedis(url: string, connectionName: string): Redis {
+/**
+ * A connection that keeps retrying while Redis is away. `autoPipelining: false` for
+ * connections handed to BullMQ, which defines its own commands on them.
+ */
+export function createRedis(url: string, connectionName: string, { autoPipelining = true } = {}): Redis {
   const redis = new Redis({
     ...redisOptionsFromUrl(url),
     connectionName,
-    enableAutoPipelining: true,
+    enableAutoPipelining: autoPipelining,
+    // BullMQ workers need commands to wait for a reconnect rather than fail after 20 tries.
+    maxRetriesPerRequest: autoPipelining ? 20 : null,
     // Keep retrying while Redis is away, at most 2 s apart.
     retryStrategy: (times) => Math.min(times * 100, 2000),
   });

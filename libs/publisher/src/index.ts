@@ -1,0 +1,2 @@
+export * from './order-publisher.js';
+export * from './publisher.module.js';

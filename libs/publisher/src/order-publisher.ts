@@ -1,0 +1,126 @@
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { PodiumEnv } from '@podium/config';
+import { eventChannel, eventKey, globMatches, idempotencyKey, orderKey, orderToHash, ORDERS_CHANNEL, type Order } from '@podium/orders';
+import { listenerQueue, ORDER_JOB, orderJobOptions, readDurableSubscriptions, type OrderJobData } from '@podium/queues';
+import { createRedis, LuaScript, REDIS } from '@podium/redis';
+
+/** How long an Idempotency-Key is remembered. */
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+
+/*
+ * Records an order in one atomic script (what a MULTI would do, plus the checks that must
+ * see the same state): replay a known Idempotency-Key, check capacity, store the order hash,
+ * count the tickets sold and, when ARGV[5] is '1', announce it on both channels.
+ *
+ * KEYS: event hash, order hash, idempotency hash ('' when none)
+ * ARGV: qty, fingerprint, idempotency ttl, order id, announce now, then the order hash fields
+ * Reply: {'created'} | {'replay', order id, fingerprint, announced} | {'sold_out', tickets left}
+ */
+const RECORD = new LuaScript(`
+if KEYS[3] ~= '' then
+  local known = redis.call('HMGET', KEYS[3], 'order_id', 'fingerprint', 'announced')
+  if known[1] then return {'replay', known[1], known[2], known[3] or '0'} end
+end
+local qty = tonumber(ARGV[1])
+local capacity = tonumber(redis.call('HGET', KEYS[1], 'capacity'))
+local sold = tonumber(redis.call('HGET', KEYS[1], 'sold') or '0')
+if capacity and sold + qty > capacity then return {'sold_out', tostring(capacity - sold)} end
+redis.call('HSET', KEYS[2], unpack(ARGV, 6))
+redis.call('HINCRBY', KEYS[1], 'sold', qty)
+if KEYS[3] ~= '' then
+  redis.call('HSET', KEYS[3], 'order_id', ARGV[4], 'fingerprint', ARGV[2], 'announced', ARGV[5])
+  redis.call('EXPIRE', KEYS[3], ARGV[3])
+end
+if ARGV[5] == '1' then
+  redis.call('PUBLISH', '${ORDERS_CHANNEL}', ARGV[4])
+  redis.call('PUBLISH', '${eventChannel('')}' .. redis.call('HGET', KEYS[2], 'event'), ARGV[4])
+end
+return {'created'}
+`);
+
+export type RecordResult =
+  | { outcome: 'created'; order: Order }
+  | { outcome: 'replay'; orderId: string; sameRequest: boolean }
+  | { outcome: 'sold_out'; ticketsLeft: number };
+
+export interface Idempotency {
+  key: string;
+  /** A digest of the request: the same key with a different request is not a replay. */
+  fingerprint: string;
+}
+
+/**
+ * The publisher: records an order once and announces it. When durable subscriptions match
+ * the order, it records without announcing, enqueues a job for each of them, and announces
+ * only then, so a durable listener gets every order whose purchase succeeded, even one made
+ * while no listeners process runs. A retry with the same Idempotency-Key finishes an
+ * announcement that a crash interrupted.
+ */
+@Injectable()
+export class OrderPublisher implements OnApplicationShutdown {
+  private queueConnection?: Redis;
+  private readonly queues = new Map<string, Queue<OrderJobData>>();
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly env: PodiumEnv,
+  ) {}
+
+  async record(order: Order, idempotency?: Idempotency): Promise<RecordResult> {
+    const durable = await this.durableListenersFor(order.event);
+    const [outcome, ...rest] = await RECORD.run<string[]>(
+      this.redis,
+      [eventKey(order.event), orderKey(order.orderId), idempotency ? idempotencyKey(idempotency.key) : ''],
+      [
+        order.qty,
+        idempotency?.fingerprint ?? '',
+        IDEMPOTENCY_TTL_SECONDS,
+        order.orderId,
+        durable.length === 0 ? '1' : '0',
+        ...Object.entries(orderToHash(order)).flat(),
+      ],
+    );
+    if (outcome === 'sold_out') return { outcome, ticketsLeft: Number(rest[0]) };
+    if (outcome === 'replay') {
+      const [orderId, fingerprint, announced] = rest;
+      const sameRequest = fingerprint === idempotency?.fingerprint;
+      if (sameRequest && announced !== '1') await this.enqueueAndAnnounce(orderId, order.event, durable, idempotency);
+      return { outcome, orderId, sameRequest };
+    }
+    if (durable.length > 0) await this.enqueueAndAnnounce(order.orderId, order.event, durable, idempotency);
+    return { outcome: 'created', order };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    await this.queueConnection?.quit().catch(() => undefined);
+  }
+
+  private async enqueueAndAnnounce(orderId: string, event: string, listeners: string[], idempotency?: Idempotency): Promise<void> {
+    const retry = { attempts: this.env.QUEUE_ATTEMPTS, backoffMs: this.env.QUEUE_BACKOFF_MS };
+    await Promise.all(listeners.map((l) => this.queue(l).add(ORDER_JOB, { orderId }, orderJobOptions(orderId, retry))));
+    const announce = this.redis.multi().publish(ORDERS_CHANNEL, orderId).publish(eventChannel(event), orderId);
+    if (idempotency) announce.hset(idempotencyKey(idempotency.key), 'announced', '1');
+    await announce.exec();
+  }
+
+  /** The durable subscriptions whose pattern matches one of the order's two channels. */
+  private async durableListenersFor(event: string): Promise<string[]> {
+    const channels = [ORDERS_CHANNEL, eventChannel(event)];
+    return (await readDurableSubscriptions(this.redis))
+      .filter((s) => channels.some((channel) => globMatches(s.pattern, channel)))
+      .map((s) => s.listener);
+  }
+
+  private queue(listener: string): Queue<OrderJobData> {
+    let queue = this.queues.get(listener);
+    if (!queue) {
+      this.queueConnection ??= createRedis(this.env.REDIS_URL, 'podium-publisher-queues', { autoPipelining: false });
+      queue = listenerQueue(listener, this.queueConnection);
+      this.queues.set(listener, queue);
+    }
+    return queue;
+  }
+}

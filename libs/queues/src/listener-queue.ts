@@ -1,0 +1,41 @@
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+/** BullMQ keys live under podium:queue:<listener>:... */
+export const QUEUE_PREFIX = 'podium:queue';
+export const ORDER_JOB = 'order';
+
+export interface OrderJobData {
+  orderId: string;
+}
+
+export interface RetryPolicy {
+  attempts: number;
+  backoffMs: number;
+}
+
+/**
+ * The job id of an order: the order id itself, so that every process enqueueing the same
+ * order for a listener makes one job. BullMQ refuses ids with ':' and all-digit ids, which
+ * other publishers may use, so those are escaped the same way everywhere.
+ */
+export function jobIdFor(orderId: string): string {
+  return /^\d+$/.test(orderId) || orderId.includes(':') ? `order-${orderId.replaceAll(':', '%3A')}` : orderId;
+}
+
+export function orderJobOptions(orderId: string, retry: RetryPolicy): JobsOptions {
+  return {
+    jobId: jobIdFor(orderId),
+    attempts: retry.attempts,
+    backoff: { type: 'exponential', delay: retry.backoffMs },
+    // Completed jobs stay an hour so that a late duplicate enqueue is still recognised;
+    // failed jobs stay for inspection and retry through the API.
+    removeOnComplete: { age: 3600, count: 100_000 },
+    removeOnFail: false,
+  };
+}
+
+/** A listener's queue, on a connection of the caller's (BullMQ leaves it open on close). */
+export function listenerQueue(listener: string, connection: Redis): Queue<OrderJobData> {
+  return new Queue<OrderJobData>(listener, { connection, prefix: QUEUE_PREFIX });
+}

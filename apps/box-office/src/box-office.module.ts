@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { PodiumConfigModule, type PodiumEnv } from '@podium/config';
 import { RedisModule } from '@podium/redis';
 import { EventsModule } from './events/events.module.js';
+import { ListenersModule } from './listeners/listeners.module.js';
 import { PurchasesModule } from './purchases/purchases.module.js';
 import { ReportsModule } from './reports/reports.module.js';
 
@@ -16,6 +17,7 @@ export class BoxOfficeModule {
         EventsModule,
         PurchasesModule,
         ReportsModule,
+        ListenersModule,
       ],
     };
   }

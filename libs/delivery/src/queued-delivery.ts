@@ -1,8 +1,7 @@
 import { hostname } from 'node:os';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { listenerQueue, ORDER_JOB, orderJobOptions, type OrderJobData } from '@podium/queues';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { ListenerQueues, ORDER_JOB, orderJobOptions, QUEUE_PREFIX, type OrderJobData } from '@podium/queues';
 import { createRedis } from '@podium/redis';
 import { DELIVERY_OPTIONS, type DeliveryOptions } from './delivery.options.js';
 import { ListenerRunner, RejectedMessageError, type ListenerDefinition, type Outcome } from './listener-runner.js';
@@ -15,22 +14,23 @@ import { ListenerRunner, RejectedMessageError, type ListenerDefinition, type Out
 @Injectable()
 export class QueuedDelivery {
   private readonly logger = new Logger('Listeners');
-  private connection?: Redis;
-  private readonly queues = new Map<string, Queue<OrderJobData>>();
+  private readonly queues: ListenerQueues;
   private readonly workers: Worker<OrderJobData, Outcome>[] = [];
-  /** Names this process's workers in BullMQ's job.processedBy. */
-  readonly workerName = `${hostname()}:${process.pid}`;
+  /** Names this app's workers in BullMQ's job.processedBy. */
+  readonly workerName = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 6)}`;
 
   constructor(
     private readonly runner: ListenerRunner,
     @Inject(DELIVERY_OPTIONS) private readonly options: DeliveryOptions,
-  ) {}
+  ) {
+    this.queues = new ListenerQueues(() => createRedis(options.redisUrl, 'podium-queues', { autoPipelining: false }));
+  }
 
   /** On an announcement: check the order exists, then enqueue it for the listener. */
   async onMessage(listener: ListenerDefinition, payload: unknown): Promise<void> {
     try {
       const order = await this.runner.load(payload);
-      await this.queue(listener.name).add(ORDER_JOB, { orderId: order.orderId }, orderJobOptions(order.orderId, this.retry));
+      await this.queues.get(listener.name).add(ORDER_JOB, { orderId: order.orderId }, orderJobOptions(order.orderId, this.retry));
     } catch (err) {
       if (err instanceof RejectedMessageError) return this.runner.countRejected(listener, err);
       this.logger.error(`[${listener.name}] could not enqueue order ${String(payload)}: ${(err as Error).message}`);
@@ -40,8 +40,8 @@ export class QueuedDelivery {
   startWorker(listener: ListenerDefinition): void {
     const { concurrency, lockMs, stalledCheckMs } = this.options.queue;
     const worker = new Worker<OrderJobData, Outcome>(listener.name, (job) => this.process(listener, job), {
-      connection: this.redis(),
-      prefix: this.queue(listener.name).opts.prefix,
+      connection: this.queues.redis,
+      prefix: QUEUE_PREFIX,
       name: this.workerName,
       concurrency,
       lockDuration: lockMs,
@@ -66,8 +66,7 @@ export class QueuedDelivery {
   /** Stops taking jobs, waits for the active ones, then closes the queues. */
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.close()));
-    await Promise.all([...this.queues.values()].map((q) => q.close()));
-    await this.connection?.quit().catch(() => undefined);
+    await this.queues.close();
   }
 
   private async process(listener: ListenerDefinition, job: Job<OrderJobData>): Promise<Outcome> {
@@ -82,19 +81,5 @@ export class QueuedDelivery {
 
   private get retry() {
     return { attempts: this.options.queue.attempts, backoffMs: this.options.queue.backoffMs };
-  }
-
-  private queue(listener: string): Queue<OrderJobData> {
-    let queue = this.queues.get(listener);
-    if (!queue) {
-      queue = listenerQueue(listener, this.redis());
-      this.queues.set(listener, queue);
-    }
-    return queue;
-  }
-
-  private redis(): Redis {
-    this.connection ??= createRedis(this.options.redisUrl, 'podium-queues', { autoPipelining: false });
-    return this.connection;
   }
 }

@@ -1,9 +1,8 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { PodiumEnv } from '@podium/config';
 import { eventChannel, eventKey, globMatches, idempotencyKey, orderKey, orderToHash, ORDERS_CHANNEL, type Order } from '@podium/orders';
-import { listenerQueue, ORDER_JOB, orderJobOptions, readDurableSubscriptions, type OrderJobData } from '@podium/queues';
+import { ListenerQueues, ORDER_JOB, orderJobOptions, readDurableSubscriptions } from '@podium/queues';
 import { createRedis, LuaScript, REDIS } from '@podium/redis';
 
 /** How long an Idempotency-Key is remembered. */
@@ -60,13 +59,14 @@ export interface Idempotency {
  */
 @Injectable()
 export class OrderPublisher implements OnApplicationShutdown {
-  private queueConnection?: Redis;
-  private readonly queues = new Map<string, Queue<OrderJobData>>();
+  private readonly queues: ListenerQueues;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     private readonly env: PodiumEnv,
-  ) {}
+  ) {
+    this.queues = new ListenerQueues(() => createRedis(env.REDIS_URL, 'podium-publisher-queues', { autoPipelining: false }));
+  }
 
   async record(order: Order, idempotency?: Idempotency): Promise<RecordResult> {
     const durable = await this.durableListenersFor(order.event);
@@ -94,13 +94,12 @@ export class OrderPublisher implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([...this.queues.values()].map((q) => q.close()));
-    await this.queueConnection?.quit().catch(() => undefined);
+    await this.queues.close();
   }
 
   private async enqueueAndAnnounce(orderId: string, event: string, listeners: string[], idempotency?: Idempotency): Promise<void> {
     const retry = { attempts: this.env.QUEUE_ATTEMPTS, backoffMs: this.env.QUEUE_BACKOFF_MS };
-    await Promise.all(listeners.map((l) => this.queue(l).add(ORDER_JOB, { orderId }, orderJobOptions(orderId, retry))));
+    await Promise.all(listeners.map((l) => this.queues.get(l).add(ORDER_JOB, { orderId }, orderJobOptions(orderId, retry))));
     const announce = this.redis.multi().publish(ORDERS_CHANNEL, orderId).publish(eventChannel(event), orderId);
     if (idempotency) announce.hset(idempotencyKey(idempotency.key), 'announced', '1');
     await announce.exec();
@@ -112,15 +111,5 @@ export class OrderPublisher implements OnApplicationShutdown {
     return (await readDurableSubscriptions(this.redis))
       .filter((s) => channels.some((channel) => globMatches(s.pattern, channel)))
       .map((s) => s.listener);
-  }
-
-  private queue(listener: string): Queue<OrderJobData> {
-    let queue = this.queues.get(listener);
-    if (!queue) {
-      this.queueConnection ??= createRedis(this.env.REDIS_URL, 'podium-publisher-queues', { autoPipelining: false });
-      queue = listenerQueue(listener, this.queueConnection);
-      this.queues.set(listener, queue);
-    }
-    return queue;
   }
 }

@@ -39,3 +39,34 @@ export function orderJobOptions(orderId: string, retry: RetryPolicy): JobsOption
 export function listenerQueue(listener: string, connection: Redis): Queue<OrderJobData> {
   return new Queue<OrderJobData>(listener, { connection, prefix: QUEUE_PREFIX });
 }
+
+/**
+ * The queues of one process, by listener, on one connection of their own (BullMQ defines
+ * its scripts on the connection, so it must not be an auto-pipelining one).
+ */
+export class ListenerQueues {
+  private connection?: Redis;
+  private readonly queues = new Map<string, Queue<OrderJobData>>();
+
+  constructor(private readonly connect: () => Redis) {}
+
+  get(listener: string): Queue<OrderJobData> {
+    let queue = this.queues.get(listener);
+    if (!queue) {
+      queue = listenerQueue(listener, this.redis);
+      this.queues.set(listener, queue);
+    }
+    return queue;
+  }
+
+  /** The shared connection, for BullMQ workers too. */
+  get redis(): Redis {
+    this.connection ??= this.connect();
+    return this.connection;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    await this.connection?.quit().catch(() => undefined);
+  }
+}

@@ -13,6 +13,7 @@ export default {
     '^@podium/(.*)$': '<rootDir>/libs/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
+  globalSetup: '<rootDir>/test/global-setup.js',
   testTimeout: 60_000,
   maxWorkers: 2,
 };

@@ -22,5 +22,4 @@ export function configureHttp(app: INestApplication): void {
         new BadRequestException(errors.flatMap((e) => Object.values(e.constraints ?? { [e.property]: `${e.property} is invalid` }))),
     }),
   );
-  app.enableShutdownHooks();
 }

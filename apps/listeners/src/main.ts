@@ -1,11 +1,13 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { validatePodiumEnv } from '@podium/config';
+import { exitCleanlyOnSignals, validatePodiumEnv } from '@podium/config';
 import { PodiumListenersModule, PurchaseTransport } from '@podium/delivery';
 import { LISTENER_MODULES } from '@podium/listeners';
 
 /** The listeners process: a Nest microservice on the Redis transport. */
+const logger = new Logger('Listeners');
+
 async function bootstrap(): Promise<void> {
   const env = validatePodiumEnv(process.env);
   const transport = new PurchaseTransport(env.REDIS_URL);
@@ -13,11 +15,11 @@ async function bootstrap(): Promise<void> {
     PodiumListenersModule.forRoot({ env, transport, listeners: LISTENER_MODULES }),
     { strategy: transport },
   );
-  app.enableShutdownHooks();
+  exitCleanlyOnSignals(app, logger);
   await app.listen();
 }
 
 bootstrap().catch((err: Error) => {
-  new Logger('Listeners').error(`Cannot start: ${err.message}`);
+  logger.error(`Cannot start: ${err.message}`);
   process.exit(1);
 });

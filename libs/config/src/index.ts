@@ -1,2 +1,3 @@
 export * from './podium-env.js';
 export * from './podium-config.module.js';
+export * from './graceful-shutdown.js';

@@ -3,3 +3,4 @@ export * from './orders.js';
 export * from './private-redis.js';
 export * from './wait-for.js';
 export * from './captured-logger.js';
+export * from './listeners-process.js';

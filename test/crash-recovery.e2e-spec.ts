@@ -1,0 +1,113 @@
+import { fileURLToPath } from 'node:url';
+import type { INestApplication } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import request from 'supertest';
+import { appliedKey, invoicesKey, OPENING_CEREMONY, SALES_SUMMARY } from '@podium/orders';
+import { ListenerQueues } from '@podium/queues';
+import { ListenersProcess, PrivateRedis, waitFor } from '@podium/testing';
+import { startBoxOffice } from './support/box-office.js';
+
+const LISTENERS_MAIN = fileURLToPath(new URL('../dist/apps/listeners/src/main.js', import.meta.url));
+const EVENTS = ['Womens Judo', OPENING_CEREMONY];
+
+interface Bought {
+  orderId: string;
+  event: string;
+  qty: number;
+}
+
+/** Every successful purchase is applied by the listeners that should see it, exactly once. */
+async function expectExactlyOnce(redis: Redis, bought: Bought[], deadlineMs: number): Promise<void> {
+  const expected = (o: Bought) => (o.event === OPENING_CEREMONY ? 4 : 4); // 3 base + lottery or alerter
+  await waitFor(
+    async () => {
+      const pipeline = redis.pipeline();
+      for (const o of bought) pipeline.hlen(appliedKey(o.orderId));
+      const counts = ((await pipeline.exec()) ?? []).map(([, n]) => Number(n));
+      return counts.every((n, i) => n === expected(bought[i]));
+    },
+    { what: `all ${bought.length} orders applied by every listener`, timeoutMs: deadlineMs },
+  );
+  for (const event of EVENTS) {
+    const orders = bought.filter((o) => o.event === event);
+    const tickets = orders.reduce((n, o) => n + o.qty, 0);
+    expect(Number(await redis.hget(SALES_SUMMARY, `${event}:total_tickets_sold`))).toBe(tickets);
+    expect(Number(await redis.hget(SALES_SUMMARY, `${event}:total_sales`))).toBe(tickets * 20);
+  }
+  expect(Number(await redis.hget(SALES_SUMMARY, 'Opening Ceremony:total_orders'))).toBe(
+    bought.filter((o) => o.event === OPENING_CEREMONY).length,
+  );
+  expect(await redis.scard(invoicesKey('crash'))).toBe(bought.length);
+}
+
+describe('durable listeners survive their process being killed or stopped', () => {
+  let server: PrivateRedis;
+  let redis: Redis;
+  let boxOffice: INestApplication;
+  let running: ListenersProcess | undefined;
+  const env = () => ({ REDIS_URL: server.url, DELIVERY: 'durable' });
+
+  beforeEach(async () => {
+    server = await PrivateRedis.start({ appendonly: true });
+    redis = server.client();
+    boxOffice = await startBoxOffice(server.url);
+    for (const name of EVENTS) await request(boxOffice.getHttpServer()).post('/events').send({ name, price: 20 }).expect(201);
+  });
+
+  afterEach(async () => {
+    if (running && !running.exited) await running.kill();
+    await boxOffice?.close();
+    await server?.destroy();
+  });
+
+  /** Buys `count` orders one after another, calling `at(i)` before purchase i. */
+  async function stream(count: number, at: (i: number) => Promise<void>): Promise<Bought[]> {
+    const bought: Bought[] = [];
+    for (let i = 0; i < count; i++) {
+      await at(i);
+      const res = await request(boxOffice.getHttpServer())
+        .post('/purchases')
+        .send({ event: EVENTS[i % 2], qty: 1 + (i % 4), who: 'crash' })
+        .expect(201);
+      bought.push(res.body as Bought);
+    }
+    return bought;
+  }
+
+  it('kill -9 mid-stream, restart 2 s later: every order applied exactly once, within 10 s of the restart', async () => {
+    running = await ListenersProcess.start(LISTENERS_MAIN, env());
+    let restart: Promise<void> = Promise.resolve();
+    let restartedAt = 0;
+    const bought = await stream(90, async (i) => {
+      if (i === 30) {
+        await running!.kill();
+        // Orders keep coming while the listeners are down; the restart happens 2 s later.
+        restart = new Promise((resolve) => setTimeout(resolve, 2000)).then(async () => {
+          running = await ListenersProcess.start(LISTENERS_MAIN, env());
+          restartedAt = Date.now();
+        });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    });
+    await restart;
+    await expectExactlyOnce(redis, bought, Math.max(1000, 10_000 - (Date.now() - restartedAt)));
+  });
+
+  it('SIGTERM finishes or releases its active jobs, exits cleanly, and loses nothing', async () => {
+    running = await ListenersProcess.start(LISTENERS_MAIN, env());
+    let exitCode: number | null = -1;
+    const bought = await stream(60, async (i) => {
+      if (i === 30) exitCode = await running!.terminate();
+    });
+    expect(exitCode).toBe(0);
+    const queues = new ListenerQueues(() => server.client());
+    try {
+      const active = await Promise.all(['sales-summary', 'event-alerts'].map((l) => queues.get(l).getActiveCount()));
+      expect(active).toEqual([0, 0]);
+    } finally {
+      await queues.close();
+    }
+    running = await ListenersProcess.start(LISTENERS_MAIN, env());
+    await expectExactlyOnce(redis, bought, 10_000);
+  });
+});

@@ -4,18 +4,23 @@
  * alerts and lottery winners as the listeners log them, then the seed's statistics.
  *
  * Redis: REDIS_URL if set (never flushed), else a throwaway redis-server on a free port.
+ * DELIVERY=ephemeral|queued|durable picks the listeners' delivery mode.
+ * `npm run demo -- --kill-listeners` kills the listeners process (kill -9) a third of the
+ * way through and restarts it 2 s later, to show what each mode loses.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
-import { appliedKey, OPENING_CEREMONY } from '@podium/orders';
+import { appliedKey, OPENING_CEREMONY, SALES_SUMMARY, salesSummaryField } from '@podium/orders';
 import { PrivateRedis, waitFor } from '@podium/testing';
 
 const EVENTS = ['Womens Judo', 'Mens 4x400', OPENING_CEREMONY, 'Closing Ceremony'];
 const PRICE = 20;
 const PURCHASES = 50;
 const CUSTOMERS = ['ann', 'bob', 'cy', 'dee', 'eve', 'fay'];
+const KILL_AT = Math.floor(PURCHASES / 3);
+const killListeners = process.argv.includes('--kill-listeners');
 const dist = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 
 async function main(): Promise<void> {
@@ -26,7 +31,7 @@ async function main(): Promise<void> {
   const redis = new Redis(redisUrl, { lazyConnect: true });
   const children: ChildProcess[] = [];
   const stopAll = async () => {
-    await Promise.all(children.map(stop));
+    await Promise.all(children.map((child) => stop(child)));
     await redis.quit().catch(() => undefined);
     await embedded?.destroy();
   };
@@ -34,8 +39,11 @@ async function main(): Promise<void> {
 
   try {
     await redis.connect();
-    console.log(`Redis: ${redisUrl}${embedded ? ' (throwaway, started for this demo)' : ''}\n`);
-    children.push(startApp('listeners', dist('apps/listeners/src/main.js'), { REDIS_URL: redisUrl }));
+    const mode = process.env.DELIVERY ?? 'ephemeral';
+    console.log(`Redis: ${redisUrl}${embedded ? ' (throwaway, started for this demo)' : ''}; delivery: ${mode}\n`);
+    const listenersEnv = { REDIS_URL: redisUrl };
+    let listeners = startApp('listeners', dist('apps/listeners/src/main.js'), listenersEnv);
+    children.push(listeners);
     children.push(startApp('box-office', dist('apps/box-office/src/main.js'), { REDIS_URL: redisUrl, PORT: String(port) }));
     const api = `http://127.0.0.1:${port}`;
     await waitFor(() => fetch(`${api}/events`).then((r) => r.ok, () => false), { what: 'the box office', timeoutMs: 20_000 });
@@ -45,24 +53,48 @@ async function main(): Promise<void> {
       const res = await post(`${api}/events`, { name, price: PRICE });
       if (res.status !== 201 && res.status !== 409) throw new Error(`creating ${name}: ${res.status} ${await res.text()}`);
     }
+    const before = await redis.hgetall(SALES_SUMMARY);
 
-    const orders: { orderId: string; event: string }[] = [];
+    const orders: Purchase[] = [];
+    let restarted: Promise<void> = Promise.resolve();
     for (let i = 0; i < PURCHASES; i++) {
+      if (killListeners && i === KILL_AT) {
+        console.log(`\n*** kill -9 the listeners process (pid ${listeners.pid}); it restarts in 2 s ***\n`);
+        await stop(listeners, 'SIGKILL');
+        restarted = sleep(2000).then(() => {
+          listeners = startApp('listeners', dist('apps/listeners/src/main.js'), listenersEnv);
+          children.push(listeners);
+          console.log(`\n*** listeners restarted (pid ${listeners.pid}) ***\n`);
+        });
+      }
       const event = EVENTS[Math.floor(Math.random() * EVENTS.length)];
       const who = CUSTOMERS[Math.floor(Math.random() * CUSTOMERS.length)];
       const res = await post(`${api}/purchases`, { event, qty: 1 + Math.floor(Math.random() * 9), who });
       if (res.status !== 201) throw new Error(`purchase: ${res.status} ${await res.text()}`);
-      orders.push((await res.json()) as { orderId: string; event: string });
-      await sleep(Math.random() * 60);
+      orders.push((await res.json()) as Purchase);
+      await sleep(Math.random() * 160);
     }
+    await restarted;
 
-    // Wait until every listener has applied every order, then read the statistics.
-    await waitFor(async () => allApplied(redis, orders), { what: 'every order to be applied', timeoutMs: 30_000 });
+    // Wait until every listener has applied every order (or, when some were lost, give up
+    // after a while and say so), then read the statistics.
+    const complete = await waitFor(async () => (await unapplied(redis, orders)) === 0, {
+      what: 'every order to be applied',
+      timeoutMs: killListeners ? 12_000 : 30_000,
+    }).catch(() => false);
     await printStatistics(api);
-    console.log(`\n${PURCHASES} purchases, all applied, in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+    await printCheck(redis, orders, before, complete);
+    console.log(`\n${PURCHASES} purchases in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
   } finally {
     await stopAll();
   }
+}
+
+interface Purchase {
+  orderId: string;
+  event: string;
+  qty: number;
+  cost: number;
 }
 
 async function startEmbeddedRedis(): Promise<PrivateRedis> {
@@ -93,10 +125,10 @@ function startApp(name: string, main: string, env: Record<string, string>): Chil
   return child;
 }
 
-async function stop(child: ChildProcess): Promise<void> {
+async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
+  child.kill(signal);
   await exited;
 }
 
@@ -105,12 +137,29 @@ async function listenersSubscribed(redis: Redis): Promise<boolean> {
   return clients.split('\n').some((line) => /name=podium-listeners-sub /.test(line) && /psub=[1-9]/.test(line));
 }
 
-async function allApplied(redis: Redis, orders: { orderId: string; event: string }[]): Promise<boolean> {
+/** How many orders some listener has not applied yet (3 base listeners + lottery or alerter). */
+async function unapplied(redis: Redis, orders: Purchase[]): Promise<number> {
   const pipeline = redis.pipeline();
   for (const { orderId } of orders) pipeline.hlen(appliedKey(orderId));
   const counts = ((await pipeline.exec()) ?? []).map(([, n]) => Number(n));
-  // Every order: the three base listeners plus either the lottery or the alerter.
-  return counts.every((n) => n === 4);
+  return counts.filter((n) => n < 4).length;
+}
+
+/** Compares the statistics this run added with the purchases it made. */
+async function printCheck(redis: Redis, orders: Purchase[], before: Record<string, string>, complete: boolean): Promise<void> {
+  const after = await redis.hgetall(SALES_SUMMARY);
+  const added = (field: string) => Number(after[field] ?? 0) - Number(before[field] ?? 0);
+  const wrong = EVENTS.filter((event) => {
+    const tickets = orders.filter((o) => o.event === event).reduce((n, o) => n + o.qty, 0);
+    return added(salesSummaryField.ticketsSold(event)) !== tickets;
+  });
+  const missing = await unapplied(redis, orders);
+  console.log(
+    complete && wrong.length === 0
+      ? `\nCheck: all ${orders.length} orders applied by every listener; the statistics match the purchases exactly.`
+      : `\nCheck: ${missing} of ${orders.length} orders were missed by some listener; tickets sold differ for ${wrong.join(', ') || 'no event'}.` +
+          (process.env.DELIVERY === 'durable' ? '' : ' (Ephemeral delivery is at most once: try DELIVERY=durable.)'),
+  );
 }
 
 async function printStatistics(api: string): Promise<void> {

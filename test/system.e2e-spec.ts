@@ -4,16 +4,10 @@ import request from 'supertest';
 import { LISTENER_MODULES } from '@podium/listeners';
 import { hourOfDay, OPENING_CEREMONY } from '@podium/orders';
 import { PrivateRedis, startListenersApp, waitForApplied, type RunningListenersApp } from '@podium/testing';
+import type { PurchaseResponse } from '../apps/box-office/src/purchases/purchases.controller.js';
 import { startBoxOffice } from './support/box-office.js';
 
-interface PurchaseBody {
-  orderId: string;
-  event: string;
-  qty: number;
-  who: string;
-  cost: number;
-  ts: number;
-}
+type PurchaseBody = PurchaseResponse;
 
 describe('box office and listeners together: the read API shows what was bought', () => {
   let server: PrivateRedis;

@@ -86,7 +86,8 @@ export class PrivateRedis {
 
   /** Stops the server, closes the test's clients and removes the directory. */
   async destroy(): Promise<void> {
-    await Promise.all([...this.clients].map((client) => client.quit().catch(() => client.disconnect())));
+    const open = [...this.clients].filter((client) => client.status !== 'end');
+    await Promise.all(open.map((client) => client.quit().catch(() => client.disconnect())));
     this.clients.clear();
     await this.signal('SIGKILL');
     rmSync(this.dir, { recursive: true, force: true });

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { Injectable, Module } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { OnPurchase, type Effects } from '@podium/delivery';
@@ -69,6 +70,16 @@ describe('listeners app (ephemeral delivery, real Redis)', () => {
     const [alert] = await redis.lrange(ALERTS, 0, 0);
     expect(JSON.parse(alert)).toMatchObject({ orderId: 'RAW0001', message: 'Purchase Womens Judo: #3 $60' });
     await waitFor(() => logs.matching('Purchase Womens Judo: #3 $60').length === 1, { what: 'the alert line' });
+  });
+
+  it('redis-cli, as another program would, records an order and PUBLISHes it: every listener applies it', async () => {
+    const cli = (...args: string[]) => execFileSync('redis-cli', ['-p', String(server.port), ...args], { encoding: 'utf8' });
+    cli('HSET', orderKey('CLI0001'), 'order_id', 'CLI0001', 'who', 'cli', 'qty', '2', 'cost', '40', 'event', 'Marathon', 'ts', '1785000000');
+    cli('PUBLISH', ORDERS_CHANNEL, 'CLI0001');
+    cli('PUBLISH', eventChannel('Marathon'), 'CLI0001');
+    await waitForApplied(redis, 'CLI0001', [...BASE, 'event-alerts']);
+    expect(await redis.smembers(invoicesKey('cli'))).toEqual(['CLI0001']);
+    expect(cli('HGET', SALES_SUMMARY, 'Marathon:total_sales').trim()).toBe('40');
   });
 
   it('Opening Ceremony orders reach the lottery, every 5th wins, and never the alerter', async () => {

@@ -1,9 +1,15 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, validateSync } from 'class-validator';
 import { HISTOGRAM_ENCODINGS, type HistogramEncoding } from '@podium/orders';
 import { DELIVERY_MODES, isDeliveryMode, type DeliveryMode } from '@podium/queues';
 
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && value.trim() !== '' ? Number(value) : value);
+
+export const LOG_FORMATS = ['pretty', 'json'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+/** pino's level names; `info` is Nest's `log`, `trace` is Nest's `verbose`. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevelName = (typeof LOG_LEVELS)[number];
 
 /**
  * Every environment variable podium reads, validated once at start-up: a bad value stops
@@ -83,6 +89,49 @@ export class PodiumEnv {
   @IsInt({ message: 'APPLIED_MARKER_TTL_SECONDS must be an integer' })
   @Min(60)
   APPLIED_MARKER_TTL_SECONDS = 7 * 24 * 3600;
+
+  /** `pretty`: Nest's coloured console lines (development); `json`: one JSON object per line (pino). */
+  @IsIn(LOG_FORMATS, { message: `LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}` })
+  LOG_FORMAT: LogFormat = 'pretty';
+
+  /** The least severe level written. */
+  @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
+  LOG_LEVEL: LogLevelName = 'info';
+
+  /** The listeners process's HTTP port (/health, /metrics, /docs); 0 picks a free one. */
+  @Transform(toInt)
+  @IsInt({ message: 'HEALTH_PORT must be an integer' })
+  @Min(0)
+  @Max(65535)
+  HEALTH_PORT = 3001;
+
+  /** User name for the box office's queue dashboard (/queues). */
+  @IsString()
+  @Matches(/^[^:\s]{1,100}$/, { message: 'DASHBOARD_USER must be 1 to 100 characters, without ":" or spaces' })
+  DASHBOARD_USER = 'admin';
+
+  /** Password for the queue dashboard; without it the dashboard is not served at all. */
+  @IsOptional()
+  @IsString()
+  @MinLength(12, { message: 'DASHBOARD_PASSWORD must be at least 12 characters' })
+  @MaxLength(200, { message: 'DASHBOARD_PASSWORD must be at most 200 characters' })
+  DASHBOARD_PASSWORD?: string;
+
+  /** Purchases one client (IP address) may make per minute, per box office process; 0 turns the limit off. */
+  @Transform(toInt)
+  @IsInt({ message: 'PURCHASE_RATE_LIMIT must be an integer' })
+  @Min(0)
+  PURCHASE_RATE_LIMIT = 600;
+
+  /**
+   * How many reverse proxies stand in front of the box office. With 0 the client is the
+   * TCP peer; behind a load balancer set 1, or every client shares the proxy's rate limit.
+   */
+  @Transform(toInt)
+  @IsInt({ message: 'TRUST_PROXY must be an integer' })
+  @Min(0)
+  @Max(10)
+  TRUST_PROXY = 0;
 }
 
 export function validatePodiumEnv(raw: Record<string, unknown>): PodiumEnv {

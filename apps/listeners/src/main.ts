@@ -1,22 +1,25 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { exitCleanlyOnSignals, validatePodiumEnv } from '@podium/config';
-import { PodiumListenersModule, PurchaseTransport } from '@podium/delivery';
+import { createListenersApplication } from '@podium/delivery';
 import { LISTENER_MODULES } from '@podium/listeners';
 
-/** The listeners process: a Nest microservice on the Redis transport. */
+/**
+ * The listeners process: the listener modules on Nest's Redis transport, plus HTTP on
+ * HEALTH_PORT for /health/live, /health/ready, /metrics and /docs.
+ */
 const logger = new Logger('Listeners');
+
+/** The line that says the process is subscribed and serving HTTP (tests and scripts wait for it). */
+export const READY_LINE = 'Listeners process ready';
 
 async function bootstrap(): Promise<void> {
   const env = validatePodiumEnv(process.env);
-  const transport = new PurchaseTransport(env.REDIS_URL);
-  const app = await NestFactory.createMicroservice(
-    PodiumListenersModule.forRoot({ env, transport, listeners: LISTENER_MODULES }),
-    { strategy: transport },
-  );
+  const { app, transport } = await createListenersApplication({ env, listeners: LISTENER_MODULES });
   exitCleanlyOnSignals(app, logger);
-  await app.listen();
+  await app.listen(env.HEALTH_PORT, '0.0.0.0');
+  const { port } = app.getHttpServer().address() as { port: number };
+  logger.log(`${READY_LINE}: subscribed to ${transport.patterns().join(', ')}; health and metrics on port ${port}`);
 }
 
 bootstrap().catch((err: Error) => {

@@ -1,5 +1,7 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { DeliveryMetrics } from './delivery-metrics.js';
+import { DeliveryObservability } from './delivery-observability.js';
 import { DELIVERY_OPTIONS, type DeliveryOptions } from './delivery.options.js';
 import { EffectApplier } from './effect-applier.js';
 import { ListenerRegistrar } from './listener-registrar.js';
@@ -29,8 +31,10 @@ export class DeliveryModule {
         ListenerRunner,
         QueuedDelivery,
         ListenerRegistrar,
+        DeliveryMetrics,
+        DeliveryObservability,
       ],
-      exports: [ListenerRegistrar, ListenerRunner, QueuedDelivery, EffectApplier, OrderLoader],
+      exports: [ListenerRegistrar, ListenerRunner, QueuedDelivery, EffectApplier, OrderLoader, DeliveryMetrics],
     };
   }
 }

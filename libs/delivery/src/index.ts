@@ -1,4 +1,6 @@
 export * from './delivery.module.js';
+export * from './delivery-metrics.js';
+export * from './listeners-application.js';
 export * from './delivery.options.js';
 export * from './effect-applier.js';
 export * from './effects.js';

@@ -9,9 +9,11 @@ import {
 } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { Redis } from 'ioredis';
-import { escapeGlob, type Order } from '@podium/orders';
+import { withLogContext } from '@podium/observability';
+import { escapeGlob, isPlausibleOrderId, type Order } from '@podium/orders';
 import { announceListeners, deliveryVariable, readDurableSubscriptions, type DeliveryMode } from '@podium/queues';
 import { REDIS } from '@podium/redis';
+import { DeliveryMetrics } from './delivery-metrics.js';
 import { DELIVERY_OPTIONS, type DeliveryOptions } from './delivery.options.js';
 import type { Effects } from './effects.js';
 import { ListenerRunner, type ListenerDefinition } from './listener-runner.js';
@@ -44,6 +46,7 @@ export class ListenerRegistrar implements OnModuleInit, OnApplicationBootstrap, 
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(DELIVERY_OPTIONS) private readonly options: DeliveryOptions,
     @Optional() private readonly transport?: PurchaseTransport,
+    @Optional() private readonly metrics?: DeliveryMetrics,
   ) {}
 
   /** Every listener this app hosts, whether this process runs it or not. */
@@ -88,15 +91,23 @@ export class ListenerRegistrar implements OnModuleInit, OnApplicationBootstrap, 
     }
   }
 
-  /** SIGTERM: the transport has stopped listening; finish what was taken, then stop the workers. */
+  /**
+   * SIGTERM: stop listening (a hybrid app would close the transport only after this hook),
+   * finish what was taken, then stop the workers.
+   */
   async beforeApplicationShutdown(): Promise<void> {
+    await this.transport?.close();
     await this.runner.drain();
     await this.queued.close();
   }
 
   private deliver(listener: RunningListener, payload: unknown): Promise<unknown> {
-    if (listener.mode === 'ephemeral') return this.runner.processOnce(listener, payload);
-    return this.runner.track(this.queued.onMessage(listener, payload));
+    this.metrics?.messageReceived(listener.name, listener.mode);
+    const id = typeof payload === 'string' ? payload : String(payload);
+    return withLogContext({ listener: listener.name, ...(isPlausibleOrderId(id) && { orderId: id }) }, () => {
+      if (listener.mode === 'ephemeral') return this.runner.processOnce(listener, payload);
+      return this.runner.track(this.queued.onMessage(listener, payload));
+    });
   }
 
   private modeOf(listener: ListenerDefinition): DeliveryMode {

@@ -1,7 +1,8 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { isPlausibleOrderId, listenerStatsKey, MalformedOrderError, type Order } from '@podium/orders';
 import { REDIS } from '@podium/redis';
+import { DeliveryMetrics } from './delivery-metrics.js';
 import { EffectApplier } from './effect-applier.js';
 import type { Effects } from './effects.js';
 import { OrderLoader, UnknownOrderError } from './order-loader.js';
@@ -34,6 +35,7 @@ export class ListenerRunner {
     private readonly orders: OrderLoader,
     private readonly applier: EffectApplier,
     @Inject(REDIS) private readonly redis: Redis,
+    @Optional() private readonly metrics?: DeliveryMetrics,
   ) {}
 
   /**
@@ -103,17 +105,22 @@ export class ListenerRunner {
   }
 
   private async processOnceNow(listener: ListenerDefinition, payload: unknown): Promise<Outcome | 'failed'> {
+    const startedAt = performance.now();
+    let outcome: Outcome | 'failed';
     try {
-      return await this.process(listener, payload);
+      outcome = await this.process(listener, payload);
     } catch (err) {
       if (err instanceof RejectedMessageError) {
+        outcome = 'rejected';
         await this.countRejected(listener, err);
-        return 'rejected';
+      } else {
+        outcome = 'failed';
+        this.logger.error(`[${listener.name}] order ${String(payload)} failed: ${(err as Error).message}`);
+        await this.countFailed(listener);
       }
-      this.logger.error(`[${listener.name}] order ${String(payload)} failed: ${(err as Error).message}`);
-      await this.countFailed(listener);
-      return 'failed';
     }
+    this.metrics?.messageProcessed(listener.name, outcome, startedAt);
+    return outcome;
   }
 
   async countRejected(listener: ListenerDefinition, err: Error): Promise<void> {

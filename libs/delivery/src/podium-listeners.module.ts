@@ -1,5 +1,7 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import type { DestinationStream } from 'pino';
 import { parseListenerNames, PodiumConfigModule, PodiumEnv } from '@podium/config';
+import { ObservabilityModule } from '@podium/observability';
 import { RedisModule } from '@podium/redis';
 import { DeliveryModule } from './delivery.module.js';
 import type { PurchaseTransport } from './purchase-transport.js';
@@ -10,17 +12,24 @@ export interface PodiumListenersOptions {
   transport: PurchaseTransport;
   /** Listener modules to host; LISTENERS in env picks which of them run. */
   listeners: Type[];
+  /** With LOG_FORMAT=json: where the lines go instead of stdout. */
+  logDestination?: DestinationStream;
 }
 
-/** Everything a listeners process needs: configuration, Redis, delivery, the listener modules. */
+/**
+ * Everything a listeners process needs: configuration, Redis, delivery, the listener
+ * modules, and /health, /metrics and JSON logs (served when the app is a hybrid HTTP app,
+ * see createListenersApplication; a plain microservice just keeps the counters).
+ */
 @Module({})
 export class PodiumListenersModule {
-  static forRoot({ env, transport, listeners }: PodiumListenersOptions): DynamicModule {
+  static forRoot({ env, transport, listeners, logDestination }: PodiumListenersOptions): DynamicModule {
     return {
       module: PodiumListenersModule,
       imports: [
         PodiumConfigModule.forRoot(env),
         RedisModule.forRoot({ url: env.REDIS_URL, connectionName: 'podium-listeners' }),
+        ObservabilityModule.forRoot({ app: 'listeners', env, logDestination }),
         DeliveryModule.forRoot({
           transport,
           redisUrl: env.REDIS_URL,

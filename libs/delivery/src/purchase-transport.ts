@@ -13,6 +13,7 @@ import { redisOptionsFromUrl } from '@podium/redis';
  */
 export class PurchaseTransport extends ServerRedis {
   private reconnects = 0;
+  private closing?: Promise<void>;
 
   constructor(redisUrl: string) {
     super({
@@ -50,6 +51,12 @@ export class PurchaseTransport extends ServerRedis {
 
   get reconnectCount(): number {
     return this.reconnects;
+  }
+
+  /** Idempotent: the listeners close it before draining, and Nest closes it again after. */
+  override close(): Promise<void> {
+    this.closing ??= super.close();
+    return this.closing;
   }
 
   // Typed as Nest's packet object, but any value goes through to the deserializer,

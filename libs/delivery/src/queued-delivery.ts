@@ -1,8 +1,11 @@
 import { hostname } from 'node:os';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { withLogContext } from '@podium/observability';
 import { ListenerQueues, ORDER_JOB, orderJobOptions, QUEUE_PREFIX, type OrderJobData } from '@podium/queues';
 import { createRedis } from '@podium/redis';
+import { DeliveryMetrics } from './delivery-metrics.js';
 import { DELIVERY_OPTIONS, type DeliveryOptions } from './delivery.options.js';
 import { ListenerRunner, RejectedMessageError, type ListenerDefinition, type Outcome } from './listener-runner.js';
 
@@ -22,6 +25,7 @@ export class QueuedDelivery {
   constructor(
     private readonly runner: ListenerRunner,
     @Inject(DELIVERY_OPTIONS) private readonly options: DeliveryOptions,
+    @Optional() private readonly metrics?: DeliveryMetrics,
   ) {
     this.queues = new ListenerQueues(() => createRedis(options.redisUrl, 'podium-queues', { autoPipelining: false }));
   }
@@ -32,7 +36,11 @@ export class QueuedDelivery {
       const order = await this.runner.load(payload);
       await this.queues.get(listener.name).add(ORDER_JOB, { orderId: order.orderId }, orderJobOptions(order.orderId, this.retry));
     } catch (err) {
-      if (err instanceof RejectedMessageError) return this.runner.countRejected(listener, err);
+      if (err instanceof RejectedMessageError) {
+        this.metrics?.messageProcessed(listener.name, 'rejected');
+        return this.runner.countRejected(listener, err);
+      }
+      this.metrics?.messageProcessed(listener.name, 'failed');
       this.logger.error(`[${listener.name}] could not enqueue order ${String(payload)}: ${(err as Error).message}`);
     }
   }
@@ -52,15 +60,42 @@ export class QueuedDelivery {
     worker.on('failed', (job, err) => {
       if (!job) return;
       const final = err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1);
-      if (final) {
-        this.logger.error(`[${listener.name}] order ${job.data.orderId} failed after ${job.attemptsMade} tries: ${err.message}`);
-        if (!(err instanceof UnrecoverableError)) void this.runner.countFailed(listener);
-      } else {
-        this.logger.warn(`[${listener.name}] order ${job.data.orderId} failed (try ${job.attemptsMade}), retrying: ${err.message}`);
-      }
+      withLogContext({ listener: listener.name, orderId: job.data.orderId }, () => {
+        if (final) {
+          this.logger.error(`[${listener.name}] order ${job.data.orderId} failed after ${job.attemptsMade} tries: ${err.message}`);
+          if (!(err instanceof UnrecoverableError)) {
+            this.metrics?.messageProcessed(listener.name, 'failed');
+            void this.runner.countFailed(listener);
+          }
+        } else {
+          this.metrics?.retry(listener.name);
+          this.logger.warn(`[${listener.name}] order ${job.data.orderId} failed (try ${job.attemptsMade}), retrying: ${err.message}`);
+        }
+      });
     });
     worker.on('error', (err) => this.logger.warn(`[${listener.name}] worker: ${err.message}`));
     this.workers.push(worker);
+  }
+
+  /** The listeners this process runs workers for, with their queues (for metrics). */
+  workerQueues(): { listener: string; queue: ReturnType<ListenerQueues['get']> }[] {
+    return this.workers.map((w) => ({ listener: w.name, queue: this.queues.get(w.name) }));
+  }
+
+  /** The queues' connection, once a worker made it; undefined in a process without workers. */
+  get connection(): Redis | undefined {
+    return this.workers.length > 0 ? this.queues.redis : undefined;
+  }
+
+  /** Throws unless every worker runs and the queues' connection answers a PING. */
+  async checkWorkers(): Promise<{ workers: number }> {
+    const connection = this.connection;
+    if (!connection) return { workers: 0 };
+    const stopped = this.workers.filter((w) => !w.isRunning()).map((w) => w.name);
+    if (stopped.length > 0) throw new Error(`workers not running: ${stopped.join(', ')}`);
+    if (connection.status !== 'ready') throw new Error(`queue connection is ${connection.status}`);
+    await connection.ping();
+    return { workers: this.workers.length };
   }
 
   /** Stops taking jobs, waits for the active ones, then closes the queues. */
@@ -69,14 +104,20 @@ export class QueuedDelivery {
     await this.queues.close();
   }
 
-  private async process(listener: ListenerDefinition, job: Job<OrderJobData>): Promise<Outcome> {
-    try {
-      return await this.runner.process(listener, job.data.orderId);
-    } catch (err) {
-      if (!(err instanceof RejectedMessageError)) throw err; // retried with backoff
-      await this.runner.countRejected(listener, err);
-      throw new UnrecoverableError(err.message);
-    }
+  private process(listener: ListenerDefinition, job: Job<OrderJobData>): Promise<Outcome> {
+    return withLogContext({ listener: listener.name, orderId: job.data.orderId }, async () => {
+      const startedAt = performance.now();
+      try {
+        const outcome = await this.runner.process(listener, job.data.orderId);
+        this.metrics?.messageProcessed(listener.name, outcome, startedAt);
+        return outcome;
+      } catch (err) {
+        if (!(err instanceof RejectedMessageError)) throw err; // retried with backoff; counted on 'failed'
+        this.metrics?.messageProcessed(listener.name, 'rejected', startedAt);
+        await this.runner.countRejected(listener, err);
+        throw new UnrecoverableError(err.message);
+      }
+    });
   }
 
   private get retry() {

@@ -1,7 +1,7 @@
-import type { INestMicroservice, LoggerService, Type } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import type { INestApplication, LoggerService, Type } from '@nestjs/common';
+import type { DestinationStream } from 'pino';
 import { validatePodiumEnv } from '@podium/config';
-import { PodiumListenersModule, PurchaseTransport } from '@podium/delivery';
+import { createListenersApplication, PurchaseTransport } from '@podium/delivery';
 
 export interface ListenersAppOptions {
   redisUrl: string;
@@ -11,31 +11,39 @@ export interface ListenersAppOptions {
   env?: Record<string, string>;
   /** Where the app logs; by default errors, warnings and logs go to the console. */
   logger?: LoggerService | false;
+  /** With env LOG_FORMAT=json and no logger: where the JSON lines go. */
+  logDestination?: DestinationStream;
+  /** Listen on a free port of 127.0.0.1 (the app's `url`); supertest needs none of this. */
+  listen?: boolean;
 }
 
 export interface RunningListenersApp {
-  app: INestMicroservice;
+  /** The hybrid app main.ts runs: the Redis transport plus HTTP (/health, /metrics, /docs). */
+  app: INestApplication;
   transport: PurchaseTransport;
+  /** http://127.0.0.1:<port> when started with `listen: true`. */
+  url?: string;
   close(): Promise<void>;
 }
 
 /**
- * Starts a real listeners microservice on the Redis transport, hosting the given listener
- * modules, and resolves once it is subscribed: announcements made after this are heard.
+ * Starts a real listeners app on the Redis transport, hosting the given listener modules,
+ * built as main.ts builds it, and resolves once it is subscribed: announcements made after
+ * this are heard.
  */
-export async function startListenersApp({ redisUrl, listeners, env = {}, logger }: ListenersAppOptions): Promise<RunningListenersApp> {
+export async function startListenersApp({ redisUrl, listeners, env = {}, logger, logDestination, listen }: ListenersAppOptions): Promise<RunningListenersApp> {
   const config = validatePodiumEnv({ ...env, REDIS_URL: redisUrl });
-  const transport = new PurchaseTransport(redisUrl);
-  const moduleRef = await Test.createTestingModule({
-    imports: [PodiumListenersModule.forRoot({ env: config, transport, listeners })],
-  }).compile();
-  const app = moduleRef.createNestMicroservice({ strategy: transport, logger: logger ?? ['error', 'warn', 'log'] });
-  try {
-    await app.listen();
-    await transport.whenSubscribed();
-  } catch (err) {
-    await app.close().catch(() => undefined); // a failed start must not leave connections open
-    throw err;
+  const useJson = logger === undefined && config.LOG_FORMAT === 'json';
+  const { app, transport } = await createListenersApplication({
+    env: config,
+    listeners,
+    logger: useJson ? undefined : (logger ?? ['error', 'warn', 'log']),
+    logDestination,
+  });
+  let url: string | undefined;
+  if (listen) {
+    await app.listen(0, '127.0.0.1');
+    url = await app.getUrl();
   }
-  return { app, transport, close: () => app.close() };
+  return { app, transport, url, close: () => app.close() };
 }

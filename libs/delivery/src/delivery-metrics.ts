@@ -1,0 +1,65 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { METRICS_REGISTRY, registryOrPrivate } from '@podium/observability';
+import type { DeliveryMode } from '@podium/queues';
+
+/** What became of one message for one listener. */
+export type MessageOutcome = 'applied' | 'duplicate' | 'skipped' | 'rejected' | 'failed';
+
+/**
+ * The listeners' counters, kept in this process's memory (an increment costs no round
+ * trip) and read by Prometheus from /metrics. podium:stats:<listener> in Redis keeps the
+ * cluster-wide totals; these are per process, as Prometheus expects.
+ */
+@Injectable()
+export class DeliveryMetrics {
+  private readonly received: Counter<'listener' | 'mode'>;
+  private readonly processed: Counter<'listener' | 'outcome'>;
+  private readonly retried: Counter<'listener'>;
+  private readonly duration: Histogram<'listener' | 'outcome'>;
+
+  constructor(@Optional() @Inject(METRICS_REGISTRY) registry?: Registry) {
+    const registers = [registryOrPrivate(registry)];
+    this.received = new Counter({
+      name: 'podium_listener_messages_received_total',
+      help: 'Announcements heard by a listener (pub/sub messages), whatever became of them.',
+      labelNames: ['listener', 'mode'],
+      registers,
+    });
+    this.processed = new Counter({
+      name: 'podium_listener_messages_processed_total',
+      help:
+        'Messages a listener finished with, by outcome: applied, duplicate (already applied, skipped), ' +
+        'skipped (not for this listener), rejected (not an order), failed (error; queued: after the last try).',
+      labelNames: ['listener', 'outcome'],
+      registers,
+    });
+    this.retried = new Counter({
+      name: 'podium_listener_retries_total',
+      help: 'Failed tries of queued and durable listeners that will be tried again.',
+      labelNames: ['listener'],
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'podium_listener_handler_duration_seconds',
+      help: "Time to handle one message for one listener: load the order, run the handler, apply its effects.",
+      labelNames: ['listener', 'outcome'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers,
+    });
+  }
+
+  messageReceived(listener: string, mode: DeliveryMode): void {
+    this.received.inc({ listener, mode });
+  }
+
+  /** `startedAt` from performance.now(); omitted when no handler ran (a message only enqueued). */
+  messageProcessed(listener: string, outcome: MessageOutcome, startedAt?: number): void {
+    this.processed.inc({ listener, outcome });
+    if (startedAt !== undefined) this.duration.observe({ listener, outcome }, (performance.now() - startedAt) / 1000);
+  }
+
+  retry(listener: string): void {
+    this.retried.inc({ listener });
+  }
+}

@@ -52,7 +52,7 @@ describe('listeners process: health probes and metrics over HTTP', () => {
         const { text } = await http().get('/metrics').expect(200).expect('content-type', /^text\/plain/);
         const duplicates = sample(text, 'podium_listener_messages_processed_total', { listener: 'customer-invoices', outcome: 'duplicate' });
         const rejected = sample(text, 'podium_listener_messages_processed_total', { listener: 'customer-invoices', outcome: 'rejected' });
-        return duplicates === 1 && rejected === 1 && text;
+        return duplicates === 1 && rejected === 1 ? text : undefined;
       },
       { what: 'the duplicate and the rejection to be counted' },
     );

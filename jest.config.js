@@ -14,6 +14,7 @@ export default {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   globalSetup: '<rootDir>/test/global-setup.js',
+  setupFiles: ['<rootDir>/test/preload-nest.js'],
   testTimeout: 60_000,
   maxWorkers: 2,
 };

@@ -1,17 +1,23 @@
-import type { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
+import type { LoggerService } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { DestinationStream } from 'pino';
 import { validatePodiumEnv } from '@podium/config';
-import { BoxOfficeModule } from '../../apps/box-office/src/box-office.module.js';
-import { configureHttp } from '../../apps/box-office/src/configure-http.js';
+import { createBoxOfficeApp } from '../../apps/box-office/src/box-office.app.js';
+
+export interface BoxOfficeTestOptions {
+  /** Errors and warnings to the console unless given. */
+  logger?: LoggerService | false;
+  /** With env LOG_FORMAT=json and no logger: where the JSON lines go. */
+  logDestination?: DestinationStream;
+}
 
 /** The box office app as main.ts builds it, on a test's private Redis, not listening on a port. */
-export async function startBoxOffice(redisUrl: string, env: Record<string, string> = {}): Promise<INestApplication> {
-  const moduleRef = await Test.createTestingModule({
-    imports: [BoxOfficeModule.forRoot(validatePodiumEnv({ ...env, REDIS_URL: redisUrl }))],
-  }).compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ bodyParser: false, logger: ['error', 'warn'] });
-  configureHttp(app);
-  await app.init();
-  return app;
+export async function startBoxOffice(
+  redisUrl: string,
+  env: Record<string, string> = {},
+  { logger, logDestination }: BoxOfficeTestOptions = {},
+): Promise<NestExpressApplication> {
+  const config = validatePodiumEnv({ ...env, REDIS_URL: redisUrl });
+  const json = logger === undefined && config.LOG_FORMAT === 'json';
+  return createBoxOfficeApp(config, { logger: json ? undefined : (logger ?? ['error', 'warn']), logDestination });
 }

@@ -1,16 +1,32 @@
 import { BadRequestException, ValidationPipe, type INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { PodiumEnv } from '@podium/config';
+import { configureObservability } from '@podium/observability';
 import { BodyErrorFilter } from './body-error.filter.js';
+import { QueueDashboard } from './dashboard/queue-dashboard.js';
 
 /** Largest JSON body the box office reads; a larger one gets 413. */
 export const MAX_BODY_BYTES = 16 * 1024;
 
 /**
  * The HTTP edge, shared by main.ts and the e2e tests so that both see the same app:
- * validated DTOs (unknown fields refused), a body size limit, no stack traces.
+ * request metrics, the client address behind TRUST_PROXY proxies, a body size limit,
+ * validated DTOs (unknown fields refused), no stack traces, the queue dashboard behind
+ * basic authentication, and the OpenAPI docs.
  */
 export function configureHttp(app: INestApplication): void {
-  (app as NestExpressApplication).useBodyParser('json', { limit: MAX_BODY_BYTES });
+  const express = app as NestExpressApplication;
+  const env = app.get(PodiumEnv);
+  configureObservability(app, {
+    title: 'podium box office',
+    description:
+      'Records ticket purchases once and announces them over Redis pub/sub; reads what the listeners computed. ' +
+      'Every error answers {statusCode, message, error}, never a stack trace.',
+  });
+  // The rate limit counts per client IP address: behind N proxies, the Nth address from the right of X-Forwarded-For.
+  express.set('trust proxy', env.TRUST_PROXY);
+  express.useBodyParser('json', { limit: MAX_BODY_BYTES });
+  app.get(QueueDashboard).mount(app);
   app.useGlobalFilters(new BodyErrorFilter(app.getHttpAdapter(), MAX_BODY_BYTES));
   app.useGlobalPipes(
     new ValidationPipe({

@@ -1,6 +1,8 @@
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Optional, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { Counter, Histogram, type Registry } from 'prom-client';
 import { PodiumEnv } from '@podium/config';
+import { METRICS_REGISTRY, registryOrPrivate, withLogContext } from '@podium/observability';
 import { eventChannel, eventKey, globMatches, idempotencyKey, orderKey, orderToHash, ORDERS_CHANNEL, type Order } from '@podium/orders';
 import { ListenerQueues, ORDER_JOB, orderJobOptions, readDurableSubscriptions } from '@podium/queues';
 import { createRedis, LuaScript, REDIS } from '@podium/redis';
@@ -60,15 +62,30 @@ export interface Idempotency {
 @Injectable()
 export class OrderPublisher implements OnApplicationShutdown {
   private readonly queues: ListenerQueues;
+  private readonly metrics: PublisherMetrics;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     private readonly env: PodiumEnv,
+    @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
   ) {
     this.queues = new ListenerQueues(() => createRedis(env.REDIS_URL, 'podium-publisher-queues', { autoPipelining: false }));
+    this.metrics = new PublisherMetrics(registryOrPrivate(registry));
   }
 
-  async record(order: Order, idempotency?: Idempotency): Promise<RecordResult> {
+  /** Every log line written while recording carries the order id (JSON logs). */
+  record(order: Order, idempotency?: Idempotency): Promise<RecordResult> {
+    return withLogContext({ orderId: order.orderId }, async () => {
+      const stop = this.metrics.duration.startTimer();
+      const result = await this.recordNow(order, idempotency);
+      stop({ outcome: result.outcome });
+      this.metrics.records.inc({ outcome: result.outcome });
+      if (result.outcome === 'created') this.metrics.published.inc();
+      return result;
+    });
+  }
+
+  private async recordNow(order: Order, idempotency?: Idempotency): Promise<RecordResult> {
     const durable = await this.durableListenersFor(order.event);
     const [outcome, ...rest] = await RECORD.run<string[]>(
       this.redis,
@@ -100,6 +117,7 @@ export class OrderPublisher implements OnApplicationShutdown {
   private async enqueueAndAnnounce(orderId: string, event: string, listeners: string[], idempotency?: Idempotency): Promise<void> {
     const retry = { attempts: this.env.QUEUE_ATTEMPTS, backoffMs: this.env.QUEUE_BACKOFF_MS };
     await Promise.all(listeners.map((l) => this.queues.get(l).add(ORDER_JOB, { orderId }, orderJobOptions(orderId, retry))));
+    for (const listener of listeners) this.metrics.enqueued.inc({ listener });
     const announce = this.redis.multi().publish(ORDERS_CHANNEL, orderId).publish(eventChannel(event), orderId);
     if (idempotency) announce.hset(idempotencyKey(idempotency.key), 'announced', '1');
     await announce.exec();
@@ -111,5 +129,41 @@ export class OrderPublisher implements OnApplicationShutdown {
     return (await readDurableSubscriptions(this.redis))
       .filter((s) => channels.some((channel) => globMatches(s.pattern, channel)))
       .map((s) => s.listener);
+  }
+}
+
+/** The box office's counters, in process memory (no round trip), read by Prometheus from /metrics. */
+class PublisherMetrics {
+  readonly published: Counter;
+  readonly records: Counter<'outcome'>;
+  readonly duration: Histogram<'outcome'>;
+  readonly enqueued: Counter<'listener'>;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.published = new Counter({
+      name: 'podium_orders_published_total',
+      help: 'Orders recorded and announced by this process (replays of an Idempotency-Key not counted).',
+      registers,
+    });
+    this.records = new Counter({
+      name: 'podium_order_records_total',
+      help: 'Purchases this process tried to record, by outcome: created, replay (a known Idempotency-Key), sold_out.',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'podium_order_record_duration_seconds',
+      help: 'Time to record an order: the script, and for durable subscriptions the enqueueing and the announcement.',
+      labelNames: ['outcome'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    });
+    this.enqueued = new Counter({
+      name: 'podium_durable_jobs_enqueued_total',
+      help: 'Jobs this process enqueued for durable subscriptions, by listener.',
+      labelNames: ['listener'],
+      registers,
+    });
   }
 }

@@ -1,18 +1,31 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ListenersService, type FailedOrder, type ListenerStatus } from './listeners.service.js';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ErrorResponse } from '@podium/observability';
+import { FailedOrder, ListenerStatus, RetryResult } from './listener-status.js';
+import { ListenersService } from './listeners.service.js';
+
+const unknownListener = ApiNotFoundResponse({ type: ErrorResponse, description: 'No listener of that name has run against this Redis' });
+const listenerName = ApiParam({ name: 'name', example: 'sales-summary' });
 
 /** Operating the listeners: their modes and counters, and their failed orders. */
+@ApiTags('listeners')
 @Controller('listeners')
 export class ListenersController {
   constructor(private readonly listeners: ListenersService) {}
 
   @Get()
+  @ApiOperation({ summary: 'Every listener a listeners process announced, with its mode, counters and queue depth' })
+  @ApiOkResponse({ type: [ListenerStatus] })
   list(): Promise<ListenerStatus[]> {
     return this.listeners.list();
   }
 
   /** Orders that failed every try (queued and durable listeners), with their errors. */
   @Get(':name/failed')
+  @ApiOperation({ summary: 'Orders that failed every try (queued and durable listeners), with their errors' })
+  @listenerName
+  @ApiOkResponse({ type: [FailedOrder] })
+  @unknownListener
   failed(@Param('name') name: string): Promise<FailedOrder[]> {
     return this.listeners.failed(name);
   }
@@ -20,7 +33,11 @@ export class ListenersController {
   /** Runs the failed orders again, once the cause is fixed. */
   @Post(':name/failed/retry')
   @HttpCode(200)
-  async retry(@Param('name') name: string): Promise<{ retried: number }> {
+  @ApiOperation({ summary: 'Runs the failed orders of a listener again, once the cause is fixed' })
+  @listenerName
+  @ApiOkResponse({ type: RetryResult })
+  @unknownListener
+  async retry(@Param('name') name: string): Promise<RetryResult> {
     return { retried: await this.listeners.retryFailed(name) };
   }
 }

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
+import { BoxOfficeQueueMetrics, BoxOfficeQueues } from './box-office-queues.js';
 import { ListenersController } from './listeners.controller.js';
 import { ListenersService } from './listeners.service.js';
 
-@Module({ controllers: [ListenersController], providers: [ListenersService] })
+@Module({ controllers: [ListenersController], providers: [ListenersService, BoxOfficeQueues, BoxOfficeQueueMetrics], exports: [BoxOfficeQueues] })
 export class ListenersModule {}

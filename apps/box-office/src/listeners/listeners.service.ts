@@ -1,48 +1,20 @@
-import { Inject, Injectable, NotFoundException, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { PodiumEnv } from '@podium/config';
 import { listenerStatsKey } from '@podium/orders';
-import { LISTENER_DIRECTORY, ListenerQueues, readDurableSubscriptions, readListenerDirectory, type DeliveryMode } from '@podium/queues';
-import { createRedis, REDIS } from '@podium/redis';
+import { LISTENER_DIRECTORY, readDurableSubscriptions, readListenerDirectory } from '@podium/queues';
+import { REDIS } from '@podium/redis';
+import { BoxOfficeQueues } from './box-office-queues.js';
+import type { FailedOrder, ListenerStatus, QueueDepth } from './listener-status.js';
 
-export interface QueueDepth {
-  waiting: number;
-  active: number;
-  delayed: number;
-  failed: number;
-  /** Age of the oldest waiting job, in milliseconds; null when none waits. */
-  oldestWaitingMs: number | null;
-}
-
-export interface ListenerStatus {
-  name: string;
-  mode: DeliveryMode;
-  pattern: string;
-  /** A durable subscription is registered: the box office queues every order for it. */
-  durableSubscription: boolean;
-  counts: { applied: number; duplicates: number; rejected: number; failed: number };
-  /** Null for a listener that has only ever run ephemeral (it has no queue). */
-  queue: QueueDepth | null;
-}
-
-export interface FailedOrder {
-  orderId: string;
-  error: string;
-  attempts: number;
-  failedAt: string | null;
-}
+export type { FailedOrder, ListenerStatus, QueueDepth } from './listener-status.js';
 
 /** What the listeners processes announced about themselves, with their counters and queues. */
 @Injectable()
-export class ListenersService implements OnApplicationShutdown {
-  private readonly queues: ListenerQueues;
-
+export class ListenersService {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
-    env: PodiumEnv,
-  ) {
-    this.queues = new ListenerQueues(() => createRedis(env.REDIS_URL, 'podium-box-office-queues', { autoPipelining: false }));
-  }
+    private readonly queues: BoxOfficeQueues,
+  ) {}
 
   async list(): Promise<ListenerStatus[]> {
     const [entries, durable] = await Promise.all([readListenerDirectory(this.redis), readDurableSubscriptions(this.redis)]);
@@ -81,10 +53,6 @@ export class ListenersService implements OnApplicationShutdown {
     const failed = await queue.getFailedCount();
     if (failed > 0) await queue.retryJobs({ state: 'failed', count: 1000 });
     return failed;
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.queues.close();
   }
 
   private async mustExist(listener: string): Promise<void> {

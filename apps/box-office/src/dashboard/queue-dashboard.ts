@@ -1,0 +1,76 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { createBullBoard } from '@bull-board/api';
+import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
+import { ExpressAdapter } from '@bull-board/express';
+import type { INestApplication } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { PodiumEnv } from '@podium/config';
+import { basicAuth } from '@podium/observability';
+import { BoxOfficeQueues } from '../listeners/box-office-queues.js';
+
+/** Where the dashboard is served. */
+export const DASHBOARD_PATH = '/queues';
+/** The list of queues is read again from Redis at most this often, when the dashboard is used. */
+const REFRESH_MS = 2000;
+
+/**
+ * bull-board over every listener queue (the listeners that run queued or durable, or hold
+ * a durable subscription: BoxOfficeQueues), behind HTTP basic authentication with
+ * DASHBOARD_USER and DASHBOARD_PASSWORD. Listeners come and go, so the list of queues is
+ * refreshed from Redis when the dashboard is used. Without DASHBOARD_PASSWORD it is not served.
+ */
+@Injectable()
+export class QueueDashboard {
+  private readonly logger = new Logger('QueueDashboard');
+  private readonly adapter = new ExpressAdapter();
+  private readonly board: ReturnType<typeof createBullBoard>;
+  private shown = '';
+  private refreshedAt = 0;
+  private refreshing?: Promise<void>;
+
+  constructor(
+    private readonly queues: BoxOfficeQueues,
+    private readonly env: PodiumEnv,
+  ) {
+    this.adapter.setBasePath(DASHBOARD_PATH);
+    this.board = createBullBoard({
+      queues: [],
+      serverAdapter: this.adapter,
+      options: { uiConfig: { boardTitle: 'podium queues' } },
+    });
+  }
+
+  /** Mounts the dashboard on the app's Express instance (before init, so it comes before Nest's routes). */
+  mount(app: INestApplication): void {
+    const { DASHBOARD_USER: user, DASHBOARD_PASSWORD: password } = this.env;
+    if (!password) {
+      this.logger.log(`Queue dashboard off: set DASHBOARD_PASSWORD to serve it at ${DASHBOARD_PATH}`);
+      return;
+    }
+    app.use(
+      DASHBOARD_PATH,
+      basicAuth({ user, password, realm: 'podium queues' }),
+      (_req: Request, _res: Response, next: NextFunction) => {
+        this.refresh().then(() => next(), next);
+      },
+      this.adapter.getRouter(),
+    );
+  }
+
+  /** Shows the current listener queues (at most every REFRESH_MS). */
+  refresh(): Promise<void> {
+    if (Date.now() - this.refreshedAt < REFRESH_MS) return Promise.resolve();
+    this.refreshing ??= this.queues
+      .all()
+      .then((queues) => {
+        const names = queues.map((q) => q.listener).join(',');
+        if (names !== this.shown) {
+          this.board.replaceQueues(queues.map(({ queue }) => new BullMQAdapter(queue, { readOnlyMode: false })));
+          this.shown = names;
+        }
+        this.refreshedAt = Date.now();
+      })
+      .finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+}

@@ -11,7 +11,8 @@ async function bootstrap(): Promise<void> {
   const app = await createBoxOfficeApp(env);
   exitCleanlyOnSignals(app, logger);
   await app.listen(env.PORT, '0.0.0.0');
-  logger.log(`Listening on http://localhost:${env.PORT} (API docs at /docs)`);
+  const { port } = app.getHttpServer().address() as { port: number };
+  logger.log(`Listening on http://localhost:${port} (API docs at /docs)`);
 }
 
 bootstrap().catch((err: Error) => {

@@ -37,3 +37,27 @@ describe('parseListenerNames', () => {
     expect(parseListenerNames(undefined)).toBeUndefined();
   });
 });
+
+describe('operations variables', () => {
+  it('have defaults: pretty info logs, health on 3001, no dashboard password, 600 purchases a minute, no proxy', () => {
+    expect(validatePodiumEnv({})).toMatchObject({
+      LOG_FORMAT: 'pretty',
+      LOG_LEVEL: 'info',
+      HEALTH_PORT: 3001,
+      DASHBOARD_USER: 'admin',
+      DASHBOARD_PASSWORD: undefined,
+      PURCHASE_RATE_LIMIT: 600,
+      TRUST_PROXY: 0,
+    });
+  });
+
+  it('are read and checked', () => {
+    const env = validatePodiumEnv({ LOG_FORMAT: 'json', LOG_LEVEL: 'debug', HEALTH_PORT: '0', PURCHASE_RATE_LIMIT: '0', TRUST_PROXY: '1' });
+    expect(env).toMatchObject({ LOG_FORMAT: 'json', LOG_LEVEL: 'debug', HEALTH_PORT: 0, PURCHASE_RATE_LIMIT: 0, TRUST_PROXY: 1 });
+    expect(() => validatePodiumEnv({ LOG_LEVEL: 'loud' })).toThrow('LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent');
+    expect(() => validatePodiumEnv({ HEALTH_PORT: 'x' })).toThrow(/HEALTH_PORT must be an integer/);
+    expect(() => validatePodiumEnv({ PURCHASE_RATE_LIMIT: '-1' })).toThrow(/PURCHASE_RATE_LIMIT must not be less than 0/);
+    expect(() => validatePodiumEnv({ DASHBOARD_PASSWORD: 'secret' })).toThrow('DASHBOARD_PASSWORD must be at least 12 characters');
+    expect(() => validatePodiumEnv({ DASHBOARD_USER: 'a:b' })).toThrow(/DASHBOARD_USER must be 1 to 100 characters, without ":"/);
+  });
+});

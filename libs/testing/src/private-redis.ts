@@ -1,16 +1,24 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { waitFor } from './wait-for.js';
 
 export interface PrivateRedisOptions {
   /** Turn on the append-only file, so data survives stop()/start(). */
   appendonly?: boolean;
-  /** More redis-server arguments, e.g. ['--requirepass', 'secret']. */
+  /** More redis-server arguments, e.g. ['--maxmemory', '10mb']. */
   args?: string[];
+  /**
+   * Require authentication. With a username the server has that ACL user (all keys,
+   * channels and commands) and the default user is off; without, `requirepass` sets the
+   * default user's password. `url`, `client()` and the start-up probe carry the credentials.
+   */
+  auth?: { username?: string; password: string };
+  /** Serve TLS only (the port speaks TLS), with these PEM files; `url` is then rediss://. */
+  tls?: { certFile: string; keyFile: string; caFile: string };
 }
 
 /**
@@ -34,12 +42,25 @@ export class PrivateRedis {
   }
 
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    const { auth, tls } = this.options;
+    const credentials = auth ? `${encodeURIComponent(auth.username ?? '')}:${encodeURIComponent(auth.password)}@` : '';
+    return `${tls ? 'rediss' : 'redis'}://${credentials}127.0.0.1:${this.port}`;
+  }
+
+  /** ioredis options to reach this server (credentials and TLS included). */
+  get connectionOptions(): RedisOptions {
+    const { auth, tls } = this.options;
+    return {
+      host: '127.0.0.1',
+      port: this.port,
+      ...(auth && { username: auth.username, password: auth.password }),
+      ...(tls && { tls: { ca: readFileSync(tls.caFile) } }),
+    };
   }
 
   /** A client for the test's own reads and writes; closed by stop(). */
   client(): Redis {
-    const client = new Redis(this.port, '127.0.0.1', { maxRetriesPerRequest: null, retryStrategy: () => 50 });
+    const client = new Redis({ ...this.connectionOptions, maxRetriesPerRequest: null, retryStrategy: () => 50 });
     client.on('error', () => undefined); // expected while the server is being restarted
     this.clients.add(client);
     return client;
@@ -47,9 +68,16 @@ export class PrivateRedis {
 
   async start(): Promise<void> {
     if (this.process) return;
+    const { auth, tls } = this.options;
     const args = [
-      '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '',
+      ...(tls
+        ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile,
+           '--tls-ca-cert-file', tls.caFile, '--tls-auth-clients', 'no']
+        : ['--port', String(this.port)]),
+      '--bind', '127.0.0.1', '--dir', this.dir, '--save', '',
       '--appendonly', this.options.appendonly ? 'yes' : 'no', '--appendfsync', 'always',
+      ...(auth?.username ? ['--user', 'default', 'off', '--user', auth.username, 'on', `>${auth.password}`, '~*', '&*', '+@all'] : []),
+      ...(auth && !auth.username ? ['--requirepass', auth.password] : []),
       ...(this.options.args ?? []),
     ];
     const child = spawn('redis-server', args, { stdio: 'ignore' });
@@ -63,7 +91,7 @@ export class PrivateRedis {
     });
     await waitFor(() => acceptsConnections(this.port), { what: `redis-server on port ${this.port} to listen`, timeoutMs: 10_000 });
     // ioredis' ready check waits while Redis loads its append-only file.
-    const probe = new Redis(this.port, '127.0.0.1', { maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const probe = new Redis({ ...this.connectionOptions, maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on('error', () => undefined);
     await probe.ping();
     await probe.quit();

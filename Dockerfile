@@ -1,0 +1,30 @@
+# syntax=docker/dockerfile:1
+# One image for both apps; the command picks which one runs:
+#   docker run podium node dist/apps/box-office/src/main.js
+#   docker run podium node dist/apps/listeners/src/main.js
+# See docs/operations.md. (Written for Docker; not built on the machines podium is developed on.)
+
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json nest-cli.json ./
+COPY libs libs
+COPY apps apps
+COPY scripts scripts
+RUN npm run build \
+ && npm prune --omit=dev --no-audit --no-fund
+
+FROM node:24-bookworm-slim
+ENV NODE_ENV=production \
+    LOG_FORMAT=json
+WORKDIR /app
+COPY --from=build --chown=node:node /app/package.json ./
+COPY --from=build --chown=node:node /app/node_modules node_modules
+COPY --from=build --chown=node:node /app/dist dist
+USER node
+# 3000: box office (PORT); 3001: listeners' health and metrics (HEALTH_PORT).
+EXPOSE 3000 3001
+# Both apps exit 0 after a graceful stop on SIGTERM; node runs as PID 1, so no init is needed for that.
+STOPSIGNAL SIGTERM
+CMD ["node", "dist/apps/box-office/src/main.js"]

@@ -41,7 +41,8 @@ async function main(): Promise<void> {
     await redis.connect();
     const mode = process.env.DELIVERY ?? 'ephemeral';
     console.log(`Redis: ${redisUrl}${embedded ? ' (throwaway, started for this demo)' : ''}; delivery: ${mode}\n`);
-    const listenersEnv = { REDIS_URL: redisUrl };
+    // HEALTH_PORT=0: any free port, so the demo never collides with a listeners process already running.
+    const listenersEnv = { REDIS_URL: redisUrl, HEALTH_PORT: '0' };
     let listeners = startApp('listeners', dist('apps/listeners/src/main.js'), listenersEnv);
     children.push(listeners);
     children.push(startApp('box-office', dist('apps/box-office/src/main.js'), { REDIS_URL: redisUrl, PORT: String(port) }));

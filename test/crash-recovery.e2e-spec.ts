@@ -18,13 +18,14 @@ interface Bought {
 
 /** Every successful purchase is applied by the listeners that should see it, exactly once. */
 async function expectExactlyOnce(redis: Redis, bought: Bought[], deadlineMs: number): Promise<void> {
-  const expected = (o: Bought) => (o.event === OPENING_CEREMONY ? 4 : 4); // 3 base + lottery or alerter
+  // Three base listeners, plus the lottery (Opening Ceremony) or the alerter (any other event).
+  const LISTENERS_PER_ORDER = 4;
   await waitFor(
     async () => {
       const pipeline = redis.pipeline();
       for (const o of bought) pipeline.hlen(appliedKey(o.orderId));
       const counts = ((await pipeline.exec()) ?? []).map(([, n]) => Number(n));
-      return counts.every((n, i) => n === expected(bought[i]));
+      return counts.every((n) => n === LISTENERS_PER_ORDER);
     },
     { what: `all ${bought.length} orders applied by every listener`, timeoutMs: deadlineMs },
   );

@@ -1,0 +1,102 @@
+/**
+ * What every part of the bench agrees on: the events, the customers, the listener names,
+ * the systems under test and the IPC messages between the bench and a listeners process.
+ */
+import type { DeliveryMode } from '@podium/queues';
+
+export const EVENTS = ['Womens Judo', 'Mens 4x400', 'Opening Ceremony', 'Closing Ceremony'] as const;
+export const OPENING_CEREMONY = 'Opening Ceremony';
+/** Price of a ticket, in the events' hashes; every order buys one ticket (see README: verification). */
+export const PRICE = 20;
+export const CUSTOMERS = Array.from({ length: 50 }, (_, i) => `fan-${String(i).padStart(2, '0')}`);
+
+/** The seed's five listeners, by podium's names. */
+export const STANDARD_LISTENERS = [
+  'sales-histogram',
+  'sales-summary',
+  'customer-invoices',
+  'opening-ceremony-lottery',
+  'event-alerts',
+] as const;
+/** Scenario 4: customer-invoices' effect, 20 ms late. */
+export const SLOW_LISTENER = 'slow-invoices';
+export const SLOW_LISTENER_MS = 20;
+/** Every system keeps every alert, so the alerts list can be checked order by order. */
+export const BENCH_ALERTS_MAX = 1_000_000;
+
+export type Variant = 'standard' | 'slow';
+
+export function listenerNames(variant: Variant): string[] {
+  return STANDARD_LISTENERS.map((name) => (variant === 'slow' && name === 'customer-invoices' ? SLOW_LISTENER : name));
+}
+
+/** The listeners that act on an order of this event. */
+export function listenersFor(event: string, variant: Variant): string[] {
+  return listenerNames(variant).filter((name) => {
+    if (name === 'opening-ceremony-lottery') return event === OPENING_CEREMONY;
+    if (name === 'event-alerts') return event !== OPENING_CEREMONY;
+    return true;
+  });
+}
+
+export type SystemKind = 'podium' | 'seed' | 'nest';
+
+export interface SystemSpec {
+  /** Short id used in file names and JSON. */
+  id: string;
+  label: string;
+  kind: SystemKind;
+  /** podium only: DELIVERY and DELIVERY_<NAME> overrides. */
+  mode?: DeliveryMode;
+  overrides?: Record<string, DeliveryMode>;
+}
+
+export const SEED: SystemSpec = { id: 'seed', label: 'baseline (a): seed on raw ioredis', kind: 'seed' };
+export const NEST: SystemSpec = { id: 'nest', label: 'baseline (b): plain Nest Redis transport', kind: 'nest' };
+export const EPHEMERAL: SystemSpec = { id: 'ephemeral', label: 'podium ephemeral', kind: 'podium', mode: 'ephemeral' };
+export const QUEUED: SystemSpec = { id: 'queued', label: 'podium queued', kind: 'podium', mode: 'queued' };
+export const DURABLE: SystemSpec = { id: 'durable', label: 'podium durable', kind: 'podium', mode: 'durable' };
+export const MIXED: SystemSpec = {
+  id: 'mixed',
+  label: 'podium mixed (slow-invoices durable, others ephemeral)',
+  kind: 'podium',
+  mode: 'ephemeral',
+  overrides: { DELIVERY_SLOW_INVOICES: 'durable' },
+};
+export const PODIUM_MODES = [EPHEMERAL, QUEUED, DURABLE];
+export const ALL_SYSTEMS = [SEED, NEST, EPHEMERAL, QUEUED, DURABLE];
+
+/** Passed to a listeners process as BENCH_CHILD (JSON). */
+export interface ChildConfig {
+  redisUrl: string;
+  variant: Variant;
+  /** podium's environment (DELIVERY, DELIVERY_<NAME>, ALERTS_MAX...). */
+  env: Record<string, string>;
+}
+
+/** Child -> bench, every 200 ms and on request. */
+export interface SamplesMessage {
+  type: 'samples';
+  /** Index into the listener names of the variant, one per sample. */
+  l: Uint8Array;
+  /** Order ids, comma-joined. */
+  ids: string;
+  /** Epoch milliseconds (performance.timeOrigin + performance.now()) when the effect was applied. */
+  t: Float64Array;
+  /** Cumulative effects applied by this process, per listener. */
+  applied: number[];
+  /** Messages this process holds and has not finished, per listener (baselines), or in all (podium). */
+  pending: number[];
+  /** Reconnects of subscriber connections so far. */
+  reconnects: number;
+  /** Handler errors so far. */
+  errors: number;
+  /** process.memoryUsage() of the listeners process, MB: V8 heap used and reserved, and RSS. */
+  heapUsedMb: number;
+  heapTotalMb: number;
+  /** Sequence number of the last flush request this message answers, if any. */
+  flush?: number;
+}
+
+export type ChildMessage = { type: 'ready'; startedMs: number } | SamplesMessage;
+export type ParentMessage = { type: 'flush'; seq: number } | { type: 'stop' };

@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Redis } from 'ioredis';
+import { eventKey } from '@podium/orders';
+import { QUEUE_PREFIX } from '@podium/queues';
+import { PrivateRedis } from '@podium/testing';
+import { EVENTS, PRICE } from './model.js';
+
+/** The bench's own redis-server, on a free port: the only Redis the bench writes to or flushes. */
+export class BenchRedis {
+  private constructor(
+    readonly server: PrivateRedis,
+    readonly client: Redis,
+    readonly logFile: string,
+    /** redis-server's process id, for its CPU time. */
+    readonly pid: number,
+  ) {}
+
+  static async start(logDir: string): Promise<BenchRedis> {
+    const logFile = join(logDir, 'redis-server.log');
+    const server = await PrivateRedis.start({ args: ['--logfile', logFile] });
+    const client = server.client();
+    const info = await client.info('server');
+    return new BenchRedis(server, client, logFile, Number(/process_id:(\d+)/.exec(info)?.[1]));
+  }
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  /** Empties the private Redis and creates the seed's four events. */
+  async fresh(): Promise<void> {
+    await this.client.flushall();
+    const multi = this.client.multi();
+    for (const name of EVENTS) multi.hset(eventKey(name), { name, price: String(PRICE), sold: '0' });
+    await multi.exec();
+  }
+
+  /** Bytes Redis uses for data (INFO memory used_memory). */
+  async usedMemory(): Promise<number> {
+    return Number(/used_memory:(\d+)/.exec(await this.client.info('memory'))?.[1] ?? Number.NaN);
+  }
+
+  async version(): Promise<string> {
+    const info = await this.client.info('server');
+    return /redis_version:(\S+)/.exec(info)?.[1] ?? '?';
+  }
+
+  /** Subscribers Redis has dropped for going over client-output-buffer-limit pubsub, so far. */
+  outputBufferDisconnects(): number {
+    try {
+      return (readFileSync(this.logFile, 'utf8').match(/overcoming of output buffer limits/g) ?? []).length;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** The largest output buffer (bytes) among pub/sub clients right now. */
+  async pubsubOutputBufferMax(): Promise<number> {
+    const list = (await this.client.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string;
+    let max = 0;
+    for (const match of list.matchAll(/\bomem=(\d+)/g)) max = Math.max(max, Number(match[1]));
+    return max;
+  }
+
+  /** Jobs of a listener's BullMQ queue not yet completed: waiting, active, delayed. */
+  async queueDepth(listener: string): Promise<number> {
+    const key = (part: string) => `${QUEUE_PREFIX}:${listener}:${part}`;
+    const replies = (await this.client
+      .pipeline()
+      .llen(key('wait'))
+      .llen(key('active'))
+      .zcard(key('delayed'))
+      .zcard(key('prioritized'))
+      .llen(key('paused'))
+      .exec()) ?? [];
+    return replies.reduce((sum, [, n]) => sum + Number(n ?? 0), 0);
+  }
+
+  async destroy(): Promise<void> {
+    await this.server.destroy();
+  }
+}

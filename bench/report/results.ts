@@ -1,0 +1,25 @@
+import type { Plan } from '../lib/plan.js';
+import type { CrashRun } from '../scenarios/crash.js';
+import type { LatencyRun } from '../scenarios/latency.js';
+import type { SaturationRun } from '../scenarios/saturation.js';
+import type { SlowRun } from '../scenarios/slow.js';
+
+/** Everything one bench run measured: written as results.json, and the report's source. */
+export interface Results {
+  meta: {
+    plan: Plan;
+    startedAt: string;
+    durationS: number;
+    machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; redis: string; commit: string };
+    loadAverageAtStart: number[];
+    loadAverageAtEnd?: number[];
+    /** Wall seconds of each run, start to checks. */
+    steps: { step: string; seconds: number }[];
+  };
+  saturation: SaturationRun[];
+  latency: LatencyRun[];
+  crash: CrashRun[];
+  slow: SlowRun[];
+  mixed: SlowRun[];
+  failures: { scenario: string; system: string; rep: number; error: string }[];
+}

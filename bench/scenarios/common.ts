@@ -1,0 +1,282 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Order } from '@podium/orders';
+import { ListenersProcess, logBaseFor } from '../lib/child.js';
+import { Collector } from '../lib/collector.js';
+import { Driver } from '../lib/driver.js';
+import { listenerNames, type SystemSpec, type Variant } from '../lib/model.js';
+import { RunMonitor } from '../lib/monitor.js';
+import { expectedCounts } from '../lib/orders.js';
+import type { Plan } from '../lib/plan.js';
+import type { Progress } from '../lib/progress.js';
+import type { BenchRedis } from '../lib/server.js';
+import { cpuSeconds, ownCpuSeconds, type CpuUse } from '../lib/cpu.js';
+import { verify, type Verification } from '../lib/verify.js';
+
+export interface Ctx {
+  plan: Plan;
+  redis: BenchRedis;
+  logDir: string;
+  progress: Progress;
+}
+
+/** What every run reports besides its own figures. */
+export interface RunCommon {
+  system: string;
+  rep: number;
+  /** RSS peak of the listeners process(es), MB (VmHWM). */
+  peakRssMb: number;
+  /** RSS of the (first) listeners process right after start-up, MB. */
+  restingRssMb: number;
+  /** Most V8 heap in use seen in the listeners process (sampled every 200 ms), MB. */
+  peakHeapUsedMb: number;
+  /** Largest output buffer Redis held for a pub/sub client, kB. */
+  peakSubscriberBufferKb: number;
+  /** Subscribers Redis dropped over client-output-buffer-limit pubsub during the run. */
+  outputBufferDisconnects: number;
+  reconnects: number;
+  /** Warning and error lines the listeners process logged. */
+  logProblems: { count: number; first: string[] };
+  /** Milliseconds from spawn to subscribed. */
+  startupMs: number;
+  verification: Verification;
+  /** Publishes that failed. */
+  publishErrors: number;
+  /** Where the run's wall time went, seconds: start-up, warm-up, the measurement, stop, checks. */
+  timingsS: Record<string, number>;
+}
+
+interface CpuMark {
+  listeners: number;
+  redis: number;
+  bench: number;
+  wall: number;
+}
+
+export class Session {
+  readonly names: string[];
+  readonly collector: Collector;
+  readonly driver: Driver;
+  readonly published: Order[] = [];
+  proc!: ListenersProcess;
+  monitor!: RunMonitor;
+  private readonly disconnectsBefore: number;
+  private reconnectsBefore = 0;
+  /** CPU seconds of listeners processes that were replaced (killed). */
+  private cpuOfGone = 0;
+  firstRestingKb = Number.NaN;
+  readonly timings: Record<string, number> = {};
+  private readonly openedAt = performance.now();
+  readonly logBase: string;
+
+  private constructor(
+    readonly ctx: Ctx,
+    readonly system: SystemSpec,
+    readonly variant: Variant,
+    tag: string,
+    readonly env: Record<string, string> = {},
+  ) {
+    this.names = listenerNames(variant);
+    this.collector = new Collector(this.names);
+    this.driver = Driver.create(ctx.redis.url);
+    this.disconnectsBefore = ctx.redis.outputBufferDisconnects();
+    this.logBase = logBaseFor(ctx.logDir, tag, system.id);
+  }
+
+  /** Flushes the private Redis, starts the system's listeners process and a monitor. */
+  static async open(
+    ctx: Ctx,
+    system: SystemSpec,
+    variant: Variant,
+    tag: string,
+    extra?: (s: Session) => Promise<Record<string, number>> | Record<string, number>,
+    env?: Record<string, string>,
+  ): Promise<Session> {
+    await ctx.redis.fresh();
+    const session = new Session(ctx, system, variant, tag, env);
+    const t = performance.now();
+    session.proc = await session.spawn();
+    session.timings.startup = (performance.now() - t) / 1000;
+    session.firstRestingKb = session.proc.rssAtReadyKb;
+    session.monitor = new RunMonitor(ctx.redis, () => (session.proc.isAlive ? session.proc : undefined), extra ? () => extra(session) : undefined).start();
+    return session;
+  }
+
+  spawn(): Promise<ListenersProcess> {
+    return ListenersProcess.start({
+      system: this.system,
+      variant: this.variant,
+      redisUrl: this.ctx.redis.url,
+      logBase: this.logBase,
+      onSamples: (m) => this.collector.add(m),
+      env: this.env,
+    });
+  }
+
+  /** Replaces the listeners process (after a crash). */
+  async restart(): Promise<void> {
+    this.reconnectsBefore += this.proc.reconnects;
+    this.proc = await this.spawn();
+  }
+
+  /** kill -9 the listeners process (its CPU time and peak RSS are kept for the run). */
+  async kill(): Promise<void> {
+    const cpu = cpuSeconds(this.proc.pid);
+    this.monitor.notePeak(this.proc);
+    await this.proc.kill();
+    if (Number.isFinite(cpu)) this.cpuOfGone += cpu;
+  }
+
+  cpuMark(): CpuMark {
+    return {
+      listeners: this.cpuOfGone + cpuSeconds(this.proc.pid),
+      redis: cpuSeconds(this.ctx.redis.pid),
+      bench: ownCpuSeconds(),
+      wall: performance.now() / 1000,
+    };
+  }
+
+  cpuSince(mark: CpuMark): CpuUse {
+    const end = this.cpuMark();
+    return {
+      listeners: round(end.listeners - mark.listeners, 2),
+      redis: round(end.redis - mark.redis, 2),
+      bench: round(end.bench - mark.bench, 2),
+      wall: round(end.wall - mark.wall, 2),
+    };
+  }
+
+  /** Seconds since the monitor started (the time axis of monitor points). */
+  elapsedS(): number {
+    return this.monitor.elapsedS();
+  }
+
+  /** Orders each listener still had waiting: its BullMQ queue, or the baseline's in-process queue. */
+  private async waiting(): Promise<Record<string, number>> {
+    const waiting: Record<string, number> = {};
+    for (const [i, name] of this.names.entries()) {
+      if (this.system.kind === 'seed') waiting[name] = this.proc.pending[i] ?? 0;
+      if (this.system.kind === 'podium' && this.modeOf(name) !== 'ephemeral') waiting[name] = await this.ctx.redis.queueDepth(name);
+    }
+    return waiting;
+  }
+
+  modeOf(listener: string): string {
+    const variable = `DELIVERY_${listener.toUpperCase().replaceAll('-', '_')}`;
+    return this.system.overrides?.[variable] ?? this.system.mode ?? 'ephemeral';
+  }
+
+  expected(orders: readonly Order[] = this.published): number[] {
+    return expectedCounts(orders, this.names, this.variant);
+  }
+
+  /** Publishes warm-up orders at 1,000/s and waits until they are applied. */
+  async warmUp(orders: readonly Order[]): Promise<void> {
+    const t = performance.now();
+    await this.paced(orders, 1000);
+    const ok = await this.waitApplied({ deadlineS: 60, idleS: 10 });
+    if (!ok) throw new Error(`${this.system.label}: the warm-up orders were not all applied (${this.collector.applied} of ${this.expected()})`);
+    await sleep(this.ctx.plan.pauseMs);
+    this.timings.warmup = (performance.now() - t) / 1000;
+  }
+
+  paced(orders: readonly Order[], rate: number, onTick?: (published: number) => void) {
+    for (const o of orders) this.published.push(o);
+    return this.driver.paced(orders, rate, onTick);
+  }
+
+  saturate(orders: readonly Order[], concurrency: number) {
+    for (const o of orders) this.published.push(o);
+    return this.driver.saturate(orders, concurrency);
+  }
+
+  /**
+   * Waits until the listeners process reported every effect expected of the orders published
+   * so far; false at the deadline, or when nothing was applied for idleS seconds.
+   */
+  async waitApplied({ deadlineS, idleS, counts = () => this.collector.applied }: { deadlineS: number; idleS: number; counts?: () => number[] | Promise<number[]> }): Promise<boolean> {
+    const expected = this.expected();
+    const deadline = performance.now() + deadlineS * 1000;
+    let lastTotal = -1;
+    let lastChange = performance.now();
+    for (;;) {
+      const applied = await counts();
+      if (applied.every((n, i) => n >= expected[i])) {
+        await this.proc.flush();
+        return true;
+      }
+      const total = applied.reduce((a, b) => a + b, 0);
+      if (total !== lastTotal) {
+        lastTotal = total;
+        lastChange = performance.now();
+      }
+      if (performance.now() > deadline || performance.now() - lastChange > idleS * 1000) {
+        await this.proc.flush();
+        return false;
+      }
+      await sleep(50);
+    }
+  }
+
+  /** Stops the process, checks the keys, and returns the common figures. */
+  async close(rep: number): Promise<RunCommon> {
+    const t = performance.now();
+    this.timings.measure = (t - this.openedAt) / 1000 - (this.timings.startup ?? 0) - (this.timings.warmup ?? 0);
+    await this.proc.flush();
+    const seedWaiting = this.system.kind === 'seed' ? await this.waiting() : {};
+    await this.proc.stop();
+    await this.monitor.stop();
+    this.monitor.notePeak(this.proc);
+    await this.driver.close();
+    const waiting = this.system.kind === 'seed' ? seedWaiting : await this.waiting();
+    const t2 = performance.now();
+    this.timings.stop = (t2 - t) / 1000;
+    const verification = await verify(this.ctx.redis.client, this.published, this.variant, waiting);
+    this.timings.check = (performance.now() - t2) / 1000;
+    return {
+      system: this.system.id,
+      rep,
+      peakRssMb: round(this.monitor.peakRssMb, 1),
+      restingRssMb: round(this.firstRestingKb / 1024, 1),
+      peakHeapUsedMb: round(this.monitor.peakHeapUsedMb, 1),
+      peakSubscriberBufferKb: round(this.monitor.peakOmemKb, 1),
+      outputBufferDisconnects: this.ctx.redis.outputBufferDisconnects() - this.disconnectsBefore,
+      reconnects: this.reconnectsBefore + this.proc.reconnects,
+      logProblems: this.proc.problems(),
+      startupMs: round(this.proc.readyMs, 0),
+      verification,
+      publishErrors: this.driver.errors,
+      timingsS: Object.fromEntries(Object.entries(this.timings).map(([k, v]) => [k, round(v, 2)])),
+    };
+  }
+
+  /** On a failed run: leave nothing running. */
+  async abort(): Promise<void> {
+    await this.monitor?.stop().catch(() => undefined);
+    await this.proc?.kill().catch(() => undefined);
+    await this.driver.close().catch(() => undefined);
+  }
+}
+
+export const round = (value: number, digits: number): number => {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+};
+
+/** Runs fn on an open session, closing it (or killing everything) whatever happens. */
+export async function withSession<T>(
+  ctx: Ctx,
+  system: SystemSpec,
+  variant: Variant,
+  tag: string,
+  fn: (session: Session) => Promise<T>,
+  extra?: (s: Session) => Promise<Record<string, number>> | Record<string, number>,
+  env?: Record<string, string>,
+): Promise<T> {
+  const session = await Session.open(ctx, system, variant, tag, extra, env);
+  try {
+    return await fn(session);
+  } catch (err) {
+    await session.abort();
+    throw err;
+  }
+}

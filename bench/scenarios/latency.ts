@@ -1,0 +1,75 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Order } from '@podium/orders';
+import type { CpuUse } from '../lib/cpu.js';
+import type { SystemSpec } from '../lib/model.js';
+import { percentiles, type Percentiles } from '../lib/stats.js';
+import { round, withSession, type Ctx, type RunCommon } from './common.js';
+
+export interface LatencyPhase {
+  rate: number;
+  orders: number;
+  achievedRate: number;
+  /** Worst delay of a publish behind its schedule in the bench (a late publisher, not a slow listener). */
+  maxPublishLagMs: number;
+  /** Every effect applied before the drain deadline. */
+  complete: boolean;
+  /** Share of the expected effects applied (1 when complete). */
+  appliedShare: number;
+  /** Milliseconds from just before OrderPublisher.record to the listener's effect applied. */
+  all: Percentiles;
+  /** The four listeners other than customer-invoices, pooled (compared with the slow scenarios). */
+  othersThanInvoices: Percentiles;
+  perListener: Record<string, Percentiles>;
+  cpu: CpuUse;
+}
+
+export interface LatencyRun extends RunCommon {
+  phases: LatencyPhase[];
+}
+
+/**
+ * Scenario 2: a steady stream at each offered rate in turn (same process, no flush between
+ * rates), each drained before the next; latency per order and listener.
+ */
+export async function latencyRun(ctx: Ctx, system: SystemSpec, rep: number, warmup: readonly Order[], byRate: readonly Order[][]): Promise<LatencyRun> {
+  const { rates, drainS } = ctx.plan.latency;
+  return withSession(ctx, system, 'standard', `latency-r${rep}`, async (s) => {
+    await s.warmUp(warmup);
+    const phases: LatencyPhase[] = [];
+    for (const [i, rate] of rates.entries()) {
+      const orders = byRate[i];
+      const cpu0 = s.cpuMark();
+      const stream = await s.paced(orders, rate);
+      const complete = await s.waitApplied({ deadlineS: drainS, idleS: drainS });
+      const cpu = s.cpuSince(cpu0);
+      const ids = new Set(orders.map((o) => o.orderId));
+      const { all, perListener } = s.collector.latencies(s.driver.t0, ids);
+      const others: number[] = [];
+      s.collector.appliedAt(ids).forEach((m, k) => {
+        if (s.names[k] === 'customer-invoices') return;
+        for (const [id, t1] of m) others.push(t1 - s.driver.t0.get(id)!);
+      });
+      const expected = s.expected(orders).reduce((a, b) => a + b, 0);
+      phases.push({
+        rate,
+        orders: orders.length,
+        achievedRate: round(stream.achievedRate, 0),
+        maxPublishLagMs: round(stream.maxLagMs, 2),
+        complete,
+        appliedShare: round(all.count / expected, 4),
+        all: rounded(all),
+        othersThanInvoices: rounded(percentiles(others)),
+        perListener: Object.fromEntries(Object.entries(perListener).map(([k, v]) => [k, rounded(v)])),
+        cpu,
+      });
+      // A system that could not keep up would carry its backlog into the next rate.
+      if (!complete) break;
+      await sleep(ctx.plan.pauseMs);
+    }
+    return { ...(await s.close(rep)), phases };
+  });
+}
+
+export function rounded(p: Percentiles): Percentiles {
+  return { count: p.count, p50: round(p.p50, 3), p95: round(p.p95, 3), p99: round(p.p99, 3), max: round(p.max, 3), mean: round(p.mean, 3) };
+}

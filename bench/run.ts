@@ -3,10 +3,11 @@
  * side, on a private redis-server. See bench/README.md.
  *
  * Options: --quick (a short run, under 2 minutes), --only=saturation,latency,crash,slow,mixed,
- * --systems=seed,nest,ephemeral,queued,durable, --reps=N, --out=DIR, --keep-logs.
+ * --systems=seed,nest,ephemeral,queued,durable, --reps=N, --out=DIR, --keep-logs,
+ * --from=results.json (only write the report again, from a run's figures).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,12 +83,12 @@ function steps(plan: Plan, orders: Record<string, Order[]>, scenarios: Scenario[
   add('latency', ALL_SYSTEMS, plan.reps.latency, async (ctx, system, rep) => {
     results.latency.push(await latencyRun(ctx, system, rep, orders.warmup, plan.latency.rates.map((r) => orders[`latency${r}`])));
   });
-  // --quick leaves out a baseline in the crash and slow scenarios, to stay under 2 minutes.
+  // Scenarios 3 and 4 compare with baseline (a) only; --quick leaves it out of the crash, to stay under 2 minutes.
   const quick = plan.name === 'quick';
   add('crash', quick ? [EPHEMERAL, QUEUED, DURABLE] : [SEED, EPHEMERAL, QUEUED, DURABLE], plan.reps.crash, async (ctx, system, rep) => {
     results.crash.push(await crashRun(ctx, system, rep, orders.warmup, orders.crash));
   });
-  add('slow', quick ? [SEED, EPHEMERAL, QUEUED, DURABLE] : ALL_SYSTEMS, plan.reps.slow, async (ctx, system, rep) => {
+  add('slow', [SEED, EPHEMERAL, QUEUED, DURABLE], plan.reps.slow, async (ctx, system, rep) => {
     results.slow.push(await slowRun(ctx, system, rep, orders.slowWarmup, orders.slow));
   });
   add('mixed', [MIXED], plan.reps.slow, async (ctx, system, rep) => {
@@ -98,6 +99,13 @@ function steps(plan: Plan, orders: Record<string, Order[]>, scenarios: Scenario[
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
+  const from = option(args, 'from');
+  if (from) {
+    const results = JSON.parse(readFileSync(from, 'utf8')) as Results;
+    const files = writeReport(option(args, 'out') ?? dirname(from), results);
+    console.error(`Report written again: ${files.join(', ')}`);
+    return;
+  }
   const plan = planFrom(args);
   const root = projectRoot();
   const outDir = option(args, 'out') ?? join(root, 'bench', 'results', ...(plan.name === 'quick' ? ['quick'] : []));
@@ -158,7 +166,8 @@ async function main(): Promise<void> {
   try {
     for (const step of todo) {
       if (interrupted) break;
-      progress.step(`${step.scenario} · ${step.system.label}${step.rep > 1 || plan.reps.saturation > 1 ? ` · run ${step.rep}` : ''}`, step.weight);
+      const reps = plan.reps[step.scenario === 'mixed' ? 'slow' : step.scenario];
+      progress.step(`${step.scenario} · ${step.system.label}${reps > 1 ? ` · run ${step.rep} of ${reps}` : ''}`, step.weight);
       const stepStart = performance.now();
       try {
         await step.run(ctx);

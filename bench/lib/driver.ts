@@ -24,6 +24,8 @@ export interface StreamResult {
  */
 export class Driver {
   readonly t0 = new Map<string, number>();
+  /** When record() resolved, per order. */
+  readonly recorded = new Map<string, number>();
   errors = 0;
   lastError?: string;
   published = 0;
@@ -48,6 +50,7 @@ export class Driver {
     this.published++;
     return this.publisher.record(order).then(
       (result) => {
+        this.recorded.set(order.orderId, now());
         if (result.outcome !== 'created') {
           this.errors++;
           this.lastError = `${order.orderId}: ${result.outcome}`;
@@ -58,6 +61,17 @@ export class Driver {
         this.lastError = err.message;
       },
     );
+  }
+
+  /** How long record() took (ms), for these orders. */
+  recordDurations(orders: readonly Order[]): number[] {
+    const out: number[] = [];
+    for (const o of orders) {
+      const start = this.t0.get(o.orderId);
+      const end = this.recorded.get(o.orderId);
+      if (start !== undefined && end !== undefined) out.push(end - start);
+    }
+    return out;
   }
 
   /** As fast as the publisher allows: `concurrency` publishers, each waiting for its last. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { eventKey } from '@podium/orders';
-import { QUEUE_PREFIX } from '@podium/queues';
+import { jobIdFor, QUEUE_PREFIX } from '@podium/queues';
 import { PrivateRedis } from '@podium/testing';
 import { EVENTS, PRICE } from './model.js';
 
@@ -75,6 +75,21 @@ export class BenchRedis {
       .llen(key('paused'))
       .exec()) ?? [];
     return replies.reduce((sum, [, n]) => sum + Number(n ?? 0), 0);
+  }
+
+  /**
+   * BullMQ's own timestamps of some of a listener's jobs (job id = order id): created,
+   * processing started, finished, epoch ms. Jobs not found are left out.
+   */
+  async jobTimes(listener: string, orderIds: readonly string[]): Promise<{ created: number; started: number; finished: number }[]> {
+    const pipeline = this.client.pipeline();
+    for (const id of orderIds) pipeline.hmget(`${QUEUE_PREFIX}:${listener}:${jobIdFor(id)}`, 'timestamp', 'processedOn', 'finishedOn');
+    const out: { created: number; started: number; finished: number }[] = [];
+    for (const [, reply] of (await pipeline.exec()) ?? []) {
+      const [created, started, finished] = (reply as (string | null)[]).map(Number);
+      if (created && started && finished) out.push({ created, started, finished });
+    }
+    return out;
   }
 
   async destroy(): Promise<void> {

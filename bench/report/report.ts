@@ -20,7 +20,9 @@ const yes = (ok: boolean | null) => (ok === null ? 'not measured' : ok ? '**met*
 
 function table(head: string[], rows: (string | number)[][]): string {
   const line = (cells: (string | number)[]) => `| ${cells.map((c) => String(c).replace(/\|/g, '\\|')).join(' | ')} |`;
-  return [line(head), line(head.map((_, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line)].join('\n');
+  // Right-align the columns that hold only figures.
+  const numeric = head.map((_, i) => i > 0 && rows.every((r) => /^(≥ )?[-–\d.,]+(×|%| ms| MB)?$/.test(String(r[i]).trim())));
+  return [line(head), line(numeric.map((n) => (n ? '---:' : '---'))), ...rows.map(line)].join('\n');
 }
 
 function bySystem<T extends { system: string }>(runs: T[]): Map<string, T[]> {
@@ -50,6 +52,13 @@ interface LatencySummary {
   achievedRate: number;
   perListenerP99: Record<string, number>;
   cpuMsPerOrder: number;
+  recordP50: number;
+  recordP99: number;
+  jobWaitP50: number;
+  jobWaitP99: number;
+  jobRunP50: number;
+  /** Share of one core the listeners process used during the stream and drain. */
+  busy: number;
 }
 
 function latencySummaries(results: Results): LatencySummary[] {
@@ -58,7 +67,10 @@ function latencySummaries(results: Results): LatencySummary[] {
     for (const rate of results.meta.plan.latency.rates) {
       const phases = runs.map((r) => r.phases.find((p) => p.rate === rate)).filter((p): p is LatencyPhase => Boolean(p));
       if (phases.length === 0) {
-        out.push({ system, rate, runs: 0, complete: false, p50: NaN, p95: NaN, p99: NaN, max: NaN, othersP99: NaN, appliedShare: 0, achievedRate: NaN, perListenerP99: {}, cpuMsPerOrder: NaN });
+        out.push({
+          system, rate, runs: 0, complete: false, p50: NaN, p95: NaN, p99: NaN, max: NaN, othersP99: NaN, appliedShare: 0, achievedRate: NaN,
+          perListenerP99: {}, cpuMsPerOrder: NaN, recordP50: NaN, recordP99: NaN, jobWaitP50: NaN, jobWaitP99: NaN, jobRunP50: NaN, busy: NaN,
+        });
         continue;
       }
       const listeners = Object.keys(phases[0].perListener);
@@ -76,6 +88,12 @@ function latencySummaries(results: Results): LatencySummary[] {
         achievedRate: median(phases.map((p) => p.achievedRate)),
         perListenerP99: Object.fromEntries(listeners.map((l) => [l, median(phases.map((p) => p.perListener[l]?.p99 ?? NaN))])),
         cpuMsPerOrder: median(phases.map((p) => (p.cpu.listeners * 1000) / p.orders)),
+        recordP50: median(phases.map((p) => p.record?.p50 ?? NaN)),
+        recordP99: median(phases.map((p) => p.record?.p99 ?? NaN)),
+        jobWaitP50: median(phases.map((p) => p.jobs?.waited.p50 ?? NaN)),
+        jobWaitP99: median(phases.map((p) => p.jobs?.waited.p99 ?? NaN)),
+        jobRunP50: median(phases.map((p) => p.jobs?.ran.p50 ?? NaN)),
+        busy: median(phases.map((p) => p.cpu.listeners / p.cpu.wall)),
       });
     }
   }
@@ -138,9 +156,14 @@ function targets(results: Results): Target[] {
     const t: Target = { name, figure: `${fmt(s.rate)} vs ${fmt(seedRate)} orders/s = ${fmt(r, 2)}× (a)`, met: r >= factor };
     if (!t.met) {
       const seed = sat.get('seed')!;
+      const needed = factor * seedRate;
+      const oneCore = 1000 / s.cpuListenersMs;
+      const twoCores = (1000 * results.meta.machine.cpus) / (s.cpuListenersMs + s.cpuRedisMs + s.cpuBenchMs);
       t.why =
-        `CPU per order: podium ${system}'s listeners process ${fmt(s.cpuListenersMs)} ms and redis-server ${fmt(s.cpuRedisMs)} ms, ` +
-        `against (a)'s ${fmt(seed.cpuListenersMs)} ms and ${fmt(seed.cpuRedisMs)} ms; on ${results.meta.machine.cpus} cores shared by the publisher, Redis and the listeners.`;
+        `${fmt(factor)}× (a) is ${fmt(needed)} orders/s. podium ${system}'s listeners process (one Node thread) used ${fmt(s.cpuListenersMs)} ms CPU per order: ` +
+        `at most ~${fmt(oneCore)} orders/s on one core; with redis-server (${fmt(s.cpuRedisMs)} ms) and the bench's publisher process (${fmt(s.cpuBenchMs)} ms) ` +
+        `the ${results.meta.machine.cpus} cores allow at most ~${fmt(twoCores)}. (a) used ${fmt(seed.cpuListenersMs)} ms and ${fmt(seed.cpuRedisMs)} ms per order.` +
+        (s.runs.some((r) => !r.complete) ? ` Not every run finished within ${results.meta.plan.saturation.deadlineS} s (longest stall ${fmt(Math.max(...s.runs.map((r) => r.longestStallS)))} s).` : '');
     }
     out.push(t);
   };
@@ -157,9 +180,13 @@ function targets(results: Results): Target[] {
     };
     if (!t.met) {
       const worst = Object.entries(s.perListenerP99).sort((a, b) => b[1] - a[1])[0];
-      t.why = s.complete
-        ? `slowest listener ${worst?.[0]} at p99 ${ms(worst?.[1])} ms; the listeners process used ${fmt(s.cpuMsPerOrder)} ms CPU per order at ${rate}/s`
-        : `it could not keep up with ${rate} orders/s: the backlog grew during the stream`;
+      const parts = [
+        s.complete ? `slowest listener ${worst?.[0]} at p99 ${ms(worst?.[1])} ms` : `it could not keep up with ${rate} orders/s: the backlog grew during the stream`,
+        `the listeners process was busy ${fmt(s.busy * 100)}% of a core (${fmt(s.cpuMsPerOrder)} ms CPU per order)`,
+        `OrderPublisher.record alone took p50 ${ms(s.recordP50)} / p99 ${ms(s.recordP99)} ms`,
+        ...(Number.isFinite(s.jobWaitP50) ? [`jobs waited p50 ${ms(s.jobWaitP50)} / p99 ${ms(s.jobWaitP99)} ms in BullMQ before a worker took them`] : []),
+      ];
+      t.why = `${parts.join('; ')}.`;
     }
     out.push(t);
   };
@@ -170,10 +197,10 @@ function targets(results: Results): Target[] {
     const podiumRuns = allRuns(results).filter(({ run }) => PODIUM.has(run.system));
     if (podiumRuns.length === 0) out.push({ name: `listeners RSS ≤ ${RSS_LIMIT_MB} MB in every scenario`, figure: 'not measured', met: null });
     else {
-      const perScenario = new Map<string, { mb: number; system: string }>();
+      const perScenario = new Map<string, { mb: number; system: string; heapMb: number }>();
       for (const { scenario, run } of podiumRuns) {
         const cur = perScenario.get(scenario);
-        if (!cur || run.peakRssMb > cur.mb) perScenario.set(scenario, { mb: run.peakRssMb, system: run.system });
+        if (!cur || run.peakRssMb > cur.mb) perScenario.set(scenario, { mb: run.peakRssMb, system: run.system, heapMb: run.peakHeapUsedMb });
       }
       const over = [...perScenario].filter(([, v]) => v.mb > RSS_LIMIT_MB);
       const resting = median(podiumRuns.map(({ run }) => run.restingRssMb));
@@ -182,7 +209,9 @@ function targets(results: Results): Target[] {
         figure: [...perScenario].map(([s, v]) => `${s} ${fmt(v.mb)} MB (${v.system})`).join('; '),
         met: over.length === 0,
         ...(over.length > 0 && {
-          why: `over in ${over.map(([s]) => s).join(', ')}; podium's listeners process takes ${fmt(resting)} MB at rest (after start-up, no order yet), and holds announcements it has read but not finished while it is behind`,
+          why:
+            `over in ${over.map(([s, v]) => `${s} (${v.system}: V8 heap in use up to ${fmt(v.heapMb)} MB)`).join(', ')}; ` +
+            `podium's listeners process takes ${fmt(resting)} MB at rest (after start-up, no order yet); while it is behind it holds every announcement it has read, with the work started for it`,
         }),
       });
     }
@@ -365,7 +394,8 @@ function renderMarkdown(results: Results, charts: string[]): string {
     p(
       `A steady stream at each offered rate for ${plan.latency.seconds} s (same process; each rate drained before the next). ` +
         'Latency of one order and one listener = the listener\'s effect applied in Redis (its script\'s reply received, in the listeners process) − just before `OrderPublisher.record` was called in the bench, ' +
-        'on one machine clock (`performance.timeOrigin + performance.now()`). Pooled over the listeners; medians of the per-run percentiles.',
+        'on one machine clock (`performance.timeOrigin + performance.now()`). Pooled over the listeners; medians of the per-run percentiles. ' +
+        '"record()" is how long `OrderPublisher.record` itself took (it is inside every latency). "job wait" (queued and durable) is, from BullMQ\'s own timestamps of sales-summary\'s jobs, the time from a job\'s creation until a worker took it.',
     );
     for (const rate of plan.latency.rates) {
       const rows = lat.filter((l) => l.rate === rate);
@@ -373,7 +403,7 @@ function renderMarkdown(results: Results, charts: string[]): string {
       p(`### ${rate.toLocaleString('en-US')} orders/s`);
       p(
         table(
-          ['system', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'p99 × (a)', 'offered/s', 'applied', 'listeners CPU ms/order', 'slowest listener (p99 ms)'],
+          ['system', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'p99 × (a)', 'offered/s', 'applied', 'record() p50 / p99 ms', 'job wait p50 / p99 ms', 'listeners CPU ms/order', 'slowest listener (p99 ms)'],
           rows.map((r) => {
             const worst = Object.entries(r.perListenerP99).sort((a, b) => b[1] - a[1])[0];
             return [
@@ -384,7 +414,9 @@ function renderMarkdown(results: Results, charts: string[]): string {
               ms(r.max),
               r.system === 'seed' ? '1×' : ratio(r.p99, seed?.p99),
               fmt(r.achievedRate),
-              r.runs === 0 ? 'not run (could not keep up with the rate before)' : r.complete ? 'all' : `${fmt(r.appliedShare * 100)}% by the deadline`,
+              r.runs === 0 ? 'not run (could not keep up with the rate before)' : r.complete ? 'all' : `${(r.appliedShare * 100).toFixed(1)}% by the deadline`,
+              `${ms(r.recordP50)} / ${ms(r.recordP99)}`,
+              Number.isFinite(r.jobWaitP50) ? `${ms(r.jobWaitP50)} / ${ms(r.jobWaitP99)}` : '–',
               fmt(r.cpuMsPerOrder),
               worst ? `${worst[0]} ${ms(worst[1])}` : '–',
             ];
@@ -403,19 +435,23 @@ function renderMarkdown(results: Results, charts: string[]): string {
     p('## 3. Crash');
     p(
       `A steady ${plan.crash.rate} orders/s for ${plan.crash.seconds} s; the listeners process is killed with SIGKILL a third of the way through and a new one started ${plan.crash.downMs / 1000} s later. ` +
-        'Then the bench waits until every effect is in Redis, or until nothing changed for 3 s (for queued and durable, not before the dead worker\'s job locks expired and a stalled check ran, ~10 s), with a deadline. ' +
+        `Then the bench reads the metric keys until every effect is there, or until they have not changed for ${plan.crash.settleS} s, but for queued and durable not before ` +
+        `${fmt((plan.crash.lockMs + 2 * plan.crash.stalledCheckMs + 1000) / 1000)} s after the restart (QUEUE_LOCK_MS ${plan.crash.lockMs} + 2 × QUEUE_STALLED_CHECK_MS ${plan.crash.stalledCheckMs} + 1 s: ` +
+        `a dead worker's jobs come back once their lock expired and a stalled check ran); at most ${plan.crash.deadlineS} s after the stream. ` +
+        '"Announced while down" = orders published between the kill and the new process being subscribed ("down ms"). ' +
         'Lost and double-counted orders come from the metric keys (worst listener for lost; all listeners for double).',
     );
     const crash = [...bySystem(results.crash)].map(([system, runs]) => ({ system, run: medianRun(runs, (r) => r.verification.lost)!, runs }));
     const seed = crash.find((c) => c.system === 'seed');
     p(
       table(
-        ['system', 'announced while down', 'down ms', 'lost', 'lost × (a)', 'double', 'duplicates skipped by podium', 'all applied', 'settled s after stream', 'peak RSS MB'],
+        ['system', 'announced while down', 'down ms', 'lost', 'lost ÷ announced while down', 'lost × (a)', 'double', 'duplicates skipped by podium', 'all applied', 'settled s after stream', 'peak RSS MB'],
         crash.map(({ system, run }) => [
           LABEL[system],
           run.announcedWhileDown,
           fmt(run.downMs),
           run.verification.lost,
+          run.announcedWhileDown ? fmt(run.verification.lost / run.announcedWhileDown, 3) : '–',
           system === 'seed' ? '1×' : ratio(run.verification.lost, seed?.run.verification.lost),
           run.verification.double,
           run.duplicatesSkipped ?? '–',

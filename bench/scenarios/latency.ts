@@ -20,6 +20,13 @@ export interface LatencyPhase {
   /** The four listeners other than customer-invoices, pooled (compared with the slow scenarios). */
   othersThanInvoices: Percentiles;
   perListener: Record<string, Percentiles>;
+  /** How long OrderPublisher.record took, ms (part of every latency above). */
+  record: Percentiles;
+  /**
+   * Queued and durable: BullMQ's timestamps of sales-summary's jobs, ms: from the job's
+   * creation to a worker taking it, and from then to the job finished.
+   */
+  jobs?: { waited: Percentiles; ran: Percentiles };
   cpu: CpuUse;
 }
 
@@ -50,6 +57,14 @@ export async function latencyRun(ctx: Ctx, system: SystemSpec, rep: number, warm
         for (const [id, t1] of m) others.push(t1 - s.driver.t0.get(id)!);
       });
       const expected = s.expected(orders).reduce((a, b) => a + b, 0);
+      let jobs: LatencyPhase['jobs'];
+      if (system.kind === 'podium' && s.modeOf('sales-summary') !== 'ephemeral') {
+        const times = await ctx.redis.jobTimes('sales-summary', orders.map((o) => o.orderId));
+        jobs = {
+          waited: rounded(percentiles(times.map((t) => t.started - t.created))),
+          ran: rounded(percentiles(times.map((t) => t.finished - t.started))),
+        };
+      }
       phases.push({
         rate,
         orders: orders.length,
@@ -60,6 +75,8 @@ export async function latencyRun(ctx: Ctx, system: SystemSpec, rep: number, warm
         all: rounded(all),
         othersThanInvoices: rounded(percentiles(others)),
         perListener: Object.fromEntries(Object.entries(perListener).map(([k, v]) => [k, rounded(v)])),
+        record: rounded(percentiles(s.driver.recordDurations(orders))),
+        ...(jobs && { jobs }),
         cpu,
       });
       // A system that could not keep up would carry its backlog into the next rate.

@@ -50,13 +50,13 @@ function planFrom(args: string[]): Plan {
   return { ...base, reps: { saturation: n, latency: n, crash: n, slow: n } };
 }
 
-/** Rough seconds per run on this machine, for the progress bar only. */
+/** Rough seconds per run on a 2-core machine, for the progress bar's estimate only. */
 function weight(plan: Plan, scenario: Scenario, system: SystemSpec): number {
-  const start = 2;
+  const start = 2.5;
   const queuedLike = system.id === 'queued' || system.id === 'durable';
   switch (scenario) {
     case 'saturation':
-      return start + plan.saturation.orders / (queuedLike ? 700 : 2500);
+      return start + Math.min(plan.saturation.deadlineS, plan.saturation.orders / (queuedLike ? 350 : 1600));
     case 'latency':
       return start + plan.latency.rates.length * (plan.latency.seconds + 1) + (queuedLike ? plan.latency.drainS : 0);
     case 'crash':

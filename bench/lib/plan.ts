@@ -34,7 +34,7 @@ export const FULL: Plan = {
   reps: { saturation: 3, latency: 1, crash: 1, slow: 1 },
   warmup: 300,
   pauseMs: 500,
-  saturation: { orders: 20_000, concurrency: 16, deadlineS: 60, idleS: 15 },
+  saturation: { orders: 20_000, concurrency: 16, deadlineS: 50, idleS: 15 },
   latency: { rates: [500, 2000], seconds: 10, drainS: 5 },
   crash: { rate: 500, seconds: 12, downMs: 2000, deadlineS: 30, settleS: 3, lockMs: 5000, stalledCheckMs: 2000 },
   slow: { rate: 500, seconds: 20, drainS: 5 },

@@ -19,6 +19,7 @@ export class QueuedDelivery {
   private readonly logger = new Logger('Listeners');
   private readonly queues: ListenerQueues;
   private readonly workers: Worker<OrderJobData, Outcome>[] = [];
+  private readonly workerConnections: Redis[] = [];
   /** Names this app's workers in BullMQ's job.processedBy. */
   readonly workerName = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 6)}`;
 
@@ -47,8 +48,12 @@ export class QueuedDelivery {
 
   startWorker(listener: ListenerDefinition): void {
     const { concurrency, lockMs, stalledCheckMs } = this.options.queue;
+    // Each worker has a connection of its own: sharing the enqueueing connection put lock
+    // renewals behind bursts of adds, and jobs ran twice after their locks lapsed.
+    const connection = createRedis(this.options.redisUrl, `podium-worker-${listener.name}`, { autoPipelining: false });
+    this.workerConnections.push(connection);
     const worker = new Worker<OrderJobData, Outcome>(listener.name, (job) => this.process(listener, job), {
-      connection: this.queues.redis,
+      connection,
       prefix: QUEUE_PREFIX,
       name: this.workerName,
       concurrency,
@@ -82,25 +87,26 @@ export class QueuedDelivery {
     return this.workers.map((w) => ({ listener: w.name, queue: this.queues.get(w.name) }));
   }
 
-  /** The queues' connection, once a worker made it; undefined in a process without workers. */
+  /** The queues' connection (for metrics reads); undefined in a process without workers. */
   get connection(): Redis | undefined {
     return this.workers.length > 0 ? this.queues.redis : undefined;
   }
 
-  /** Throws unless every worker runs and the queues' connection answers a PING. */
+  /** Throws unless every worker runs and every worker's connection is up and answers a PING. */
   async checkWorkers(): Promise<{ workers: number }> {
-    const connection = this.connection;
-    if (!connection) return { workers: 0 };
+    if (this.workers.length === 0) return { workers: 0 };
     const stopped = this.workers.filter((w) => !w.isRunning()).map((w) => w.name);
     if (stopped.length > 0) throw new Error(`workers not running: ${stopped.join(', ')}`);
-    if (connection.status !== 'ready') throw new Error(`queue connection is ${connection.status}`);
-    await connection.ping();
+    const down = this.workerConnections.filter((c) => c.status !== 'ready');
+    if (down.length > 0) throw new Error(`worker connection is ${down[0].status}`);
+    await Promise.all(this.workerConnections.map((c) => c.ping()));
     return { workers: this.workers.length };
   }
 
   /** Stops taking jobs, waits for the active ones, then closes the queues. */
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.close()));
+    await Promise.all(this.workerConnections.map((c) => c.quit().catch(() => undefined)));
     await this.queues.close();
   }
 

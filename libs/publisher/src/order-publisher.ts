@@ -4,8 +4,10 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import { PodiumEnv } from '@podium/config';
 import { METRICS_REGISTRY, registryOrPrivate, withLogContext } from '@podium/observability';
 import { eventChannel, eventKey, globMatches, idempotencyKey, orderKey, orderToHash, ORDERS_CHANNEL, type Order } from '@podium/orders';
-import { ListenerQueues, ORDER_JOB, orderJobOptions, readDurableSubscriptions } from '@podium/queues';
+import { ListenerQueues, ORDER_JOB, orderJobOptions, readDurableSubscriptions, type DurableSubscription } from '@podium/queues';
 import { createRedis, LuaScript, REDIS } from '@podium/redis';
+
+const SUBSCRIPTIONS_CACHE_MS = 1000;
 
 /** How long an Idempotency-Key is remembered. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
@@ -124,9 +126,27 @@ export class OrderPublisher implements OnApplicationShutdown {
   }
 
   /** The durable subscriptions whose pattern matches one of the order's two channels. */
+  /*
+   * The subscriptions are read at most once a second rather than on every order. That is
+   * safe: a subscription is registered by a listeners process as it starts, and while it
+   * runs it enqueues every order it hears itself, so the second in which the box office
+   * does not yet know the subscription loses nothing.
+   */
+  private subscriptionsRead?: { at: number; subscriptions: Promise<DurableSubscription[]> };
+
+  private durableSubscriptions(): Promise<DurableSubscription[]> {
+    const now = Date.now();
+    if (!this.subscriptionsRead || now - this.subscriptionsRead.at > SUBSCRIPTIONS_CACHE_MS) {
+      const subscriptions = readDurableSubscriptions(this.redis);
+      subscriptions.catch(() => (this.subscriptionsRead = undefined));
+      this.subscriptionsRead = { at: now, subscriptions };
+    }
+    return this.subscriptionsRead.subscriptions;
+  }
+
   private async durableListenersFor(event: string): Promise<string[]> {
     const channels = [ORDERS_CHANNEL, eventChannel(event)];
-    return (await readDurableSubscriptions(this.redis))
+    return (await this.durableSubscriptions())
       .filter((s) => channels.some((channel) => globMatches(s.pattern, channel)))
       .map((s) => s.listener);
   }

@@ -28,9 +28,11 @@ export function orderJobOptions(orderId: string, retry: RetryPolicy): JobsOption
     jobId: jobIdFor(orderId),
     attempts: retry.attempts,
     backoff: { type: 'exponential', delay: retry.backoffMs },
-    // Completed jobs stay an hour so that a late duplicate enqueue is still recognised;
-    // failed jobs stay for inspection and retry through the API.
-    removeOnComplete: { age: 3600, count: 100_000 },
+    // Completed jobs stay a minute (at most 10,000), so that the listeners' enqueue of an
+    // order the box office already queued is recognised; a later duplicate is still caught
+    // by the applied marker. Kept longer, they cost Redis ~7 KB an order. Failed jobs stay
+    // for inspection and retry through the API.
+    removeOnComplete: { age: 60, count: 10_000 },
     removeOnFail: false,
   };
 }

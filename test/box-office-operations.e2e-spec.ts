@@ -5,6 +5,7 @@ import { invoicesKey } from '@podium/orders';
 import { announceListeners } from '@podium/queues';
 import { CapturedLogger, PrivateRedis, waitFor } from '@podium/testing';
 import { startBoxOffice } from './support/box-office.js';
+import { waitForReadiness } from './support/health.js';
 import { sample } from './support/metrics.js';
 
 const PASSWORD = 'correct horse battery staple';
@@ -137,13 +138,7 @@ describe('box office operations: health, metrics, queue dashboard, rate limit, O
   it('/health/ready answers 503 while Redis is down and 200 once it is back; /health/live stays 200', async () => {
     await http().get('/health/ready').expect(200);
     await server.stop();
-    const down = await waitFor(
-      async () => {
-        const res = await http().get('/health/ready');
-        return res.status === 503 && res.body;
-      },
-      { what: 'readiness to fail while Redis is down' },
-    );
+    const down = await waitForReadiness(() => http().get('/health/ready'), 503);
     expect(down).toMatchObject({ status: 'error', error: { redis: { status: 'down' } } });
     await http().get('/health/live').expect(200);
     await server.start();

@@ -4,6 +4,7 @@ import { LISTENER_MODULES } from '@podium/listeners';
 import { ORDERS_CHANNEL } from '@podium/orders';
 import { announceOrder, PrivateRedis, startListenersApp, waitFor, waitForApplied, type RunningListenersApp } from '@podium/testing';
 import { sample } from './support/metrics.js';
+import { waitForReadiness } from './support/health.js';
 
 const BASE = ['sales-histogram', 'sales-summary', 'customer-invoices'];
 
@@ -73,13 +74,7 @@ describe('listeners process: health probes and metrics over HTTP', () => {
 
   it('/health/ready turns 503 while Redis is down and 200 again once it is back; reconnects are counted', async () => {
     await server.stop();
-    const down = await waitFor(
-      async () => {
-        const res = await http().get('/health/ready');
-        return res.status === 503 && res.body;
-      },
-      { what: 'readiness to fail while Redis is down' },
-    );
+    const down = await waitForReadiness(() => http().get('/health/ready'), 503);
     expect(down.status).toBe('error');
     expect(down.error.redis.status).toBe('down');
     expect(down.error.subscriptions.status).toBe('down');

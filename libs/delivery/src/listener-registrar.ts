@@ -34,7 +34,6 @@ export interface RunningListener extends ListenerDefinition {
 @Injectable()
 export class ListenerRegistrar implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Listeners');
-  private found: ListenerDefinition[] = [];
   private running: RunningListener[] = [];
 
   constructor(
@@ -49,20 +48,15 @@ export class ListenerRegistrar implements OnModuleInit, OnApplicationBootstrap, 
     @Optional() private readonly metrics?: DeliveryMetrics,
   ) {}
 
-  /** Every listener this app hosts, whether this process runs it or not. */
-  get hosted(): readonly ListenerDefinition[] {
-    return this.found;
-  }
-
   /** The listeners this process runs, with their delivery modes. */
   get active(): readonly RunningListener[] {
     return this.running;
   }
 
   onModuleInit(): void {
-    this.found = this.discover();
-    this.checkModeVariables(this.found);
-    this.running = this.select(this.found).map((listener) => ({ ...listener, mode: this.modeOf(listener) }));
+    const found = this.discover();
+    this.checkModeVariables(found);
+    this.running = this.select(found).map((listener) => ({ ...listener, mode: this.modeOf(listener) }));
     if (!this.transport) return;
     // One handler per pattern, fanning out to its listeners: the transport keeps one handler
     // per pattern (Nest chains same-pattern handlers only for @EventPattern controllers).

@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { invoicesKey } from '@podium/orders';
-import { announceListeners } from '@podium/queues';
+import { recordListeners, registerDurableSubscription } from '@podium/queues';
 import { CapturedLogger, PrivateRedis, waitFor } from '@podium/testing';
 import { startBoxOffice } from './support/box-office.js';
 import { waitForReadiness } from './support/health.js';
@@ -23,7 +23,10 @@ describe('box office operations: health, metrics, queue dashboard, rate limit, O
     redis = server.client();
     // A durable subscription with no listeners process running: the box office queues every
     // matching order for it, so the queue has depth to show.
-    await announceListeners(redis, [{ name: 'sales-summary', mode: 'durable', pattern: 'purchase_orders', startedAt: Date.now() }]);
+    await recordListeners(redis, [
+      { name: 'sales-summary', mode: 'durable', group: 'summaries', pattern: 'purchase_orders', queue: 'summaries', startedAt: Date.now() },
+    ]);
+    await registerDurableSubscription(redis, { group: 'summaries', listeners: ['sales-summary'], patterns: ['purchase_orders'] });
     app = await startBoxOffice(server.url, { DASHBOARD_PASSWORD: PASSWORD, PURCHASE_RATE_LIMIT: '1000' }, { logger: logs });
     await http().post('/events').send({ name: 'Womens Judo', price: 20, capacity: 10 }).expect(201);
     await http().post('/events').send({ name: 'Sprint', price: 5 }).expect(201);
@@ -44,11 +47,11 @@ describe('box office operations: health, metrics, queue dashboard, rate limit, O
     expect(sample(text, 'podium_order_records_total', { outcome: 'created' })).toBe(4);
     expect(sample(text, 'podium_order_records_total', { outcome: 'sold_out' })).toBe(1);
     expect(sample(text, 'podium_order_record_duration_seconds_count', { outcome: 'created' })).toBe(4);
-    expect(sample(text, 'podium_durable_jobs_enqueued_total', { listener: 'sales-summary' })).toBe(4);
+    expect(sample(text, 'podium_durable_jobs_enqueued_total', { group: 'summaries' })).toBe(4);
     expect(sample(text, 'podium_http_requests_total', { method: 'POST', route: '/purchases', status: '201' })).toBe(4);
     expect(sample(text, 'podium_http_requests_total', { method: 'POST', route: '/purchases', status: '409' })).toBe(1);
-    expect(sample(text, 'podium_queue_jobs', { queue: 'sales-summary', state: 'waiting' })).toBe(4);
-    expect(sample(text, 'podium_queue_oldest_waiting_job_age_seconds', { queue: 'sales-summary' })).toBeGreaterThan(0);
+    expect(sample(text, 'podium_queue_jobs', { queue: 'summaries', state: 'waiting' })).toBe(4);
+    expect(sample(text, 'podium_queue_oldest_waiting_job_age_seconds', { queue: 'summaries' })).toBeGreaterThan(0);
     expect(sample(text, 'podium_redis_connected', { connection: 'command' })).toBe(1);
     expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m);
   });
@@ -62,7 +65,7 @@ describe('box office operations: health, metrics, queue dashboard, rate limit, O
     const page = await http().get('/queues').set('Authorization', basic('admin', PASSWORD)).expect(200);
     expect(page.text).toMatch(/<html/i);
     const { body } = await http().get('/queues/api/queues').set('Authorization', basic('admin', PASSWORD)).expect(200);
-    const queue = body.queues.find((q: { name: string }) => q.name === 'sales-summary');
+    const queue = body.queues.find((q: { name: string }) => q.name === 'summaries');
     expect(queue).toBeDefined();
     expect(queue.counts.waiting).toBe(4);
   });

@@ -4,7 +4,7 @@ import request from 'supertest';
 import { QueuedDelivery } from '@podium/delivery';
 import { LISTENER_MODULES } from '@podium/listeners';
 import { eventKey, invoicesKey, listenerStatsKey, SALES_SUMMARY, salesSetKey } from '@podium/orders';
-import { DURABLE_SUBSCRIPTIONS, ListenerQueues } from '@podium/queues';
+import { DURABLE_SUBSCRIPTIONS, GroupQueues } from '@podium/queues';
 import { announceOrder, PrivateRedis, startListenersApp, waitFor, waitForApplied, type RunningListenersApp } from '@podium/testing';
 import { startBoxOffice } from './support/box-office.js';
 import { picky, PickyModule } from './support/picky-listener.js';
@@ -28,18 +28,18 @@ describe('queued delivery (BullMQ, real Redis)', () => {
     await server?.destroy();
   });
 
-  it('applies every order through a worker, one job per order even when announced twice', async () => {
+  it('applies every order through a worker, one job per order for the whole group even when announced twice', async () => {
     const app = await startListenersApp({ redisUrl: server.url, listeners: LISTENER_MODULES, env: { DELIVERY: 'queued' }, logger: false });
-    const queues = new ListenerQueues(() => server.client());
+    const queues = new GroupQueues(() => server.client());
     try {
       const orders = [];
       for (let i = 0; i < 10; i++) orders.push(await announceOrder(redis, { event: 'Queued', who: 'q', qty: 2 }));
       await announceOrder(redis, { ...orders[0] }); // the same order id announced again
       for (const o of orders) await waitForApplied(redis, o.orderId, BASE);
       expect(await redis.hget(SALES_SUMMARY, 'Queued:total_tickets_sold')).toBe('20');
-      const job = await queues.get('sales-summary').getJob(orders[3].orderId);
+      const job = await queues.get('queued').getJob(orders[3].orderId);
       expect(job?.data).toEqual({ orderId: orders[3].orderId });
-      await waitFor(async () => (await queues.get('sales-summary').getCompletedCount()) === 10, { what: '10 completed jobs' });
+      await waitFor(async () => (await queues.get('queued').getCompletedCount()) === 10, { what: '10 completed jobs' });
     } finally {
       await queues.close();
       await app.close();
@@ -83,14 +83,14 @@ describe('queued delivery (BullMQ, real Redis)', () => {
     const env = { DELIVERY: 'queued', LISTENERS: 'sales-summary', QUEUE_CONCURRENCY: '2' };
     const one = await startListenersApp({ redisUrl: server.url, listeners: LISTENER_MODULES, env, logger: false });
     const two = await startListenersApp({ redisUrl: server.url, listeners: LISTENER_MODULES, env, logger: false });
-    const queues = new ListenerQueues(() => server.client());
+    const queues = new GroupQueues(() => server.client());
     try {
       const orders = [];
       for (let i = 0; i < 60; i++) orders.push(await announceOrder(redis, { event: 'Shared', qty: 1 }));
       for (const o of orders) await waitForApplied(redis, o.orderId, ['sales-summary']);
       expect(await redis.hget(SALES_SUMMARY, 'Shared:total_tickets_sold')).toBe('60');
       expect(await redis.scard(salesSetKey('Shared'))).toBe(60);
-      const jobs = await Promise.all(orders.map((o) => queues.get('sales-summary').getJob(o.orderId)));
+      const jobs = await Promise.all(orders.map((o) => queues.get('queued').getJob(o.orderId)));
       const workers = new Set(jobs.map((j) => j?.processedBy));
       expect(workers).toEqual(new Set([one.app.get(QueuedDelivery).workerName, two.app.get(QueuedDelivery).workerName]));
     } finally {
@@ -105,6 +105,7 @@ describe('queued delivery (BullMQ, real Redis)', () => {
     expect(summary).toMatchObject({
       name: 'sales-summary',
       mode: 'queued',
+      group: 'queued',
       pattern: 'purchase_orders',
       durableSubscription: false,
       queue: { waiting: 0, active: 0, delayed: 0, failed: 0, oldestWaitingMs: null },
@@ -116,7 +117,7 @@ describe('queued delivery (BullMQ, real Redis)', () => {
   it('a DELIVERY_<NAME> variable that names no listener stops start-up', async () => {
     await expect(
       startListenersApp({ redisUrl: server.url, listeners: LISTENER_MODULES, env: { DELIVERY_SALES_SUMARY: 'queued' }, logger: false }),
-    ).rejects.toThrow('DELIVERY_SALES_SUMARY names no listener; known: DELIVERY_SALES_HISTOGRAM');
+    ).rejects.toThrow('DELIVERY_SALES_SUMARY names no listener; known: sales-histogram, sales-summary');
   });
 });
 
@@ -145,7 +146,7 @@ describe('durable delivery (BullMQ, real Redis with appendonly)', () => {
   it('orders recorded while no listeners process runs are applied when one returns', async () => {
     const first = await startListenersApp({ redisUrl: server.url, listeners: LISTENER_MODULES, env: { DELIVERY: 'durable' }, logger: false });
     await first.close();
-    expect(await redis.hkeys(DURABLE_SUBSCRIPTIONS)).toHaveLength(5);
+    expect(await redis.hkeys(DURABLE_SUBSCRIPTIONS)).toEqual(['durable']); // one group: all five listeners
 
     const whileDown = [];
     for (let i = 0; i < 10; i++) whileDown.push(await buy(i % 2 ? 'Womens Judo' : 'Opening Ceremony', 'offline', 2));

@@ -38,7 +38,7 @@ describe('listeners process: health probes and metrics over HTTP', () => {
     expect(body.details.redis.status).toBe('up');
     expect(body.details.subscriptions).toMatchObject({ status: 'up' });
     expect([...body.details.subscriptions.patterns].sort()).toEqual(['purchase_orders', 'purchase_orders:*', 'purchase_orders:Opening Ceremony']);
-    expect(body.details.queues).toMatchObject({ status: 'up', workers: 1 });
+    expect(body.details.queues).toMatchObject({ status: 'up', workers: 1, groups: ['queued'] });
   });
 
   it('/metrics counts messages per listener and outcome, handler latency, and queue depth', async () => {
@@ -53,7 +53,8 @@ describe('listeners process: health probes and metrics over HTTP', () => {
         const { text } = await http().get('/metrics').expect(200).expect('content-type', /^text\/plain/);
         const duplicates = sample(text, 'podium_listener_messages_processed_total', { listener: 'customer-invoices', outcome: 'duplicate' });
         const rejected = sample(text, 'podium_listener_messages_processed_total', { listener: 'customer-invoices', outcome: 'rejected' });
-        return duplicates === 1 && rejected === 1 ? text : undefined;
+        const rejectedByWorker = sample(text, 'podium_listener_messages_processed_total', { listener: 'sales-summary', outcome: 'rejected' });
+        return duplicates === 1 && rejected === 1 && rejectedByWorker === 1 ? text : undefined;
       },
       { what: 'the duplicate and the rejection to be counted' },
     );
@@ -64,8 +65,9 @@ describe('listeners process: health probes and metrics over HTTP', () => {
     expect(processed('opening-ceremony-lottery', 'skipped')).toBeUndefined(); // never heard: it listens to one event's channel
     expect(processed('sales-summary', 'applied')).toBe(5); // queued: counted when its worker applied them
     expect(sample(text, 'podium_listener_handler_duration_seconds_count', { listener: 'customer-invoices', outcome: 'applied' })).toBe(5);
-    expect(sample(text, 'podium_queue_jobs', { queue: 'sales-summary', state: 'failed' })).toBe(0);
-    expect(sample(text, 'podium_queue_oldest_waiting_job_age_seconds', { queue: 'sales-summary' })).toBe(0);
+    // Queued: the unknown id was enqueued and its job failed for good, where an operator finds it.
+    expect(sample(text, 'podium_queue_jobs', { queue: 'queued', state: 'failed' })).toBe(1);
+    expect(sample(text, 'podium_queue_oldest_waiting_job_age_seconds', { queue: 'queued' })).toBe(0);
     expect(sample(text, 'podium_redis_connected', { connection: 'subscriber' })).toBe(1);
     expect(sample(text, 'podium_redis_reconnects_total', { connection: 'subscriber' })).toBe(0);
     expect(text).toMatch(/^# TYPE podium_listener_handler_duration_seconds histogram$/m);

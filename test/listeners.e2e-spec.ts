@@ -104,11 +104,14 @@ describe('listeners app (ephemeral delivery, real Redis)', () => {
 
   it('a duplicated announcement is applied once', async () => {
     const order = await announceOrder(redis, { event: 'Closing Ceremony', who: 'dupe', qty: 7, cost: '140' });
-    await redis.publish(ORDERS_CHANNEL, order.orderId);
-    await redis.publish(ORDERS_CHANNEL, order.orderId);
-    await waitFor(async () => Number(await redis.hget(listenerStatsKey('sales-summary'), 'duplicates')) >= 2, {
-      what: 'both duplicates to be seen',
-    });
+    await waitForApplied(redis, order.orderId, ['sales-summary']);
+    // Announcements read together are handled as one; these come one after the other.
+    for (const seen of [1, 2]) {
+      await redis.publish(ORDERS_CHANNEL, order.orderId);
+      await waitFor(async () => Number(await redis.hget(listenerStatsKey('sales-summary'), 'duplicates')) >= seen, {
+        what: `duplicate ${seen} to be seen`,
+      });
+    }
     expect(await redis.hget(SALES_SUMMARY, 'Closing Ceremony:total_tickets_sold')).toBe('7');
     expect(await redis.hget(SALES_SUMMARY, 'Closing Ceremony:total_sales')).toBe('140');
   });

@@ -1,13 +1,13 @@
 /**
  * The bench's podium listeners process: apps/listeners/src/main.ts (the same
  * createListenersApplication, with HTTP for /health and /metrics on a free port), plus a
- * timestamp each time a listener's effects were applied (EffectApplier.apply resolved with
- * applied: true), sent to the bench over IPC. Started by the bench as a child process, so it
- * can be killed.
+ * timestamp each time a listener's effects were applied (podium's ListenerStats observer,
+ * called when the effects script answered), sent to the bench over IPC. Started by the
+ * bench as a child process, so it can be killed.
  */
 import 'reflect-metadata';
 import { validatePodiumEnv } from '@podium/config';
-import { createListenersApplication, EffectApplier, ListenerRunner } from '@podium/delivery';
+import { AnnouncementDispatcher, createListenersApplication, ListenerStats } from '@podium/delivery';
 import { CustomerInvoicesModule, LISTENER_MODULES } from '@podium/listeners';
 import { SlowInvoicesModule } from '../listeners/slow-invoices.js';
 import { listenerNames } from '../lib/model.js';
@@ -21,19 +21,15 @@ async function main(): Promise<void> {
 
   // Subscribed, but no order is published before this process says it is ready.
   const sampler = new Sampler(listenerNames(config.variant));
-  const applier = app.get(EffectApplier);
-  const apply = applier.apply.bind(applier);
-  applier.apply = async (listener, orderId, effects) => {
-    const result = await apply(listener, orderId, effects);
-    if (result.applied) sampler.record(listener, orderId);
-    return result;
-  };
-  // Messages taken and not yet finished (ephemeral handlers and enqueueing), for the backlog.
-  const runner = app.get(ListenerRunner) as unknown as { inFlight: Set<unknown> };
+  app.get(ListenerStats).observe((listener, orderId, outcome) => {
+    if (outcome === 'applied') sampler.record(listener, orderId);
+  });
+  // Announcements taken and not yet finished (ephemeral: handled; queued, durable: enqueued), for the backlog.
+  const dispatcher = app.get(AnnouncementDispatcher);
 
   await app.listen(env.HEALTH_PORT, '127.0.0.1');
   sampler.start({
-    pending: () => [runner.inFlight.size],
+    pending: () => [dispatcher.size],
     reconnects: () => transport.reconnectCount,
     onStop: () => app.close(),
   });

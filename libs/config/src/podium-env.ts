@@ -1,7 +1,7 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, validateSync } from 'class-validator';
 import { HISTOGRAM_ENCODINGS, type HistogramEncoding } from '@podium/orders';
-import { DELIVERY_MODES, isDeliveryMode, type DeliveryMode } from '@podium/queues';
+import { DELIVERY_MODES, GROUP_NAME, isDeliveryMode, type DeliveryMode } from '@podium/queues';
 
 const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && value.trim() !== '' ? Number(value) : value);
 
@@ -46,6 +46,23 @@ export class PodiumEnv {
 
   /** Per-listener modes, from DELIVERY_<NAME> variables (DELIVERY_SALES_HISTOGRAM=durable). */
   deliveryOverrides: Record<string, DeliveryMode> = {};
+
+  /**
+   * Per-listener groups, from DELIVERY_GROUP_<NAME> variables (DELIVERY_GROUP_SLOW_INVOICES=slow).
+   * A listener's group defaults to the name of its mode: one group per mode and process.
+   */
+  groupOverrides: Record<string, string> = {};
+
+  /**
+   * Announcements a listeners process works on at once (ephemeral: handled; queued and
+   * durable: being enqueued). At the cap it stops reading its subscriber connection, so the
+   * backlog waits in Redis rather than in the process's memory.
+   */
+  @Transform(toInt)
+  @IsInt({ message: 'MAX_IN_FLIGHT must be an integer' })
+  @Min(1)
+  @Max(100_000)
+  MAX_IN_FLIGHT = 1000;
 
   /** Jobs one worker runs at once, per queued or durable listener. */
   @Transform(toInt)
@@ -141,9 +158,13 @@ export function validatePodiumEnv(raw: Record<string, unknown>): PodiumEnv {
   const errors = validateSync(env, { skipMissingProperties: false });
   const messages = errors.flatMap((e) => Object.values(e.constraints ?? {}));
   for (const [name, value] of Object.entries(present)) {
-    if (!/^DELIVERY_[A-Z0-9_]+$/.test(name)) continue;
-    if (typeof value === 'string' && isDeliveryMode(value)) env.deliveryOverrides[name] = value;
-    else messages.push(`${name} must be one of ${DELIVERY_MODES.join(', ')}`);
+    if (/^DELIVERY_GROUP_[A-Z0-9_]+$/.test(name)) {
+      if (typeof value === 'string' && GROUP_NAME.test(value)) env.groupOverrides[name] = value;
+      else messages.push(`${name} must be a group name: lower-case letters, digits and "-", starting with a letter`);
+    } else if (/^DELIVERY_[A-Z0-9_]+$/.test(name)) {
+      if (typeof value === 'string' && isDeliveryMode(value)) env.deliveryOverrides[name] = value;
+      else messages.push(`${name} must be one of ${DELIVERY_MODES.join(', ')}`);
+    }
   }
   if (messages.length > 0) throw new Error(`Invalid configuration: ${messages.join('; ')}`);
   return env;

@@ -6,6 +6,7 @@ import type { DeliveryMode } from '@podium/queues';
 /** What became of one message for one listener. */
 export type MessageOutcome = 'applied' | 'duplicate' | 'skipped' | 'rejected' | 'failed';
 
+
 /**
  * The listeners' counters, kept in this process's memory (an increment costs no round
  * trip) and read by Prometheus from /metrics. podium:stats:<listener> in Redis keeps the
@@ -53,7 +54,7 @@ export class DeliveryMetrics {
     this.received.inc({ listener, mode });
   }
 
-  /** `startedAt` from performance.now(); omitted when no handler ran (a message only enqueued). */
+  /** `startedAt` from performance.now(); omitted when no handler ran (a rejected message). */
   messageProcessed(listener: string, outcome: MessageOutcome, startedAt?: number): void {
     this.processed.inc({ listener, outcome });
     if (startedAt !== undefined) this.duration.observe({ listener, outcome }, (performance.now() - startedAt) / 1000);

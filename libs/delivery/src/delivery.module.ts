@@ -1,14 +1,19 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
+import { AnnouncementDispatcher } from './announcement-dispatcher.js';
 import { DeliveryMetrics } from './delivery-metrics.js';
 import { DeliveryObservability } from './delivery-observability.js';
 import { DELIVERY_OPTIONS, type DeliveryOptions } from './delivery.options.js';
 import { EffectApplier } from './effect-applier.js';
 import { ListenerRegistrar } from './listener-registrar.js';
-import { ListenerRunner } from './listener-runner.js';
+import { ListenerStats } from './listener-stats.js';
 import { OrderLoader } from './order-loader.js';
+import { OrderWork } from './order-work.js';
 import { PurchaseTransport } from './purchase-transport.js';
-import { QueuedDelivery } from './queued-delivery.js';
+import { DeliveryStrategies } from './strategies/delivery-strategies.js';
+import { DurableDelivery } from './strategies/durable-delivery.js';
+import { EphemeralDelivery } from './strategies/ephemeral-delivery.js';
+import { QueuedDelivery } from './strategies/queued-delivery.js';
 
 export interface DeliveryModuleOptions extends DeliveryOptions {
   /** The transport the listeners subscribe through: the microservice's strategy. */
@@ -28,13 +33,18 @@ export class DeliveryModule {
         { provide: PurchaseTransport, useValue: transport },
         OrderLoader,
         EffectApplier,
-        ListenerRunner,
-        QueuedDelivery,
-        ListenerRegistrar,
+        OrderWork,
+        ListenerStats,
         DeliveryMetrics,
+        EphemeralDelivery,
+        QueuedDelivery,
+        DurableDelivery,
+        DeliveryStrategies,
+        AnnouncementDispatcher,
+        ListenerRegistrar,
         DeliveryObservability,
       ],
-      exports: [ListenerRegistrar, ListenerRunner, QueuedDelivery, EffectApplier, OrderLoader, DeliveryMetrics],
+      exports: [ListenerRegistrar, ListenerStats, AnnouncementDispatcher, DeliveryStrategies, OrderLoader, DeliveryMetrics],
     };
   }
 }

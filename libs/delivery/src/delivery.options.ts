@@ -1,4 +1,4 @@
-import type { DeliveryMode } from '@podium/queues';
+import type { GroupingOptions } from './listener-group.js';
 
 export const DELIVERY_OPTIONS = Symbol('DELIVERY_OPTIONS');
 
@@ -10,13 +10,10 @@ export interface QueueSettings {
   stalledCheckMs: number;
 }
 
-export interface DeliveryOptions {
+export interface DeliveryOptions extends GroupingOptions {
   redisUrl: string;
-  /** Listener names this process runs; undefined runs every listener it hosts. */
-  listeners?: string[];
-  defaultMode: DeliveryMode;
-  /** Per-listener modes by variable name: { DELIVERY_SALES_HISTOGRAM: 'durable' }. */
-  modeOverrides: Record<string, DeliveryMode>;
   queue: QueueSettings;
   appliedMarkerTtlSeconds: number;
+  /** Announcements one process works on at once before it stops reading its subscriber. */
+  maxInFlight: number;
 }

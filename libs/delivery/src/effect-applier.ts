@@ -1,39 +1,57 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
+import { withLogContext } from '@podium/observability';
 import { appliedKey, listenerStatsKey } from '@podium/orders';
 import { LuaScript, REDIS } from '@podium/redis';
 import { isScriptEffects, type Effects, type RedisArg } from './effects.js';
 import { DELIVERY_OPTIONS, type DeliveryOptions } from './delivery.options.js';
 
-export interface ApplyResult {
-  /** False when this listener had already applied the order: nothing was written. */
-  applied: boolean;
-  reply?: unknown;
+/** One listener's effects on one order. */
+export interface ListenerEffects {
+  listener: string;
+  effects: Effects;
 }
 
+/** Per listener, in the order given: applied now, already applied before (nothing written), or its writes failed. */
+export type ApplyOutcome = 'applied' | 'duplicate' | Error;
+
 /*
- * Every listener's effects run inside one Lua script behind a per-order, per-listener
- * marker (field <listener> of hash podium:applied:<order>). The check, the writes and the
- * marker are one atomic step in Redis, so at-least-once delivery gives exactly-once effects.
- * The marker is set after the writes: a write that Redis rejects aborts the script before
- * the order is marked, and the failure is reported rather than hidden as a duplicate.
+ * Every listener's effects on one order run in ONE Lua script, each behind its own marker
+ * (field <listener> of hash podium:applied:<order>): check, writes and marker are one
+ * atomic step per listener, so at-least-once delivery gives exactly-once effects, and a
+ * retry re-runs only the listeners whose marker is missing. A listener whose writes Redis
+ * rejects (pcall) is reported failed and left unmarked without holding back the others.
  *
- * KEYS = [marker hash, stats hash, ...the effects' keys]
- * ARGV = [listener, marker ttl, ...the effects' args]
+ * KEYS = [marker hash, then per listener: its stats hash, its effect keys]
+ * ARGV = [marker ttl, then per listener: name, body index, #keys, #args, its args]
  */
-const guarded = (body: string): string => `
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
-  redis.call('HINCRBY', KEYS[2], 'duplicates', 1)
-  return {0}
+const guardedLoop = (bodies: string[]): string => `
+local bodies = {
+${bodies.map((body) => `function(KEYS, ARGV)\n${body}\nend`).join(',\n')}
+}
+local out = {}
+local k, a, i = 2, 2, 0
+while a <= #ARGV do
+  i = i + 1
+  local listener, body, nk, na = ARGV[a], tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+  if redis.call('HEXISTS', KEYS[1], listener) == 1 then
+    redis.call('HINCRBY', KEYS[k], 'duplicates', 1)
+    out[i] = {0}
+  else
+    local ok, reply = pcall(bodies[body], {unpack(KEYS, k + 1, k + nk)}, {unpack(ARGV, a + 4, a + 3 + na)})
+    if ok then
+      redis.call('HSET', KEYS[1], listener, '1')
+      redis.call('HINCRBY', KEYS[k], 'applied', 1)
+      out[i] = {1, reply}
+    else
+      out[i] = {-1, type(reply) == 'table' and reply.err or tostring(reply)}
+    end
+  end
+  k = k + 1 + nk
+  a = a + 4 + na
 end
-local function effects(KEYS, ARGV)
-${body}
-end
-local reply = effects({unpack(KEYS, 3)}, {unpack(ARGV, 3)})
-redis.call('HSET', KEYS[1], ARGV[1], '1')
-redis.call('EXPIRE', KEYS[1], ARGV[2])
-redis.call('HINCRBY', KEYS[2], 'applied', 1)
-return {1, reply}
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return out
 `;
 
 // Plain writes: KEYS[i] is write i's key; ARGV holds, per write, its length, command and args.
@@ -50,7 +68,7 @@ return replies
 
 @Injectable()
 export class EffectApplier {
-  /** The guarded script of each effect body seen so far. */
+  /** One script per distinct list of Lua bodies (plain writes, then the script effects in use). */
   private readonly scripts = new Map<string, LuaScript>();
 
   constructor(
@@ -58,34 +76,49 @@ export class EffectApplier {
     @Inject(DELIVERY_OPTIONS) private readonly options: DeliveryOptions,
   ) {}
 
-  async apply(listener: string, orderId: string, effects: Effects): Promise<ApplyResult> {
-    let body: string;
-    let keys: readonly string[];
-    let args: RedisArg[];
-    if (isScriptEffects(effects)) {
-      ({ script: body, keys } = effects);
-      args = [...effects.args];
-    } else {
-      body = WRITES_BODY;
-      keys = effects.writes.map(([, key]) => key);
-      args = effects.writes.flatMap(([command, , ...rest]) => [rest.length + 1, command, ...rest]);
+  /**
+   * Applies the listeners' effects on one order in one script and, for each listener that
+   * applied it now, runs its afterApply. Rejects only when the script itself failed (Redis
+   * unreachable or refusing writes): then nothing of it was applied.
+   */
+  async apply(orderId: string, entries: readonly ListenerEffects[]): Promise<ApplyOutcome[]> {
+    const bodies = [WRITES_BODY];
+    const keys: string[] = [appliedKey(orderId)];
+    const args: RedisArg[] = [this.options.appliedMarkerTtlSeconds];
+    for (const { listener, effects } of entries) {
+      let body = 1;
+      let effectKeys: readonly string[];
+      let effectArgs: readonly RedisArg[];
+      if (isScriptEffects(effects)) {
+        body = bodies.indexOf(effects.script) + 1 || bodies.push(effects.script);
+        ({ keys: effectKeys, args: effectArgs } = effects);
+      } else {
+        effectKeys = effects.writes.map(([, key]) => key);
+        effectArgs = effects.writes.flatMap(([command, , ...rest]) => [rest.length + 1, command, ...rest]);
+      }
+      keys.push(listenerStatsKey(listener), ...effectKeys);
+      args.push(listener, body, effectKeys.length, effectArgs.length, ...effectArgs);
     }
-    const [applied, reply] = await this.script(body).run<[number, unknown?]>(
-      this.redis,
-      [appliedKey(orderId), listenerStatsKey(listener), ...keys],
-      [listener, this.options.appliedMarkerTtlSeconds, ...args],
-    );
-    if (applied !== 1) return { applied: false };
-    if (isScriptEffects(effects)) effects.afterApply?.(reply);
-    else effects.afterApply?.(reply as unknown[]);
-    return { applied: true, reply };
+    const replies = await this.script(bodies).run<[number, unknown?][]>(this.redis, keys, args);
+    return entries.map(({ listener, effects }, i) => {
+      const [status, reply] = replies[i];
+      if (status === 0) return 'duplicate';
+      if (status !== 1) return new Error(String(reply));
+      // Lines an afterApply logs carry the listener (JSON logs), like the unit's order id.
+      withLogContext({ listener }, () => {
+        if (isScriptEffects(effects)) effects.afterApply?.(reply);
+        else effects.afterApply?.(reply as unknown[]);
+      });
+      return 'applied';
+    });
   }
 
-  private script(body: string): LuaScript {
-    let script = this.scripts.get(body);
+  private script(bodies: string[]): LuaScript {
+    const id = bodies.join('\0');
+    let script = this.scripts.get(id);
     if (!script) {
-      script = new LuaScript(guarded(body));
-      this.scripts.set(body, script);
+      script = new LuaScript(guardedLoop(bodies));
+      this.scripts.set(id, script);
     }
     return script;
   }

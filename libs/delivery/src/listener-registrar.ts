@@ -2,86 +2,106 @@ import {
   Inject,
   Injectable,
   Logger,
-  Optional,
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
   type OnModuleInit,
 } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
 import type { Redis } from 'ioredis';
-import { withLogContext } from '@podium/observability';
-import { escapeGlob, isPlausibleOrderId, type Order } from '@podium/orders';
-import { announceListeners, deliveryVariable, readDurableSubscriptions, type DeliveryMode } from '@podium/queues';
+import { escapeGlob, type Order } from '@podium/orders';
+import { readDurableSubscriptions, recordListeners } from '@podium/queues';
 import { REDIS } from '@podium/redis';
-import { DeliveryMetrics } from './delivery-metrics.js';
+import { AnnouncementDispatcher } from './announcement-dispatcher.js';
 import { DELIVERY_OPTIONS, type DeliveryOptions } from './delivery.options.js';
 import type { Effects } from './effects.js';
-import { ListenerRunner, type ListenerDefinition } from './listener-runner.js';
+import { planGroups, type ListenerDefinition, type ListenerGroup, type RunningListener } from './listener-group.js';
 import { ON_PURCHASE, type OnPurchaseOptions } from './on-purchase.decorator.js';
 import { PurchaseTransport } from './purchase-transport.js';
-import { QueuedDelivery } from './queued-delivery.js';
-
-export interface RunningListener extends ListenerDefinition {
-  mode: DeliveryMode;
-}
+import { DeliveryStrategies } from './strategies/delivery-strategies.js';
 
 /**
- * Finds every @OnPurchase method at start-up and binds each listener this process runs to
- * the delivery its configuration asks for. Wiring mistakes stop start-up with one clear
- * line: two handlers claiming one listener name, a LISTENERS entry or a DELIVERY_<NAME>
- * variable that names no listener.
+ * Finds every @OnPurchase method at start-up, plans the groups this process runs (see
+ * planGroups) and binds each group to its delivery and its patterns to the transport.
+ * Wiring mistakes stop start-up with one clear line: two handlers claiming one listener
+ * name, a LISTENERS entry or a variable that names no listener, a group mixing modes.
  */
 @Injectable()
 export class ListenerRegistrar implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Listeners');
-  private running: RunningListener[] = [];
+  private planned: ListenerGroup[] = [];
 
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly reflector: Reflector,
-    private readonly runner: ListenerRunner,
-    private readonly queued: QueuedDelivery,
+    private readonly strategies: DeliveryStrategies,
+    private readonly dispatcher: AnnouncementDispatcher,
+    private readonly transport: PurchaseTransport,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(DELIVERY_OPTIONS) private readonly options: DeliveryOptions,
-    @Optional() private readonly transport?: PurchaseTransport,
-    @Optional() private readonly metrics?: DeliveryMetrics,
   ) {}
 
-  /** The listeners this process runs, with their delivery modes. */
-  get active(): readonly RunningListener[] {
-    return this.running;
+  /** The groups this process runs. */
+  get groups(): readonly ListenerGroup[] {
+    return this.planned;
+  }
+
+  /** The listeners this process runs, with their delivery modes and groups. */
+  get active(): RunningListener[] {
+    return this.planned.flatMap((g) => g.listeners);
   }
 
   onModuleInit(): void {
-    const found = this.discover();
-    this.checkModeVariables(found);
-    this.running = this.select(found).map((listener) => ({ ...listener, mode: this.modeOf(listener) }));
-    if (!this.transport) return;
-    // One handler per pattern, fanning out to its listeners: the transport keeps one handler
-    // per pattern (Nest chains same-pattern handlers only for @EventPattern controllers).
-    const byPattern = Map.groupBy(this.running, (listener) => listener.pattern);
-    for (const [pattern, listeners] of byPattern) {
-      this.transport.addHandler(pattern, (payload: unknown) => Promise.all(listeners.map((l) => this.deliver(l, payload))), true);
-      this.logger.log(`${listeners.map((l) => `${l.name} (${l.mode})`).join(', ')} subscribe to ${pattern}`);
+    this.planned = planGroups(this.discover(), this.options);
+    // One transport handler per pattern: it hands the message to every group with members on it.
+    const byPattern = new Map<string, { group: ListenerGroup; listeners: RunningListener[] }[]>();
+    for (const group of this.planned) {
+      const strategy = this.strategies.for(group.mode);
+      strategy.bind(group);
+      for (const pattern of new Set(group.listeners.map((l) => l.pattern))) {
+        const bindings = byPattern.get(pattern) ?? [];
+        bindings.push({ group, listeners: group.listeners.filter((l) => l.pattern === pattern) });
+        byPattern.set(pattern, bindings);
+      }
+      this.logger.log(`group ${group.name} (${group.mode}): ${group.listeners.map((l) => `${l.name} on ${l.pattern}`).join(', ')}`);
+    }
+    for (const [pattern, bindings] of byPattern) {
+      const targets = bindings.map((b) => ({ ...b, strategy: this.strategies.for(b.group.mode) }));
+      this.transport.addHandler(
+        pattern,
+        async (payload: unknown) => {
+          for (const t of targets) this.dispatcher.heard(t.group, t.strategy, t.listeners, payload);
+        },
+        true,
+      );
     }
   }
 
   async onApplicationBootstrap(): Promise<void> {
     const startedAt = Date.now();
-    await announceListeners(
+    await recordListeners(
       this.redis,
-      this.running.map(({ name, mode, pattern }) => ({ name, mode, pattern, startedAt })),
+      this.planned.flatMap((group) =>
+        group.listeners.map(({ name, mode, pattern }) => ({
+          name,
+          mode,
+          group: group.name,
+          pattern,
+          queue: this.strategies.for(mode).queueOf(group),
+          startedAt,
+        })),
+      ),
     );
-    for (const listener of this.running) {
-      if (listener.mode !== 'ephemeral') this.queued.startWorker(listener);
-    }
-    const durable = new Set((await readDurableSubscriptions(this.redis)).map((s) => s.listener));
-    for (const listener of this.running.filter((l) => l.mode === 'ephemeral' && durable.has(l.name))) {
-      this.logger.warn(
-        `${listener.name} runs ephemeral but holds a durable subscription: the box office still queues its orders. ` +
-          `Remove it with: npm run subscriptions -- remove ${listener.name}`,
-      );
+    for (const strategy of this.strategies.all()) await strategy.start();
+    for (const subscription of await readDurableSubscriptions(this.redis)) {
+      const moved = this.active.filter((l) => subscription.listeners.includes(l.name) && l.group !== subscription.group);
+      for (const listener of moved) {
+        this.logger.warn(
+          `${listener.name} runs in group ${listener.group} but is still in the durable subscription of group ` +
+            `${subscription.group}: the box office keeps queueing orders there. ` +
+            `Remove it with: npm run subscriptions -- remove ${subscription.group}`,
+        );
+      }
     }
   }
 
@@ -90,22 +110,9 @@ export class ListenerRegistrar implements OnModuleInit, OnApplicationBootstrap, 
    * finish what was taken, then stop the workers.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    await this.transport?.close();
-    await this.runner.drain();
-    await this.queued.close();
-  }
-
-  private deliver(listener: RunningListener, payload: unknown): Promise<unknown> {
-    this.metrics?.messageReceived(listener.name, listener.mode);
-    const id = typeof payload === 'string' ? payload : String(payload);
-    return withLogContext({ listener: listener.name, ...(isPlausibleOrderId(id) && { orderId: id }) }, () => {
-      if (listener.mode === 'ephemeral') return this.runner.processOnce(listener, payload);
-      return this.runner.track(this.queued.onMessage(listener, payload));
-    });
-  }
-
-  private modeOf(listener: ListenerDefinition): DeliveryMode {
-    return this.options.modeOverrides[deliveryVariable(listener.name)] ?? this.options.defaultMode;
+    await this.transport.close();
+    await this.dispatcher.drain();
+    for (const strategy of this.strategies.all()) await strategy.close();
   }
 
   private discover(): ListenerDefinition[] {
@@ -128,25 +135,5 @@ export class ListenerRegistrar implements OnModuleInit, OnApplicationBootstrap, 
       }
     }
     return [...byName.values()];
-  }
-
-  private checkModeVariables(found: ListenerDefinition[]): void {
-    const known = new Set(found.map((l) => deliveryVariable(l.name)));
-    const unknown = Object.keys(this.options.modeOverrides).filter((variable) => !known.has(variable));
-    if (unknown.length > 0) {
-      throw new Error(`${unknown.join(', ')} names no listener; known: ${[...known].join(', ')}`);
-    }
-  }
-
-  private select(found: ListenerDefinition[]): ListenerDefinition[] {
-    const wanted = this.options.listeners;
-    if (!wanted) return found;
-    const unknown = wanted.filter((name) => !found.some((l) => l.name === name));
-    if (unknown.length > 0) {
-      throw new Error(
-        `LISTENERS names unknown listener(s): ${unknown.join(', ')}; known: ${found.map((l) => l.name).join(', ')}`,
-      );
-    }
-    return found.filter((l) => wanted.includes(l.name));
   }
 }

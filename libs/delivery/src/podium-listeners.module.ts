@@ -36,6 +36,8 @@ export class PodiumListenersModule {
           listeners: parseListenerNames(env.LISTENERS),
           defaultMode: env.DELIVERY,
           modeOverrides: env.deliveryOverrides,
+          groupOverrides: env.groupOverrides,
+          maxInFlight: env.MAX_IN_FLIGHT,
           queue: {
             concurrency: env.QUEUE_CONCURRENCY,
             attempts: env.QUEUE_ATTEMPTS,

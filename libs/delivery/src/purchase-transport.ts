@@ -9,7 +9,11 @@ import { redisOptionsFromUrl } from '@podium/redis';
  * - the payload is the bare order id, handed on as text (Nest would JSON.parse it, turning
  *   "00123" into 123 and a JSON object into a Nest packet);
  * - it reconnects forever with a capped backoff, and ioredis subscribes again on reconnect
- *   (Nest's ServerRedis gives up after one dropped connection unless retryAttempts is set).
+ *   (Nest's ServerRedis gives up after one dropped connection unless retryAttempts is set);
+ * - it can stop reading (pause) while the process has too much in flight: the backlog then
+ *   waits in Redis's output buffer for this connection. Past client-output-buffer-limit
+ *   pubsub, Redis cuts the connection: that is logged as a warning and counted, and it
+ *   subscribes again.
  */
 export class PurchaseTransport extends ServerRedis {
   private reconnects = 0;
@@ -27,8 +31,22 @@ export class PurchaseTransport extends ServerRedis {
       }
     });
     this.on('reconnecting', (client: string) => {
-      if (client === 'sub') this.reconnects++;
+      if (client !== 'sub' || this.isManuallyClosed) return;
+      this.reconnects++;
+      this.logger.warn(
+        `Subscriber connection lost (#${this.reconnects}; Redis cuts a subscriber whose output buffer passes ` +
+          `client-output-buffer-limit pubsub): ephemeral listeners miss what is announced until it is back`,
+      );
     });
+  }
+
+  /** Stops reading announcements (they wait in Redis and the socket buffers). */
+  pause(): void {
+    this.subClient?.stream?.pause();
+  }
+
+  resume(): void {
+    this.subClient?.stream?.resume();
   }
 
   /** The patterns this process subscribes to (one per distinct listener subscription). */

@@ -5,12 +5,12 @@ import { Gauge, type Registry } from 'prom-client';
 export interface QueueSnapshotSource {
   /** The connection the queues use: when it is not ready, nothing is asked (a scrape must not hang). */
   connection(): Redis | undefined;
-  /** The listener queues to report, by listener name. */
-  queues(): Promise<{ listener: string; queue: Queue }[]>;
+  /** The queues to report, by name (a listener group's queue is named after the group). */
+  queues(): Promise<{ name: string; queue: Queue }[]>;
 }
 
 interface QueueSnapshot {
-  listener: string;
+  name: string;
   counts: Record<string, number>;
   oldestWaitingAgeSeconds: number;
 }
@@ -19,7 +19,7 @@ const STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
 const TIMEOUT_MS = 1000;
 
 /**
- * Queue depth and the age of the oldest waiting job, per listener queue, read from Redis
+ * Queue depth and the age of the oldest waiting job, per listener group queue, read from Redis
  * when Prometheus scrapes (one snapshot shared by both gauges), never on the hot path.
  * When Redis does not answer within a second the series are left out of that scrape.
  */
@@ -32,26 +32,26 @@ export function registerQueueMetrics(registry: Registry, source: QueueSnapshotSo
   };
   new Gauge({
     name: 'podium_queue_jobs',
-    help: 'Jobs in a listener queue, by state (waiting, active, delayed, failed).',
+    help: 'Jobs in a listener group\'s queue, by state (waiting, active, delayed, failed).',
     labelNames: ['queue', 'state'],
     registers: [registry],
     async collect() {
       const snapshots = await snapshot();
       this.reset();
-      for (const { listener, counts } of snapshots) {
-        for (const state of STATES) this.set({ queue: listener, state }, counts[state] ?? 0);
+      for (const { name, counts } of snapshots) {
+        for (const state of STATES) this.set({ queue: name, state }, counts[state] ?? 0);
       }
     },
   });
   new Gauge({
     name: 'podium_queue_oldest_waiting_job_age_seconds',
-    help: 'Age of the oldest job waiting in a listener queue; 0 when none waits.',
+    help: 'Age of the oldest job waiting in a listener group\'s queue; 0 when none waits.',
     labelNames: ['queue'],
     registers: [registry],
     async collect() {
       const snapshots = await snapshot();
       this.reset();
-      for (const { listener, oldestWaitingAgeSeconds } of snapshots) this.set({ queue: listener }, oldestWaitingAgeSeconds);
+      for (const { name, oldestWaitingAgeSeconds } of snapshots) this.set({ queue: name }, oldestWaitingAgeSeconds);
     },
   });
 }
@@ -64,10 +64,10 @@ async function read(source: QueueSnapshotSource): Promise<QueueSnapshot[]> {
   const reading = (async () => {
     const queues = await source.queues();
     return Promise.all(
-      queues.map(async ({ listener, queue }) => {
+      queues.map(async ({ name, queue }) => {
         const [counts, [oldest]] = await Promise.all([queue.getJobCounts(...STATES), queue.getJobs(['wait'], 0, 0, true)]);
         const age = oldest ? Math.max(0, (Date.now() - oldest.timestamp) / 1000) : 0;
-        return { listener, counts, oldestWaitingAgeSeconds: age };
+        return { name, counts, oldestWaitingAgeSeconds: age };
       }),
     );
   })().catch(() => [] as QueueSnapshot[]);

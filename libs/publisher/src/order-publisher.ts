@@ -4,7 +4,7 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import { PodiumEnv } from '@podium/config';
 import { METRICS_REGISTRY, registryOrPrivate, withLogContext } from '@podium/observability';
 import { eventChannel, eventKey, globMatches, idempotencyKey, orderKey, orderToHash, ORDERS_CHANNEL, type Order } from '@podium/orders';
-import { ListenerQueues, ORDER_JOB, orderJobOptions, readDurableSubscriptions, type DurableSubscription } from '@podium/queues';
+import { GroupQueues, ORDER_JOB, orderJobOptions, readDurableSubscriptions, type DurableSubscription } from '@podium/queues';
 import { createRedis, LuaScript, REDIS } from '@podium/redis';
 
 const SUBSCRIPTIONS_CACHE_MS = 1000;
@@ -56,14 +56,14 @@ export interface Idempotency {
 
 /**
  * The publisher: records an order once and announces it. When durable subscriptions match
- * the order, it records without announcing, enqueues a job for each of them, and announces
- * only then, so a durable listener gets every order whose purchase succeeded, even one made
- * while no listeners process runs. A retry with the same Idempotency-Key finishes an
- * announcement that a crash interrupted.
+ * the order, it records without announcing, enqueues one job for each matching durable
+ * group, and announces only then, so a durable listener gets every order whose purchase
+ * succeeded, even one made while no listeners process runs. A retry with the same
+ * Idempotency-Key finishes an announcement that a crash interrupted.
  */
 @Injectable()
 export class OrderPublisher implements OnApplicationShutdown {
-  private readonly queues: ListenerQueues;
+  private readonly queues: GroupQueues;
   private readonly metrics: PublisherMetrics;
 
   constructor(
@@ -71,7 +71,7 @@ export class OrderPublisher implements OnApplicationShutdown {
     private readonly env: PodiumEnv,
     @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
   ) {
-    this.queues = new ListenerQueues(() => createRedis(env.REDIS_URL, 'podium-publisher-queues', { autoPipelining: false }));
+    this.queues = new GroupQueues(() => createRedis(env.REDIS_URL, 'podium-publisher-queues', { autoPipelining: false }));
     this.metrics = new PublisherMetrics(registryOrPrivate(registry));
   }
 
@@ -88,7 +88,7 @@ export class OrderPublisher implements OnApplicationShutdown {
   }
 
   private async recordNow(order: Order, idempotency?: Idempotency): Promise<RecordResult> {
-    const durable = await this.durableListenersFor(order.event);
+    const durable = await this.durableGroupsFor(order.event);
     const [outcome, ...rest] = await RECORD.run<string[]>(
       this.redis,
       [eventKey(order.event), orderKey(order.orderId), idempotency ? idempotencyKey(idempotency.key) : ''],
@@ -116,16 +116,15 @@ export class OrderPublisher implements OnApplicationShutdown {
     await this.queues.close();
   }
 
-  private async enqueueAndAnnounce(orderId: string, event: string, listeners: string[], idempotency?: Idempotency): Promise<void> {
+  private async enqueueAndAnnounce(orderId: string, event: string, groups: string[], idempotency?: Idempotency): Promise<void> {
     const retry = { attempts: this.env.QUEUE_ATTEMPTS, backoffMs: this.env.QUEUE_BACKOFF_MS };
-    await Promise.all(listeners.map((l) => this.queues.get(l).add(ORDER_JOB, { orderId }, orderJobOptions(orderId, retry))));
-    for (const listener of listeners) this.metrics.enqueued.inc({ listener });
+    await Promise.all(groups.map((g) => this.queues.get(g).add(ORDER_JOB, { orderId }, orderJobOptions(orderId, retry))));
+    for (const group of groups) this.metrics.enqueued.inc({ group });
     const announce = this.redis.multi().publish(ORDERS_CHANNEL, orderId).publish(eventChannel(event), orderId);
     if (idempotency) announce.hset(idempotencyKey(idempotency.key), 'announced', '1');
     await announce.exec();
   }
 
-  /** The durable subscriptions whose pattern matches one of the order's two channels. */
   /*
    * The subscriptions are read at most once a second rather than on every order. That is
    * safe: a subscription is registered by a listeners process as it starts, and while it
@@ -144,11 +143,12 @@ export class OrderPublisher implements OnApplicationShutdown {
     return this.subscriptionsRead.subscriptions;
   }
 
-  private async durableListenersFor(event: string): Promise<string[]> {
+  /** The durable groups with a pattern that matches one of the order's two channels. */
+  private async durableGroupsFor(event: string): Promise<string[]> {
     const channels = [ORDERS_CHANNEL, eventChannel(event)];
     return (await this.durableSubscriptions())
-      .filter((s) => channels.some((channel) => globMatches(s.pattern, channel)))
-      .map((s) => s.listener);
+      .filter((s) => s.patterns.some((pattern) => channels.some((channel) => globMatches(pattern, channel))))
+      .map((s) => s.group);
   }
 }
 
@@ -157,7 +157,7 @@ class PublisherMetrics {
   readonly published: Counter;
   readonly records: Counter<'outcome'>;
   readonly duration: Histogram<'outcome'>;
-  readonly enqueued: Counter<'listener'>;
+  readonly enqueued: Counter<'group'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -181,8 +181,8 @@ class PublisherMetrics {
     });
     this.enqueued = new Counter({
       name: 'podium_durable_jobs_enqueued_total',
-      help: 'Jobs this process enqueued for durable subscriptions, by listener.',
-      labelNames: ['listener'],
+      help: 'Jobs this process enqueued for durable subscriptions, by listener group.',
+      labelNames: ['group'],
       registers,
     });
   }

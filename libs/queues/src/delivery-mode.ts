@@ -14,7 +14,17 @@ export function isDeliveryMode(value: string): value is DeliveryMode {
   return (DELIVERY_MODES as readonly string[]).includes(value);
 }
 
+const variableSuffix = (listener: string): string => listener.toUpperCase().replaceAll('-', '_');
+
 /** The environment variable that sets one listener's mode: sales-histogram -> DELIVERY_SALES_HISTOGRAM. */
 export function deliveryVariable(listener: string): string {
-  return `DELIVERY_${listener.toUpperCase().replaceAll('-', '_')}`;
+  return `DELIVERY_${variableSuffix(listener)}`;
 }
+
+/** The environment variable that puts one listener in a group: slow-invoices -> DELIVERY_GROUP_SLOW_INVOICES. */
+export function groupVariable(listener: string): string {
+  return `DELIVERY_GROUP_${variableSuffix(listener)}`;
+}
+
+/** Group names become BullMQ queue names and Redis key parts: kebab-case, no ':'. */
+export const GROUP_NAME = /^[a-z][a-z0-9-]{0,63}$/;

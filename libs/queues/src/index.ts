@@ -1,3 +1,3 @@
 export * from './delivery-mode.js';
 export * from './listener-directory.js';
-export * from './listener-queue.js';
+export * from './group-queue.js';

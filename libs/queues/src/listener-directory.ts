@@ -3,22 +3,28 @@ import type { DeliveryMode } from './delivery-mode.js';
 
 /** Hash: listener name -> JSON of what the last listeners process to start it announced. */
 export const LISTENER_DIRECTORY = 'podium:listeners';
-/** Hash: listener name -> JSON DurableSubscription. It outlives every process. */
+/** Hash: group name -> JSON DurableSubscription. It outlives every process. */
 export const DURABLE_SUBSCRIPTIONS = 'podium:durable-subscriptions';
 
 export interface ListenerEntry {
   name: string;
   mode: DeliveryMode;
+  /** The group it runs in: one unit of work (and, with a queue, one job) per order per group. */
+  group: string;
   pattern: string;
+  /** The BullMQ queue its orders wait in (the group's), or null when it has none (ephemeral). */
+  queue: string | null;
   /** Epoch milliseconds. */
   startedAt: number;
 }
 
+/** A durable group: the box office enqueues one job per order that matches one of its patterns. */
 export interface DurableSubscription {
-  listener: string;
-  /** The PSUBSCRIBE pattern the listener uses; the box office matches orders against it. */
-  pattern: string;
-  /** Epoch milliseconds. */
+  group: string;
+  listeners: string[];
+  /** The PSUBSCRIBE patterns of its listeners; the box office matches orders against them. */
+  patterns: string[];
+  /** Epoch milliseconds of the first registration. */
   since: number;
 }
 
@@ -30,21 +36,23 @@ export async function readDurableSubscriptions(redis: Redis): Promise<DurableSub
   return Object.values(await redis.hgetall(DURABLE_SUBSCRIPTIONS)).map((json) => JSON.parse(json) as DurableSubscription);
 }
 
-/** Records the listeners a process runs, and the durable subscriptions among them, in one step. */
-export async function announceListeners(redis: Redis, entries: ListenerEntry[]): Promise<void> {
-  const multi = redis.multi();
-  for (const entry of entries) {
-    multi.hset(LISTENER_DIRECTORY, entry.name, JSON.stringify(entry));
-    if (entry.mode === 'durable') {
-      const subscription: DurableSubscription = { listener: entry.name, pattern: entry.pattern, since: entry.startedAt };
-      // HSETNX keeps the original `since` when a process restarts.
-      multi.hsetnx(DURABLE_SUBSCRIPTIONS, entry.name, JSON.stringify(subscription));
-    }
-  }
-  await multi.exec();
+/** Records the listeners a process runs (the box office's listeners API reads them). */
+export async function recordListeners(redis: Redis, entries: ListenerEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  await redis.hset(LISTENER_DIRECTORY, Object.fromEntries(entries.map((e) => [e.name, JSON.stringify(e)])));
 }
 
-/** Removes a durable subscription: the box office stops enqueueing for it. Its queue stays. */
-export async function removeDurableSubscription(redis: Redis, listener: string): Promise<boolean> {
-  return (await redis.hdel(DURABLE_SUBSCRIPTIONS, listener)) === 1;
+/**
+ * Registers (or updates) a durable group's subscription, keeping the date it was first
+ * registered. From then on the box office enqueues every matching order for it.
+ */
+export async function registerDurableSubscription(redis: Redis, subscription: Omit<DurableSubscription, 'since'>): Promise<void> {
+  const known = await redis.hget(DURABLE_SUBSCRIPTIONS, subscription.group);
+  const since = known ? (JSON.parse(known) as DurableSubscription).since : Date.now();
+  await redis.hset(DURABLE_SUBSCRIPTIONS, subscription.group, JSON.stringify({ ...subscription, since }));
+}
+
+/** Removes a durable group's subscription: the box office stops enqueueing for it. Its queue stays. */
+export async function removeDurableSubscription(redis: Redis, group: string): Promise<boolean> {
+  return (await redis.hdel(DURABLE_SUBSCRIPTIONS, group)) === 1;
 }

@@ -14,8 +14,7 @@ export const DASHBOARD_PATH = '/queues';
 const REFRESH_MS = 2000;
 
 /**
- * bull-board over every listener queue (the listeners that run queued or durable, or hold
- * a durable subscription: BoxOfficeQueues), behind HTTP basic authentication with
+ * bull-board over every listener group's queue (BoxOfficeQueues), behind HTTP basic authentication with
  * DASHBOARD_USER and DASHBOARD_PASSWORD. Listeners come and go, so the list of queues is
  * refreshed from Redis when the dashboard is used. Without DASHBOARD_PASSWORD it is not served.
  */
@@ -63,7 +62,7 @@ export class QueueDashboard {
     this.refreshing ??= this.queues
       .all()
       .then((queues) => {
-        const names = queues.map((q) => q.listener).join(',');
+        const names = queues.map((q) => q.name).join(',');
         if (names !== this.shown) {
           this.board.replaceQueues(queues.map(({ queue }) => new BullMQAdapter(queue, { readOnlyMode: false })));
           this.shown = names;

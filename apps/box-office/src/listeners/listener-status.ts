@@ -20,12 +20,14 @@ export class ListenerCounts {
 export class ListenerStatus {
   @ApiProperty({ example: 'sales-summary' }) name!: string;
   @ApiProperty({ enum: DELIVERY_MODES }) mode!: DeliveryMode;
+  @ApiProperty({ description: 'Its group: one unit of work (and, with a queue, one job) per order for all members', example: 'durable' })
+  group!: string;
   @ApiProperty({ description: 'The PSUBSCRIBE pattern', example: 'purchase_orders' }) pattern!: string;
-  @ApiProperty({ description: 'A durable subscription is registered: the box office queues every order for it' })
+  @ApiProperty({ description: "Its group holds a durable subscription: the box office queues every order for it" })
   durableSubscription!: boolean;
   @ApiProperty({ type: ListenerCounts, description: 'Totals of podium:stats:<listener>, across processes' })
   counts!: ListenerCounts;
-  @ApiProperty({ type: QueueDepth, nullable: true, description: 'Null for a listener that has only ever run ephemeral (it has no queue)' })
+  @ApiProperty({ type: QueueDepth, nullable: true, description: "Its group's queue (shared by the group's members); null when it has none (ephemeral)" })
   queue!: QueueDepth | null;
 }
 

@@ -1,5 +1,5 @@
-import { deliveryVariable, isDeliveryMode } from './delivery-mode.js';
-import { jobIdFor } from './listener-queue.js';
+import { deliveryVariable, groupVariable, isDeliveryMode } from './delivery-mode.js';
+import { jobIdFor, jobKey } from './group-queue.js';
 
 describe('job ids', () => {
   it('are the order id when BullMQ accepts it', () => {
@@ -10,11 +10,16 @@ describe('job ids', () => {
     expect(jobIdFor('123456')).toBe('order-123456');
     expect(jobIdFor('a:b')).toBe('order-a%3Ab');
   });
+
+  it('name the job hash BullMQ keeps under the group queue', () => {
+    expect(jobKey('durable', '123')).toBe('podium:queue:durable:order-123');
+  });
 });
 
 describe('delivery modes', () => {
-  it('names the variable of one listener', () => {
+  it('names the variables of one listener', () => {
     expect(deliveryVariable('sales-histogram')).toBe('DELIVERY_SALES_HISTOGRAM');
+    expect(groupVariable('sales-histogram')).toBe('DELIVERY_GROUP_SALES_HISTOGRAM');
   });
 
   it('knows the three modes', () => {

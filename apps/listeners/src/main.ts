@@ -10,16 +10,13 @@ import { LISTENER_MODULES } from '@podium/listeners';
  */
 const logger = new Logger('Listeners');
 
-/** The line that says the process is subscribed and serving HTTP (tests and scripts wait for it). */
-export const READY_LINE = 'Listeners process ready';
-
 async function bootstrap(): Promise<void> {
   const env = validatePodiumEnv(process.env);
   const { app, transport } = await createListenersApplication({ env, listeners: LISTENER_MODULES });
   exitCleanlyOnSignals(app, logger);
   await app.listen(env.HEALTH_PORT, '0.0.0.0');
   const { port } = app.getHttpServer().address() as { port: number };
-  logger.log(`${READY_LINE}: subscribed to ${transport.patterns().join(', ')}; health and metrics on port ${port}`);
+  logger.log(`Listeners process ready: subscribed to ${transport.patterns().join(', ')}; health and metrics on port ${port}`);
 }
 
 bootstrap().catch((err: Error) => {

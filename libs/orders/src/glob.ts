@@ -8,8 +8,9 @@ export function escapeGlob(text: string): string {
 
 /**
  * Does a Redis glob pattern match a channel? The same rules as Redis' stringmatchlen:
- * `*`, `?`, `[abc]`, `[^abc]`, `[a-z]` and `\` escapes. Used to check subscriptions
- * without a round trip to Redis (tests, and the registrar's overlap check).
+ * `*`, `?`, `[abc]`, `[^abc]`, `[a-z]` and `\` escapes. Used to match an order's channels
+ * against subscriptions without a round trip to Redis (the publisher's durable groups, a
+ * queue worker's members).
  */
 export function globMatches(pattern: string, channel: string): boolean {
   let p = 0;

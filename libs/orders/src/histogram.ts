@@ -33,11 +33,6 @@ export function hourOfDay(epochSeconds: number): number {
   return new Date(epochSeconds * 1000).getUTCHours();
 }
 
-export function parseHistogramEncoding(value: string): HistogramEncoding {
-  if ((HISTOGRAM_ENCODINGS as readonly string[]).includes(value)) return value as HistogramEncoding;
-  throw new Error(`HISTOGRAM_ENCODING must be one of ${HISTOGRAM_ENCODINGS.join(', ')}, got "${value}"`);
-}
-
 function checkHour(hour: number): void {
   if (!Number.isInteger(hour) || hour < 0 || hour >= HOURS_PER_DAY) {
     throw new RangeError(`hour must be an integer from 0 to 23, got ${hour}`);

@@ -25,6 +25,6 @@ export const LOTTERY_WINNERS = 'lottery:winners';
 export const ALERTS = 'alerts';
 /** One hash per order: field = listener name, set when that listener applied the order. */
 export const appliedKey = (orderId: string): string => `podium:applied:${orderId}`;
-/** Per-listener counters (received, applied, duplicates, rejected, failed). */
+/** Per-listener counters, across processes: applied, duplicates, rejected, failed. */
 export const listenerStatsKey = (listener: string): string => `podium:stats:${listener}`;
 export const idempotencyKey = (key: string): string => `podium:idempotency:${key}`;

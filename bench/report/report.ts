@@ -281,7 +281,7 @@ function targets(results: Results): Target[] {
       name: '0 lost in durable, crash included (durable runs, and the durable listener of the mixed run)',
       figure: runs.length
         ? `${runs.reduce((s, { run }) => s + lost(run), 0)} lost over ${runs.length} runs (${crashed} crash)` +
-          (a.length ? `; (a) lost ${a.map((r) => r.verification.lost).join(', ')} in its crash` : '')
+          (a.length ? `; (a) lost ${a.map((r) => fmt(r.verification.lost)).join(', ')} in its crash` : '')
         : 'not measured',
       met: runs.length ? bad.length === 0 : null,
       ...(bad.length > 0 && { why: bad.map(({ scenario, run }) => `${scenario} ${run.system} run ${run.rep}: ${lost(run)}`).join('; ') }),

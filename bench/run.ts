@@ -1,9 +1,10 @@
 /**
- * `npm run bench [-- --quick]`: podium's three delivery modes and two baselines, side by
+ * `npm run bench [-- --quick]`: podium's three delivery modes and four baselines, side by
  * side, on a private redis-server. See bench/README.md.
  *
- * Options: --quick (a short run, under 2 minutes), --only=saturation,latency,crash,slow,mixed,
- * --systems=seed,nest,ephemeral,queued,durable, --reps=N, --out=DIR, --keep-logs,
+ * Options: --quick (a short run, under 3 minutes), --only=saturation,latency,crash,slow,mixed,
+ * --systems=seed,nest,bullmq,streams,ephemeral,queued,durable,mixed, --reps=N, --out=DIR, --keep-logs,
+ * --estimate (print the planned runs and the time they should take, run nothing),
  * --from=results.json (only write the report again, from a run's figures).
  */
 import { execFileSync } from 'node:child_process';
@@ -12,7 +13,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Order } from '@podium/orders';
-import { ALL_SYSTEMS, DURABLE, EPHEMERAL, MIXED, QUEUED, SEED, type SystemSpec } from './lib/model.js';
+import { ALL_SYSTEMS, BULLMQ, DURABLE, EPHEMERAL, MIXED, QUEUED, SEED, STREAMS, type SystemSpec } from './lib/model.js';
 import { makeOrders } from './lib/orders.js';
 import { FULL, QUICK, type Plan } from './lib/plan.js';
 import { clock, Progress } from './lib/progress.js';
@@ -50,17 +51,24 @@ function planFrom(args: string[]): Plan {
   return { ...base, reps: { saturation: n, latency: n, crash: n, slow: n } };
 }
 
-/** Rough seconds per run on a 2-core machine, for the progress bar's estimate only. */
+/** Rough orders/s each system applies at saturation on 2 cores (the last full runs), for the estimate. */
+const SATURATION_RATE: Record<string, number> = { seed: 1700, nest: 1500, bullmq: 1000, streams: 4000, ephemeral: 2000, queued: 650, durable: 500 };
+/** Systems whose listeners run BullMQ jobs: slower to drain after a stream they could not keep up with. */
+const JOB_QUEUES = new Set(['bullmq', 'queued', 'durable']);
+
+/** Rough seconds per run on a 2-core machine, for the progress bar's estimate only (checked against the last full run). */
 function weight(plan: Plan, scenario: Scenario, system: SystemSpec): number {
-  const start = 2.5;
-  const queuedLike = system.id === 'queued' || system.id === 'durable';
+  const warmup = scenario === 'slow' || scenario === 'mixed' ? plan.warmup / 4 : plan.warmup;
+  // Start-up (podium's Nest app takes longer), warm-up at 1,000/s and its pause, stop and checks.
+  const start = (system.kind === 'podium' ? 2.5 : 0.8) + warmup / 1000 + plan.pauseMs / 1000 + 0.5;
   switch (scenario) {
     case 'saturation':
-      return start + Math.min(plan.saturation.deadlineS, plan.saturation.orders / (queuedLike ? 350 : 1600));
+      return start + Math.min(plan.saturation.deadlineS, plan.saturation.orders / (SATURATION_RATE[system.id] ?? 1000));
     case 'latency':
-      return start + plan.latency.rates.length * (plan.latency.seconds + 1) + (queuedLike ? plan.latency.drainS : 0);
+      return start + plan.latency.rates.length * (plan.latency.seconds + plan.pauseMs / 1000 + 0.2) + (JOB_QUEUES.has(system.id) ? plan.latency.drainS : 0);
     case 'crash':
-      return start + plan.crash.seconds + (queuedLike ? (plan.crash.lockMs + 2 * plan.crash.stalledCheckMs) / 1000 : plan.crash.settleS);
+      // Until the keys are complete (jobs come back once their locks expired), or quiet for settleS.
+      return start + plan.crash.seconds + plan.crash.settleS;
     case 'slow':
     case 'mixed':
       return start + plan.slow.seconds + (system.id === 'seed' ? plan.slow.drainS : 1);
@@ -83,11 +91,13 @@ function steps(plan: Plan, orders: Record<string, Order[]>, scenarios: Scenario[
   add('latency', ALL_SYSTEMS, plan.reps.latency, async (ctx, system, rep) => {
     results.latency.push(await latencyRun(ctx, system, rep, orders.warmup, plan.latency.rates.map((r) => orders[`latency${r}`])));
   });
-  // Scenarios 3 and 4 compare with baseline (a) only; --quick leaves it out of the crash, to stay under 2 minutes.
+  // The crash compares with (a), the at-most-once baseline, and the durable ones: (c) recovers
+  // but counts twice, (d) recovers exactly once. --quick leaves (a) out, to stay under 3 minutes.
   const quick = plan.name === 'quick';
-  add('crash', quick ? [EPHEMERAL, QUEUED, DURABLE] : [SEED, EPHEMERAL, QUEUED, DURABLE], plan.reps.crash, async (ctx, system, rep) => {
+  add('crash', [...(quick ? [] : [SEED]), BULLMQ, STREAMS, EPHEMERAL, QUEUED, DURABLE], plan.reps.crash, async (ctx, system, rep) => {
     results.crash.push(await crashRun(ctx, system, rep, orders.warmup, orders.crash));
   });
+  // The slow listener compares with (a) only.
   add('slow', [SEED, EPHEMERAL, QUEUED, DURABLE], plan.reps.slow, async (ctx, system, rep) => {
     results.slow.push(await slowRun(ctx, system, rep, orders.slowWarmup, orders.slow));
   });
@@ -102,20 +112,31 @@ async function main(): Promise<void> {
   const from = option(args, 'from');
   if (from) {
     const results = JSON.parse(readFileSync(from, 'utf8')) as Results;
-    const files = writeReport(option(args, 'out') ?? dirname(from), results);
+    const dir = option(args, 'out') ?? dirname(from);
+    mkdirSync(dir, { recursive: true });
+    const files = writeReport(dir, results);
     console.error(`Report written again: ${files.join(', ')}`);
     return;
   }
   const plan = planFrom(args);
+  const only = option(args, 'only')?.split(',') as Scenario[] | undefined;
+  const unknown = only?.filter((s) => !SCENARIOS.includes(s));
+  if (unknown?.length) throw new Error(`--only: unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.join(', ')}`);
+  const systems = option(args, 'systems')?.split(',');
+  const known = [...ALL_SYSTEMS, MIXED].map((s) => s.id);
+  const strangers = systems?.filter((s) => !known.includes(s));
+  if (strangers?.length) throw new Error(`--systems: unknown system(s) ${strangers.join(', ')}; known: ${known.join(', ')}`);
+  if (args.includes('--estimate')) {
+    const planned = steps(plan, {}, only ?? [...SCENARIOS], systems, {} as Results);
+    for (const step of planned) console.log(`${step.scenario.padEnd(10)} ${step.system.id.padEnd(9)} run ${step.rep}  ~${Math.round(step.weight)} s`);
+    console.log(`${planned.length} runs, about ${clock(planned.reduce((sum, s) => sum + s.weight, 0))} (the plan's weights; start-up and checks included)`);
+    return;
+  }
   const root = projectRoot();
   const outDir = option(args, 'out') ?? join(root, 'bench', 'results', ...(plan.name === 'quick' ? ['quick'] : []));
   const logDir = join(root, 'bench', 'results', 'tmp', `logs-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   mkdirSync(outDir, { recursive: true });
   mkdirSync(logDir, { recursive: true });
-  const only = option(args, 'only')?.split(',') as Scenario[] | undefined;
-  const unknown = only?.filter((s) => !SCENARIOS.includes(s));
-  if (unknown?.length) throw new Error(`--only: unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.join(', ')}`);
-  const systems = option(args, 'systems')?.split(',');
 
   const t = (n: number, seed: number) => makeOrders(n, seed);
   const orders: Record<string, Order[]> = {
@@ -161,7 +182,9 @@ async function main(): Promise<void> {
     progress.log('Interrupted: finishing the current run, then writing what was measured.');
   });
 
-  progress.log(`podium bench (${plan.name}): ${todo.length} runs on a private redis-server ${redis.url} (Redis ${results.meta.machine.redis}, ${process.version})`);
+  progress.log(
+    `podium bench (${plan.name}): ${todo.length} runs, about ${clock(todo.reduce((sum, s) => sum + s.weight, 0))}, on a private redis-server ${redis.url} (Redis ${results.meta.machine.redis}, ${process.version})`,
+  );
   progress.start();
   try {
     for (const step of todo) {

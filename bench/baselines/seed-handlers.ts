@@ -1,6 +1,7 @@
 /**
  * The seed's listener logic (shared/seed/pubsub-olympics.md), written plainly on ioredis:
- * HGETALL the order, then one pipeline of writes. Both baselines run these handlers.
+ * HGETALL the order, then one pipeline of writes. Baselines (a), (b) and (c) run these
+ * handlers; (d) queues the same writes, a batch of orders at a time, on a MULTI.
  *
  * They write the same keys as podium's listeners, so one set of checks covers every system:
  * - histograms use podium's default u32 layout (the seed's u8 wraps after 255 tickets an hour);
@@ -11,7 +12,7 @@
  * What they do not do is what podium adds: the applied marker, the stats, the Lua guard.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import {
   ALERTS,
   eventChannel,
@@ -29,81 +30,106 @@ import {
 } from '@podium/orders';
 import { BENCH_ALERTS_MAX, OPENING_CEREMONY, SLOW_LISTENER, SLOW_LISTENER_MS, type Variant } from '../lib/model.js';
 
+export type OrderHash = Record<string, string>;
+
 export interface SeedListener {
   name: string;
   /** SUBSCRIBE to this channel... */
   channel?: string;
   /** ...or PSUBSCRIBE to this pattern. */
   pattern?: string;
-  /** True when the order's effects were written. */
+  /** The seed's handler: reads what it needs, writes the order's effects. True when it wrote them. */
   handle(redis: Redis, orderId: string): Promise<boolean>;
+  /**
+   * The same writes for one order the listener acts on, queued on a pipeline or a MULTI.
+   * `count`: for a listener with a `counter`, the counter's value before this order.
+   */
+  write(m: ChainableCommander, orderId: string, order: OrderHash, count: number): void;
+  /** A counter the writes depend on (the lottery's every 5th order), which only this listener writes. */
+  counter?: { key: string; field: string };
+  /** Waits before writing (the slow listener of scenario 4). */
+  delayMs?: number;
 }
 
-type Hash = Record<string, string>;
-
-async function order(redis: Redis, orderId: string): Promise<Hash> {
+async function readOrder(redis: Redis, orderId: string): Promise<OrderHash> {
   const hash = await redis.hgetall(orderKey(orderId));
   if (!hash.event) throw new Error(`no order ${orderId}`);
   return hash;
 }
 
-async function exec(pipeline: ReturnType<Redis['pipeline']>): Promise<void> {
+export async function exec(pipeline: ChainableCommander): Promise<void> {
   for (const [err] of (await pipeline.exec()) ?? []) if (err) throw err;
+}
+
+/** The usual handler: HGETALL the order, then its writes in one pipeline. */
+async function readThenWrite(listener: SeedListener, redis: Redis, orderId: string): Promise<boolean> {
+  const o = await readOrder(redis, orderId);
+  if (listener.delayMs) await sleep(listener.delayMs);
+  const pipeline = redis.pipeline();
+  listener.write(pipeline, orderId, o, 0);
+  await exec(pipeline);
+  return true;
 }
 
 const histogram: SeedListener = {
   name: 'sales-histogram',
   channel: ORDERS_CHANNEL,
-  async handle(redis, orderId) {
-    const o = await order(redis, orderId);
+  handle(redis, orderId) {
+    return readThenWrite(this, redis, orderId);
+  },
+  write(m, _orderId, o) {
     const increment = histogramIncrementArgs('u32', hourOfDay(Number(o.ts)), Number(o.qty));
-    await exec(
-      redis
-        .pipeline()
-        .call('BITFIELD', HISTOGRAM_ALL_EVENTS, ...increment)
-        .call('BITFIELD', eventHistogramKey(o.event), ...increment),
-    );
-    return true;
+    m.call('BITFIELD', HISTOGRAM_ALL_EVENTS, ...increment).call('BITFIELD', eventHistogramKey(o.event), ...increment);
   },
 };
 
 const summary: SeedListener = {
   name: 'sales-summary',
   channel: ORDERS_CHANNEL,
-  async handle(redis, orderId) {
-    const o = await order(redis, orderId);
-    await exec(
-      redis
-        .pipeline()
-        .sadd(salesSetKey(o.event), orderId)
-        .hincrbyfloat(SALES_SUMMARY, salesSummaryField.totalSales(o.event), o.cost)
-        .hincrby(SALES_SUMMARY, salesSummaryField.ticketsSold(o.event), o.qty),
-    );
-    return true;
+  handle(redis, orderId) {
+    return readThenWrite(this, redis, orderId);
+  },
+  write(m, orderId, o) {
+    m.sadd(salesSetKey(o.event), orderId)
+      .hincrbyfloat(SALES_SUMMARY, salesSummaryField.totalSales(o.event), o.cost)
+      .hincrby(SALES_SUMMARY, salesSummaryField.ticketsSold(o.event), o.qty);
   },
 };
 
 const invoices = (slow: boolean): SeedListener => ({
   name: slow ? SLOW_LISTENER : 'customer-invoices',
   channel: ORDERS_CHANNEL,
-  async handle(redis, orderId) {
-    const o = await order(redis, orderId);
-    if (slow) await sleep(SLOW_LISTENER_MS);
-    await exec(redis.pipeline().sadd(invoicesKey(o.who), orderId));
-    return true;
+  ...(slow && { delayMs: SLOW_LISTENER_MS }),
+  handle(redis, orderId) {
+    return readThenWrite(this, redis, orderId);
+  },
+  write(m, orderId, o) {
+    m.sadd(invoicesKey(o.who), orderId);
   },
 });
+
+const isWinner = (total: number) => total % 5 === 0;
+const announceWinner = (orderId: string) => console.log(`===> Winner!!!!! Opening Ceremony Lottery - Order Id: ${orderId}`);
 
 const lottery: SeedListener = {
   name: 'opening-ceremony-lottery',
   channel: eventChannel(OPENING_CEREMONY),
+  counter: { key: SALES_SUMMARY, field: salesSummaryField.openingCeremonyOrders },
+  // The seed's way: the increment's reply decides the winner (it reads no order).
   async handle(redis, orderId) {
     const total = await redis.hincrby(SALES_SUMMARY, salesSummaryField.openingCeremonyOrders, 1);
-    if (total % 5 === 0) {
+    if (isWinner(total)) {
       await redis.rpush(LOTTERY_WINNERS, orderId);
-      console.log(`===> Winner!!!!! Opening Ceremony Lottery - Order Id: ${orderId}`);
+      announceWinner(orderId);
     }
     return true;
+  },
+  write(m, orderId, _o, count) {
+    m.hincrby(SALES_SUMMARY, salesSummaryField.openingCeremonyOrders, 1);
+    if (isWinner(count + 1)) {
+      m.rpush(LOTTERY_WINNERS, orderId);
+      announceWinner(orderId);
+    }
   },
 };
 
@@ -111,13 +137,18 @@ const alerts: SeedListener = {
   name: 'event-alerts',
   pattern: `${eventChannel('')}*`,
   async handle(redis, orderId) {
-    const o = await order(redis, orderId);
+    const o = await readOrder(redis, orderId);
     if (o.event === OPENING_CEREMONY) return false;
+    const pipeline = redis.pipeline();
+    this.write(pipeline, orderId, o, 0);
+    await exec(pipeline);
+    return true;
+  },
+  write(m, orderId, o) {
     const message = `Purchase ${o.event}: #${o.qty} $${o.cost}`;
     console.log(message);
     const alert = { orderId, event: o.event, qty: Number(o.qty), cost: o.cost, ts: Number(o.ts), message };
-    await exec(redis.pipeline().lpush(ALERTS, JSON.stringify(alert)).ltrim(ALERTS, 0, BENCH_ALERTS_MAX - 1));
-    return true;
+    m.lpush(ALERTS, JSON.stringify(alert)).ltrim(ALERTS, 0, BENCH_ALERTS_MAX - 1);
   },
 };
 

@@ -8,6 +8,8 @@ const ENTRY: Record<SystemSpec['kind'], string> = {
   podium: '../processes/podium-listeners.js',
   seed: '../baselines/seed-listeners.js',
   nest: '../baselines/nest-listeners.js',
+  bullmq: '../baselines/bullmq-listeners.js',
+  streams: '../baselines/streams-listeners.js',
 };
 
 export interface ProcStatus {

@@ -4,6 +4,9 @@ import { validatePodiumEnv } from '@podium/config';
 import type { Order } from '@podium/orders';
 import { OrderPublisher } from '@podium/publisher';
 import { createRedis } from '@podium/redis';
+import { ListenerJobs } from '../baselines/bullmq-queues.js';
+import { OrdersStream } from '../baselines/orders-stream.js';
+import type { SystemKind, Variant } from './model.js';
 
 export const now = (): number => performance.timeOrigin + performance.now();
 
@@ -17,14 +20,35 @@ export interface StreamResult {
   maxLagMs: number;
 }
 
+/** What the bench's publisher does for a system after OrderPublisher.record, as part of publishing an order. */
+export interface PublishStep {
+  afterRecord(order: Order): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Each system's publish step. podium and baselines (a) and (b) are fed by record() alone (it
+ * announces the order; podium durable's subscriptions are enqueued inside it). Baselines (c)
+ * and (d) are durable layers of their own: their publisher enqueues, (c) a BullMQ job per
+ * listener, (d) one stream entry.
+ */
+const PUBLISH_STEPS: Record<SystemKind, ((c: { redis: Redis; redisUrl: string; variant: Variant }) => PublishStep) | undefined> = {
+  podium: undefined,
+  seed: undefined,
+  nest: undefined,
+  bullmq: ({ redisUrl, variant }) => new ListenerJobs(redisUrl, variant),
+  streams: ({ redis }) => new OrdersStream(redis),
+};
+
 /**
  * "The purchase is recorded": podium's OrderPublisher.record, the box office's own call,
- * used for every system (podium and both baselines) so all of them get the same orders the
- * same way. t0 of an order is taken just before record() is called.
+ * used for every system (podium and the baselines) so all of them get the same orders the
+ * same way, followed by the system's own publish step, if any. t0 of an order is taken just
+ * before record() is called, so that step is part of the latency.
  */
 export class Driver {
   readonly t0 = new Map<string, number>();
-  /** When record() resolved, per order. */
+  /** When the publish (record() and the system's step) resolved, per order. */
   readonly recorded = new Map<string, number>();
   errors = 0;
   lastError?: string;
@@ -33,37 +57,40 @@ export class Driver {
   private constructor(
     private readonly redis: Redis,
     private readonly publisher: OrderPublisher,
+    private readonly step: PublishStep | undefined,
   ) {}
 
-  static create(redisUrl: string): Driver {
+  static create(redisUrl: string, kind: SystemKind, variant: Variant): Driver {
     const redis = createRedis(redisUrl, 'bench-publisher');
-    return new Driver(redis, new OrderPublisher(redis, validatePodiumEnv({ REDIS_URL: redisUrl })));
+    const step = PUBLISH_STEPS[kind]?.({ redis, redisUrl, variant });
+    return new Driver(redis, new OrderPublisher(redis, validatePodiumEnv({ REDIS_URL: redisUrl })), step);
   }
 
   async close(): Promise<void> {
+    await this.step?.close();
     await this.publisher.onApplicationShutdown();
     await this.redis.quit().catch(() => undefined);
   }
 
-  private record(order: Order): Promise<void> {
+  private async record(order: Order): Promise<void> {
     this.t0.set(order.orderId, now());
     this.published++;
-    return this.publisher.record(order).then(
-      (result) => {
-        this.recorded.set(order.orderId, now());
-        if (result.outcome !== 'created') {
-          this.errors++;
-          this.lastError = `${order.orderId}: ${result.outcome}`;
-        }
-      },
-      (err: Error) => {
+    try {
+      const result = await this.publisher.record(order);
+      if (result.outcome !== 'created') {
         this.errors++;
-        this.lastError = err.message;
-      },
-    );
+        this.lastError = `${order.orderId}: ${result.outcome}`;
+        return;
+      }
+      await this.step?.afterRecord(order);
+      this.recorded.set(order.orderId, now());
+    } catch (err) {
+      this.errors++;
+      this.lastError = (err as Error).message;
+    }
   }
 
-  /** How long record() took (ms), for these orders. */
+  /** How long publishing took (ms: record() and the system's step), for these orders. */
   recordDurations(orders: readonly Order[]): number[] {
     const out: number[] = [];
     for (const o of orders) {

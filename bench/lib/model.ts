@@ -39,7 +39,7 @@ export function listenersFor(event: string, variant: Variant): string[] {
   });
 }
 
-export type SystemKind = 'podium' | 'seed' | 'nest';
+export type SystemKind = 'podium' | 'seed' | 'nest' | 'bullmq' | 'streams';
 
 export interface SystemSpec {
   /** Short id used in file names and JSON. */
@@ -53,6 +53,10 @@ export interface SystemSpec {
 
 export const SEED: SystemSpec = { id: 'seed', label: 'baseline (a): seed on raw ioredis', kind: 'seed' };
 export const NEST: SystemSpec = { id: 'nest', label: 'baseline (b): plain Nest Redis transport', kind: 'nest' };
+export const BULLMQ: SystemSpec = { id: 'bullmq', label: 'baseline (c): a BullMQ queue per listener', kind: 'bullmq' };
+export const STREAMS: SystemSpec = { id: 'streams', label: 'baseline (d): Redis Streams, exactly once', kind: 'streams' };
+/** Baselines (c) and (d) are durable: the bench's publisher enqueues for them (lib/driver.ts). */
+export const BASELINES = [SEED, NEST, BULLMQ, STREAMS];
 export const EPHEMERAL: SystemSpec = { id: 'ephemeral', label: 'podium ephemeral', kind: 'podium', mode: 'ephemeral' };
 export const QUEUED: SystemSpec = { id: 'queued', label: 'podium queued', kind: 'podium', mode: 'queued' };
 export const DURABLE: SystemSpec = { id: 'durable', label: 'podium durable', kind: 'podium', mode: 'durable' };
@@ -64,7 +68,7 @@ export const MIXED: SystemSpec = {
   overrides: { DELIVERY_SLOW_INVOICES: 'durable' },
 };
 export const PODIUM_MODES = [EPHEMERAL, QUEUED, DURABLE];
-export const ALL_SYSTEMS = [SEED, NEST, EPHEMERAL, QUEUED, DURABLE];
+export const ALL_SYSTEMS = [...BASELINES, ...PODIUM_MODES];
 
 /** Passed to a listeners process as BENCH_CHILD (JSON). */
 export interface ChildConfig {

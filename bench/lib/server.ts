@@ -63,9 +63,9 @@ export class BenchRedis {
     return max;
   }
 
-  /** Jobs of a listener's BullMQ queue not yet completed: waiting, active, delayed. */
-  async queueDepth(listener: string): Promise<number> {
-    const key = (part: string) => `${QUEUE_PREFIX}:${listener}:${part}`;
+  /** Jobs of a listener's BullMQ queue not yet completed: waiting, active, delayed (podium's queues, or another prefix's). */
+  async queueDepth(listener: string, prefix = QUEUE_PREFIX): Promise<number> {
+    const key = (part: string) => `${prefix}:${listener}:${part}`;
     const replies = (await this.client
       .pipeline()
       .llen(key('wait'))
@@ -75,6 +75,17 @@ export class BenchRedis {
       .llen(key('paused'))
       .exec()) ?? [];
     return replies.reduce((sum, [, n]) => sum + Number(n ?? 0), 0);
+  }
+
+  /** Entries of a stream a consumer group has not acknowledged: not yet read (lag), or read and pending. */
+  async streamBacklog(stream: string, group: string): Promise<number> {
+    const groups = (await this.client.xinfo('GROUPS', stream).catch(() => [])) as (string | number | null)[][];
+    for (const fields of groups) {
+      const info = new Map<string, unknown>();
+      for (let i = 0; i < fields.length; i += 2) info.set(String(fields[i]), fields[i + 1]);
+      if (info.get('name') === group) return Number(info.get('pending') ?? 0) + Number(info.get('lag') ?? 0);
+    }
+    return 0;
   }
 
   /**

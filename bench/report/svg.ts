@@ -3,6 +3,8 @@
 export const COLORS: Record<string, string> = {
   seed: '#7f7f7f',
   nest: '#bcbd22',
+  bullmq: '#8c564b',
+  streams: '#17becf',
   ephemeral: '#1f77b4',
   queued: '#ff7f0e',
   durable: '#2ca02c',
@@ -77,7 +79,8 @@ export interface BarChartOptions {
 }
 
 export function barChart(o: BarChartOptions): string {
-  const width = o.width ?? 820;
+  // Room for the categories' labels (three lines of ~15 characters each).
+  const width = o.width ?? Math.max(820, 250 + 110 * o.categories.length);
   const height = o.height ?? 380;
   const left = 70;
   const right = 180;

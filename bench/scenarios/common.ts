@@ -11,6 +11,8 @@ import type { Progress } from '../lib/progress.js';
 import type { BenchRedis } from '../lib/server.js';
 import { cpuSeconds, ownCpuSeconds, type CpuUse } from '../lib/cpu.js';
 import { verify, type Verification } from '../lib/verify.js';
+import { BULLMQ_PREFIX } from '../baselines/bullmq-queues.js';
+import { ORDERS_STREAM } from '../baselines/orders-stream.js';
 
 export interface Ctx {
   plan: Plan;
@@ -77,7 +79,7 @@ export class Session {
   ) {
     this.names = listenerNames(variant);
     this.collector = new Collector(this.names);
-    this.driver = Driver.create(ctx.redis.url);
+    this.driver = Driver.create(ctx.redis.url, system.kind, variant);
     this.disconnectsBefore = ctx.redis.outputBufferDisconnects();
     this.logBase = logBaseFor(ctx.logDir, tag, system.id);
   }
@@ -150,14 +152,34 @@ export class Session {
     return this.monitor.elapsedS();
   }
 
-  /** Orders each listener still had waiting: its BullMQ queue, or the baseline's in-process queue. */
+  /** Orders each listener still had waiting: in its BullMQ queue, its consumer group, or the baseline's in-process queue. */
   private async waiting(): Promise<Record<string, number>> {
     const waiting: Record<string, number> = {};
     for (const [i, name] of this.names.entries()) {
-      if (this.system.kind === 'seed') waiting[name] = this.proc.pending[i] ?? 0;
-      if (this.system.kind === 'podium' && this.modeOf(name) !== 'ephemeral') waiting[name] = await this.ctx.redis.queueDepth(name);
+      switch (this.system.kind) {
+        case 'seed':
+          waiting[name] = this.proc.pending[i] ?? 0;
+          break;
+        case 'bullmq':
+          waiting[name] = await this.ctx.redis.queueDepth(name, BULLMQ_PREFIX);
+          break;
+        case 'streams':
+          waiting[name] = await this.ctx.redis.streamBacklog(ORDERS_STREAM, name);
+          break;
+        case 'podium':
+          if (this.modeOf(name) !== 'ephemeral') waiting[name] = await this.ctx.redis.queueDepth(name);
+          break;
+        case 'nest':
+          break; // Nest runs every message as it arrives: nothing waits
+      }
     }
     return waiting;
+  }
+
+  /** The crash scenario must wait for BullMQ's job locks to expire before the dead worker's jobs come back. */
+  recoversThroughJobLocks(): boolean {
+    if (this.system.kind === 'bullmq') return true;
+    return this.system.kind === 'podium' && this.names.some((n) => this.modeOf(n) !== 'ephemeral');
   }
 
   modeOf(listener: string): string {

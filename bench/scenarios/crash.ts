@@ -45,10 +45,9 @@ export async function crashRun(ctx: Ctx, system: SystemSpec, rep: number, warmup
     await stream;
     const streamEnd = now();
 
-    // Queued and durable jobs a dead worker held come back once their lock expires
-    // (QUEUE_LOCK_MS) and a stalled check runs (every QUEUE_STALLED_CHECK_MS): wait at least that long.
-    const modes = new Set(s.names.map((n) => s.modeOf(n)));
-    const minWaitMs = system.kind === 'podium' && (modes.has('queued') || modes.has('durable')) ? lockMs + 2 * stalledCheckMs + 1000 : 1000;
+    // BullMQ jobs a dead worker held (podium queued and durable, baseline c) come back once their
+    // lock expires (QUEUE_LOCK_MS) and a stalled check runs (every QUEUE_STALLED_CHECK_MS): wait at least that long.
+    const minWaitMs = s.recoversThroughJobLocks() ? lockMs + 2 * stalledCheckMs + 1000 : 1000;
     const expected = s.expected();
     let last = '';
     let lastChange = now();
@@ -85,5 +84,5 @@ export async function crashRun(ctx: Ctx, system: SystemSpec, rep: number, warmup
       streamStartS: round(streamStartS, 2),
       series: s.monitor.points,
     };
-  }, undefined, system.kind === 'podium' ? env : undefined);
+  }, undefined, env); // read by podium and baseline (c); the others have no job locks
 }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { eventKey } from '@podium/orders';
-import { jobIdFor, QUEUE_PREFIX } from '@podium/queues';
+import { jobKey, QUEUE_PREFIX } from '@podium/queues';
 import { PrivateRedis } from '@podium/testing';
 import { EVENTS, PRICE } from './model.js';
 
@@ -63,9 +63,9 @@ export class BenchRedis {
     return max;
   }
 
-  /** Jobs of a listener's BullMQ queue not yet completed: waiting, active, delayed (podium's queues, or another prefix's). */
-  async queueDepth(listener: string, prefix = QUEUE_PREFIX): Promise<number> {
-    const key = (part: string) => `${prefix}:${listener}:${part}`;
+  /** Jobs of a BullMQ queue not yet completed: waiting, active, delayed (podium's group queues, or another prefix's). */
+  async queueDepth(queue: string, prefix = QUEUE_PREFIX): Promise<number> {
+    const key = (part: string) => `${prefix}:${queue}:${part}`;
     const replies = (await this.client
       .pipeline()
       .llen(key('wait'))
@@ -89,12 +89,12 @@ export class BenchRedis {
   }
 
   /**
-   * BullMQ's own timestamps of some of a listener's jobs (job id = order id): created,
+   * BullMQ's own timestamps of some of a podium queue's jobs (job id = order id): created,
    * processing started, finished, epoch ms. Jobs not found are left out.
    */
-  async jobTimes(listener: string, orderIds: readonly string[]): Promise<{ created: number; started: number; finished: number }[]> {
+  async jobTimes(queue: string, orderIds: readonly string[]): Promise<{ created: number; started: number; finished: number }[]> {
     const pipeline = this.client.pipeline();
-    for (const id of orderIds) pipeline.hmget(`${QUEUE_PREFIX}:${listener}:${jobIdFor(id)}`, 'timestamp', 'processedOn', 'finishedOn');
+    for (const id of orderIds) pipeline.hmget(jobKey(queue, id), 'timestamp', 'processedOn', 'finishedOn');
     const out: { created: number; started: number; finished: number }[] = [];
     for (const [, reply] of (await pipeline.exec()) ?? []) {
       const [created, started, finished] = (reply as (string | null)[]).map(Number);

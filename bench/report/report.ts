@@ -458,7 +458,7 @@ function renderMarkdown(results: Results, charts: string[]): string {
       `A steady stream at each offered rate for ${plan.latency.seconds} s (same process; each rate drained before the next). ` +
         'Latency of one order and one listener = the listener\'s effect applied in Redis (the reply to its script, pipeline or MULTI received, in the listeners process) − just before `OrderPublisher.record` was called in the bench, ' +
         'on one machine clock (`performance.timeOrigin + performance.now()`). Pooled over the listeners; medians of the per-run percentiles. ' +
-        '"publish" is how long publishing took in the bench: `OrderPublisher.record`, and for (c) the jobs\' adds, for (d) the XADD (it is inside every latency). "job wait" (queued and durable) is, from BullMQ\'s own timestamps of sales-summary\'s jobs, the time from a job\'s creation until a worker took it.',
+        '"publish" is how long publishing took in the bench: `OrderPublisher.record`, and for (c) the jobs\' adds, for (d) the XADD (it is inside every latency). "job wait" (queued and durable) is, from BullMQ\'s own timestamps of the jobs of sales-summary\'s group queue (one job per order for the group), the time from a job\'s creation until a worker took it.',
     );
     for (const rate of plan.latency.rates) {
       const rows = lat.filter((l) => l.rate === rate);

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Order } from '@podium/orders';
+import { readListenerDirectory } from '@podium/queues';
 import { ListenersProcess, logBaseFor } from '../lib/child.js';
 import { Collector } from '../lib/collector.js';
 import { Driver } from '../lib/driver.js';
@@ -61,6 +62,8 @@ export class Session {
   readonly published: Order[] = [];
   proc!: ListenersProcess;
   monitor!: RunMonitor;
+  /** podium: the BullMQ queue of each listener that has one (its group's), as the process announced it. */
+  private queues = new Map<string, string>();
   private readonly disconnectsBefore: number;
   private reconnectsBefore = 0;
   /** CPU seconds of listeners processes that were replaced (killed). */
@@ -103,15 +106,27 @@ export class Session {
     return session;
   }
 
-  spawn(): Promise<ListenersProcess> {
-    return ListenersProcess.start({
+  async spawn(): Promise<ListenersProcess> {
+    const proc = await ListenersProcess.start({
       system: this.system,
       variant: this.variant,
       redisUrl: this.ctx.redis.url,
       logBase: this.logBase,
       onSamples: (m) => this.collector.add(m),
-      env: this.env,
+      // podium's recipe for a slow listener: a group of its own, so it does not hold the others back.
+      env: this.system.kind === 'podium' && this.variant === 'slow' ? { DELIVERY_GROUP_SLOW_INVOICES: 'slow', ...this.env } : this.env,
     });
+    if (this.system.kind === 'podium') {
+      // Which queue each listener's orders wait in, from podium's listener directory (what GET /listeners shows).
+      const entries = await readListenerDirectory(this.ctx.redis.client);
+      this.queues = new Map(entries.flatMap((e) => (e.queue ? [[e.name, e.queue] as const] : [])));
+    }
+    return proc;
+  }
+
+  /** podium: the BullMQ queue a listener's orders wait in, if any. */
+  queueOf(listener: string): string | undefined {
+    return this.queues.get(listener);
   }
 
   /** Replaces the listeners process (after a crash). */
@@ -166,9 +181,11 @@ export class Session {
         case 'streams':
           waiting[name] = await this.ctx.redis.streamBacklog(ORDERS_STREAM, name);
           break;
-        case 'podium':
-          if (this.modeOf(name) !== 'ephemeral') waiting[name] = await this.ctx.redis.queueDepth(name);
+        case 'podium': {
+          const queue = this.queueOf(name);
+          if (queue) waiting[name] = await this.ctx.redis.queueDepth(queue);
           break;
+        }
         case 'nest':
           break; // Nest runs every message as it arrives: nothing waits
       }
@@ -179,12 +196,7 @@ export class Session {
   /** The crash scenario must wait for BullMQ's job locks to expire before the dead worker's jobs come back. */
   recoversThroughJobLocks(): boolean {
     if (this.system.kind === 'bullmq') return true;
-    return this.system.kind === 'podium' && this.names.some((n) => this.modeOf(n) !== 'ephemeral');
-  }
-
-  modeOf(listener: string): string {
-    const variable = `DELIVERY_${listener.toUpperCase().replaceAll('-', '_')}`;
-    return this.system.overrides?.[variable] ?? this.system.mode ?? 'ephemeral';
+    return this.system.kind === 'podium' && this.queues.size > 0;
   }
 
   expected(orders: readonly Order[] = this.published): number[] {

@@ -23,7 +23,7 @@ export interface LatencyPhase {
   /** How long OrderPublisher.record took, ms (part of every latency above). */
   record: Percentiles;
   /**
-   * Queued and durable: BullMQ's timestamps of sales-summary's jobs, ms: from the job's
+   * Queued and durable: BullMQ's timestamps of the jobs of sales-summary's group queue, ms: from the job's
    * creation to a worker taking it, and from then to the job finished.
    */
   jobs?: { waited: Percentiles; ran: Percentiles };
@@ -58,8 +58,9 @@ export async function latencyRun(ctx: Ctx, system: SystemSpec, rep: number, warm
       });
       const expected = s.expected(orders).reduce((a, b) => a + b, 0);
       let jobs: LatencyPhase['jobs'];
-      if (system.kind === 'podium' && s.modeOf('sales-summary') !== 'ephemeral') {
-        const times = await ctx.redis.jobTimes('sales-summary', orders.map((o) => o.orderId));
+      const queue = s.queueOf('sales-summary');
+      if (queue) {
+        const times = await ctx.redis.jobTimes(queue, orders.map((o) => o.orderId));
         jobs = {
           waited: rounded(percentiles(times.map((t) => t.started - t.created))),
           ran: rounded(percentiles(times.map((t) => t.finished - t.started))),

@@ -38,7 +38,8 @@ export async function slowRun(ctx: Ctx, system: SystemSpec, rep: number, warmup:
     const out: Record<string, number> = {};
     if (slowIndex < 0) return out;
     out.backlog = Math.max(0, s.driver.published - base.published - (s.collector.applied[slowIndex] - base.applied));
-    if (s.system.kind === 'podium' && s.modeOf(SLOW_LISTENER) !== 'ephemeral') out.queue = await ctx.redis.queueDepth(SLOW_LISTENER);
+    const queue = s.queueOf(SLOW_LISTENER);
+    if (queue) out.queue = await ctx.redis.queueDepth(queue);
     if (s.system.kind === 'seed') out.queue = s.proc.pending[slowIndex] ?? 0;
     return out;
   };

@@ -2,6 +2,7 @@ import type { INestApplication, LoggerService, Type } from '@nestjs/common';
 import type { DestinationStream } from 'pino';
 import { validatePodiumEnv } from '@podium/config';
 import { createListenersApplication, PurchaseTransport } from '@podium/delivery';
+import { prettyLogger } from '@podium/observability';
 
 export interface ListenersAppOptions {
   redisUrl: string;
@@ -9,7 +10,7 @@ export interface ListenersAppOptions {
   listeners: Type[];
   /** More settings, as environment variables (LISTENERS, HISTOGRAM_ENCODING, ...). */
   env?: Record<string, string>;
-  /** Where the app logs; by default errors, warnings and logs go to the console. */
+  /** Where the app logs; by default errors, warnings and logs go to the console, escaped as in main.ts. */
   logger?: LoggerService | false;
   /** With env LOG_FORMAT=json and no logger: where the JSON lines go. */
   logDestination?: DestinationStream;
@@ -37,7 +38,7 @@ export async function startListenersApp({ redisUrl, listeners, env = {}, logger,
   const { app, transport } = await createListenersApplication({
     env: config,
     listeners,
-    logger: useJson ? undefined : (logger ?? ['error', 'warn', 'log']),
+    logger: useJson ? undefined : (logger ?? prettyLogger('info')),
     logDestination,
   });
   let url: string | undefined;

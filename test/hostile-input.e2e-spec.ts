@@ -56,7 +56,7 @@ describe('hostile input: every malformed body is a 400 (or 413, 415) naming what
         ['noncharacter', 'a\\uffffb'],
         ['replacement character', 'a\\ufffdb'],
       ] as const
-    ).flatMap(([what, text]): [string, '/purchases' | '/events', { text: string }, number, RegExp][] => [
+    ).flatMap(([what, text]): [string, '/purchases' | '/events', { text: string | Buffer }, number, RegExp][] => [
       [`who with ${what}`, '/purchases', purchase(`"who":"${text}"`), 400, new RegExp(`^who ${NAME_RULE}$`)],
       [`event name with ${what}`, '/events', event(`"name":"${text}"`), 400, new RegExp(`^name ${NAME_RULE}$`)],
       [`purchase event with ${what}`, '/purchases', json(`{"event":"${text}","qty":1,"who":"ann"}`), 400, new RegExp(`^event ${NAME_RULE}$`)],
@@ -64,7 +64,7 @@ describe('hostile input: every malformed body is a 400 (or 413, 415) naming what
     ['who in invalid UTF-8', '/purchases', json(Buffer.concat([Buffer.from('{"event":"Womens Judo","qty":1,"who":"a'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')])), 400, new RegExp(`^who ${NAME_RULE}$`)],
     // Every key that is not a field of the DTO, prototype-ish ones included.
     ...['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf', '__defineGetter__', 'extra'].flatMap(
-      (key): [string, '/purchases' | '/events', { text: string }, number, RegExp][] => [
+      (key): [string, '/purchases' | '/events', { text: string | Buffer }, number, RegExp][] => [
         [`purchase with key ${key}`, '/purchases', purchase(`"who":"ann","${key}":{"polluted":true}`), 400, new RegExp(`^property ${key} should not exist$`)],
         [`event with key ${key}`, '/events', event(`"name":"Proto","${key}":"x"`), 400, new RegExp(`^property ${key} should not exist$`)],
       ],

@@ -20,7 +20,7 @@ describe('redisOptionsFromUrl', () => {
 describe('secrets in messages', () => {
   it('a malformed REDIS_URL is named without its password', () => {
     const attempt = () => redisOptionsFromUrl('redis://:hunter2secret@127.0.0.1:99999');
-    expect(attempt).toThrow('REDIS_URL is not a valid URL (redis://[user:password@]host:port[/db]): "redis://:***@127.0.0.1:99999"');
+    expect(attempt).toThrow('REDIS_URL is not a valid URL: "redis://:***@127.0.0.1:99999" (the form is redis[s]://[user:password@]host:port[/db])');
     expect(attempt).not.toThrow(/hunter2secret/);
     expect(() => redisOptionsFromUrl('redis://app:p@ss w0rd@host:1x')).not.toThrow(/p@ss|w0rd/);
   });

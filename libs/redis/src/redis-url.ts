@@ -10,7 +10,7 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
   try {
     parsed = new URL(url);
   } catch {
-    throw new Error(`REDIS_URL is not a valid URL (redis://[user:password@]host:port[/db]): "${hideUrlPassword(url)}"`);
+    throw new Error(`REDIS_URL is not a valid URL: "${hideUrlPassword(url)}" (the form is redis[s]://[user:password@]host:port[/db])`);
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
     throw new Error(`REDIS_URL must start with redis:// or rediss://, got "${parsed.protocol}//"`);

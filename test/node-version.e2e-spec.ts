@@ -9,7 +9,7 @@ const dist = (app: string) => fileURLToPath(new URL(`../dist/apps/${app}/src/mai
  * function`), else the project's Node 24 told to report an older version before anything loads.
  */
 function olderNode(): { command: string; args: string[]; version: string } {
-  const found = spawnSync('which', ['-a', 'node'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  const found = (spawnSync('which', ['-a', 'node'], { encoding: 'utf8' }).stdout ?? '').split('\n').filter(Boolean);
   for (const command of found) {
     const version = spawnSync(command, ['--version'], { encoding: 'utf8' }).stdout.trim().replace(/^v/, '');
     if (version && Number(version.split('.')[0]) < 24) return { command, args: [], version };

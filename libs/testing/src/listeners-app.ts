@@ -2,7 +2,6 @@ import type { INestApplication, LoggerService, Type } from '@nestjs/common';
 import type { DestinationStream } from 'pino';
 import { validatePodiumEnv } from '@podium/config';
 import { createListenersApplication, PurchaseTransport } from '@podium/delivery';
-import { prettyLogger } from '@podium/observability';
 
 export interface ListenersAppOptions {
   redisUrl: string;
@@ -10,7 +9,7 @@ export interface ListenersAppOptions {
   listeners: Type[];
   /** More settings, as environment variables (LISTENERS, HISTOGRAM_ENCODING, ...). */
   env?: Record<string, string>;
-  /** Where the app logs; by default errors, warnings and logs go to the console, escaped as in main.ts. */
+  /** Where the app logs; by default errors, warnings and logs go to the console. */
   logger?: LoggerService | false;
   /** With env LOG_FORMAT=json and no logger: where the JSON lines go. */
   logDestination?: DestinationStream;
@@ -38,7 +37,9 @@ export async function startListenersApp({ redisUrl, listeners, env = {}, logger,
   const { app, transport } = await createListenersApplication({
     env: config,
     listeners,
-    logger: useJson ? undefined : (logger ?? prettyLogger('info')),
+    // Levels, not a logger instance: an instance would replace Nest's process-wide logger,
+    // and another app's CapturedLogger in the same test file would stop hearing its app.
+    logger: useJson ? undefined : (logger ?? ['error', 'warn', 'log']),
     logDestination,
   });
   let url: string | undefined;

@@ -9,6 +9,7 @@
  * way through and restarts it 2 s later, to show what each mode loses.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -22,6 +23,9 @@ const CUSTOMERS = ['ann', 'bob', 'cy', 'dee', 'eve', 'fay'];
 const KILL_AT = Math.floor(PURCHASES / 3);
 const killListeners = process.argv.includes('--kill-listeners');
 const dist = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
+// The demo's own operator credentials, made for this run: creating events needs them.
+const OPERATOR = { OPERATOR_USER: 'demo', OPERATOR_PASSWORD: randomBytes(18).toString('base64url') };
+const operatorAuth = `Basic ${Buffer.from(`${OPERATOR.OPERATOR_USER}:${OPERATOR.OPERATOR_PASSWORD}`).toString('base64')}`;
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -45,13 +49,13 @@ async function main(): Promise<void> {
     const listenersEnv = { REDIS_URL: redisUrl, HEALTH_PORT: '0' };
     let listeners = startApp('listeners', dist('apps/listeners/src/main.js'), listenersEnv);
     children.push(listeners);
-    children.push(startApp('box-office', dist('apps/box-office/src/main.js'), { REDIS_URL: redisUrl, PORT: String(port) }));
+    children.push(startApp('box-office', dist('apps/box-office/src/main.js'), { REDIS_URL: redisUrl, PORT: String(port), ...OPERATOR }));
     const api = `http://127.0.0.1:${port}`;
     await waitFor(() => fetch(`${api}/events`).then((r) => r.ok, () => false), { what: 'the box office', timeoutMs: 20_000 });
     await waitFor(async () => listenersSubscribed(redis), { what: 'the listeners to subscribe', timeoutMs: 20_000 });
 
     for (const name of EVENTS) {
-      const res = await post(`${api}/events`, { name, price: PRICE });
+      const res = await post(`${api}/events`, { name, price: PRICE }, { authorization: operatorAuth });
       if (res.status !== 201 && res.status !== 409) throw new Error(`creating ${name}: ${res.status} ${await res.text()}`);
     }
     const before = await redis.hgetall(SALES_SUMMARY);
@@ -181,8 +185,8 @@ async function printStatistics(api: string): Promise<void> {
   console.log(`\n=== Opening Ceremony lottery winners: ${winners.map((w) => `${w.orderId} (${w.who})`).join(', ') || 'none yet'}`);
 }
 
-const post = (url: string, body: unknown) =>
-  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 main().catch((err: Error) => {

@@ -3,13 +3,10 @@ import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { invoicesKey } from '@podium/orders';
 import { recordListeners, registerDurableSubscription } from '@podium/queues';
-import { CapturedLogger, PrivateRedis, waitFor } from '@podium/testing';
+import { basicAuthHeader, CapturedLogger, OPERATOR_ENV, operatorAuth, PrivateRedis, waitFor } from '@podium/testing';
 import { startBoxOffice } from './support/box-office.js';
 import { waitForReadiness } from './support/health.js';
 import { sample } from './support/metrics.js';
-
-const PASSWORD = 'correct horse battery staple';
-const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 describe('box office operations: health, metrics, queue dashboard, rate limit, OpenAPI, errors', () => {
   let server: PrivateRedis;
@@ -27,9 +24,9 @@ describe('box office operations: health, metrics, queue dashboard, rate limit, O
       { name: 'sales-summary', mode: 'durable', group: 'summaries', pattern: 'purchase_orders', queue: 'summaries', startedAt: Date.now() },
     ]);
     await registerDurableSubscription(redis, { group: 'summaries', listeners: ['sales-summary'], patterns: ['purchase_orders'] });
-    app = await startBoxOffice(server.url, { DASHBOARD_PASSWORD: PASSWORD, PURCHASE_RATE_LIMIT: '1000' }, { logger: logs });
-    await http().post('/events').send({ name: 'Womens Judo', price: 20, capacity: 10 }).expect(201);
-    await http().post('/events').send({ name: 'Sprint', price: 5 }).expect(201);
+    app = await startBoxOffice(server.url, { PURCHASE_RATE_LIMIT: '1000' }, { logger: logs });
+    await http().post('/events').set('Authorization', operatorAuth).send({ name: 'Womens Judo', price: 20, capacity: 10 }).expect(201);
+    await http().post('/events').set('Authorization', operatorAuth).send({ name: 'Sprint', price: 5 }).expect(201);
   });
 
   afterAll(async () => {
@@ -56,27 +53,18 @@ describe('box office operations: health, metrics, queue dashboard, rate limit, O
     expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m);
   });
 
-  it('the queue dashboard refuses a request without the credentials (401) and serves every listener queue with them', async () => {
+  it('the queue dashboard refuses a request without the operator credentials (401) and serves every listener queue with them', async () => {
     const refused = await http().get('/queues').expect(401);
-    expect(refused.headers['www-authenticate']).toBe('Basic realm="podium queues", charset="UTF-8"');
-    await http().get('/queues/api/queues').set('Authorization', basic('admin', 'wrong password')).expect(401);
-    await http().get('/queues/api/queues').set('Authorization', basic('root', PASSWORD)).expect(401);
+    expect(refused.headers['www-authenticate']).toBe('Basic realm="podium operator", charset="UTF-8"');
+    await http().get('/queues/api/queues').set('Authorization', basicAuthHeader(OPERATOR_ENV.OPERATOR_USER, 'wrong password')).expect(401);
+    await http().get('/queues/api/queues').set('Authorization', basicAuthHeader('root', OPERATOR_ENV.OPERATOR_PASSWORD)).expect(401);
 
-    const page = await http().get('/queues').set('Authorization', basic('admin', PASSWORD)).expect(200);
+    const page = await http().get('/queues').set('Authorization', operatorAuth).expect(200);
     expect(page.text).toMatch(/<html/i);
-    const { body } = await http().get('/queues/api/queues').set('Authorization', basic('admin', PASSWORD)).expect(200);
+    const { body } = await http().get('/queues/api/queues').set('Authorization', operatorAuth).expect(200);
     const queue = body.queues.find((q: { name: string }) => q.name === 'summaries');
     expect(queue).toBeDefined();
     expect(queue.counts.waiting).toBe(4);
-  });
-
-  it('without DASHBOARD_PASSWORD there is no dashboard at all', async () => {
-    const plain = await startBoxOffice(server.url);
-    try {
-      await request(plain.getHttpServer()).get('/queues').set('Authorization', basic('admin', '')).expect(404);
-    } finally {
-      await plain.close();
-    }
   });
 
   it('POST /purchases is rate limited per client: 429 with Retry-After beyond PURCHASE_RATE_LIMIT a minute, other routes are not', async () => {
@@ -124,8 +112,8 @@ describe('box office operations: health, metrics, queue dashboard, rate limit, O
       '/purchases',
     ]);
     const purchase = doc.paths['/purchases'].post;
-    expect(Object.keys(purchase.responses).sort()).toEqual(['201', '400', '404', '409', '413', '422', '429']);
-    for (const status of ['400', '404', '409', '413', '422', '429']) {
+    expect(Object.keys(purchase.responses).sort()).toEqual(['201', '400', '404', '409', '413', '415', '422', '429']);
+    for (const status of ['400', '404', '409', '413', '415', '422', '429']) {
       expect(purchase.responses[status].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/ErrorResponse' });
     }
     expect(purchase.responses['201'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/PurchaseResponse' });
@@ -135,6 +123,7 @@ describe('box office operations: health, metrics, queue dashboard, rate limit, O
     expect(dto.required.sort()).toEqual(['event', 'qty', 'who']);
     expect(dto.properties.qty).toMatchObject({ minimum: 1, maximum: 100 });
     expect(doc.paths['/events'].post.responses['409']).toBeDefined();
+    expect(purchase.security).toBeUndefined(); // purchases need no credentials
     await http().get('/docs').expect(200).expect('content-type', /html/);
   });
 

@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { eventChannel, orderKey, ORDERS_CHANNEL } from '@podium/orders';
-import { PrivateRedis, waitFor } from '@podium/testing';
+import { operatorAuth, PrivateRedis, waitFor } from '@podium/testing';
 import { startBoxOffice } from './support/box-office.js';
 
 describe('box office HTTP API (real Redis)', () => {
@@ -19,8 +19,8 @@ describe('box office HTTP API (real Redis)', () => {
     subscriber.on('pmessage', (_pattern: string, channel: string, message: string) => announced.push([channel, message]));
     await subscriber.psubscribe(`${ORDERS_CHANNEL}*`);
     app = await startBoxOffice(server.url);
-    await request(app.getHttpServer()).post('/events').send({ name: 'Womens Judo', price: 20 }).expect(201);
-    await request(app.getHttpServer()).post('/events').send({ name: '100m [Final]*', price: 12.5, capacity: 5 }).expect(201);
+    await request(app.getHttpServer()).post('/events').set('Authorization', operatorAuth).send({ name: 'Womens Judo', price: 20 }).expect(201);
+    await request(app.getHttpServer()).post('/events').set('Authorization', operatorAuth).send({ name: '100m [Final]*', price: 12.5, capacity: 5 }).expect(201);
   });
 
   afterAll(async () => {
@@ -39,7 +39,7 @@ describe('box office HTTP API (real Redis)', () => {
   });
 
   it('refuses a second event of the same name', async () => {
-    const { body } = await http().post('/events').send({ name: 'Womens Judo', price: 30 }).expect(409);
+    const { body } = await http().post('/events').set('Authorization', operatorAuth).send({ name: 'Womens Judo', price: 30 }).expect(409);
     expect(body.message).toBe('event "Womens Judo" already exists');
   });
 
@@ -97,8 +97,8 @@ describe('box office HTTP API (real Redis)', () => {
       ['unexpected field', () => http().post('/purchases').send({ event: 'Womens Judo', qty: 1, who: 'x', cost: 0 }), 400, /property cost should not exist/],
       ['body not JSON', () => http().post('/purchases').set('Content-Type', 'application/json').send('{"event": '), 400, /^body is not valid JSON: /],
       ['body too large', () => http().post('/purchases').send({ event: 'Womens Judo', qty: 1, who: 'x'.repeat(20_000) }), 413, /^body is larger than the limit of 16384 bytes$/],
-      ['event price negative', () => http().post('/events').send({ name: 'Free', price: -1 }), 400, /price must not be less than 0/],
-      ['event name blank', () => http().post('/events').send({ name: ' ', price: 1 }), 400, /name must not be blank/],
+      ['event price negative', () => http().post('/events').set('Authorization', operatorAuth).send({ name: 'Free', price: -1 }), 400, /price must not be less than 0/],
+      ['event name blank', () => http().post('/events').set('Authorization', operatorAuth).send({ name: ' ', price: 1 }), 400, /name must not be blank/],
       ['alerts limit', () => http().get('/alerts?limit=0'), 400, /limit must be an integer from 1 to 1000/],
     ];
 

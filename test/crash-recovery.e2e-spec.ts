@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { appliedKey, invoicesKey, OPENING_CEREMONY, SALES_SUMMARY } from '@podium/orders';
 import { GroupQueues } from '@podium/queues';
-import { ListenersProcess, PrivateRedis, waitFor } from '@podium/testing';
+import { ListenersProcess, operatorAuth, PrivateRedis, waitFor } from '@podium/testing';
 import { startBoxOffice } from './support/box-office.js';
 
 const LISTENERS_MAIN = fileURLToPath(new URL('../dist/apps/listeners/src/main.js', import.meta.url));
@@ -52,7 +52,7 @@ describe('durable listeners survive their process being killed or stopped', () =
     server = await PrivateRedis.start({ appendonly: true });
     redis = server.client();
     boxOffice = await startBoxOffice(server.url);
-    for (const name of EVENTS) await request(boxOffice.getHttpServer()).post('/events').send({ name, price: 20 }).expect(201);
+    for (const name of EVENTS) await request(boxOffice.getHttpServer()).post('/events').set('Authorization', operatorAuth).send({ name, price: 20 }).expect(201);
   });
 
   afterEach(async () => {

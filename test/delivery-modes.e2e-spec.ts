@@ -5,7 +5,7 @@ import { QueuedDelivery } from '@podium/delivery';
 import { LISTENER_MODULES } from '@podium/listeners';
 import { eventKey, invoicesKey, listenerStatsKey, SALES_SUMMARY, salesSetKey } from '@podium/orders';
 import { DURABLE_SUBSCRIPTIONS, GroupQueues } from '@podium/queues';
-import { announceOrder, PrivateRedis, startListenersApp, waitFor, waitForApplied, type RunningListenersApp } from '@podium/testing';
+import { announceOrder, operatorAuth, PrivateRedis, startListenersApp, waitFor, waitForApplied, type RunningListenersApp } from '@podium/testing';
 import { startBoxOffice } from './support/box-office.js';
 import { picky, PickyModule } from './support/picky-listener.js';
 
@@ -58,7 +58,7 @@ describe('queued delivery (BullMQ, real Redis)', () => {
 
       const failed = await waitFor(
         async () => {
-          const { body } = await http().get('/listeners/picky/failed').expect(200);
+          const { body } = await http().get('/listeners/picky/failed').set('Authorization', operatorAuth).expect(200);
           return (body as unknown[]).length > 0 && body;
         },
         { what: 'the poison order in the failed set' },
@@ -69,11 +69,11 @@ describe('queued delivery (BullMQ, real Redis)', () => {
       expect(await redis.hget(listenerStatsKey('picky'), 'failed')).toBe('1');
 
       picky.broken = false;
-      expect((await http().post('/listeners/picky/failed/retry').expect(200)).body).toEqual({ retried: 1 });
+      expect((await http().post('/listeners/picky/failed/retry').set('Authorization', operatorAuth).expect(200)).body).toEqual({ retried: 1 });
       await waitForApplied(redis, poison.orderId, ['picky']);
       expect(await redis.scard('test:picky')).toBe(6);
-      expect((await http().get('/listeners/picky/failed').expect(200)).body).toEqual([]);
-      await http().get('/listeners/nobody/failed').expect(404);
+      expect((await http().get('/listeners/picky/failed').set('Authorization', operatorAuth).expect(200)).body).toEqual([]);
+      await http().get('/listeners/nobody/failed').set('Authorization', operatorAuth).expect(404);
     } finally {
       await app.close();
     }
@@ -131,7 +131,7 @@ describe('durable delivery (BullMQ, real Redis with appendonly)', () => {
     redis = server.client();
     boxOffice = await startBoxOffice(server.url);
     for (const name of ['Womens Judo', 'Opening Ceremony']) {
-      await request(boxOffice.getHttpServer()).post('/events').send({ name, price: 20 }).expect(201);
+      await request(boxOffice.getHttpServer()).post('/events').set('Authorization', operatorAuth).send({ name, price: 20 }).expect(201);
     }
   });
 

@@ -4,7 +4,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { OPENING_CEREMONY } from '@podium/orders';
-import { announceOrder, ListenersProcess, PrivateRedis, waitFor, waitForApplied } from '@podium/testing';
+import { announceOrder, ListenersProcess, operatorAuth, PrivateRedis, waitFor, waitForApplied } from '@podium/testing';
 import { startBoxOffice } from './support/box-office.js';
 
 const dist = (app: string) => fileURLToPath(new URL(`../dist/apps/${app}/src/main.js`, import.meta.url));
@@ -74,7 +74,7 @@ describe('LOG_FORMAT=json: one JSON object per line, the exact texts in msg, the
     const out: string[] = [];
     boxOffice = await startBoxOffice(server.url, { LOG_FORMAT: 'json' }, { logDestination: { write: (line: string) => void out.push(line) } });
     const http = () => request(boxOffice!.getHttpServer());
-    await http().post('/events').send({ name: 'Sprint', price: 5 }).expect(201);
+    await http().post('/events').set('Authorization', operatorAuth).send({ name: 'Sprint', price: 5 }).expect(201);
     const { body } = await http().post('/purchases').set('Authorization', 'Bearer secret-token').send({ event: 'Sprint', qty: 2, who: 'ann' }).expect(201);
     await http().get('/health/ready').expect(200);
     await http().get('/metrics').expect(200);

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import request from 'supertest';
 import { LISTENER_MODULES } from '@podium/listeners';
 import { invoicesKey } from '@podium/orders';
-import { announceOrder, ListenersProcess, PrivateRedis, startListenersApp, waitForApplied, type RunningListenersApp } from '@podium/testing';
+import { announceOrder, ListenersProcess, operatorAuth, PrivateRedis, startListenersApp, waitForApplied, type RunningListenersApp } from '@podium/testing';
 import { startBoxOffice } from './support/box-office.js';
 import { makeTestCertificates, type TestCertificates } from './support/tls-certs.js';
 
@@ -53,7 +53,7 @@ describe.each([
 
   it('every podium connection authenticates: a purchase is recorded, announced and applied; both apps are ready', async () => {
     const http = () => request(boxOffice.getHttpServer());
-    await http().post('/events').send({ name: 'Secured', price: 10 }).expect(201);
+    await http().post('/events').set('Authorization', operatorAuth).send({ name: 'Secured', price: 10 }).expect(201);
     const { body } = await http().post('/purchases').send({ event: 'Secured', qty: 1, who: 'acl' }).expect(201);
     await waitForApplied(server.client(), body.orderId, BASE);
     await http().get('/health/ready').expect(200);

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { LISTENER_MODULES } from '@podium/listeners';
 import { hourOfDay, OPENING_CEREMONY } from '@podium/orders';
-import { PrivateRedis, startListenersApp, waitForApplied, type RunningListenersApp } from '@podium/testing';
+import { operatorAuth, PrivateRedis, startListenersApp, waitForApplied, type RunningListenersApp } from '@podium/testing';
 import type { PurchaseResponse } from '../apps/box-office/src/purchases/purchases.controller.js';
 import { startBoxOffice } from './support/box-office.js';
 
@@ -22,7 +22,7 @@ describe('box office and listeners together: the read API shows what was bought'
     listeners = await startListenersApp({ redisUrl: server.url, listeners: LISTENER_MODULES, logger: false });
     boxOffice = await startBoxOffice(server.url);
     const http = request(boxOffice.getHttpServer());
-    for (const name of ['Womens Judo', OPENING_CEREMONY]) await http.post('/events').send({ name, price: 20 }).expect(201);
+    for (const name of ['Womens Judo', OPENING_CEREMONY]) await http.post('/events').set('Authorization', operatorAuth).send({ name, price: 20 }).expect(201);
     for (let i = 0; i < 12; i++) {
       const event = i % 2 === 0 ? OPENING_CEREMONY : 'Womens Judo';
       const { body } = await request(boxOffice.getHttpServer())

@@ -2,6 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { DestinationStream } from 'pino';
 import { validatePodiumEnv } from '@podium/config';
+import { OPERATOR_ENV } from '@podium/testing';
 import { createBoxOfficeApp } from '../../apps/box-office/src/box-office.app.js';
 
 export interface BoxOfficeTestOptions {
@@ -11,13 +12,16 @@ export interface BoxOfficeTestOptions {
   logDestination?: DestinationStream;
 }
 
-/** The box office app as main.ts builds it, on a test's private Redis, not listening on a port. */
+/**
+ * The box office app as main.ts builds it, on a test's private Redis, not listening on a
+ * port, with the operator credentials of OPERATOR_ENV unless `env` sets others (or empties them).
+ */
 export async function startBoxOffice(
   redisUrl: string,
   env: Record<string, string> = {},
   { logger, logDestination }: BoxOfficeTestOptions = {},
 ): Promise<NestExpressApplication> {
-  const config = validatePodiumEnv({ ...env, REDIS_URL: redisUrl });
+  const config = validatePodiumEnv({ ...OPERATOR_ENV, ...env, REDIS_URL: redisUrl });
   const json = logger === undefined && config.LOG_FORMAT === 'json';
   return createBoxOfficeApp(config, { logger: json ? undefined : (logger ?? ['error', 'warn']), logDestination });
 }

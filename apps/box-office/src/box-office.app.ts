@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { DestinationStream } from 'pino';
 import type { PodiumEnv } from '@podium/config';
-import { nestLogLevels, PinoNestLogger } from '@podium/observability';
+import { PinoNestLogger, prettyLogger } from '@podium/observability';
 import { BoxOfficeModule } from './box-office.module.js';
 import { configureHttp } from './configure-http.js';
 
@@ -21,7 +21,7 @@ export async function createBoxOfficeApp(env: PodiumEnv, { logger, logDestinatio
     bodyParser: false,
     abortOnError: false,
     bufferLogs: json,
-    logger: json ? undefined : (logger ?? nestLogLevels(env.LOG_LEVEL)),
+    logger: json ? undefined : (logger ?? prettyLogger(env.LOG_LEVEL)),
   });
   try {
     if (json) app.useLogger(app.get(PinoNestLogger));

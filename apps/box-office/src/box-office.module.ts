@@ -7,6 +7,7 @@ import { DashboardModule } from './dashboard/dashboard.module.js';
 import { EventsModule } from './events/events.module.js';
 import { ListenersModule } from './listeners/listeners.module.js';
 import { PurchasesModule } from './purchases/purchases.module.js';
+import { RateLimitModule } from './rate-limit/rate-limit.js';
 import { ReportsModule } from './reports/reports.module.js';
 
 @Module({})
@@ -18,6 +19,7 @@ export class BoxOfficeModule {
         PodiumConfigModule.forRoot(env),
         RedisModule.forRoot({ url: env.REDIS_URL, connectionName: 'podium-box-office' }),
         ObservabilityModule.forRoot({ app: 'box-office', env, logDestination }),
+        RateLimitModule,
         EventsModule,
         PurchasesModule,
         ReportsModule,

@@ -2,17 +2,18 @@ import { BadRequestException, ValidationPipe, type INestApplication } from '@nes
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { PodiumEnv } from '@podium/config';
 import { configureObservability } from '@podium/observability';
-import { BodyErrorFilter } from './body-error.filter.js';
 import { QueueDashboard } from './dashboard/queue-dashboard.js';
+import { BodyErrorFilter } from './input/body-error.filter.js';
+import { jsonBodyOptions } from './input/json-body.js';
+import { KnownFieldsPipe } from './input/known-fields.pipe.js';
 
-/** Largest JSON body the box office reads; a larger one gets 413. */
-export const MAX_BODY_BYTES = 16 * 1024;
+export { MAX_BODY_BYTES, MAX_JSON_DEPTH } from './input/json-body.js';
 
 /**
  * The HTTP edge, shared by main.ts and the e2e tests so that both see the same app:
- * request metrics, the client address behind TRUST_PROXY proxies, a body size limit,
- * validated DTOs (unknown fields refused), no stack traces, the queue dashboard behind
- * basic authentication, and the OpenAPI docs.
+ * request metrics, the client address behind TRUST_PROXY proxies, a body size and nesting
+ * limit, validated DTOs (unknown fields refused, prototype-ish keys included), no stack
+ * traces, the queue dashboard for the operator, and the OpenAPI docs.
  */
 export function configureHttp(app: INestApplication): void {
   const express = app as NestExpressApplication;
@@ -21,14 +22,17 @@ export function configureHttp(app: INestApplication): void {
     title: 'podium box office',
     description:
       'Records ticket purchases once and announces them over Redis pub/sub; reads what the listeners computed. ' +
+      'Endpoints that change configuration or replay work need the operator credentials (HTTP basic authentication). ' +
       'Every error answers {statusCode, message, error}, never a stack trace.',
   });
   // The rate limit counts per client IP address: behind N proxies, the Nth address from the right of X-Forwarded-For.
   express.set('trust proxy', env.TRUST_PROXY);
-  express.useBodyParser('json', { limit: MAX_BODY_BYTES });
+  express.useBodyParser('json', jsonBodyOptions());
   app.get(QueueDashboard).mount(app);
-  app.useGlobalFilters(new BodyErrorFilter(app.getHttpAdapter(), MAX_BODY_BYTES));
+  app.useGlobalFilters(new BodyErrorFilter(app.getHttpAdapter()));
   app.useGlobalPipes(
+    // First: it sees the parsed JSON before the ValidationPipe drops keys it cannot report.
+    new KnownFieldsPipe(),
     new ValidationPipe({
       whitelist: true,
       forbidNonWhitelisted: true,

@@ -1,21 +1,8 @@
-import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
-import { exitCleanlyOnSignals, validatePodiumEnv } from '@podium/config';
-import { createBoxOfficeApp } from './box-office.app.js';
+// The entry point. It checks the Node version before anything else loads: static imports
+// are all evaluated before the code below them, and on an older Node the app dies inside
+// one with an error that does not say why (`Map.groupBy is not a function`). The check has
+// no imports of its own, so that it loads on any Node.
+import { requireSupportedNode } from '../../../libs/config/src/supported-node.js';
 
-/** The box office: HTTP API that records purchases and announces them. */
-const logger = new Logger('BoxOffice');
-
-async function bootstrap(): Promise<void> {
-  const env = validatePodiumEnv(process.env);
-  const app = await createBoxOfficeApp(env);
-  exitCleanlyOnSignals(app, logger);
-  await app.listen(env.PORT, '0.0.0.0');
-  const { port } = app.getHttpServer().address() as { port: number };
-  logger.log(`Listening on http://localhost:${port} (API docs at /docs)`);
-}
-
-bootstrap().catch((err: Error) => {
-  logger.error(`Cannot start: ${err.message}`);
-  process.exit(1);
-});
+requireSupportedNode('box-office');
+await import('./box-office.bootstrap.js');

@@ -1,25 +1,8 @@
-import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
-import { exitCleanlyOnSignals, validatePodiumEnv } from '@podium/config';
-import { createListenersApplication } from '@podium/delivery';
-import { LISTENER_MODULES } from '@podium/listeners';
+// The entry point. It checks the Node version before anything else loads: static imports
+// are all evaluated before the code below them, and on an older Node the app dies inside
+// one with an error that does not say why (`Map.groupBy is not a function`). The check has
+// no imports of its own, so that it loads on any Node.
+import { requireSupportedNode } from '../../../libs/config/src/supported-node.js';
 
-/**
- * The listeners process: the listener modules on Nest's Redis transport, plus HTTP on
- * HEALTH_PORT for /health/live, /health/ready, /metrics and /docs.
- */
-const logger = new Logger('Listeners');
-
-async function bootstrap(): Promise<void> {
-  const env = validatePodiumEnv(process.env);
-  const { app, transport } = await createListenersApplication({ env, listeners: LISTENER_MODULES });
-  exitCleanlyOnSignals(app, logger);
-  await app.listen(env.HEALTH_PORT, '0.0.0.0');
-  const { port } = app.getHttpServer().address() as { port: number };
-  logger.log(`Listeners process ready: subscribed to ${transport.patterns().join(', ')}; health and metrics on port ${port}`);
-}
-
-bootstrap().catch((err: Error) => {
-  logger.error(`Cannot start: ${err.message}`);
-  process.exit(1);
-});
+requireSupportedNode('listeners');
+await import('./listeners.bootstrap.js');

@@ -39,14 +39,15 @@ describe('parseListenerNames', () => {
 });
 
 describe('operations variables', () => {
-  it('have defaults: pretty info logs, health on 3001, no dashboard password, 600 purchases a minute, no proxy', () => {
+  it('have defaults: pretty info logs, health on 3001, no operator credentials, 600 purchases and 60 events a minute, no proxy', () => {
     expect(validatePodiumEnv({})).toMatchObject({
       LOG_FORMAT: 'pretty',
       LOG_LEVEL: 'info',
       HEALTH_PORT: 3001,
-      DASHBOARD_USER: 'admin',
-      DASHBOARD_PASSWORD: undefined,
+      OPERATOR_USER: undefined,
+      OPERATOR_PASSWORD: undefined,
       PURCHASE_RATE_LIMIT: 600,
+      EVENT_RATE_LIMIT: 60,
       TRUST_PROXY: 0,
     });
   });
@@ -57,7 +58,32 @@ describe('operations variables', () => {
     expect(() => validatePodiumEnv({ LOG_LEVEL: 'loud' })).toThrow('LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent');
     expect(() => validatePodiumEnv({ HEALTH_PORT: 'x' })).toThrow(/HEALTH_PORT must be an integer/);
     expect(() => validatePodiumEnv({ PURCHASE_RATE_LIMIT: '-1' })).toThrow(/PURCHASE_RATE_LIMIT must not be less than 0/);
-    expect(() => validatePodiumEnv({ DASHBOARD_PASSWORD: 'secret' })).toThrow('DASHBOARD_PASSWORD must be at least 12 characters');
-    expect(() => validatePodiumEnv({ DASHBOARD_USER: 'a:b' })).toThrow(/DASHBOARD_USER must be 1 to 100 characters, without ":"/);
+    expect(() => validatePodiumEnv({ EVENT_RATE_LIMIT: 'many' })).toThrow(/EVENT_RATE_LIMIT must be an integer/);
+  });
+});
+
+describe('operator credentials', () => {
+  const password = 'correct horse battery staple';
+
+  it('are read as a pair', () => {
+    expect(validatePodiumEnv({ OPERATOR_USER: 'ops', OPERATOR_PASSWORD: password })).toMatchObject({ OPERATOR_USER: 'ops', OPERATOR_PASSWORD: password });
+  });
+
+  it('refuse one without the other, naming the missing one', () => {
+    expect(() => validatePodiumEnv({ OPERATOR_PASSWORD: password })).toThrow('OPERATOR_USER and OPERATOR_PASSWORD go together: OPERATOR_USER is not set');
+    expect(() => validatePodiumEnv({ OPERATOR_USER: 'ops' })).toThrow('OPERATOR_USER and OPERATOR_PASSWORD go together: OPERATOR_PASSWORD is not set');
+  });
+
+  it('refuse a short password or a user name with ":", and never echo the password', () => {
+    expect(() => validatePodiumEnv({ OPERATOR_USER: 'ops', OPERATOR_PASSWORD: 'hunter2' })).toThrow('OPERATOR_PASSWORD must be at least 12 characters');
+    expect(() => validatePodiumEnv({ OPERATOR_USER: 'a:b', OPERATOR_PASSWORD: password })).toThrow(/OPERATOR_USER must be 1 to 100 printable ASCII characters, without ":"/);
+    expect(() => validatePodiumEnv({ OPERATOR_USER: 'ops', OPERATOR_PASSWORD: 'hunter2' })).not.toThrow(/hunter2/);
+  });
+
+  it('replace DASHBOARD_USER and DASHBOARD_PASSWORD, which stop start-up with a line saying so', () => {
+    expect(() => validatePodiumEnv({ DASHBOARD_PASSWORD: password })).toThrow('DASHBOARD_PASSWORD was replaced by OPERATOR_USER and OPERATOR_PASSWORD');
+    expect(() => validatePodiumEnv({ DASHBOARD_USER: 'admin', DASHBOARD_PASSWORD: password })).toThrow(
+      'DASHBOARD_USER and DASHBOARD_PASSWORD were replaced by OPERATOR_USER and OPERATOR_PASSWORD',
+    );
   });
 });

@@ -122,23 +122,33 @@ export class PodiumEnv {
   @Max(65535)
   HEALTH_PORT = 3001;
 
-  /** User name for the box office's queue dashboard (/queues). */
-  @IsString()
-  @Matches(/^[^:\s]{1,100}$/, { message: 'DASHBOARD_USER must be 1 to 100 characters, without ":" or spaces' })
-  DASHBOARD_USER = 'admin';
-
-  /** Password for the queue dashboard; without it the dashboard is not served at all. */
+  /**
+   * The operator's user name and password (HTTP basic authentication) for everything that
+   * changes configuration or replays work: POST /events, the failed lists and their retries,
+   * the queue dashboard. Without both, those endpoints answer 403.
+   */
   @IsOptional()
   @IsString()
-  @MinLength(12, { message: 'DASHBOARD_PASSWORD must be at least 12 characters' })
-  @MaxLength(200, { message: 'DASHBOARD_PASSWORD must be at most 200 characters' })
-  DASHBOARD_PASSWORD?: string;
+  @Matches(/^[\x21-\x39\x3b-\x7e]{1,100}$/, { message: 'OPERATOR_USER must be 1 to 100 printable ASCII characters, without ":" or spaces' })
+  OPERATOR_USER?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(12, { message: 'OPERATOR_PASSWORD must be at least 12 characters' })
+  @MaxLength(200, { message: 'OPERATOR_PASSWORD must be at most 200 characters' })
+  OPERATOR_PASSWORD?: string;
 
   /** Purchases one client (IP address) may make per minute, per box office process; 0 turns the limit off. */
   @Transform(toInt)
   @IsInt({ message: 'PURCHASE_RATE_LIMIT must be an integer' })
   @Min(0)
   PURCHASE_RATE_LIMIT = 600;
+
+  /** Events (POST /events) one client may create per minute, per box office process; 0 turns the limit off. */
+  @Transform(toInt)
+  @IsInt({ message: 'EVENT_RATE_LIMIT must be an integer' })
+  @Min(0)
+  EVENT_RATE_LIMIT = 60;
 
   /**
    * How many reverse proxies stand in front of the box office. With 0 the client is the
@@ -157,6 +167,7 @@ export function validatePodiumEnv(raw: Record<string, unknown>): PodiumEnv {
   const env = plainToInstance(PodiumEnv, present, { exposeDefaultValues: true });
   const errors = validateSync(env, { skipMissingProperties: false });
   const messages = errors.flatMap((e) => Object.values(e.constraints ?? {}));
+  messages.push(...operatorCredentialProblems(present));
   for (const [name, value] of Object.entries(present)) {
     if (/^DELIVERY_GROUP_[A-Z0-9_]+$/.test(name)) {
       if (typeof value === 'string' && GROUP_NAME.test(value)) env.groupOverrides[name] = value;
@@ -168,6 +179,19 @@ export function validatePodiumEnv(raw: Record<string, unknown>): PodiumEnv {
   }
   if (messages.length > 0) throw new Error(`Invalid configuration: ${messages.join('; ')}`);
   return env;
+}
+
+/** The operator's credentials come as a pair; the dashboard's own pair is gone. */
+function operatorCredentialProblems(present: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const retired = ['DASHBOARD_USER', 'DASHBOARD_PASSWORD'].filter((name) => name in present);
+  if (retired.length > 0) {
+    problems.push(`${retired.join(' and ')} ${retired.length > 1 ? 'were' : 'was'} replaced by OPERATOR_USER and OPERATOR_PASSWORD`);
+  }
+  const user = 'OPERATOR_USER' in present;
+  const password = 'OPERATOR_PASSWORD' in present;
+  if (user !== password) problems.push(`OPERATOR_USER and OPERATOR_PASSWORD go together: ${user ? 'OPERATOR_PASSWORD' : 'OPERATOR_USER'} is not set`);
+  return problems;
 }
 
 /** Parses LISTENERS ("a,b") into names; undefined when all listeners should run. */

@@ -4,5 +4,6 @@ export * from './log-context.js';
 export * from './logging.js';
 export * from './metrics.js';
 export * from './observability.module.js';
+export * from './operator-auth.js';
 export * from './openapi.js';
 export * from './queue-metrics.js';

@@ -3,6 +3,9 @@ import { ApiProperty, ApiPropertyOptional, DocumentBuilder, SwaggerModule } from
 
 export const PODIUM_VERSION = '0.1.0';
 
+/** The OpenAPI security scheme of the operator endpoints (OperatorOnly). */
+export const OPERATOR_SECURITY = 'operator';
+
 /** The body of every error answer (Nest's): no stack trace, ever. */
 export class ErrorResponse {
   @ApiProperty({ example: 400 })
@@ -26,7 +29,12 @@ export interface OpenApiOptions {
 
 /** OpenAPI for every controller of the app: the UI at /docs, the JSON at /docs-json. */
 export function setupOpenApi(app: INestApplication, { title, description }: OpenApiOptions): void {
-  const config = new DocumentBuilder().setTitle(title).setDescription(description).setVersion(PODIUM_VERSION).build();
+  const config = new DocumentBuilder()
+    .setTitle(title)
+    .setDescription(description)
+    .setVersion(PODIUM_VERSION)
+    .addBasicAuth({ type: 'http', scheme: 'basic', description: 'OPERATOR_USER and OPERATOR_PASSWORD' }, OPERATOR_SECURITY)
+    .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, config), {
     jsonDocumentUrl: 'docs-json',
     yamlDocumentUrl: 'docs-yaml',

@@ -10,7 +10,7 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
   try {
     parsed = new URL(url);
   } catch {
-    throw new Error(`REDIS_URL is not a URL: "${url}"`);
+    throw new Error(`REDIS_URL is not a valid URL: "${hideUrlPassword(url)}" (the form is redis[s]://[user:password@]host:port[/db])`);
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
     throw new Error(`REDIS_URL must start with redis:// or rediss://, got "${parsed.protocol}//"`);
@@ -25,4 +25,27 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
     db,
     ...(parsed.protocol === 'rediss:' && { tls: {} }),
   };
+}
+
+/**
+ * The URL with its password replaced by ***, for messages: `redis://app:***@host:6379`.
+ * Works on text that is not a valid URL too (everything up to the last "@" is credentials).
+ */
+export function hideUrlPassword(url: string): string {
+  const start = url.indexOf('://') + 3;
+  const at = url.lastIndexOf('@');
+  if (start < 3 || at < start) return url;
+  const colon = url.indexOf(':', start);
+  const user = colon !== -1 && colon < at ? url.slice(start, colon) : '';
+  return `${url.slice(0, start)}${user}:***${url.slice(at)}`;
+}
+
+/**
+ * Hides the credentials of every URL in a text (an error message, a log line):
+ * `scheme://user:password@` becomes `scheme://user:***@` and `scheme://secret@` becomes
+ * `scheme://***@`, up to the last "@" before a space, so that a password with an
+ * unencoded "@" is hidden whole.
+ */
+export function redactSecrets(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]*:)?\S*@/gi, '$1$2***@');
 }

@@ -1,6 +1,6 @@
 import { Global, Inject, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { redisOptionsFromUrl } from './redis-url.js';
+import { redactSecrets, redisOptionsFromUrl } from './redis-url.js';
 
 /** Injection token of the shared command connection. */
 export const REDIS = Symbol('REDIS');
@@ -31,7 +31,7 @@ export class RedisModule implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.redis.quit().catch((err: Error) => this.logger.warn(`closing Redis: ${err.message}`));
+    await this.redis.quit().catch((err: Error) => this.logger.warn(`closing Redis: ${redactSecrets(err.message)}`));
   }
 }
 
@@ -51,6 +51,6 @@ export function createRedis(url: string, connectionName: string, { autoPipelinin
   });
   const logger = new Logger(connectionName);
   // Without an error listener ioredis prints every failed reconnect attempt as unhandled.
-  redis.on('error', (err: Error) => logger.warn(`Redis: ${err.message}`));
+  redis.on('error', (err: Error) => logger.warn(`Redis: ${redactSecrets(err.message)}`));
   return redis;
 }

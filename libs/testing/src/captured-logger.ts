@@ -1,7 +1,7 @@
-import { ConsoleLogger } from '@nestjs/common';
+import { escapeLogText, SafeConsoleLogger } from '@podium/observability';
 
-/** A logger that keeps the lines an app logs, so a test can assert on them. */
-export class CapturedLogger extends ConsoleLogger {
+/** A logger that keeps the lines an app logs, escaped as the real loggers print them, so a test can assert on them. */
+export class CapturedLogger extends SafeConsoleLogger {
   readonly lines: string[] = [];
 
   constructor(private readonly echo = false) {
@@ -26,7 +26,7 @@ export class CapturedLogger extends ConsoleLogger {
   }
 
   private keep(level: 'log' | 'warn' | 'error', message: unknown, context?: string): void {
-    this.lines.push(`${level} [${context ?? ''}] ${String(message)}`);
+    this.lines.push(`${level} [${context ?? ''}] ${escapeLogText(String(message))}`);
     if (this.echo) super[level](message, context);
   }
 }

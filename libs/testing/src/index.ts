@@ -4,3 +4,5 @@ export * from './private-redis.js';
 export * from './wait-for.js';
 export * from './captured-logger.js';
 export * from './listeners-process.js';
+export * from './operator.js';
+export * from './keyspace.js';

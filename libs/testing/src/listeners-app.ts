@@ -37,6 +37,8 @@ export async function startListenersApp({ redisUrl, listeners, env = {}, logger,
   const { app, transport } = await createListenersApplication({
     env: config,
     listeners,
+    // Levels, not a logger instance: an instance would replace Nest's process-wide logger,
+    // and another app's CapturedLogger in the same test file would stop hearing its app.
     logger: useJson ? undefined : (logger ?? ['error', 'warn', 'log']),
     logDestination,
   });

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { waitFor } from './wait-for.js';
 
-/** What apps/listeners/src/main.ts logs once it is subscribed and serves HTTP. */
+/** What the listeners app (apps/listeners/src/listeners.bootstrap.ts) logs once it is subscribed and serves HTTP. */
 const READY = /Listeners process ready: .*on port (\d+)/;
 
 /**

@@ -5,7 +5,7 @@ import { ExpressAdapter } from '@bull-board/express';
 import type { INestApplication } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { PodiumEnv } from '@podium/config';
-import { basicAuth } from '@podium/observability';
+import { operatorAuth } from '@podium/observability';
 import { BoxOfficeQueues } from '../listeners/box-office-queues.js';
 
 /** Where the dashboard is served. */
@@ -14,9 +14,9 @@ export const DASHBOARD_PATH = '/queues';
 const REFRESH_MS = 2000;
 
 /**
- * bull-board over every listener group's queue (BoxOfficeQueues), behind HTTP basic authentication with
- * DASHBOARD_USER and DASHBOARD_PASSWORD. Listeners come and go, so the list of queues is
- * refreshed from Redis when the dashboard is used. Without DASHBOARD_PASSWORD it is not served.
+ * bull-board over every listener group's queue (BoxOfficeQueues), for the operator only
+ * (OPERATOR_USER and OPERATOR_PASSWORD; 403 while they are not set). Listeners come and go,
+ * so the list of queues is refreshed from Redis when the dashboard is used.
  */
 @Injectable()
 export class QueueDashboard {
@@ -41,14 +41,12 @@ export class QueueDashboard {
 
   /** Mounts the dashboard on the app's Express instance (before init, so it comes before Nest's routes). */
   mount(app: INestApplication): void {
-    const { DASHBOARD_USER: user, DASHBOARD_PASSWORD: password } = this.env;
-    if (!password) {
-      this.logger.log(`Queue dashboard off: set DASHBOARD_PASSWORD to serve it at ${DASHBOARD_PATH}`);
-      return;
+    if (!this.env.OPERATOR_PASSWORD) {
+      this.logger.log(`Operator endpoints off (${DASHBOARD_PATH}, POST /events, failed orders): set OPERATOR_USER and OPERATOR_PASSWORD to use them`);
     }
     app.use(
       DASHBOARD_PATH,
-      basicAuth({ user, password, realm: 'podium queues' }),
+      operatorAuth(this.env),
       (_req: Request, _res: Response, next: NextFunction) => {
         this.refresh().then(() => next(), next);
       },

@@ -1,13 +1,13 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ErrorResponse } from '@podium/observability';
+import { ErrorResponse, OperatorOnly } from '@podium/observability';
 import { FailedOrder, ListenerStatus, RetryResult } from './listener-status.js';
 import { ListenersService } from './listeners.service.js';
 
 const unknownListener = ApiNotFoundResponse({ type: ErrorResponse, description: 'No listener of that name has run against this Redis' });
 const listenerName = ApiParam({ name: 'name', example: 'sales-summary' });
 
-/** Operating the listeners: their modes and counters, and their failed orders. */
+/** Operating the listeners: their modes and counters (open), and their failed orders (operator only). */
 @ApiTags('listeners')
 @Controller('listeners')
 export class ListenersController {
@@ -22,7 +22,8 @@ export class ListenersController {
 
   /** Orders that failed every try (queued and durable listeners), with their errors. */
   @Get(':name/failed')
-  @ApiOperation({ summary: 'Orders that failed every try (queued and durable listeners), with their errors' })
+  @OperatorOnly()
+  @ApiOperation({ summary: 'Orders that failed every try (queued and durable listeners), with their errors; operator only' })
   @listenerName
   @ApiOkResponse({ type: [FailedOrder] })
   @unknownListener
@@ -33,7 +34,8 @@ export class ListenersController {
   /** Runs the failed orders again, once the cause is fixed. */
   @Post(':name/failed/retry')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Runs the failed orders of a listener again, once the cause is fixed' })
+  @OperatorOnly()
+  @ApiOperation({ summary: 'Runs the failed orders of a listener again, once the cause is fixed; operator only' })
   @listenerName
   @ApiOkResponse({ type: RetryResult })
   @unknownListener

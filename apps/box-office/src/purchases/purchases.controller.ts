@@ -1,4 +1,4 @@
-import { BadRequestException, Body, Controller, Headers, HttpCode, Post, Res, UseGuards } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Headers, HttpCode, Post, Res } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiConflictResponse,
@@ -8,12 +8,12 @@ import {
   ApiOperation,
   ApiPayloadTooLargeResponse,
   ApiTags,
-  ApiTooManyRequestsResponse,
   ApiUnprocessableEntityResponse,
+  ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
-import { ThrottlerGuard } from '@nestjs/throttler';
 import type { Response } from 'express';
 import { ErrorResponse } from '@podium/observability';
+import { RateLimit } from '../rate-limit/rate-limit.js';
 import { CreatePurchaseDto } from './dto/create-purchase.dto.js';
 import { PurchaseResponse } from './purchase.response.js';
 import { PurchasesService } from './purchases.service.js';
@@ -31,7 +31,7 @@ export class PurchasesController {
    */
   @Post()
   @HttpCode(201)
-  @UseGuards(ThrottlerGuard)
+  @RateLimit('PURCHASE_RATE_LIMIT', 'purchases')
   @ApiOperation({
     summary: 'Buys tickets: records the order once and announces it on purchase_orders and purchase_orders:<event>',
   })
@@ -45,12 +45,15 @@ export class PurchasesController {
     description: 'The order (a replayed Idempotency-Key answers the original order, with header Idempotent-Replayed: true)',
     headers: { 'Idempotent-Replayed': { description: 'true when the order is an earlier one returned for the same Idempotency-Key', schema: { type: 'string' } } },
   })
-  @ApiBadRequestResponse({ type: ErrorResponse, description: 'A field is missing or invalid, an unexpected field, a body that is not JSON, or a bad Idempotency-Key' })
+  @ApiBadRequestResponse({
+    type: ErrorResponse,
+    description: 'A field is missing or invalid, a name with control characters or invalid Unicode, an unexpected field, a body that is not a JSON object or nests too deeply, or a bad Idempotency-Key',
+  })
   @ApiNotFoundResponse({ type: ErrorResponse, description: 'The event does not exist' })
   @ApiConflictResponse({ type: ErrorResponse, description: 'The event has fewer tickets left than requested' })
   @ApiPayloadTooLargeResponse({ type: ErrorResponse, description: 'The body is larger than 16 KiB' })
   @ApiUnprocessableEntityResponse({ type: ErrorResponse, description: 'The Idempotency-Key was already used for a different purchase' })
-  @ApiTooManyRequestsResponse({ type: ErrorResponse, description: 'More than PURCHASE_RATE_LIMIT purchases from this client in a minute (see Retry-After)' })
+  @ApiUnsupportedMediaTypeResponse({ type: ErrorResponse, description: 'The body is not UTF-8' })
   async create(
     @Body() dto: CreatePurchaseDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,

@@ -1,13 +1,19 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsName } from '../../input/is-name.validator.js';
 
 export class CreateEventDto {
   /** Free text; glob characters are fine (they are escaped where it matters). */
-  @ApiProperty({ description: 'Free text; glob characters are fine', example: 'Womens Judo', maxLength: 200 })
+  @ApiProperty({
+    description: 'Free text; glob characters are fine; no control characters, line breaks or invalid Unicode',
+    example: 'Womens Judo',
+    maxLength: 200,
+  })
   @IsString()
   @IsNotEmpty()
   @Matches(/\S/, { message: 'name must not be blank' })
   @MaxLength(200)
+  @IsName()
   name!: string;
 
   /** Ticket price, at most two decimals. */

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, IsNotEmpty, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsName } from '../../input/is-name.validator.js';
 
 /** The most tickets one purchase may buy. */
 export const MAX_TICKETS_PER_ORDER = 100;
@@ -9,6 +10,7 @@ export class CreatePurchaseDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(200)
+  @IsName()
   event!: string;
 
   @ApiProperty({ description: 'Tickets', minimum: 1, maximum: MAX_TICKETS_PER_ORDER, example: 2, type: 'integer' })
@@ -17,10 +19,11 @@ export class CreatePurchaseDto {
   @Max(MAX_TICKETS_PER_ORDER)
   qty!: number;
 
-  @ApiProperty({ description: 'The customer', example: 'ann', maxLength: 200 })
+  @ApiProperty({ description: 'The customer; no control characters, line breaks or invalid Unicode', example: 'ann', maxLength: 200 })
   @IsString()
   @IsNotEmpty()
   @Matches(/\S/, { message: 'who must not be blank' })
   @MaxLength(200)
+  @IsName()
   who!: string;
 }

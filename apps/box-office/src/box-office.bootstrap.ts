@@ -1,0 +1,22 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { exitCleanlyOnSignals, validatePodiumEnv } from '@podium/config';
+import { escapeLogText } from '@podium/observability';
+import { createBoxOfficeApp } from './box-office.app.js';
+
+/** The box office: HTTP API that records purchases and announces them (started by main.ts). */
+const logger = new Logger('BoxOffice');
+
+async function bootstrap(): Promise<void> {
+  const env = validatePodiumEnv(process.env);
+  const app = await createBoxOfficeApp(env);
+  exitCleanlyOnSignals(app, logger);
+  await app.listen(env.PORT, '0.0.0.0');
+  const { port } = app.getHttpServer().address() as { port: number };
+  logger.log(`Listening on http://localhost:${port} (API docs at /docs)`);
+}
+
+bootstrap().catch((err: Error) => {
+  logger.error(`Cannot start: ${escapeLogText(err.message)}`);
+  process.exit(1);
+});

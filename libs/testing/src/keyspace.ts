@@ -1,0 +1,33 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * Every key of the database with its type and value, in key order: compare two snapshots
+ * to prove that a refused request wrote nothing (not only that it created no key).
+ */
+export async function snapshotKeyspace(redis: Redis): Promise<Record<string, unknown>> {
+  const keys = (await redis.keys('*')).sort();
+  const snapshot: Record<string, unknown> = {};
+  for (const key of keys) {
+    const type = await redis.type(key);
+    switch (type) {
+      case 'string':
+        snapshot[key] = await redis.get(key);
+        break;
+      case 'hash':
+        snapshot[key] = await redis.hgetall(key);
+        break;
+      case 'list':
+        snapshot[key] = await redis.lrange(key, 0, -1);
+        break;
+      case 'set':
+        snapshot[key] = (await redis.smembers(key)).sort();
+        break;
+      case 'zset':
+        snapshot[key] = await redis.zrange(key, 0, -1, 'WITHSCORES');
+        break;
+      default:
+        snapshot[key] = `${type}, ${await redis.call('MEMORY', 'USAGE', key)} bytes`;
+    }
+  }
+  return snapshot;
+}

@@ -71,8 +71,9 @@ export class ReportsService {
     return this.orders(await this.redis.smembers(invoicesKey(who)));
   }
 
-  async lotteryWinners(): Promise<Order[]> {
-    return this.orders(await this.redis.lrange(LOTTERY_WINNERS, 0, -1), false);
+  /** Winning orders in the order they won; only the last `last` of them when given. */
+  async lotteryWinners(last?: number): Promise<Order[]> {
+    return this.orders(await this.redis.lrange(LOTTERY_WINNERS, last ? -last : 0, -1), false);
   }
 
   async alerts(limit: number): Promise<Alert[]> {

@@ -1,0 +1,22 @@
+import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { PodiumEnv } from '@podium/config';
+import { ListenersModule } from '../listeners/listeners.module.js';
+import { ReportsModule } from '../reports/reports.module.js';
+import { DashboardSnapshotService } from './dashboard-snapshot.service.js';
+import { liveDashboardAuth } from './live-dashboard.auth.js';
+import { LiveDashboardController } from './live-dashboard.controller.js';
+import { LiveUpdatesService } from './live-updates.service.js';
+
+/** The live dashboard at /dashboard, behind the operator credentials. */
+@Module({
+  imports: [ReportsModule, ListenersModule],
+  controllers: [LiveDashboardController],
+  providers: [DashboardSnapshotService, LiveUpdatesService],
+})
+export class LiveDashboardModule implements NestModule {
+  constructor(private readonly env: PodiumEnv) {}
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(liveDashboardAuth(this.env)).forRoutes(LiveDashboardController);
+  }
+}

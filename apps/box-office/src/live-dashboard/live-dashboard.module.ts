@@ -1,5 +1,6 @@
 import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { PodiumEnv } from '@podium/config';
+import { EventsModule } from '../events/events.module.js';
 import { ListenersModule } from '../listeners/listeners.module.js';
 import { ReportsModule } from '../reports/reports.module.js';
 import { DashboardSnapshotService } from './dashboard-snapshot.service.js';
@@ -9,7 +10,7 @@ import { LiveUpdatesService } from './live-updates.service.js';
 
 /** The live dashboard at /dashboard, behind the operator credentials. */
 @Module({
-  imports: [ReportsModule, ListenersModule],
+  imports: [EventsModule, ReportsModule, ListenersModule],
   controllers: [LiveDashboardController],
   providers: [DashboardSnapshotService, LiveUpdatesService],
 })

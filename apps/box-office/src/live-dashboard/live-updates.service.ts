@@ -2,7 +2,7 @@ import { Injectable, Logger, type MessageEvent, type OnModuleDestroy } from '@ne
 import type { Redis } from 'ioredis';
 import { Observable, Subject } from 'rxjs';
 import { PodiumEnv } from '@podium/config';
-import { ORDERS_CHANNEL } from '@podium/orders';
+import { escapeGlob, eventChannel } from '@podium/orders';
 import { createRedis } from '@podium/redis';
 import { DashboardSnapshotService } from './dashboard-snapshot.service.js';
 
@@ -14,12 +14,14 @@ export const SETTLE_MS = 100;
 export const FOLLOW_UP_MS = 1000;
 /** And a read this often while a page is open, for what no purchase announces (listeners restarting, queues draining). */
 export const HEARTBEAT_MS = 2000;
+const EVENT_CHANNEL_PREFIX = eventChannel('');
+const EVENT_CHANNELS = `${escapeGlob(EVENT_CHANNEL_PREFIX)}*`;
 /** EventSource reconnects this long after a lost connection. */
 const RECONNECT_MS = 2000;
 
 /**
  * Pushes dashboard snapshots to the open pages. One read serves every page: it is triggered
- * by purchases (a subscriber on `purchase_orders`, so orders recorded by any box office
+ * by purchases (a subscriber on `purchase_orders:*`, so orders recorded by any box office
  * count), throttled, and repeated on a heartbeat. Nothing runs while no page is open. On
  * shutdown every stream ends, so a graceful stop does not wait for the pages to leave.
  */
@@ -76,8 +78,9 @@ export class LiveUpdatesService implements OnModuleDestroy {
   private start(): void {
     // A connection of its own: a subscribed connection can run no other command.
     const subscriber = createRedis(this.env.REDIS_URL, 'podium-box-office-dashboard', { autoPipelining: false });
-    subscriber.on('message', () => this.onPurchase());
-    subscriber.subscribe(ORDERS_CHANNEL).catch((err: Error) => this.logger.warn(`cannot subscribe to ${ORDERS_CHANNEL}: ${err.message}`));
+    // The per-event channels: one message per order, which names its event.
+    subscriber.on('pmessage', (_pattern: string, channel: string) => this.onPurchase(channel.slice(EVENT_CHANNEL_PREFIX.length)));
+    subscriber.psubscribe(EVENT_CHANNELS).catch((err: Error) => this.logger.warn(`cannot subscribe to ${EVENT_CHANNELS}: ${err.message}`));
     this.subscriber = subscriber;
     this.heartbeat = setInterval(() => this.request(0), HEARTBEAT_MS);
     this.request(0);
@@ -92,7 +95,8 @@ export class LiveUpdatesService implements OnModuleDestroy {
     this.subscriber = undefined;
   }
 
-  private onPurchase(): void {
+  private onPurchase(event: string): void {
+    this.source.orderAnnounced(event);
     this.request(SETTLE_MS);
     clearTimeout(this.followUp);
     this.followUp = setTimeout(() => this.request(0), FOLLOW_UP_MS);

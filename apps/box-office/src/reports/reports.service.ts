@@ -18,6 +18,7 @@ import {
   type Order,
 } from '@podium/orders';
 import { REDIS } from '@podium/redis';
+import type { TicketedEvent } from '../events/event.js';
 import { EventsService } from '../events/events.service.js';
 
 export interface EventSales {
@@ -43,8 +44,9 @@ export class ReportsService {
     private readonly events: EventsService,
   ) {}
 
-  async sales(): Promise<EventSales[]> {
-    const events = await this.events.list();
+  /** Per event: sales, tickets and orders; of the events given, or of all (a scan of the keyspace). */
+  async sales(events?: TicketedEvent[]): Promise<EventSales[]> {
+    events ??= await this.events.list();
     const pipeline = this.redis.pipeline().hgetall(SALES_SUMMARY);
     for (const { name } of events) pipeline.scard(salesSetKey(name));
     const [[, summary], ...counts] = ((await pipeline.exec()) ?? []) as [unknown, unknown][];

@@ -7,6 +7,8 @@
  * DELIVERY=ephemeral|queued|durable picks the listeners' delivery mode.
  * `npm run demo -- --kill-listeners` kills the listeners process (kill -9) a third of the
  * way through and restarts it 2 s later, to show what each mode loses.
+ * `npm run demo -- --keep` keeps Redis and the apps running after the run, until Ctrl-C, so
+ * that the live dashboard (its address is printed at the start) can be looked at.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -14,6 +16,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { appliedKey, OPENING_CEREMONY, SALES_SUMMARY, salesSummaryField } from '@podium/orders';
+import { hideUrlPassword } from '@podium/redis';
 import { PrivateRedis, waitFor } from '@podium/testing';
 
 const EVENTS = ['Womens Judo', 'Mens 4x400', OPENING_CEREMONY, 'Closing Ceremony'];
@@ -22,6 +25,7 @@ const PURCHASES = 50;
 const CUSTOMERS = ['ann', 'bob', 'cy', 'dee', 'eve', 'fay'];
 const KILL_AT = Math.floor(PURCHASES / 3);
 const killListeners = process.argv.includes('--kill-listeners');
+const keep = process.argv.includes('--keep');
 const dist = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 // The demo's own operator credentials, made for this run: creating events needs them.
 const OPERATOR = { OPERATOR_USER: 'demo', OPERATOR_PASSWORD: randomBytes(18).toString('base64url') };
@@ -39,18 +43,21 @@ async function main(): Promise<void> {
     await redis.quit().catch(() => undefined);
     await embedded?.destroy();
   };
-  process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
+  // Ctrl-C: after the run with --keep, the expected way out; during the run, an interruption.
+  let interrupted: () => void = () => void stopAll().then(() => process.exit(130));
+  process.once('SIGINT', () => interrupted());
 
   try {
     await redis.connect();
     const mode = process.env.DELIVERY ?? 'ephemeral';
-    console.log(`Redis: ${redisUrl}${embedded ? ' (throwaway, started for this demo)' : ''}; delivery: ${mode}\n`);
+    console.log(`Redis: ${hideUrlPassword(redisUrl)}${embedded ? ' (throwaway, started for this demo)' : ''}; delivery: ${mode}\n`);
     // HEALTH_PORT=0: any free port, so the demo never collides with a listeners process already running.
     const listenersEnv = { REDIS_URL: redisUrl, HEALTH_PORT: '0' };
     let listeners = startApp('listeners', dist('apps/listeners/src/main.js'), listenersEnv);
     children.push(listeners);
     children.push(startApp('box-office', dist('apps/box-office/src/main.js'), { REDIS_URL: redisUrl, PORT: String(port), ...OPERATOR }));
     const api = `http://127.0.0.1:${port}`;
+    console.log(`Live dashboard: ${api}/dashboard (user ${OPERATOR.OPERATOR_USER}, password ${OPERATOR.OPERATOR_PASSWORD})${keep ? '' : '; add --keep to keep it up after the run'}\n`);
     await waitFor(() => fetch(`${api}/events`).then((r) => r.ok, () => false), { what: 'the box office', timeoutMs: 20_000 });
     await waitFor(async () => listenersSubscribed(redis), { what: 'the listeners to subscribe', timeoutMs: 20_000 });
 
@@ -90,6 +97,10 @@ async function main(): Promise<void> {
     await printStatistics(api);
     await printCheck(redis, orders, before, complete);
     console.log(`\n${PURCHASES} purchases in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+    if (keep) {
+      console.log(`\nStill running (--keep): the dashboard at ${api}/dashboard, the API at ${api}, Redis at ${redisUrl}. Ctrl-C stops them.`);
+      await new Promise<void>((resolve) => (interrupted = resolve));
+    }
   } finally {
     await stopAll();
   }

@@ -6,6 +6,7 @@ import { RedisModule } from '@podium/redis';
 import { DashboardModule } from './dashboard/dashboard.module.js';
 import { EventsModule } from './events/events.module.js';
 import { ListenersModule } from './listeners/listeners.module.js';
+import { LiveDashboardModule } from './live-dashboard/live-dashboard.module.js';
 import { PurchasesModule } from './purchases/purchases.module.js';
 import { RateLimitModule } from './rate-limit/rate-limit.js';
 import { ReportsModule } from './reports/reports.module.js';
@@ -25,6 +26,7 @@ export class BoxOfficeModule {
         ReportsModule,
         ListenersModule,
         DashboardModule,
+        LiveDashboardModule,
       ],
     };
   }

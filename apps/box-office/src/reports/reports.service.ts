@@ -18,6 +18,7 @@ import {
   type Order,
 } from '@podium/orders';
 import { REDIS } from '@podium/redis';
+import type { TicketedEvent } from '../events/event.js';
 import { EventsService } from '../events/events.service.js';
 
 export interface EventSales {
@@ -43,8 +44,9 @@ export class ReportsService {
     private readonly events: EventsService,
   ) {}
 
-  async sales(): Promise<EventSales[]> {
-    const events = await this.events.list();
+  /** Per event: sales, tickets and orders; of the events given, or of all (a scan of the keyspace). */
+  async sales(events?: TicketedEvent[]): Promise<EventSales[]> {
+    events ??= await this.events.list();
     const pipeline = this.redis.pipeline().hgetall(SALES_SUMMARY);
     for (const { name } of events) pipeline.scard(salesSetKey(name));
     const [[, summary], ...counts] = ((await pipeline.exec()) ?? []) as [unknown, unknown][];
@@ -71,8 +73,9 @@ export class ReportsService {
     return this.orders(await this.redis.smembers(invoicesKey(who)));
   }
 
-  async lotteryWinners(): Promise<Order[]> {
-    return this.orders(await this.redis.lrange(LOTTERY_WINNERS, 0, -1), false);
+  /** Winning orders in the order they won; only the last `last` of them when given. */
+  async lotteryWinners(last?: number): Promise<Order[]> {
+    return this.orders(await this.redis.lrange(LOTTERY_WINNERS, last ? -last : 0, -1), false);
   }
 
   async alerts(limit: number): Promise<Alert[]> {

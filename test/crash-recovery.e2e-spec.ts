@@ -23,8 +23,9 @@ async function expectExactlyOnce(redis: Redis, bought: Bought[], deadlineMs: num
   await waitFor(
     async () => {
       const pipeline = redis.pipeline();
-      for (const o of bought) pipeline.hlen(appliedKey(o.orderId));
-      const counts = ((await pipeline.exec()) ?? []).map(([, n]) => Number(n));
+      for (const o of bought) pipeline.hvals(appliedKey(o.orderId));
+      // A marker is '1' when the listener applied the order, '0' when it skipped it (the alerter, on Opening Ceremony orders).
+      const counts = ((await pipeline.exec()) ?? []).map(([, marks]) => (marks as string[]).filter((m) => m === '1').length);
       return counts.every((n) => n === LISTENERS_PER_ORDER);
     },
     { what: `all ${bought.length} orders applied by every listener`, timeoutMs: deadlineMs },

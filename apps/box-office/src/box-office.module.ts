@@ -10,6 +10,7 @@ import { LiveDashboardModule } from './live-dashboard/live-dashboard.module.js';
 import { PurchasesModule } from './purchases/purchases.module.js';
 import { RateLimitModule } from './rate-limit/rate-limit.js';
 import { ReportsModule } from './reports/reports.module.js';
+import { ShutdownModule } from './shutdown/shutdown.module.js';
 
 @Module({})
 export class BoxOfficeModule {
@@ -18,9 +19,10 @@ export class BoxOfficeModule {
       module: BoxOfficeModule,
       imports: [
         PodiumConfigModule.forRoot(env),
-        RedisModule.forRoot({ url: env.REDIS_URL, connectionName: 'podium-box-office' }),
+        RedisModule.forRoot({ url: env.REDIS_URL, connectionName: 'podium-box-office', failFast: true }),
         ObservabilityModule.forRoot({ app: 'box-office', env, logDestination }),
         RateLimitModule,
+        ShutdownModule,
         EventsModule,
         PurchasesModule,
         ReportsModule,

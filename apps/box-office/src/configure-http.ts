@@ -6,6 +6,8 @@ import { QueueDashboard } from './dashboard/queue-dashboard.js';
 import { BodyErrorFilter } from './input/body-error.filter.js';
 import { jsonBodyOptions } from './input/json-body.js';
 import { KnownFieldsPipe } from './input/known-fields.pipe.js';
+import { RedisUnavailableFilter } from './redis-unavailable.filter.js';
+import { DrainingGate } from './shutdown/draining-gate.js';
 
 export { MAX_BODY_BYTES, MAX_JSON_DEPTH } from './input/json-body.js';
 
@@ -25,11 +27,14 @@ export function configureHttp(app: INestApplication): void {
       'Endpoints that change configuration or replay work need the operator credentials (HTTP basic authentication). ' +
       'Every error answers {statusCode, message, error}, never a stack trace.',
   });
+  // First of all: once the app is stopping, new requests are refused (see DrainingGate).
+  express.use(app.get(DrainingGate).middleware);
   // The rate limit counts per client IP address: behind N proxies, the Nth address from the right of X-Forwarded-For.
   express.set('trust proxy', env.TRUST_PROXY);
   express.useBodyParser('json', jsonBodyOptions());
   app.get(QueueDashboard).mount(app);
-  app.useGlobalFilters(new BodyErrorFilter(app.getHttpAdapter()));
+  // Nest tries the last one first: body errors, then Redis being unavailable, then its own 500.
+  app.useGlobalFilters(new RedisUnavailableFilter(app.getHttpAdapter()), new BodyErrorFilter(app.getHttpAdapter()));
   app.useGlobalPipes(
     // First: it sees the parsed JSON before the ValidationPipe drops keys it cannot report.
     new KnownFieldsPipe(),

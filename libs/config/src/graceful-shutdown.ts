@@ -1,9 +1,13 @@
 import type { INestApplicationContext, Logger } from '@nestjs/common';
 
+/** A stop that takes longer than this (stuck connections, a hung Redis) exits 1 anyway. */
+export const SHUTDOWN_TIMEOUT_MS = 30_000;
+
 /**
  * On SIGTERM or SIGINT: close the app (stop taking work, finish what was taken, close
- * connections), then exit 0, so an orchestrator sees a clean stop. A second signal exits
- * at once. Used instead of Nest's enableShutdownHooks, which re-raises the signal.
+ * connections), then exit 0, so an orchestrator sees a clean stop; after
+ * SHUTDOWN_TIMEOUT_MS, exit 1 whatever is left. A second signal exits at once. Used instead
+ * of Nest's enableShutdownHooks, which re-raises the signal.
  */
 export function exitCleanlyOnSignals(app: INestApplicationContext, logger: Logger): void {
   let closing = false;
@@ -12,6 +16,10 @@ export function exitCleanlyOnSignals(app: INestApplicationContext, logger: Logge
       if (closing) process.exit(1);
       closing = true;
       logger.log(`${signal}: shutting down`);
+      setTimeout(() => {
+        logger.error(`Shutdown took longer than ${SHUTDOWN_TIMEOUT_MS} ms: exiting anyway`);
+        process.exit(1);
+      }, SHUTDOWN_TIMEOUT_MS).unref();
       app.close().then(
         () => {
           logger.log('Shut down cleanly');

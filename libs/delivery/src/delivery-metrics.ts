@@ -17,6 +17,7 @@ export class DeliveryMetrics {
   private readonly received: Counter<'listener' | 'mode'>;
   private readonly processed: Counter<'listener' | 'outcome'>;
   private readonly retried: Counter<'listener'>;
+  private readonly lostOrders: Counter<'listener'>;
   private readonly duration: Histogram<'listener' | 'outcome'>;
 
   constructor(@Optional() @Inject(METRICS_REGISTRY) registry?: Registry) {
@@ -41,6 +42,12 @@ export class DeliveryMetrics {
       labelNames: ['listener'],
       registers,
     });
+    this.lostOrders = new Counter({
+      name: 'podium_listener_orders_lost_total',
+      help: 'Orders this process heard but could neither apply nor keep for later (a queued or durable enqueue that failed for good).',
+      labelNames: ['listener'],
+      registers,
+    });
     this.duration = new Histogram({
       name: 'podium_listener_handler_duration_seconds',
       help: "Time to handle one message for one listener: load the order, run the handler, apply its effects.",
@@ -62,5 +69,9 @@ export class DeliveryMetrics {
 
   retry(listener: string): void {
     this.retried.inc({ listener });
+  }
+
+  lost(listener: string): void {
+    this.lostOrders.inc({ listener });
   }
 }

@@ -6,14 +6,17 @@ import { LuaScript, REDIS } from '@podium/redis';
 import { isScriptEffects, type Effects, type RedisArg } from './effects.js';
 import { DELIVERY_OPTIONS, type DeliveryOptions } from './delivery.options.js';
 
-/** One listener's effects on one order. */
+/** One listener's effects on one order; null when the order is not for it (it skips it). */
 export interface ListenerEffects {
   listener: string;
-  effects: Effects;
+  effects: Effects | null;
 }
 
-/** Per listener, in the order given: applied now, already applied before (nothing written), or its writes failed. */
-export type ApplyOutcome = 'applied' | 'duplicate' | Error;
+/**
+ * Per listener, in the order given: applied now, skipped now (not for it), already done
+ * before (nothing written), or its writes failed.
+ */
+export type ApplyOutcome = 'applied' | 'skipped' | 'duplicate' | Error;
 
 /*
  * Every listener's effects on one order run in ONE Lua script, each behind its own marker
@@ -21,9 +24,11 @@ export type ApplyOutcome = 'applied' | 'duplicate' | Error;
  * atomic step per listener, so at-least-once delivery gives exactly-once effects, and a
  * retry re-runs only the listeners whose marker is missing. A listener whose writes Redis
  * rejects (pcall) is reported failed and left unmarked without holding back the others.
+ * A listener that skips the order (body 0) is marked '0' and counted as skipped, so that
+ * announced = applied + skipped + failed + rejected (+ lost) holds per listener.
  *
  * KEYS = [marker hash, then per listener: its stats hash, its effect keys]
- * ARGV = [marker ttl, then per listener: name, body index, #keys, #args, its args]
+ * ARGV = [marker ttl, then per listener: name, body index (0: skip), #keys, #args, its args]
  */
 const guardedLoop = (bodies: string[]): string => `
 local bodies = {
@@ -37,6 +42,10 @@ while a <= #ARGV do
   if redis.call('HEXISTS', KEYS[1], listener) == 1 then
     redis.call('HINCRBY', KEYS[k], 'duplicates', 1)
     out[i] = {0}
+  elseif body == 0 then
+    redis.call('HSET', KEYS[1], listener, '0')
+    redis.call('HINCRBY', KEYS[k], 'skipped', 1)
+    out[i] = {2}
   else
     local ok, reply = pcall(bodies[body], {unpack(KEYS, k + 1, k + nk)}, {unpack(ARGV, a + 4, a + 3 + na)})
     if ok then
@@ -89,7 +98,10 @@ export class EffectApplier {
       let body = 1;
       let effectKeys: readonly string[];
       let effectArgs: readonly RedisArg[];
-      if (isScriptEffects(effects)) {
+      if (!effects) {
+        body = 0;
+        effectKeys = effectArgs = [];
+      } else if (isScriptEffects(effects)) {
         body = bodies.indexOf(effects.script) + 1 || bodies.push(effects.script);
         ({ keys: effectKeys, args: effectArgs } = effects);
       } else {
@@ -103,6 +115,7 @@ export class EffectApplier {
     return entries.map(({ listener, effects }, i) => {
       const [status, reply] = replies[i];
       if (status === 0) return 'duplicate';
+      if (status === 2 || !effects) return 'skipped';
       if (status !== 1) return new Error(String(reply));
       // Lines an afterApply logs carry the listener (JSON logs), like the unit's order id.
       withLogContext({ listener }, () => {

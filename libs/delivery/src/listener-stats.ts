@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { listenerStatsKey } from '@podium/orders';
+import { failedOrdersKey, listenerStatsKey } from '@podium/orders';
 import { REDIS } from '@podium/redis';
 import { DeliveryMetrics } from './delivery-metrics.js';
 import type { RunningListener } from './listener-group.js';
@@ -59,11 +59,34 @@ export class ListenerStats {
     }
   }
 
+  /**
+   * An order that could not even be kept for later (its enqueue failed for good): logged
+   * as an error, counted in Prometheus and, when Redis takes it, in the listener's `lost`.
+   */
+  lost(orderId: string, listeners: readonly RunningListener[], err: Error): void {
+    this.logger.error(`[${listeners.map((l) => l.name).join(', ')}] order ${orderId} LOST: ${err.message}`);
+    for (const listener of listeners) {
+      this.metrics.lost(listener.name);
+      void this.count(listener.name, 'lost');
+    }
+  }
+
+  /**
+   * Keeps an ephemeral listener's failed order in its failed set, for inspection and retry
+   * through the API. `counted` names the counter it was counted in, which a retry takes back.
+   */
+  async keepFailed(listener: string, orderId: string, err: Error, counted: 'failed' | 'rejected' = 'failed'): Promise<void> {
+    const entry = JSON.stringify({ error: err.message, failedAt: new Date().toISOString(), counted });
+    await this.redis.hset(failedOrdersKey(listener), orderId, entry).catch((e: Error) => {
+      this.logger.error(`[${listener}] order ${orderId}: could not keep it in the failed set: ${e.message}`);
+    });
+  }
+
   private notify(listener: string, orderId: string, outcome: ListenerResult['outcome'] | 'rejected'): void {
     for (const observer of this.observers) observer(listener, orderId, outcome);
   }
 
-  private async count(listener: string, field: 'rejected' | 'failed'): Promise<void> {
+  private async count(listener: string, field: 'rejected' | 'failed' | 'lost'): Promise<void> {
     await this.redis.hincrby(listenerStatsKey(listener), field, 1).catch(() => undefined);
   }
 }

@@ -22,8 +22,9 @@ export class OrderLoader {
     });
   }
 
-  /** Rejects with UnknownOrderError or MalformedOrderError; those are not cached. */
-  async load(orderId: string): Promise<Order> {
+  /** Rejects with UnknownOrderError or MalformedOrderError; those are not cached. `fresh` skips the cache. */
+  async load(orderId: string, fresh = false): Promise<Order> {
+    if (fresh) this.loader.clear(orderId);
     try {
       return await this.loader.load(orderId);
     } catch (err) {

@@ -12,10 +12,22 @@ export interface ListenerResult {
   outcome: ListenerOutcome;
   /** Why it failed: its handler threw, Redis refused its writes, or the script did not run. */
   error?: Error;
+  /** Where it failed: in the listener's own handler, or in Redis (worth a retry even in ephemeral mode). */
+  failedIn?: 'handler' | 'redis';
 }
 
-/** A message that can never be processed (not an order id, no such order, a malformed order): never retried. */
-export class RejectedMessageError extends Error {}
+/**
+ * A message that cannot be processed as it is: not an order id or no such order, or an
+ * order whose hash is malformed (a poison order: it can be fixed and retried). Never retried by itself.
+ */
+export class RejectedMessageError extends Error {
+  constructor(
+    message: string,
+    readonly poison = false,
+  ) {
+    super(message);
+  }
+}
 
 export interface OrderWorkOptions {
   /**
@@ -23,6 +35,8 @@ export interface OrderWorkOptions {
    * (the order the announcements arrived), so "every 5th order" means the 5th announced.
    */
   sequence?: string;
+  /** Read the order from Redis, not from the cache (a retry: the order may have been fixed). */
+  fresh?: boolean;
 }
 
 /**
@@ -47,7 +61,7 @@ export class OrderWork {
   async run(
     orderId: string,
     select: (order: Order) => readonly RunningListener[],
-    { sequence }: OrderWorkOptions = {},
+    { sequence, fresh }: OrderWorkOptions = {},
   ): Promise<ListenerResult[]> {
     let markIssued = (): void => undefined;
     let previous: Promise<void> | undefined;
@@ -60,23 +74,19 @@ export class OrderWork {
       });
     }
     try {
-      const order = await this.load(orderId);
+      const order = await this.load(orderId, fresh);
       const results: ListenerResult[] = [];
       const entries: ListenerEffects[] = [];
       const applying: ListenerResult[] = [];
       for (const listener of select(order)) {
         try {
           const effects = await listener.handle(order);
-          if (!effects) {
-            results.push({ listener, outcome: 'skipped' });
-            continue;
-          }
-          entries.push({ listener: listener.name, effects });
-          const result: ListenerResult = { listener, outcome: 'applied' };
+          entries.push({ listener: listener.name, effects: effects ?? null });
+          const result: ListenerResult = { listener, outcome: effects ? 'applied' : 'skipped' };
           applying.push(result);
           results.push(result);
         } catch (err) {
-          results.push({ listener, outcome: 'failed', error: err as Error });
+          results.push({ listener, outcome: 'failed', error: err as Error, failedIn: 'handler' });
         }
       }
       await previous;
@@ -85,11 +95,11 @@ export class OrderWork {
       markIssued();
       try {
         (await outcomes).forEach((outcome, i) => {
-          if (outcome instanceof Error) Object.assign(applying[i], { outcome: 'failed', error: outcome });
+          if (outcome instanceof Error) Object.assign(applying[i], { outcome: 'failed', error: outcome, failedIn: 'redis' });
           else applying[i].outcome = outcome;
         });
       } catch (err) {
-        for (const result of applying) Object.assign(result, { outcome: 'failed', error: err as Error });
+        for (const result of applying) Object.assign(result, { outcome: 'failed', error: err as Error, failedIn: 'redis' });
       }
       return results;
     } finally {
@@ -98,14 +108,15 @@ export class OrderWork {
   }
 
   /** The announced order; RejectedMessageError when the id names no readable order. */
-  async load(orderId: string): Promise<Order> {
+  async load(orderId: string, fresh = false): Promise<Order> {
     if (!isPlausibleOrderId(orderId)) {
       throw new RejectedMessageError(`payload is not an order id: ${JSON.stringify(orderId.slice(0, 80))}`);
     }
     try {
-      return await this.orders.load(orderId);
+      return await this.orders.load(orderId, fresh);
     } catch (err) {
-      if (err instanceof UnknownOrderError || err instanceof MalformedOrderError) throw new RejectedMessageError(err.message);
+      if (err instanceof UnknownOrderError) throw new RejectedMessageError(err.message);
+      if (err instanceof MalformedOrderError) throw new RejectedMessageError(err.message, true);
       throw err;
     }
   }

@@ -23,14 +23,23 @@ export class ReadinessChecks {
   }
 }
 
-/** Ready only while the shared Redis connection is up and answers a PING within a second. */
+/** The key the readiness probe writes (a few bytes, expiring after a minute). */
+export const READINESS_PROBE_KEY = 'podium:health:probe';
+
+/**
+ * Ready only while the shared Redis connection is up and accepts a write within a second:
+ * Redis out of memory (maxmemory with noeviction) still answers PING and reads, but refuses
+ * every write, so a PING alone would stay green while no purchase can be recorded.
+ */
 export function redisReadiness(key: string, redis: Redis): ReadinessCheck {
   return (indicators) =>
     indicators
       .check(key)
       .attempt(async () => {
         if (redis.status !== 'ready') throw new Error(`connection is ${redis.status}`);
-        await redis.ping();
+        await redis.set(READINESS_PROBE_KEY, Date.now(), 'PX', 60_000).catch((err: Error) => {
+          throw new Error(err.message.startsWith('OOM ') ? 'Redis is out of memory and refuses writes' : `Redis refuses writes: ${err.message}`);
+        });
       })
       .withTimeout(READINESS_TIMEOUT_MS);
 }

@@ -16,6 +16,18 @@ describe('order model', () => {
     expect(() => orderFromHash('X', noWho)).toThrow(/"who" is missing/);
   });
 
+  it('rejects fields out of range, so that no listener half-applies an order', () => {
+    const bad = (fields: Record<string, string>) => () => orderFromHash('X', { ...orderToHash(order), ...fields });
+    expect(bad({ ts: '99999999999999999999' })).toThrow('field "ts" is not epoch seconds from 0 to 253402300799');
+    expect(bad({ ts: '-1' })).toThrow(/"ts"/);
+    expect(bad({ qty: 'abc' })).toThrow('field "qty" is not an integer from 1 to 2147483647');
+    expect(bad({ qty: '2.5' })).toThrow(/"qty"/);
+    expect(bad({ qty: '1e3' })).toThrow(/"qty"/);
+    expect(bad({ cost: 'NaN' })).toThrow(/"cost"/);
+    expect(bad({ cost: '1'.repeat(16) })).toThrow(/"cost"/);
+    expect(orderFromHash('X', { ...orderToHash(order), ts: '1700000000.75' }).ts).toBe(1_700_000_000);
+  });
+
   it('makes ids that BullMQ accepts as job ids: no colon, never all digits', () => {
     for (let i = 0; i < 200; i++) {
       const id = newOrderId();

@@ -27,9 +27,16 @@ export function orderToHash(order: Order): OrderHash {
 
 export class MalformedOrderError extends Error {}
 
+/** Largest qty an order may carry: what a listener's counters (HINCRBY, BITFIELD u32) take without loss. */
+export const MAX_ORDER_QTY = 2 ** 31 - 1;
+/** Latest ts an order may carry: the end of year 9999 (a Date, and so an hour of day, exists for it). */
+export const MAX_ORDER_TS = 253_402_300_799;
+
 /**
  * Reads an order hash written by podium or by any other program speaking the seed's
- * protocol. Throws MalformedOrderError naming the first bad field.
+ * protocol, and validates it once for every listener: an order whose fields are out of
+ * range is rejected the same way by all of them, never half-applied. Throws
+ * MalformedOrderError naming the first bad field.
  */
 export function orderFromHash(orderId: string, hash: OrderHash): Order {
   const field = (name: string): string => {
@@ -37,16 +44,23 @@ export function orderFromHash(orderId: string, hash: OrderHash): Order {
     if (value === undefined || value === '') throw new MalformedOrderError(`order ${orderId}: field "${name}" is missing`);
     return value;
   };
-  const qty = Number(field('qty'));
-  if (!Number.isInteger(qty) || qty < 1) throw new MalformedOrderError(`order ${orderId}: field "qty" is not an integer >= 1`);
+  const qtyText = field('qty');
+  const qty = Number(qtyText);
+  if (!/^\d+$/.test(qtyText) || qty < 1 || qty > MAX_ORDER_QTY) {
+    throw new MalformedOrderError(`order ${orderId}: field "qty" is not an integer from 1 to ${MAX_ORDER_QTY}`);
+  }
   const cost = field('cost');
   if (!DECIMAL.test(cost)) throw new MalformedOrderError(`order ${orderId}: field "cost" is not a decimal number`);
-  const ts = Number(field('ts'));
-  if (!Number.isFinite(ts) || ts < 0) throw new MalformedOrderError(`order ${orderId}: field "ts" is not epoch seconds`);
+  const tsText = field('ts');
+  const ts = Number(tsText);
+  if (!DECIMAL.test(tsText) || ts > MAX_ORDER_TS) {
+    throw new MalformedOrderError(`order ${orderId}: field "ts" is not epoch seconds from 0 to ${MAX_ORDER_TS}`);
+  }
   return { orderId, who: field('who'), qty, cost, event: field('event'), ts: Math.floor(ts) };
 }
 
-const DECIMAL = /^\d+(\.\d+)?$/;
+// At most 15 digits before the point: HINCRBYFLOAT sums them without losing cents.
+const DECIMAL = /^\d{1,15}(\.\d+)?$/;
 
 // Upper-case letters and digits, like the seed's ids ("9I1CHS"). The first character is a
 // letter so an id is never all digits (BullMQ rejects those as job ids) and holds no ':'.

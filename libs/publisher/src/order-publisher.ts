@@ -3,11 +3,19 @@ import type { Redis } from 'ioredis';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { PodiumEnv } from '@podium/config';
 import { METRICS_REGISTRY, registryOrPrivate, withLogContext } from '@podium/observability';
-import { eventChannel, eventKey, globMatches, idempotencyKey, orderKey, orderToHash, ORDERS_CHANNEL, type Order } from '@podium/orders';
-import { GroupQueues, ORDER_JOB, orderJobOptions, readDurableSubscriptions, type DurableSubscription } from '@podium/queues';
+import { eventChannel, eventKey, globMatches, idempotencyKey, listenerStatsKey, orderKey, orderToHash, ORDERS_CHANNEL, type Order } from '@podium/orders';
+import { GroupQueues, ORDER_JOB, orderJobOptions, readDurableSubscriptions, readListenerDirectory, type DurableSubscription, type ListenerEntry } from '@podium/queues';
 import { createRedis, LuaScript, REDIS } from '@podium/redis';
 
-const SUBSCRIPTIONS_CACHE_MS = 1000;
+const ROUTING_CACHE_MS = 1000;
+
+/** Where an order of one event goes. */
+interface Route {
+  /** Durable groups to enqueue it for, before it is announced. */
+  durable: string[];
+  /** Listeners that hear it: their `announced` counters count it. */
+  listeners: string[];
+}
 
 /** How long an Idempotency-Key is remembered. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
@@ -15,9 +23,11 @@ export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 /*
  * Records an order in one atomic script (what a MULTI would do, plus the checks that must
  * see the same state): replay a known Idempotency-Key, check capacity, store the order hash,
- * count the tickets sold and, when ARGV[5] is '1', announce it on both channels.
+ * count the tickets sold, count the order as announced for every known listener whose
+ * subscription matches it (KEYS[4...]: their stats hashes, so that announced minus applied
+ * shows what a listener missed), and, when ARGV[5] is '1', announce it on both channels.
  *
- * KEYS: event hash, order hash, idempotency hash ('' when none)
+ * KEYS: event hash, order hash, idempotency hash ('' when none), then the listeners' stats hashes
  * ARGV: qty, fingerprint, idempotency ttl, order id, announce now, then the order hash fields
  * Reply: {'created'} | {'replay', order id, fingerprint, announced} | {'sold_out', tickets left}
  */
@@ -32,6 +42,7 @@ local sold = tonumber(redis.call('HGET', KEYS[1], 'sold') or '0')
 if capacity and sold + qty > capacity then return {'sold_out', tostring(capacity - sold)} end
 redis.call('HSET', KEYS[2], unpack(ARGV, 6))
 redis.call('HINCRBY', KEYS[1], 'sold', qty)
+for i = 4, #KEYS do redis.call('HINCRBY', KEYS[i], 'announced', 1) end
 if KEYS[3] ~= '' then
   redis.call('HSET', KEYS[3], 'order_id', ARGV[4], 'fingerprint', ARGV[2], 'announced', ARGV[5])
   redis.call('EXPIRE', KEYS[3], ARGV[3])
@@ -88,10 +99,10 @@ export class OrderPublisher implements OnApplicationShutdown {
   }
 
   private async recordNow(order: Order, idempotency?: Idempotency): Promise<RecordResult> {
-    const durable = await this.durableGroupsFor(order.event);
+    const { durable, listeners } = await this.routeOf(order.event);
     const [outcome, ...rest] = await RECORD.run<string[]>(
       this.redis,
-      [eventKey(order.event), orderKey(order.orderId), idempotency ? idempotencyKey(idempotency.key) : ''],
+      [eventKey(order.event), orderKey(order.orderId), idempotency ? idempotencyKey(idempotency.key) : '', ...listeners.map(listenerStatsKey)],
       [
         order.qty,
         idempotency?.fingerprint ?? '',
@@ -126,29 +137,34 @@ export class OrderPublisher implements OnApplicationShutdown {
   }
 
   /*
-   * The subscriptions are read at most once a second rather than on every order. That is
-   * safe: a subscription is registered by a listeners process as it starts, and while it
-   * runs it enqueues every order it hears itself, so the second in which the box office
-   * does not yet know the subscription loses nothing.
+   * The durable subscriptions and the listener directory are read at most once a second
+   * rather than on every order. That is safe: a subscription is registered by a listeners
+   * process as it starts, and while it runs it enqueues every order it hears itself, so the
+   * second in which the box office does not yet know the subscription loses nothing (and a
+   * new listener's announced count starts up to a second late).
    */
-  private subscriptionsRead?: { at: number; subscriptions: Promise<DurableSubscription[]> };
+  private routing?: { at: number; source: Promise<[DurableSubscription[], ListenerEntry[]]>; routes: Map<string, Route> };
 
-  private durableSubscriptions(): Promise<DurableSubscription[]> {
+  /** Where an order of this event goes: the durable groups and the known listeners with a pattern that matches one of its two channels. */
+  private async routeOf(event: string): Promise<Route> {
     const now = Date.now();
-    if (!this.subscriptionsRead || now - this.subscriptionsRead.at > SUBSCRIPTIONS_CACHE_MS) {
-      const subscriptions = readDurableSubscriptions(this.redis);
-      subscriptions.catch(() => (this.subscriptionsRead = undefined));
-      this.subscriptionsRead = { at: now, subscriptions };
+    if (!this.routing || now - this.routing.at > ROUTING_CACHE_MS) {
+      const source = Promise.all([readDurableSubscriptions(this.redis), readListenerDirectory(this.redis)]);
+      source.catch(() => (this.routing = undefined));
+      this.routing = { at: now, source, routes: new Map() };
     }
-    return this.subscriptionsRead.subscriptions;
-  }
-
-  /** The durable groups with a pattern that matches one of the order's two channels. */
-  private async durableGroupsFor(event: string): Promise<string[]> {
-    const channels = [ORDERS_CHANNEL, eventChannel(event)];
-    return (await this.durableSubscriptions())
-      .filter((s) => s.patterns.some((pattern) => channels.some((channel) => globMatches(pattern, channel))))
-      .map((s) => s.group);
+    const { source, routes } = this.routing;
+    let route = routes.get(event);
+    if (!route) {
+      const [durable, directory] = await source;
+      const matches = (pattern: string) => [ORDERS_CHANNEL, eventChannel(event)].some((channel) => globMatches(pattern, channel));
+      route = {
+        durable: durable.filter((s) => s.patterns.some(matches)).map((s) => s.group),
+        listeners: directory.filter((l) => matches(l.pattern)).map((l) => l.name),
+      };
+      routes.set(event, route);
+    }
+    return route;
   }
 }
 

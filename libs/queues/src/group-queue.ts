@@ -9,6 +9,8 @@ export interface OrderJobData {
   orderId: string;
   /** Set by a worker when listeners of the group failed on the order: listener -> error. */
   failed?: Record<string, string>;
+  /** The listeners' counter the failure was counted in (rejected: no readable order); a retry takes it back. */
+  counted?: 'failed' | 'rejected';
 }
 
 export interface RetryPolicy {

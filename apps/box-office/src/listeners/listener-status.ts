@@ -11,10 +11,13 @@ export class QueueDepth {
 }
 
 export class ListenerCounts {
-  @ApiProperty() applied!: number;
-  @ApiProperty() duplicates!: number;
-  @ApiProperty() rejected!: number;
-  @ApiProperty() failed!: number;
+  @ApiProperty({ description: "Orders podium's box office announced on a channel it subscribes to, since it first ran" }) announced!: number;
+  @ApiProperty({ description: 'Orders whose effects it applied' }) applied!: number;
+  @ApiProperty({ description: 'Orders it heard that were not for it (its handler returned null)' }) skipped!: number;
+  @ApiProperty({ description: 'Announcements of orders it had already applied (skipped by the marker)' }) duplicates!: number;
+  @ApiProperty({ description: 'Messages that named no readable order' }) rejected!: number;
+  @ApiProperty({ description: 'Orders that failed for good and wait in its failed set (a retry takes them back)' }) failed!: number;
+  @ApiProperty({ description: 'Orders it heard but could not keep (an enqueue that failed for good)' }) lost!: number;
 }
 
 export class ListenerStatus {
@@ -27,6 +30,13 @@ export class ListenerStatus {
   durableSubscription!: boolean;
   @ApiProperty({ type: ListenerCounts, description: 'Totals of podium:stats:<listener>, across processes' })
   counts!: ListenerCounts;
+  @ApiProperty({ description: 'Announced and not accounted for yet: waiting in a queue, in flight, or lost' }) lag!: number;
+  @ApiProperty({
+    description:
+      'Orders it will never apply unless retried: counted lost, plus the lag that no queue holds (ephemeral: announced while it was ' +
+      'down, cut or too slow; an order in flight counts here for a moment)',
+  })
+  lost!: number;
   @ApiProperty({ type: QueueDepth, nullable: true, description: "Its group's queue (shared by the group's members); null when it has none (ephemeral)" })
   queue!: QueueDepth | null;
 }

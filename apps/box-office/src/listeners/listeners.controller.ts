@@ -20,7 +20,7 @@ export class ListenersController {
     return this.listeners.list();
   }
 
-  /** Orders that failed every try (queued and durable listeners), with their errors. */
+  /** Orders that failed for good, with their errors (queued and durable: the group queue's failed jobs; ephemeral: its failed set). */
   @Get(':name/failed')
   @OperatorOnly()
   @ApiOperation({ summary: 'Orders that failed every try (queued and durable listeners), with their errors; operator only' })

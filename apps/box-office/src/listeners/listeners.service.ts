@@ -1,16 +1,24 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
-import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { listenerStatsKey } from '@podium/orders';
-import { readDurableSubscriptions, readListenerDirectory, type DurableSubscription, type ListenerEntry, type OrderJobData } from '@podium/queues';
+import { eventChannel, failedOrdersKey, listenerStatsKey, orderKey, ORDERS_CHANNEL } from '@podium/orders';
+import { readDurableSubscriptions, readListenerDirectory, type DurableSubscription, type ListenerEntry } from '@podium/queues';
 import { REDIS } from '@podium/redis';
 import { BoxOfficeQueues } from './box-office-queues.js';
-import type { FailedOrder, ListenerStatus, QueueDepth } from './listener-status.js';
+import type { FailedOrder, ListenerCounts, ListenerStatus, QueueDepth } from './listener-status.js';
 
 export type { FailedOrder, ListenerStatus, QueueDepth } from './listener-status.js';
 
-/** How many failed jobs of a group the failed list and the retry look at. */
+/** How many failed orders of a listener the failed list and the retry look at. */
 const FAILED_SCAN = 1000;
+
+type Counted = 'failed' | 'rejected';
+
+/** One failed order, wherever it is kept, with a way to run it again. */
+interface FailedEntry extends FailedOrder {
+  /** The listener counter it was counted in: a retry takes it back. */
+  counted: Counted;
+  retry(): Promise<unknown>;
+}
 
 /** What the listeners processes announced about themselves, with their counters and queues. */
 @Injectable()
@@ -25,58 +33,105 @@ export class ListenersService {
     const depths = new Map<string, Promise<QueueDepth>>();
     const statuses = await Promise.all(
       entries.map(async (entry): Promise<ListenerStatus> => {
-        const queue = queueOf(entry, durable);
-        if (queue && !depths.has(queue)) depths.set(queue, this.depth(queue));
+        const queueName = queueOf(entry, durable);
+        if (queueName && !depths.has(queueName)) depths.set(queueName, this.depth(queueName));
+        const [counts, queue] = await Promise.all([this.counts(entry.name), queueName ? depths.get(queueName)! : null]);
+        // Announced and not accounted for: applied, skipped, rejected, failed, or counted lost.
+        const lag = Math.max(0, counts.announced - counts.applied - counts.skipped - counts.rejected - counts.failed - counts.lost);
+        const waiting = queue ? queue.waiting + queue.active + queue.delayed : 0;
         return {
           name: entry.name,
           mode: entry.mode,
           group: entry.group,
           pattern: entry.pattern,
           durableSubscription: durable.some((s) => s.listeners.includes(entry.name)),
-          counts: await this.counts(entry.name),
-          queue: queue ? await depths.get(queue)! : null,
+          counts,
+          lag,
+          lost: counts.lost + Math.max(0, lag - waiting),
+          queue,
         };
       }),
     );
     return statuses.sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** The listener's orders that failed every try, newest first (its group's failed jobs that name it). */
+  /** The listener's orders that failed for good (every try, or no readable order), newest first. */
   async failed(listener: string, limit = 100): Promise<FailedOrder[]> {
-    const jobs = (await this.failedJobs(listener)).slice(0, limit);
-    return jobs.map((job) => ({
-      orderId: job.data.orderId,
-      error: job.data.failed?.[listener] ?? job.failedReason,
-      attempts: job.attemptsMade,
-      failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
-    }));
+    return (await this.failedEntries(listener)).slice(0, limit).map(({ orderId, error, attempts, failedAt }) => ({ orderId, error, attempts, failedAt }));
   }
 
   /**
-   * Runs the listener's failed orders again; returns how many. The job re-runs only the
-   * group's listeners that have not applied the order yet.
+   * Runs the listener's failed orders again; returns how many. A queued or durable job runs
+   * again for the group's listeners that have not applied the order; an ephemeral
+   * listener's order is announced again (the listeners that applied it skip it). The order
+   * is read afresh, so a fixed order hash is seen.
    */
   async retryFailed(listener: string): Promise<number> {
-    const jobs = await this.failedJobs(listener);
-    await Promise.all(jobs.map((job) => job.retry('failed')));
-    return jobs.length;
+    const entries = await this.failedEntries(listener);
+    for (const entry of entries) {
+      await entry.retry();
+      await this.redis.hincrby(listenerStatsKey(listener), entry.counted, -1);
+    }
+    return entries.length;
   }
 
-  private async failedJobs(listener: string): Promise<Job<OrderJobData>[]> {
+  private async failedEntries(listener: string): Promise<FailedEntry[]> {
     const [entries, durable] = await Promise.all([readListenerDirectory(this.redis), readDurableSubscriptions(this.redis)]);
     const entry = entries.find((e) => e.name === listener);
     if (!entry) throw new NotFoundException(`no listener "${listener}" has run against this Redis`);
-    const queue = queueOf(entry, durable);
-    if (!queue) return [];
-    const jobs = await this.queues.get(queue).getFailed(0, FAILED_SCAN - 1);
-    // A job that failed as a whole (no readable order) concerns every member.
-    return jobs.filter((job) => !job.data.failed || listener in job.data.failed);
+    const queueName = queueOf(entry, durable);
+    return queueName ? this.failedJobs(listener, queueName) : this.failedAnnouncements(listener);
   }
 
-  private async counts(listener: string): Promise<ListenerStatus['counts']> {
+  private async failedJobs(listener: string, queueName: string): Promise<FailedEntry[]> {
+    const jobs = await this.queues.get(queueName).getFailed(0, FAILED_SCAN - 1);
+    return jobs
+      .filter((job) => !job.data.failed || listener in job.data.failed)
+      .map((job) => ({
+        orderId: job.data.orderId,
+        error: job.data.failed?.[listener] ?? job.failedReason,
+        attempts: job.attemptsMade,
+        failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
+        counted: job.data.counted ?? 'failed',
+        retry: () => job.retry('failed'),
+      }));
+  }
+
+  /** An ephemeral listener's failed set: retrying announces the order again, as the box office does. */
+  private async failedAnnouncements(listener: string): Promise<FailedEntry[]> {
+    const hash = await this.redis.hgetall(failedOrdersKey(listener));
+    const entries = Object.entries(hash).map(([orderId, json]) => {
+      const { error, failedAt, counted } = JSON.parse(json) as { error: string; failedAt: string; counted?: Counted };
+      return {
+        orderId,
+        error,
+        attempts: 1,
+        failedAt,
+        counted: counted ?? 'failed',
+        retry: async () => {
+          await this.redis.hdel(failedOrdersKey(listener), orderId);
+          const event = await this.redis.hget(orderKey(orderId), 'event');
+          const announce = this.redis.multi().publish(ORDERS_CHANNEL, orderId);
+          if (event) announce.publish(eventChannel(event), orderId);
+          await announce.exec();
+        },
+      };
+    });
+    return entries.sort((a, b) => b.failedAt.localeCompare(a.failedAt)).slice(0, FAILED_SCAN);
+  }
+
+  private async counts(listener: string): Promise<ListenerCounts> {
     const stats = await this.redis.hgetall(listenerStatsKey(listener));
     const n = (field: string) => Number(stats[field] ?? 0);
-    return { applied: n('applied'), duplicates: n('duplicates'), rejected: n('rejected'), failed: n('failed') };
+    return {
+      announced: n('announced'),
+      applied: n('applied'),
+      skipped: n('skipped'),
+      duplicates: n('duplicates'),
+      rejected: n('rejected'),
+      failed: n('failed'),
+      lost: n('lost'),
+    };
   }
 
   private async depth(name: string): Promise<QueueDepth> {

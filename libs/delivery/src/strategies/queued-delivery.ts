@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -15,6 +16,8 @@ import type { DeliveryStrategy } from './delivery-strategy.js';
 
 /** Orders this process enqueued lately, per group: an order is announced on two channels. */
 const RECENTLY_ENQUEUED = 10_000;
+/** How long an enqueue that Redis refuses (down, out of memory) is tried again, 100 ms apart doubling to 5 s, before the order counts as lost. */
+export const ENQUEUE_RETRY_MS = 60_000;
 
 /**
  * At least once from the moment a listeners process heard the announcement: the
@@ -23,6 +26,9 @@ const RECENTLY_ENQUEUED = 10_000;
  * Redis, not in this process's memory. A job runs every member whose subscription matches
  * one of the order's two channels; a listener that fails is retried alone (the others'
  * markers are set), and after the last try the job waits in the failed set, naming it.
+ * An enqueue that Redis refuses is tried again for ENQUEUE_RETRY_MS, holding its place in
+ * flight (so the subscriber stops reading when many wait); only then is the order lost,
+ * and counted so.
  */
 @Injectable()
 export class QueuedDelivery implements DeliveryStrategy {
@@ -54,16 +60,25 @@ export class QueuedDelivery implements DeliveryStrategy {
     for (const group of this.groups) this.startWorker(group);
   }
 
-  async take(group: ListenerGroup, orderId: string): Promise<void> {
+  async take(group: ListenerGroup, orderId: string, heard: readonly RunningListener[]): Promise<void> {
     const recent = this.recent.get(group.name)!;
     if (recent.has(orderId)) return;
     recent.set(orderId, true);
-    try {
-      if (!(await this.needsEnqueue(group, orderId))) return;
-      await this.queueSet.get(group.name).add(ORDER_JOB, { orderId }, orderJobOptions(orderId, this.options.queue));
-    } catch (err) {
-      recent.delete(orderId);
-      this.logger.error(`[${group.name}] could not enqueue order ${orderId}: ${(err as Error).message}`);
+    const giveUpAt = Date.now() + ENQUEUE_RETRY_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (await this.needsEnqueue(group, orderId)) {
+          await this.queueSet.get(group.name).add(ORDER_JOB, { orderId }, orderJobOptions(orderId, this.options.queue));
+        }
+        return;
+      } catch (err) {
+        if (Date.now() >= giveUpAt) {
+          recent.delete(orderId);
+          return this.stats.lost(orderId, heard, new Error(`could not be enqueued for group ${group.name}: ${(err as Error).message}`));
+        }
+        if (attempt === 1) this.logger.warn(`[${group.name}] enqueueing order ${orderId} failed, trying again: ${(err as Error).message}`);
+        await sleep(Math.min(100 * 2 ** (attempt - 1), 5000));
+      }
     }
   }
 
@@ -121,13 +136,17 @@ export class QueuedDelivery implements DeliveryStrategy {
       const startedAt = performance.now();
       const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       let results: ListenerResult[];
+      // A retry (a later try, or a failed job retried through the API) runs only the members
+      // that have not applied the order yet, on the order as it is now in Redis.
+      const retry = job.attemptsMade > 0 || job.data.failed !== undefined;
       try {
-        // A retry runs only the members that have not applied the order yet.
-        const done = job.attemptsMade > 0 ? new Set(await this.redis.hkeys(appliedKey(orderId))) : undefined;
-        results = await this.work.run(orderId, (order) => this.membersFor(group, order).filter((l) => !done?.has(l.name)));
+        const done = retry ? new Set(await this.redis.hkeys(appliedKey(orderId))) : undefined;
+        results = await this.work.run(orderId, (order) => this.membersFor(group, order).filter((l) => !done?.has(l.name)), { fresh: retry });
       } catch (err) {
         if (err instanceof RejectedMessageError) {
           this.stats.rejected(orderId, group.listeners, err);
+          const failed = Object.fromEntries(group.listeners.map((l) => [l.name, err.message]));
+          await job.updateData({ ...job.data, failed, counted: 'rejected' }).catch(() => undefined);
           throw new UnrecoverableError(err.message);
         }
         // The order could not be read (Redis unreachable): every member failed this try.

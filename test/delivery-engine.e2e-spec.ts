@@ -1,10 +1,12 @@
 import type { Redis } from 'ioredis';
+import request from 'supertest';
 import { AnnouncementDispatcher } from '@podium/delivery';
 import { eventChannel, listenerStatsKey, newOrderId, orderKey, orderToHash, ORDERS_CHANNEL } from '@podium/orders';
 import { DELIVERY_MODES, GroupQueues, jobIdFor } from '@podium/queues';
 import { validatePodiumEnv } from '@podium/config';
 import { OrderPublisher } from '@podium/publisher';
 import { announceOrder, CapturedLogger, PrivateRedis, startListenersApp, waitFor, waitForApplied, type RunningListenersApp } from '@podium/testing';
+import { startBoxOffice } from './support/box-office.js';
 import { closeGate, gate, GatedListenerModule, GroupListenersModule, handlerCalls } from './support/group-listeners.js';
 
 const FAST_RETRIES = { QUEUE_ATTEMPTS: '3', QUEUE_BACKOFF_MS: '10' };
@@ -127,27 +129,32 @@ describe('durable delivery: one enqueue per order, however it was announced', ()
 });
 
 describe('bounded memory: at MAX_IN_FLIGHT the subscriber stops reading', () => {
-  it('the backlog waits in Redis; a subscriber Redis cuts is logged, counted, subscribes again and goes on', async () => {
+  it('the backlog waits in Redis; a subscriber Redis cuts is logged, subscribes again, goes on, and what it missed shows as lost', async () => {
     const server = await PrivateRedis.start();
     const redis = server.client();
     // Redis cuts a subscriber that holds more than 256 KB of unread messages.
     await redis.config('SET', 'client-output-buffer-limit', 'pubsub 256kb 128kb 1');
     const logs = new CapturedLogger();
     const app = await startListenersApp({ redisUrl: server.url, listeners: [GatedListenerModule], env: { MAX_IN_FLIGHT: '1' }, logger: logs });
+    const boxOffice = await startBoxOffice(server.url);
+    const publisher = new OrderPublisher(redis, validatePodiumEnv({ REDIS_URL: server.url }));
+    const order = () => ({ orderId: newOrderId(), who: 'gate', qty: 1, cost: '20', event: 'Gate', ts: 1_700_000_000 });
     try {
       closeGate();
-      const held = await announceOrder(redis, { event: 'Gate', who: 'held' });
+      const held = order();
+      await publisher.record(held);
       await waitFor(() => app.app.get(AnnouncementDispatcher).size === 1, { what: 'the first order in flight' });
 
-      // The process holds one order and reads nothing more: 40,000 announcements (about
-      // 5 MB, past the kernel's socket buffers) pile up in Redis's output buffer until
-      // Redis cuts the connection.
+      // The process holds one order and reads nothing more: 40,000 other announcements
+      // (about 5 MB, past the kernel's socket buffers) pile up in Redis's output buffer
+      // until Redis cuts the connection. The 30 orders recorded next are never heard.
       const filler = 'X'.repeat(100);
       for (let batch = 0; batch < 40; batch++) {
         const pipeline = redis.pipeline();
-        for (let i = 0; i < 1000; i++) pipeline.publish(ORDERS_CHANNEL, `${filler}${batch}-${i}`);
+        for (let i = 0; i < 1000; i++) pipeline.publish('purchase_orders', `${filler}${batch}-${i}`);
         await pipeline.exec();
       }
+      for (let i = 0; i < 30; i++) await publisher.record(order());
       expect(app.app.get(AnnouncementDispatcher).size).toBe(1);
 
       gate.release();
@@ -156,17 +163,30 @@ describe('bounded memory: at MAX_IN_FLIGHT the subscriber stops reading', () => 
       await waitFor(() => app.transport.isSubscribed(), { what: 'the subscriber to be back' });
       expect(logs.matching('Subscriber connection lost').length).toBeGreaterThanOrEqual(1);
 
-      const after = await waitFor(
+      await waitFor(
         async () => {
-          const order = await announceOrder(redis, { event: 'Gate', who: 'after' });
-          await waitForApplied(redis, order.orderId, ['gated'], 1000).catch(() => undefined);
-          return (await redis.sismember('test:gated', order.orderId)) === 1;
+          const after = order();
+          await publisher.record(after);
+          await waitForApplied(redis, after.orderId, ['gated'], 1000).catch(() => undefined);
+          return (await redis.sismember('test:gated', after.orderId)) === 1;
         },
-        { what: 'an order announced after the cut to be applied', timeoutMs: 20_000, intervalMs: 100 },
+        { what: 'an order recorded after the cut to be applied', timeoutMs: 20_000, intervalMs: 100 },
       );
-      expect(after).toBe(true);
+      // Every order recorded was announced to the listener: what it did not apply is lost, and shown.
+      const status = await waitFor(
+        async () => {
+          const { body } = await request(boxOffice.getHttpServer()).get('/listeners').expect(200);
+          const gated = body.find((l: { name: string }) => l.name === 'gated');
+          return gated.counts.announced === gated.counts.applied + gated.lost && gated;
+        },
+        { what: 'announced = applied + lost for the cut listener' },
+      );
+      expect(status.lost).toBeGreaterThan(0);
+      expect(status.counts.applied).toBe(await redis.scard('test:gated'));
     } finally {
       gate.release();
+      await publisher.onApplicationShutdown();
+      await boxOffice.close();
       await app.close();
       await server.destroy();
     }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { failedOrdersKey, listenerStatsKey } from '@podium/orders';
 import { REDIS } from '@podium/redis';
@@ -8,16 +8,24 @@ import type { ListenerResult } from './order-work.js';
 
 export type OutcomeObserver = (listener: string, orderId: string, outcome: ListenerResult['outcome'] | 'rejected') => void;
 
+/** Writes Redis refused (down, out of memory) waiting to be made again, at most this many. */
+const MAX_UNSAVED = 10_000;
+const RESAVE_EVERY_MS = 1000;
+
 /**
  * Where the outcome of every order for every listener goes: the Prometheus counters of this
- * process, the cluster-wide counters in podium:stats:<listener> (applied and duplicates are
- * counted inside the effects script; rejected and failed here), the log, and any observer
- * (a bench or a test timing the applied effects).
+ * process, the cluster-wide counters in podium:stats:<listener> (applied, skipped and
+ * duplicates are counted inside the effects script; rejected, failed and lost here), the
+ * failed set of ephemeral listeners, the log, and any observer (a bench or a test timing
+ * the applied effects). A counter or failed-set write that Redis refuses is kept and made
+ * again once a second until Redis takes it, so a failure during an outage still shows.
  */
 @Injectable()
-export class ListenerStats {
+export class ListenerStats implements OnApplicationShutdown {
   private readonly logger = new Logger('Listeners');
   private readonly observers: OutcomeObserver[] = [];
+  private readonly unsaved: (() => Promise<unknown>)[] = [];
+  private resaving?: NodeJS.Timeout;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -77,9 +85,12 @@ export class ListenerStats {
    */
   async keepFailed(listener: string, orderId: string, err: Error, counted: 'failed' | 'rejected' = 'failed'): Promise<void> {
     const entry = JSON.stringify({ error: err.message, failedAt: new Date().toISOString(), counted });
-    await this.redis.hset(failedOrdersKey(listener), orderId, entry).catch((e: Error) => {
-      this.logger.error(`[${listener}] order ${orderId}: could not keep it in the failed set: ${e.message}`);
-    });
+    await this.save(() => this.redis.hset(failedOrdersKey(listener), orderId, entry));
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.resaving);
+    if (this.unsaved.length > 0) this.logger.error(`${this.unsaved.length} counter and failed-set write(s) Redis refused are dropped at shutdown`);
   }
 
   private notify(listener: string, orderId: string, outcome: ListenerResult['outcome'] | 'rejected'): void {
@@ -87,6 +98,40 @@ export class ListenerStats {
   }
 
   private async count(listener: string, field: 'rejected' | 'failed' | 'lost'): Promise<void> {
-    await this.redis.hincrby(listenerStatsKey(listener), field, 1).catch(() => undefined);
+    await this.save(() => this.redis.hincrby(listenerStatsKey(listener), field, 1));
+  }
+
+  /** Makes a write now, or keeps it to make again while Redis refuses it. */
+  private async save(write: () => Promise<unknown>): Promise<void> {
+    try {
+      await write();
+    } catch (err) {
+      if (this.unsaved.length >= MAX_UNSAVED) {
+        this.logger.error(`Redis refuses writes (${(err as Error).message}) and ${MAX_UNSAVED} are waiting: one more is dropped`);
+        return;
+      }
+      if (this.unsaved.length === 0) this.logger.warn(`Redis refuses a counter or failed-set write, kept to make again: ${(err as Error).message}`);
+      this.unsaved.push(write);
+      this.resaving ??= setInterval(() => void this.resave(), RESAVE_EVERY_MS).unref();
+    }
+  }
+
+  private resaveRunning = false;
+
+  private async resave(): Promise<void> {
+    if (this.resaveRunning) return;
+    this.resaveRunning = true;
+    try {
+      while (this.unsaved.length > 0) {
+        await this.unsaved[0]();
+        this.unsaved.shift();
+      }
+      clearInterval(this.resaving);
+      this.resaving = undefined;
+    } catch {
+      // Still refused: next time.
+    } finally {
+      this.resaveRunning = false;
+    }
   }
 }

@@ -1,23 +1,27 @@
 /**
- * Errors that mean "Redis cannot serve this now", as opposed to a bug: the connection is
- * down (no offline queue on a fail-fast connection), a command timed out, or Redis refuses
- * writes because it is out of memory (maxmemory with noeviction) or read-only.
+ * Errors that mean "Redis cannot serve this now", as opposed to a bug:
+ * - down: the connection is down and the command was never sent (a fail-fast connection
+ *   has no offline queue), so it did not run;
+ * - no-answer: the command was sent but no answer came (the connection dropped, or the
+ *   deadline passed): it may or may not have run;
+ * - out-of-memory / read-only: Redis refuses writes (maxmemory with noeviction, a replica,
+ *   a failed save); the command did not run.
  */
-export type RedisUnavailableReason = 'down' | 'out-of-memory' | 'read-only' | 'timeout';
+export type RedisUnavailableReason = 'down' | 'no-answer' | 'out-of-memory' | 'read-only';
 
 export function redisUnavailableReason(err: unknown): RedisUnavailableReason | undefined {
   if (!(err instanceof Error)) return undefined;
   const message = err.message;
   if (message.startsWith('OOM ')) return 'out-of-memory';
   if (message.startsWith('READONLY ') || message.startsWith('MISCONF ')) return 'read-only';
-  if (message === 'Command timed out') return 'timeout';
+  if (message.includes('enableOfflineQueue options is false')) return 'down';
   if (
-    message.includes("enableOfflineQueue options is false") ||
+    message === 'Command timed out' ||
     message.startsWith('Connection is closed') ||
     message.startsWith('Reached the max retries per request limit') ||
     /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT/.test(message)
   ) {
-    return 'down';
+    return 'no-answer';
   }
   return undefined;
 }
@@ -28,10 +32,10 @@ export function redisUnavailableMessage(reason: RedisUnavailableReason): string 
     case 'out-of-memory':
       return 'Redis is out of memory and refuses writes (maxmemory): nothing was recorded; try again later';
     case 'read-only':
-      return 'Redis refuses writes (read-only or cannot persist): nothing was recorded; try again later';
-    case 'timeout':
-      return 'Redis did not answer in time; try again later';
+      return 'Redis refuses writes (read-only, or it cannot persist): nothing was recorded; try again later';
     case 'down':
       return 'Redis is unavailable: nothing was recorded; try again later';
+    case 'no-answer':
+      return 'Redis did not answer: the request may or may not have been carried out; repeat it with the same Idempotency-Key to be sure';
   }
 }

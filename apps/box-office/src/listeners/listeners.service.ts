@@ -15,8 +15,9 @@ type Counted = 'failed' | 'rejected';
 
 /** One failed order, wherever it is kept, with a way to run it again. */
 interface FailedEntry extends FailedOrder {
-  /** The listener counter it was counted in: a retry takes it back. */
+  /** The counter it was counted in, and the listeners whose counter: a retry takes it back. */
   counted: Counted;
+  countedFor: string[];
   retry(): Promise<unknown>;
 }
 
@@ -36,8 +37,10 @@ export class ListenersService {
         const queueName = queueOf(entry, durable);
         if (queueName && !depths.has(queueName)) depths.set(queueName, this.depth(queueName));
         const [counts, queue] = await Promise.all([this.counts(entry.name), queueName ? depths.get(queueName)! : null]);
-        // Announced and not accounted for: applied, skipped, rejected, failed, or counted lost.
-        const lag = Math.max(0, counts.announced - counts.applied - counts.skipped - counts.rejected - counts.failed - counts.lost);
+        // Announced by the box office and not accounted for: applied, skipped, failed, or counted
+        // lost. (Rejections are left out: the box office announces only readable orders. Orders
+        // that other programs announce are not counted announced, so with them this is a lower bound.)
+        const lag = Math.max(0, counts.announced - counts.applied - counts.skipped - counts.failed - counts.lost);
         const waiting = queue ? queue.waiting + queue.active + queue.delayed : 0;
         return {
           name: entry.name,
@@ -62,15 +65,15 @@ export class ListenersService {
 
   /**
    * Runs the listener's failed orders again; returns how many. A queued or durable job runs
-   * again for the group's listeners that have not applied the order; an ephemeral
-   * listener's order is announced again (the listeners that applied it skip it). The order
-   * is read afresh, so a fixed order hash is seen.
+   * again for the group's listeners that have not applied the order (every listener it
+   * failed for is retried with it); an ephemeral listener's order is announced again (the
+   * listeners that applied it skip it). The order is read afresh, so a fixed order hash is seen.
    */
   async retryFailed(listener: string): Promise<number> {
     const entries = await this.failedEntries(listener);
     for (const entry of entries) {
       await entry.retry();
-      await this.redis.hincrby(listenerStatsKey(listener), entry.counted, -1);
+      for (const name of entry.countedFor) await this.redis.hincrby(listenerStatsKey(name), entry.counted, -1);
     }
     return entries.length;
   }
@@ -93,6 +96,7 @@ export class ListenersService {
         attempts: job.attemptsMade,
         failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
         counted: job.data.counted ?? 'failed',
+        countedFor: job.data.failed ? Object.keys(job.data.failed) : [listener],
         retry: () => job.retry('failed'),
       }));
   }
@@ -108,6 +112,7 @@ export class ListenersService {
         attempts: 1,
         failedAt,
         counted: counted ?? 'failed',
+        countedFor: [listener],
         retry: async () => {
           await this.redis.hdel(failedOrdersKey(listener), orderId);
           const event = await this.redis.hget(orderKey(orderId), 'event');

@@ -183,6 +183,9 @@ describe('bounded memory: at MAX_IN_FLIGHT the subscriber stops reading', () => 
       );
       expect(status.lost).toBeGreaterThan(0);
       expect(status.counts.applied).toBe(await redis.scard('test:gated'));
+      // The listeners process says so too, once the subscriber is back.
+      const warning = await waitFor(() => logs.matching('[gated] missed ')[0], { what: 'the warning with the number of orders missed' });
+      expect(warning).toContain(`missed ${status.lost} order(s) while its subscriber was away`);
     } finally {
       gate.release();
       await publisher.onApplicationShutdown();

@@ -1,29 +1,59 @@
-import { Inject, Injectable, Optional, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { METRICS_REGISTRY, READINESS_TIMEOUT_MS, ReadinessChecks, RedisMetrics, registerQueueMetrics } from '@podium/observability';
 import { AnnouncementDispatcher } from './announcement-dispatcher.js';
 import { ListenerRegistrar } from './listener-registrar.js';
+import { ListenerStats } from './listener-stats.js';
 import { PurchaseTransport } from './purchase-transport.js';
 import { DeliveryStrategies } from './strategies/delivery-strategies.js';
+
+/** How long after the subscriber is back the listeners' counters are read for what it missed. */
+const MISSED_CHECK_DELAY_MS = 3000;
 
 /**
  * The listeners' part of /health/ready and /metrics: ready while the subscriber connection
  * is up and holds every pattern the running listeners need, and while the queue workers run
  * and their connections answer; queue depth per group queue; the subscriber's reconnects;
- * announcements in flight. Without the observability modules it does nothing.
+ * announcements in flight; and a warning with the number of orders a listener without a
+ * queue missed while its subscriber was cut. Without the observability modules it only warns.
  */
 @Injectable()
-export class DeliveryObservability implements OnModuleInit {
+export class DeliveryObservability implements OnModuleInit, OnApplicationBootstrap {
+  private readonly logger = new Logger('Listeners');
   constructor(
     private readonly registrar: ListenerRegistrar,
     private readonly strategies: DeliveryStrategies,
     private readonly transport: PurchaseTransport,
     private readonly dispatcher: AnnouncementDispatcher,
+    private readonly stats: ListenerStats,
     @Optional() private readonly checks?: ReadinessChecks,
     @Optional() private readonly redisMetrics?: RedisMetrics,
     @Optional() @Inject(METRICS_REGISTRY) private readonly registry?: Registry,
   ) {}
+
+  /**
+   * After the subscriber was cut and is back, says how many orders the listeners that have
+   * no queue missed meanwhile (announced by the box office, never applied): the counters are
+   * read at start-up and again a few seconds after each reconnect, once the backlog read
+   * before the cut is worked off.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    const unqueued = this.registrar.groups.filter((g) => this.strategies.for(g.mode).queueOf(g) === null).flatMap((g) => g.listeners.map((l) => l.name));
+    if (unqueued.length === 0) return;
+    let known = await this.stats.unaccounted(unqueued);
+    this.transport.on('ready', (client: string) => {
+      if (client !== 'sub' || this.transport.reconnectCount === 0) return;
+      setTimeout(async () => {
+        const now = await this.stats.unaccounted(unqueued);
+        for (const [listener, missed] of now) {
+          const more = missed - (known.get(listener) ?? 0);
+          if (more > 0) this.logger.warn(`[${listener}] missed ${more} order(s) while its subscriber was away: lost (see GET /listeners on the box office)`);
+        }
+        known = new Map([...known, ...now]);
+      }, MISSED_CHECK_DELAY_MS).unref();
+    });
+  }
 
   onModuleInit(): void {
     const transport = this.transport;

@@ -93,6 +93,24 @@ export class ListenerStats implements OnApplicationShutdown {
     if (this.unsaved.length > 0) this.logger.error(`${this.unsaved.length} counter and failed-set write(s) Redis refused are dropped at shutdown`);
   }
 
+  /**
+   * Orders the box office announced to each listener that it has not accounted for
+   * (applied, skipped, failed or counted lost): for a listener without a queue, what it
+   * missed. Undefined for a listener whose counters Redis did not give.
+   */
+  async unaccounted(listeners: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    await Promise.all(
+      listeners.map(async (listener) => {
+        const stats = await this.redis.hgetall(listenerStatsKey(listener)).catch(() => undefined);
+        if (!stats) return;
+        const n = (field: string) => Number(stats[field] ?? 0);
+        out.set(listener, Math.max(0, n('announced') - n('applied') - n('skipped') - n('failed') - n('lost')));
+      }),
+    );
+    return out;
+  }
+
   private notify(listener: string, orderId: string, outcome: ListenerResult['outcome'] | 'rejected'): void {
     for (const observer of this.observers) observer(listener, orderId, outcome);
   }

@@ -21,48 +21,32 @@ export interface DashboardSnapshot {
   listeners: ListenerRow[];
 }
 
-/** One listener as the page shows it; null where the figure is not known. */
+/** One listener as the page shows it. */
 export interface ListenerRow {
   name: string;
   mode: string;
-  group: string | null;
+  group: string;
   durableSubscription: boolean;
   applied: number;
-  /** Orders announced to it but not applied yet. */
-  lag: number | null;
+  /** Orders announced to it and not accounted for yet (waiting in a queue, in flight, or lost). */
+  lag: number;
   /** Jobs waiting, running or delayed; null for a listener without a queue. */
   queueDepth: number | null;
   failed: number;
-  /** Orders an ephemeral listener lost to a cut subscriber or a crash. */
-  lost: number | null;
+  /** Orders it will not apply unless retried (ephemeral: announced while it was down, cut or too slow). */
+  lost: number;
 }
 
-/**
- * Fields that listener statuses may carry beyond today's ListenerStatus (groups, and the
- * announced and lost counters of the delivery rework): shown when present.
- */
-type MaybeExtended = ListenerStatus & {
-  group?: string | null;
-  lag?: number;
-  lost?: number;
-  counts: ListenerStatus['counts'] & { announced?: number; skipped?: number; lag?: number; lost?: number };
-};
-
-const num = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
-
-export function listenerRow(status: ListenerStatus): ListenerRow {
-  const s = status as MaybeExtended;
-  const announced = num(s.counts.announced);
-  const lag = num(s.lag) ?? num(s.counts.lag) ?? (announced === null ? null : Math.max(0, announced - s.counts.applied - (num(s.counts.skipped) ?? 0)));
+export function listenerRow(s: ListenerStatus): ListenerRow {
   return {
     name: s.name,
     mode: s.mode,
-    group: typeof s.group === 'string' && s.group !== '' ? s.group : null,
+    group: s.group,
     durableSubscription: s.durableSubscription,
     applied: s.counts.applied,
-    lag,
+    lag: s.lag,
     queueDepth: s.queue ? s.queue.waiting + s.queue.active + s.queue.delayed : null,
     failed: s.counts.failed,
-    lost: num(s.lost) ?? num(s.counts.lost),
+    lost: s.lost,
   };
 }

@@ -3,6 +3,6 @@ export * from './orders.js';
 export * from './private-redis.js';
 export * from './wait-for.js';
 export * from './captured-logger.js';
-export * from './listeners-process.js';
+export * from './app-process.js';
 export * from './operator.js';
 export * from './keyspace.js';

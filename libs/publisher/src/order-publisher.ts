@@ -3,9 +3,11 @@ import type { Redis } from 'ioredis';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { PodiumEnv } from '@podium/config';
 import { METRICS_REGISTRY, registryOrPrivate, withLogContext } from '@podium/observability';
-import { eventChannel, eventKey, globMatches, idempotencyKey, orderKey, orderToHash, ORDERS_CHANNEL, type Order } from '@podium/orders';
+import { eventChannel, eventKey, idempotencyKey, orderKey, orderToHash, ORDERS_CHANNEL, type Order } from '@podium/orders';
 import { GroupQueues, ORDER_JOB, orderJobOptions, readDurableSubscriptions, type DurableSubscription } from '@podium/queues';
 import { createRedis, LuaScript, REDIS } from '@podium/redis';
+import { durableGroupsMatching } from './durable-groups.js';
+import { LUA_NOW_MS, OUTBOX } from './outbox/outbox.js';
 
 const SUBSCRIPTIONS_CACHE_MS = 1000;
 
@@ -15,9 +17,12 @@ export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 /*
  * Records an order in one atomic script (what a MULTI would do, plus the checks that must
  * see the same state): replay a known Idempotency-Key, check capacity, store the order hash,
- * count the tickets sold and, when ARGV[5] is '1', announce it on both channels.
+ * count the tickets sold and, when ARGV[5] is '1', announce it on both channels. Otherwise
+ * (durable subscriptions match: the caller enqueues, then announces) it adds the order to
+ * the outbox, so that a relay finishes the job if this process dies before it does.
+ * Orders announced here need no entry: recording and announcing are one atomic step.
  *
- * KEYS: event hash, order hash, idempotency hash ('' when none)
+ * KEYS: event hash, order hash, idempotency hash ('' when none), outbox
  * ARGV: qty, fingerprint, idempotency ttl, order id, announce now, then the order hash fields
  * Reply: {'created'} | {'replay', order id, fingerprint, announced} | {'sold_out', tickets left}
  */
@@ -39,6 +44,9 @@ end
 if ARGV[5] == '1' then
   redis.call('PUBLISH', '${ORDERS_CHANNEL}', ARGV[4])
   redis.call('PUBLISH', '${eventChannel('')}' .. redis.call('HGET', KEYS[2], 'event'), ARGV[4])
+else
+  ${LUA_NOW_MS}
+  redis.call('ZADD', KEYS[4], now, ARGV[4])
 end
 return {'created'}
 `);
@@ -56,10 +64,11 @@ export interface Idempotency {
 
 /**
  * The publisher: records an order once and announces it. When durable subscriptions match
- * the order, it records without announcing, enqueues one job for each matching durable
- * group, and announces only then, so a durable listener gets every order whose purchase
- * succeeded, even one made while no listeners process runs. A retry with the same
- * Idempotency-Key finishes an announcement that a crash interrupted.
+ * the order, it records without announcing (the order waits in the outbox), enqueues one
+ * job for each matching durable group, and announces only then, so a durable listener gets
+ * every order whose purchase succeeded, even one made while no listeners process runs.
+ * Should this process die in between, an outbox relay finishes the job (OutboxRelay); a
+ * retry with the same Idempotency-Key finishes it at once.
  */
 @Injectable()
 export class OrderPublisher implements OnApplicationShutdown {
@@ -91,7 +100,7 @@ export class OrderPublisher implements OnApplicationShutdown {
     const durable = await this.durableGroupsFor(order.event);
     const [outcome, ...rest] = await RECORD.run<string[]>(
       this.redis,
-      [eventKey(order.event), orderKey(order.orderId), idempotency ? idempotencyKey(idempotency.key) : ''],
+      [eventKey(order.event), orderKey(order.orderId), idempotency ? idempotencyKey(idempotency.key) : '', OUTBOX],
       [
         order.qty,
         idempotency?.fingerprint ?? '',
@@ -120,7 +129,8 @@ export class OrderPublisher implements OnApplicationShutdown {
     const retry = { attempts: this.env.QUEUE_ATTEMPTS, backoffMs: this.env.QUEUE_BACKOFF_MS };
     await Promise.all(groups.map((g) => this.queues.get(g).add(ORDER_JOB, { orderId }, orderJobOptions(orderId, retry))));
     for (const group of groups) this.metrics.enqueued.inc({ group });
-    const announce = this.redis.multi().publish(ORDERS_CHANNEL, orderId).publish(eventChannel(event), orderId);
+    // The outbox entry goes with the announcement: from here on, nothing is left to re-drive.
+    const announce = this.redis.multi().publish(ORDERS_CHANNEL, orderId).publish(eventChannel(event), orderId).zrem(OUTBOX, orderId);
     if (idempotency) announce.hset(idempotencyKey(idempotency.key), 'announced', '1');
     await announce.exec();
   }
@@ -145,10 +155,7 @@ export class OrderPublisher implements OnApplicationShutdown {
 
   /** The durable groups with a pattern that matches one of the order's two channels. */
   private async durableGroupsFor(event: string): Promise<string[]> {
-    const channels = [ORDERS_CHANNEL, eventChannel(event)];
-    return (await this.durableSubscriptions())
-      .filter((s) => s.patterns.some((pattern) => channels.some((channel) => globMatches(pattern, channel))))
-      .map((s) => s.group);
+    return durableGroupsMatching(await this.durableSubscriptions(), event);
   }
 }
 

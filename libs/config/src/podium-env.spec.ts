@@ -87,3 +87,17 @@ describe('operator credentials', () => {
     );
   });
 });
+
+describe('outbox variables', () => {
+  it('default to a 5 s grace, a relay pass every second, a warning past 30 s', () => {
+    expect(validatePodiumEnv({})).toMatchObject({ OUTBOX_GRACE_MS: 5000, OUTBOX_RELAY_INTERVAL_MS: 1000, OUTBOX_WARN_AGE_SECONDS: 30 });
+  });
+
+  it('are read and checked', () => {
+    const env = validatePodiumEnv({ OUTBOX_GRACE_MS: '250', OUTBOX_RELAY_INTERVAL_MS: '50', OUTBOX_WARN_AGE_SECONDS: '5' });
+    expect(env).toMatchObject({ OUTBOX_GRACE_MS: 250, OUTBOX_RELAY_INTERVAL_MS: 50, OUTBOX_WARN_AGE_SECONDS: 5 });
+    expect(() => validatePodiumEnv({ OUTBOX_GRACE_MS: '10' })).toThrow('OUTBOX_GRACE_MS must be at least 100');
+    expect(() => validatePodiumEnv({ OUTBOX_RELAY_INTERVAL_MS: 'often' })).toThrow(/OUTBOX_RELAY_INTERVAL_MS must be an integer/);
+    expect(() => validatePodiumEnv({ OUTBOX_WARN_AGE_SECONDS: '0' })).toThrow('OUTBOX_WARN_AGE_SECONDS must be at least 1');
+  });
+});

@@ -99,6 +99,31 @@ export class PodiumEnv {
   QUEUE_STALLED_CHECK_MS = 2000;
 
   /**
+   * The outbox (durable subscriptions): an order recorded but still unannounced this long
+   * after it was recorded is re-driven by a relay (jobs added, announced). The box office
+   * normally announces within milliseconds; shorter than its slowest request, an order is
+   * announced twice (harmless: adds are idempotent by job id, effects by applied markers).
+   */
+  @Transform(toInt)
+  @IsInt({ message: 'OUTBOX_GRACE_MS must be an integer' })
+  @Min(100, { message: 'OUTBOX_GRACE_MS must be at least 100' })
+  @Max(3_600_000, { message: 'OUTBOX_GRACE_MS must be at most 3600000 (an hour)' })
+  OUTBOX_GRACE_MS = 5000;
+
+  /** How often each relay (box office, listeners process with durable listeners) looks at the outbox. */
+  @Transform(toInt)
+  @IsInt({ message: 'OUTBOX_RELAY_INTERVAL_MS must be an integer' })
+  @Min(50, { message: 'OUTBOX_RELAY_INTERVAL_MS must be at least 50' })
+  @Max(60_000, { message: 'OUTBOX_RELAY_INTERVAL_MS must be at most 60000' })
+  OUTBOX_RELAY_INTERVAL_MS = 1000;
+
+  /** A relay logs a warning while the oldest outbox entry is older than this: relays are failing or none runs. */
+  @Transform(toInt)
+  @IsInt({ message: 'OUTBOX_WARN_AGE_SECONDS must be an integer' })
+  @Min(1, { message: 'OUTBOX_WARN_AGE_SECONDS must be at least 1' })
+  OUTBOX_WARN_AGE_SECONDS = 30;
+
+  /**
    * How long a listener remembers that it applied an order. A redelivery later than this
    * would be applied again; BullMQ retries and redeliveries come long before.
    */

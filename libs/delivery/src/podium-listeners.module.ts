@@ -4,6 +4,7 @@ import { parseListenerNames, PodiumConfigModule, PodiumEnv } from '@podium/confi
 import { ObservabilityModule } from '@podium/observability';
 import { RedisModule } from '@podium/redis';
 import { DeliveryModule } from './delivery.module.js';
+import { ListenersOutboxModule } from './listeners-outbox.module.js';
 import type { PurchaseTransport } from './purchase-transport.js';
 
 export interface PodiumListenersOptions {
@@ -17,9 +18,10 @@ export interface PodiumListenersOptions {
 }
 
 /**
- * Everything a listeners process needs: configuration, Redis, delivery, the listener
- * modules, and /health, /metrics and JSON logs (served when the app is a hybrid HTTP app,
- * see createListenersApplication; a plain microservice just keeps the counters).
+ * Everything a listeners process needs: configuration, Redis, delivery, the outbox relay
+ * (with durable listeners), the listener modules, and /health, /metrics and JSON logs
+ * (served when the app is a hybrid HTTP app, see createListenersApplication; a plain
+ * microservice just keeps the counters).
  */
 @Module({})
 export class PodiumListenersModule {
@@ -47,6 +49,7 @@ export class PodiumListenersModule {
           },
           appliedMarkerTtlSeconds: env.APPLIED_MARKER_TTL_SECONDS,
         }),
+        ListenersOutboxModule,
         ...listeners,
       ],
     };

@@ -1,2 +1,7 @@
+export * from './durable-groups.js';
 export * from './order-publisher.js';
+export * from './outbox/outbox.js';
+export * from './outbox/outbox-metrics.js';
+export * from './outbox/outbox-relay.js';
+export * from './outbox/outbox.module.js';
 export * from './publisher.module.js';

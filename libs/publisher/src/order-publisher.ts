@@ -1,13 +1,17 @@
-import { Inject, Injectable, Optional, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { PodiumEnv } from '@podium/config';
 import { METRICS_REGISTRY, registryOrPrivate, withLogContext } from '@podium/observability';
 import { eventChannel, eventKey, globMatches, idempotencyKey, listenerStatsKey, orderKey, orderToHash, ORDERS_CHANNEL, type Order } from '@podium/orders';
 import { GroupQueues, ORDER_JOB, orderJobOptions, readDurableSubscriptions, readListenerDirectory, type DurableSubscription, type ListenerEntry } from '@podium/queues';
-import { createRedis, LuaScript, REDIS } from '@podium/redis';
+import { createRedis, LuaScript, REDIS, redactSecrets } from '@podium/redis';
+import { durableGroupsMatching } from './durable-groups.js';
+import { LUA_NOW_MS, OUTBOX } from './outbox/outbox.js';
 
 const ROUTING_CACHE_MS = 1000;
+/** How long a purchase waits for its durable jobs and announcement before it leaves them to the outbox relay. */
+export const ENQUEUE_DEADLINE_MS = 2000;
 
 /** Where an order of one event goes. */
 interface Route {
@@ -24,15 +28,22 @@ export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
  * Records an order in one atomic script (what a MULTI would do, plus the checks that must
  * see the same state): replay a known Idempotency-Key, check capacity, store the order hash,
  * count the tickets sold, count the order as announced for every known listener whose
- * subscription matches it (KEYS[4...]: their stats hashes, so that announced minus applied
+ * subscription matches it (KEYS[5...]: their stats hashes, so that announced minus applied
  * shows what a listener missed), and, when ARGV[5] is '1', announce it on both channels.
+ * Otherwise (durable subscriptions match: the caller enqueues, then announces) it adds the
+ * order to the outbox, so that a relay finishes the job if this process dies before it does.
+ * Orders announced here need no entry: recording and announcing are one atomic step.
  *
- * KEYS: event hash, order hash, idempotency hash ('' when none), then the listeners' stats hashes
+ * KEYS: event hash, order hash, idempotency hash (without a key: the order hash again, so
+ *       that a Redis user limited to podium's key patterns may run it), outbox, then the
+ *       listeners' stats hashes
+ * ARGV[2], the request's fingerprint, is '' without an Idempotency-Key
  * ARGV: qty, fingerprint, idempotency ttl, order id, announce now, then the order hash fields
  * Reply: {'created'} | {'replay', order id, fingerprint, announced} | {'sold_out', tickets left}
  */
 const RECORD = new LuaScript(`
-if KEYS[3] ~= '' then
+local idempotent = ARGV[2] ~= ''
+if idempotent then
   local known = redis.call('HMGET', KEYS[3], 'order_id', 'fingerprint', 'announced')
   if known[1] then return {'replay', known[1], known[2], known[3] or '0'} end
 end
@@ -42,14 +53,17 @@ local sold = tonumber(redis.call('HGET', KEYS[1], 'sold') or '0')
 if capacity and sold + qty > capacity then return {'sold_out', tostring(capacity - sold)} end
 redis.call('HSET', KEYS[2], unpack(ARGV, 6))
 redis.call('HINCRBY', KEYS[1], 'sold', qty)
-for i = 4, #KEYS do redis.call('HINCRBY', KEYS[i], 'announced', 1) end
-if KEYS[3] ~= '' then
+for i = 5, #KEYS do redis.call('HINCRBY', KEYS[i], 'announced', 1) end
+if idempotent then
   redis.call('HSET', KEYS[3], 'order_id', ARGV[4], 'fingerprint', ARGV[2], 'announced', ARGV[5])
   redis.call('EXPIRE', KEYS[3], ARGV[3])
 end
 if ARGV[5] == '1' then
   redis.call('PUBLISH', '${ORDERS_CHANNEL}', ARGV[4])
   redis.call('PUBLISH', '${eventChannel('')}' .. redis.call('HGET', KEYS[2], 'event'), ARGV[4])
+else
+  ${LUA_NOW_MS}
+  redis.call('ZADD', KEYS[4], now, ARGV[4])
 end
 return {'created'}
 `);
@@ -67,15 +81,17 @@ export interface Idempotency {
 
 /**
  * The publisher: records an order once and announces it. When durable subscriptions match
- * the order, it records without announcing, enqueues one job for each matching durable
- * group, and announces only then, so a durable listener gets every order whose purchase
- * succeeded, even one made while no listeners process runs. A retry with the same
- * Idempotency-Key finishes an announcement that a crash interrupted.
+ * the order, it records without announcing (the order waits in the outbox), enqueues one
+ * job for each matching durable group, and announces only then, so a durable listener gets
+ * every order whose purchase succeeded, even one made while no listeners process runs.
+ * Should this process die in between, an outbox relay finishes the job (OutboxRelay); a
+ * retry with the same Idempotency-Key finishes it at once.
  */
 @Injectable()
 export class OrderPublisher implements OnApplicationShutdown {
   private readonly queues: GroupQueues;
   private readonly metrics: PublisherMetrics;
+  private readonly logger = new Logger('Publisher');
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -102,7 +118,7 @@ export class OrderPublisher implements OnApplicationShutdown {
     const { durable, listeners } = await this.routeOf(order.event);
     const [outcome, ...rest] = await RECORD.run<string[]>(
       this.redis,
-      [eventKey(order.event), orderKey(order.orderId), idempotency ? idempotencyKey(idempotency.key) : '', ...listeners.map(listenerStatsKey)],
+      [eventKey(order.event), orderKey(order.orderId), idempotency ? idempotencyKey(idempotency.key) : orderKey(order.orderId), OUTBOX, ...listeners.map(listenerStatsKey)],
       [
         order.qty,
         idempotency?.fingerprint ?? '',
@@ -116,11 +132,32 @@ export class OrderPublisher implements OnApplicationShutdown {
     if (outcome === 'replay') {
       const [orderId, fingerprint, announced] = rest;
       const sameRequest = fingerprint === idempotency?.fingerprint;
-      if (sameRequest && announced !== '1') await this.enqueueAndAnnounce(orderId, order.event, durable, idempotency);
+      if (sameRequest && announced !== '1') await this.finishAnnouncement(orderId, order.event, durable, idempotency);
       return { outcome, orderId, sameRequest };
     }
-    if (durable.length > 0) await this.enqueueAndAnnounce(order.orderId, order.event, durable, idempotency);
+    if (durable.length > 0) await this.finishAnnouncement(order.orderId, order.event, durable, idempotency);
     return { outcome: 'created', order };
+  }
+
+  /**
+   * The order is recorded, with its outbox entry: enqueue and announce it now, within
+   * ENQUEUE_DEADLINE_MS. When Redis does not let that finish (down, out of memory, slow),
+   * the purchase still stands: the outbox relay finishes it after the grace, so the request
+   * answers 201 rather than an error that would make its client buy again.
+   */
+  private async finishAnnouncement(orderId: string, event: string, groups: string[], idempotency?: Idempotency): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`not done within ${ENQUEUE_DEADLINE_MS} ms`)), ENQUEUE_DEADLINE_MS);
+    });
+    try {
+      await Promise.race([this.enqueueAndAnnounce(orderId, event, groups, idempotency), deadline]);
+    } catch (err) {
+      this.metrics.leftToRelay.inc();
+      this.logger.warn(`order ${orderId} is recorded; enqueueing and announcing it is left to the outbox relay: ${redactSecrets((err as Error).message)}`);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -131,7 +168,8 @@ export class OrderPublisher implements OnApplicationShutdown {
     const retry = { attempts: this.env.QUEUE_ATTEMPTS, backoffMs: this.env.QUEUE_BACKOFF_MS };
     await Promise.all(groups.map((g) => this.queues.get(g).add(ORDER_JOB, { orderId }, orderJobOptions(orderId, retry))));
     for (const group of groups) this.metrics.enqueued.inc({ group });
-    const announce = this.redis.multi().publish(ORDERS_CHANNEL, orderId).publish(eventChannel(event), orderId);
+    // The outbox entry goes with the announcement: from here on, nothing is left to re-drive.
+    const announce = this.redis.multi().publish(ORDERS_CHANNEL, orderId).publish(eventChannel(event), orderId).zrem(OUTBOX, orderId);
     if (idempotency) announce.hset(idempotencyKey(idempotency.key), 'announced', '1');
     await announce.exec();
   }
@@ -157,10 +195,9 @@ export class OrderPublisher implements OnApplicationShutdown {
     let route = routes.get(event);
     if (!route) {
       const [durable, directory] = await source;
-      const matches = (pattern: string) => [ORDERS_CHANNEL, eventChannel(event)].some((channel) => globMatches(pattern, channel));
       route = {
-        durable: durable.filter((s) => s.patterns.some(matches)).map((s) => s.group),
-        listeners: directory.filter((l) => matches(l.pattern)).map((l) => l.name),
+        durable: durableGroupsMatching(durable, event),
+        listeners: directory.filter((l) => [ORDERS_CHANNEL, eventChannel(event)].some((channel) => globMatches(l.pattern, channel))).map((l) => l.name),
       };
       routes.set(event, route);
     }
@@ -174,6 +211,7 @@ class PublisherMetrics {
   readonly records: Counter<'outcome'>;
   readonly duration: Histogram<'outcome'>;
   readonly enqueued: Counter<'group'>;
+  readonly leftToRelay: Counter;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -199,6 +237,11 @@ class PublisherMetrics {
       name: 'podium_durable_jobs_enqueued_total',
       help: 'Jobs this process enqueued for durable subscriptions, by listener group.',
       labelNames: ['group'],
+      registers,
+    });
+    this.leftToRelay = new Counter({
+      name: 'podium_orders_left_to_relay_total',
+      help: 'Orders recorded whose enqueueing and announcement Redis did not let finish in time: the outbox relay finishes them.',
       registers,
     });
   }

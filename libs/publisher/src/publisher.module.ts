@@ -1,6 +1,10 @@
 import { Module } from '@nestjs/common';
 import { OrderPublisher } from './order-publisher.js';
+import { OutboxModule } from './outbox/outbox.module.js';
 
-/** Needs PodiumConfigModule and RedisModule (both global) in the app. */
-@Module({ providers: [OrderPublisher], exports: [OrderPublisher] })
+/**
+ * The publisher and, since whoever records orders also finishes what a dead recorder left
+ * undone, the outbox relay. Needs PodiumConfigModule and RedisModule (both global) in the app.
+ */
+@Module({ imports: [OutboxModule.forRoot()], providers: [OrderPublisher], exports: [OrderPublisher, OutboxModule] })
 export class PublisherModule {}

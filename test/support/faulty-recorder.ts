@@ -1,0 +1,58 @@
+import { validatePodiumEnv } from '@podium/config';
+import { newOrderId, type Order } from '@podium/orders';
+import { OrderPublisher } from '@podium/publisher';
+import { createRedis } from '@podium/redis';
+import type { PrivateRedis } from '@podium/testing';
+
+/**
+ * A fault between recording an order and enqueueing it, without touching the code: a
+ * publisher whose Redis user may run the record script (orders, events, idempotency keys,
+ * the outbox) but may not write the queues, so the job add after the script fails with
+ * NOPERM. What it leaves is what a box office killed at that point leaves: the order
+ * recorded and counted in `sold`, in the outbox, with no job and no announcement.
+ */
+export class FaultyRecorder {
+  private constructor(
+    private readonly publisher: OrderPublisher,
+    private readonly close: () => Promise<unknown>,
+  ) {}
+
+  static async start(server: PrivateRedis): Promise<FaultyRecorder> {
+    await server
+      .client()
+      .call('ACL', 'SETUSER', 'recorder', 'on', '>recorder-password', '%R~*', '~events:*', '~purchase_order_details:*', '~podium:outbox', '~podium:idempotency:*', '&*', '+@all');
+    const url = `redis://recorder:recorder-password@127.0.0.1:${server.port}`;
+    const redis = createRedis(url, 'faulty-recorder');
+    const publisher = new OrderPublisher(redis, validatePodiumEnv({ REDIS_URL: url }));
+    return new FaultyRecorder(publisher, async () => {
+      await publisher.onApplicationShutdown();
+      await redis.quit();
+    });
+  }
+
+  /**
+   * Records an order (with an Idempotency-Key: the user may not name the empty key the
+   * script gets without one); resolves with it once the step after the script has failed.
+   */
+  async record(fields: Pick<Order, 'event'> & Partial<Order>): Promise<Order> {
+    const order: Order = { orderId: newOrderId(), who: 'faulty', qty: 1, cost: '20', ts: Math.floor(Date.now() / 1000), ...fields };
+    const outcome = await this.publisher.record(order, { key: `fault-${order.orderId}`, fingerprint: 'fault' }).then(
+      (result) => result.outcome,
+      (err: Error) => err.message,
+    );
+    if (!outcome.startsWith('NOPERM')) throw new Error(`expected the enqueue step to fail, got ${outcome}`);
+    return order;
+  }
+
+  /** Records an order no durable subscription matches: the script announces it, nothing else is needed. */
+  async recordAnnounced(fields: Pick<Order, 'event'> & Partial<Order>): Promise<Order> {
+    const order: Order = { orderId: newOrderId(), who: 'faulty', qty: 1, cost: '20', ts: Math.floor(Date.now() / 1000), ...fields };
+    const result = await this.publisher.record(order, { key: `fault-${order.orderId}`, fingerprint: 'fault' });
+    if (result.outcome !== 'created') throw new Error(`expected the order to be created, got ${result.outcome}`);
+    return order;
+  }
+
+  async stop(): Promise<void> {
+    await this.close();
+  }
+}

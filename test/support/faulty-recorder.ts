@@ -1,6 +1,7 @@
 import { validatePodiumEnv } from '@podium/config';
 import { newOrderId, type Order } from '@podium/orders';
-import { OrderPublisher } from '@podium/publisher';
+import { OrderPublisher, OUTBOX } from '@podium/publisher';
+import type { Redis } from 'ioredis';
 import { createRedis } from '@podium/redis';
 import type { PrivateRedis } from '@podium/testing';
 
@@ -14,33 +15,33 @@ import type { PrivateRedis } from '@podium/testing';
 export class FaultyRecorder {
   private constructor(
     private readonly publisher: OrderPublisher,
+    private readonly redis: Redis,
     private readonly close: () => Promise<unknown>,
   ) {}
 
   static async start(server: PrivateRedis): Promise<FaultyRecorder> {
     await server
       .client()
-      .call('ACL', 'SETUSER', 'recorder', 'on', '>recorder-password', '%R~*', '~events:*', '~purchase_order_details:*', '~podium:outbox', '~podium:idempotency:*', '&*', '+@all');
+      .call('ACL', 'SETUSER', 'recorder', 'on', '>recorder-password', '%R~*', '~events:*', '~purchase_order_details:*', '~podium:outbox', '~podium:idempotency:*', '~podium:stats:*', '&*', '+@all');
     const url = `redis://recorder:recorder-password@127.0.0.1:${server.port}`;
     const redis = createRedis(url, 'faulty-recorder');
     const publisher = new OrderPublisher(redis, validatePodiumEnv({ REDIS_URL: url }));
-    return new FaultyRecorder(publisher, async () => {
+    return new FaultyRecorder(publisher, redis, async () => {
       await publisher.onApplicationShutdown();
       await redis.quit();
     });
   }
 
   /**
-   * Records an order (with an Idempotency-Key: the user may not name the empty key the
-   * script gets without one); resolves with it once the step after the script has failed.
+   * Records an order; resolves with it once the step after the script has failed. The
+   * purchase stands (created: the publisher leaves the rest to the outbox relay), and the
+   * order waits in the outbox.
    */
   async record(fields: Pick<Order, 'event'> & Partial<Order>): Promise<Order> {
     const order: Order = { orderId: newOrderId(), who: 'faulty', qty: 1, cost: '20', ts: Math.floor(Date.now() / 1000), ...fields };
-    const outcome = await this.publisher.record(order, { key: `fault-${order.orderId}`, fingerprint: 'fault' }).then(
-      (result) => result.outcome,
-      (err: Error) => err.message,
-    );
-    if (!outcome.startsWith('NOPERM')) throw new Error(`expected the enqueue step to fail, got ${outcome}`);
+    const result = await this.publisher.record(order, { key: `fault-${order.orderId}`, fingerprint: 'fault' });
+    if (result.outcome !== 'created') throw new Error(`expected the order to be recorded, got ${result.outcome}`);
+    if ((await this.redis.zscore(OUTBOX, order.orderId)) === null) throw new Error(`expected order ${order.orderId} to wait in the outbox`);
     return order;
   }
 

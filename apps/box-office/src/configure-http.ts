@@ -10,14 +10,11 @@ import { KnownFieldsPipe } from './input/known-fields.pipe.js';
 export { MAX_BODY_BYTES, MAX_JSON_DEPTH } from './input/json-body.js';
 
 /**
- * The HTTP edge, shared by main.ts and the e2e tests so that both see the same app:
- * request metrics, the client address behind TRUST_PROXY proxies, a body size and nesting
- * limit, validated DTOs (unknown fields refused, prototype-ish keys included), no stack
- * traces, the queue dashboard for the operator, and the OpenAPI docs.
+ * The box office's HTTP set-up, shared by main.ts and the e2e tests so that both see the
+ * same app: request metrics and the OpenAPI docs, the HTTP edge (see configureHttpEdge),
+ * and the queue dashboard for the operator.
  */
 export function configureHttp(app: INestApplication): void {
-  const express = app as NestExpressApplication;
-  const env = app.get(PodiumEnv);
   configureObservability(app, {
     title: 'podium box office',
     description:
@@ -25,10 +22,22 @@ export function configureHttp(app: INestApplication): void {
       'Endpoints that change configuration or replay work need the operator credentials (HTTP basic authentication). ' +
       'Every error answers {statusCode, message, error}, never a stack trace.',
   });
+  configureHttpEdge(app);
+  app.get(QueueDashboard).mount(app);
+}
+
+/**
+ * The HTTP edge every feature module sits behind (the module tests use it too): the client
+ * address behind TRUST_PROXY proxies, a body size and nesting limit, validated DTOs
+ * (unknown fields refused, prototype-ish keys included), no stack traces. The app is
+ * created with `bodyParser: false`.
+ */
+export function configureHttpEdge(app: INestApplication): void {
+  const express = app as NestExpressApplication;
+  const env = app.get(PodiumEnv);
   // The rate limit counts per client IP address: behind N proxies, the Nth address from the right of X-Forwarded-For.
   express.set('trust proxy', env.TRUST_PROXY);
   express.useBodyParser('json', jsonBodyOptions());
-  app.get(QueueDashboard).mount(app);
   app.useGlobalFilters(new BodyErrorFilter(app.getHttpAdapter()));
   app.useGlobalPipes(
     // First: it sees the parsed JSON before the ValidationPipe drops keys it cannot report.

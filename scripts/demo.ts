@@ -1,7 +1,8 @@
 /**
  * `npm run demo`: the seed's run, on the real apps. It creates the four events, starts the
  * listeners and the box office as separate processes, makes 50 random purchases, prints
- * alerts and lottery winners as the listeners log them, then the seed's statistics.
+ * alerts and lottery winners as the listeners log them, then the seed's statistics, every
+ * listener the listeners process runs (GET /listeners), and a check of the seed's listeners.
  *
  * Redis: REDIS_URL if set (never flushed), else a throwaway redis-server on a free port.
  * DELIVERY=ephemeral|queued|durable picks the listeners' delivery mode.

@@ -14,7 +14,7 @@ import { waitFor } from './wait-for.js';
 export interface ListenerModuleOptions {
   /** The listener module(s) under test, alone: no other listener runs. */
   listeners: Type[];
-  /** How every listener of the module is delivered (DELIVERY); ephemeral by default. */
+  /** How the module's listeners are delivered (DELIVERY; DELIVERY_<NAME> in env still picks one listener's); ephemeral by default. */
   mode?: DeliveryMode;
   /** A private Redis to share between the tests of a file; without it, one is started and destroyed by close(). */
   redis?: PrivateRedis;
@@ -70,7 +70,7 @@ export async function startListenerModule(options: ListenerModuleOptions): Promi
   const owned = !options.redis;
   let app: INestApplication | undefined;
   try {
-    const env = validatePodiumEnv({ ...options.env, DELIVERY: options.mode ?? 'ephemeral', REDIS_URL: server.url });
+    const env = validatePodiumEnv({ ...options.env, DELIVERY: options.mode ?? options.env?.DELIVERY ?? 'ephemeral', REDIS_URL: server.url });
     const transport = new PurchaseTransport(env.REDIS_URL);
     let builder = Test.createTestingModule({
       imports: [PodiumListenersModule.forRoot({ env, transport, listeners: options.listeners }), PublisherModule],

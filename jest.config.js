@@ -5,7 +5,7 @@ export default {
   rootDir: '.',
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
-  testRegex: ['libs/.*\\.spec\\.ts$', 'apps/.*\\.spec\\.ts$', 'test/.*\\.e2e-spec\\.ts$'],
+  testRegex: ['libs/.*\\.spec\\.ts$', 'apps/.*\\.spec\\.ts$', 'examples/.*\\.spec\\.ts$', 'test/.*\\.e2e-spec\\.ts$'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
   },

@@ -5,7 +5,7 @@ import { QueuedDelivery } from '@podium/delivery';
 import { LISTENER_MODULES } from '@podium/listeners';
 import { eventKey, invoicesKey, listenerStatsKey, SALES_SUMMARY, salesSetKey } from '@podium/orders';
 import { DURABLE_SUBSCRIPTIONS, GroupQueues } from '@podium/queues';
-import { announceOrder, operatorAuth, PrivateRedis, startListenersApp, waitFor, waitForApplied, type RunningListenersApp } from '@podium/testing';
+import { announceOrder, operatorAuth, PrivateRedis, startListenersApp, waitFor, waitForApplied } from '@podium/testing';
 import { startBoxOffice } from './support/box-office.js';
 import { picky, PickyModule } from './support/picky-listener.js';
 
@@ -147,7 +147,7 @@ describe('durable delivery (BullMQ, real Redis with appendonly)', () => {
   it('orders recorded while no listeners process runs are applied when one returns', async () => {
     const first = await startListenersApp({ redisUrl: server.url, listeners: LISTENER_MODULES, env: { DELIVERY: 'durable' }, logger: false });
     await first.close();
-    expect(await redis.hkeys(DURABLE_SUBSCRIPTIONS)).toEqual(['durable']); // one group: all five listeners
+    expect(await redis.hkeys(DURABLE_SUBSCRIPTIONS)).toEqual(['durable']); // one group: all the app's listeners
 
     const whileDown = [];
     for (let i = 0; i < 10; i++) whileDown.push(await buy(i % 2 ? 'Womens Judo' : 'Opening Ceremony', 'offline', 2));

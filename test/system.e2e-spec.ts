@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
-import { LISTENER_MODULES } from '@podium/listeners';
+import { LISTENER_MODULES, seedListenersFor } from '@podium/listeners';
 import { hourOfDay, OPENING_CEREMONY } from '@podium/orders';
 import { operatorAuth, PrivateRedis, startListenersApp, waitForApplied, type RunningListenersApp } from '@podium/testing';
 import type { PurchaseResponse } from '../apps/box-office/src/purchases/purchases.controller.js';
@@ -31,10 +31,7 @@ describe('box office and listeners together: the read API shows what was bought'
         .expect(201);
       bought.push(body as PurchaseBody);
     }
-    for (const order of bought) {
-      const last = order.event === OPENING_CEREMONY ? 'opening-ceremony-lottery' : 'event-alerts';
-      await waitForApplied(redis, order.orderId, ['sales-histogram', 'sales-summary', 'customer-invoices', last]);
-    }
+    for (const order of bought) await waitForApplied(redis, order.orderId, seedListenersFor(order.event));
   });
 
   afterAll(async () => {

@@ -1,9 +1,9 @@
 /**
  * The bench's podium listeners process: apps/listeners/src/main.ts (the same
- * createListenersApplication, with HTTP for /health and /metrics on a free port), plus a
- * timestamp each time a listener's effects were applied (podium's ListenerStats observer,
- * called when the effects script answered), sent to the bench over IPC. Started by the
- * bench as a child process, so it can be killed.
+ * createListenersApplication, with HTTP for /health and /metrics on a free port) running
+ * the seed's five listeners, plus a timestamp each time a listener's effects were applied
+ * (podium's ListenerStats observer, called when the effects script answered), sent to the
+ * bench over IPC. Started by the bench as a child process, so it can be killed.
  */
 import 'reflect-metadata';
 import { validatePodiumEnv } from '@podium/config';
@@ -15,7 +15,9 @@ import { childConfig, Sampler } from './sampler.js';
 
 async function main(): Promise<void> {
   const config = childConfig();
-  const env = validatePodiumEnv({ HEALTH_PORT: '0', ...config.env, REDIS_URL: config.redisUrl });
+  // The seed's five listeners, as the baselines run them: a listener added to the app since is hosted but not run,
+  // so the bench measures the same workload whatever LISTENER_MODULES holds.
+  const env = validatePodiumEnv({ HEALTH_PORT: '0', LISTENERS: listenerNames(config.variant).join(','), ...config.env, REDIS_URL: config.redisUrl });
   const listeners = config.variant === 'slow' ? LISTENER_MODULES.map((m) => (m === CustomerInvoicesModule ? SlowInvoicesModule : m)) : LISTENER_MODULES;
   const { app, transport } = await createListenersApplication({ env, listeners });
 

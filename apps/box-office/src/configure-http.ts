@@ -12,14 +12,11 @@ import { DrainingGate } from './shutdown/draining-gate.js';
 export { MAX_BODY_BYTES, MAX_JSON_DEPTH } from './input/json-body.js';
 
 /**
- * The HTTP edge, shared by main.ts and the e2e tests so that both see the same app:
- * request metrics, the client address behind TRUST_PROXY proxies, a body size and nesting
- * limit, validated DTOs (unknown fields refused, prototype-ish keys included), no stack
- * traces, the queue dashboard for the operator, and the OpenAPI docs.
+ * The box office's HTTP set-up, shared by main.ts and the e2e tests so that both see the
+ * same app: request metrics and the OpenAPI docs, the HTTP edge (see configureHttpEdge),
+ * and the queue dashboard for the operator.
  */
 export function configureHttp(app: INestApplication): void {
-  const express = app as NestExpressApplication;
-  const env = app.get(PodiumEnv);
   configureObservability(app, {
     title: 'podium box office',
     description:
@@ -28,11 +25,23 @@ export function configureHttp(app: INestApplication): void {
       'Every error answers {statusCode, message, error}, never a stack trace.',
   });
   // First of all: once the app is stopping, new requests are refused (see DrainingGate).
-  express.use(app.get(DrainingGate).middleware);
+  (app as NestExpressApplication).use(app.get(DrainingGate).middleware);
+  configureHttpEdge(app);
+  app.get(QueueDashboard).mount(app);
+}
+
+/**
+ * The HTTP edge every feature module sits behind (the module tests use it too): the client
+ * address behind TRUST_PROXY proxies, a body size and nesting limit, validated DTOs
+ * (unknown fields refused, prototype-ish keys included), no stack traces. The app is
+ * created with `bodyParser: false`.
+ */
+export function configureHttpEdge(app: INestApplication): void {
+  const express = app as NestExpressApplication;
+  const env = app.get(PodiumEnv);
   // The rate limit counts per client IP address: behind N proxies, the Nth address from the right of X-Forwarded-For.
   express.set('trust proxy', env.TRUST_PROXY);
   express.useBodyParser('json', jsonBodyOptions());
-  app.get(QueueDashboard).mount(app);
   // Nest tries the last one first: body errors, then Redis being unavailable, then its own 500.
   app.useGlobalFilters(new RedisUnavailableFilter(app.getHttpAdapter()), new BodyErrorFilter(app.getHttpAdapter()));
   app.useGlobalPipes(

@@ -7,6 +7,7 @@ import { SalesSummaryModule } from './sales-summary/sales-summary.module.js';
 export { CustomerInvoicesModule, EventAlertsModule, OpeningCeremonyLotteryModule, SalesHistogramModule, SalesSummaryModule };
 export type { Alert } from './event-alerts/event-alerts.listener.js';
 export { LOTTERY_EVERY_NTH_ORDER } from './opening-ceremony-lottery/opening-ceremony-lottery.listener.js';
+export { SEED_LISTENERS, seedListenersFor } from './seed-listeners.js';
 
 /** The listener modules the listeners app hosts. A new listener is one folder plus one line here. */
 export const LISTENER_MODULES = [

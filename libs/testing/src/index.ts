@@ -1,4 +1,6 @@
 export * from './listeners-app.js';
+export * from './listener-module.js';
+export * from './http-module.js';
 export * from './orders.js';
 export * from './private-redis.js';
 export * from './wait-for.js';
@@ -6,3 +8,6 @@ export * from './captured-logger.js';
 export * from './app-process.js';
 export * from './operator.js';
 export * from './keyspace.js';
+export * from './test-logger.js';
+/** The delivery modes, for `describe.each(DELIVERY_MODES)`. */
+export { DELIVERY_MODES, type DeliveryMode } from '@podium/queues';

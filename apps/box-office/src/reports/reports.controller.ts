@@ -1,4 +1,4 @@
-import { BadRequestException, Controller, DefaultValuePipe, Get, Param, ParseIntPipe, Query } from '@nestjs/common';
+import { BadRequestException, Controller, Get, Param, ParseIntPipe, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ErrorResponse } from '@podium/observability';
 import type { Alert } from '@podium/listeners';
@@ -7,6 +7,7 @@ import { AlertResponse, EventSalesResponse, HistogramResponse, OrderResponse } f
 import { ReportsService, type EventSales, type Histogram } from './reports.service.js';
 
 export const MAX_ALERTS_PAGE = 1000;
+const DEFAULT_ALERTS_PAGE = 20;
 
 /** The read API over the listeners' metrics. */
 @ApiTags('reports')
@@ -49,12 +50,13 @@ export class ReportsController {
   /** The most recent alerts first. */
   @Get('alerts')
   @ApiOperation({ summary: 'The most recent alerts first (written by event-alerts)' })
-  @ApiQuery({ name: 'limit', required: false, type: 'integer', description: `1 to ${MAX_ALERTS_PAGE}, default 20` })
+  @ApiQuery({ name: 'limit', required: false, type: 'integer', description: `1 to ${MAX_ALERTS_PAGE}, default ${DEFAULT_ALERTS_PAGE}` })
   @ApiOkResponse({ type: [AlertResponse] })
   @ApiBadRequestResponse({ type: ErrorResponse, description: 'limit out of range or not an integer' })
   alerts(
-    @Query('limit', new DefaultValuePipe(20), new ParseIntPipe({ exceptionFactory: limitError }))
-    limit: number,
+    // Not DefaultValuePipe: the global ValidationPipe has already made "ten" NaN, which it would take for "no value".
+    @Query('limit', new ParseIntPipe({ optional: true, exceptionFactory: limitError }))
+    limit: number = DEFAULT_ALERTS_PAGE,
   ): Promise<Alert[]> {
     if (limit < 1 || limit > MAX_ALERTS_PAGE) throw limitError();
     return this.reports.alerts(limit);

@@ -1,0 +1,38 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The README section whose code is the files of examples/: every ```ts block there starts with `// <its file>`. */
+const SECTION = '## Adding a listener';
+
+/** The ```ts blocks of a README section (up to the next ## heading), by the file each names on its first line. */
+function quotedFiles(readme: string, heading: string): Map<string, string> {
+  const start = readme.indexOf(`\n${heading}\n`);
+  if (start < 0) throw new Error(`README has no "${heading}" section`);
+  const end = readme.indexOf('\n## ', start + heading.length + 2);
+  const section = readme.slice(start, end < 0 ? undefined : end);
+  const blocks = new Map<string, string>();
+  for (const [, body] of section.matchAll(/```ts\n([\s\S]*?)```/g)) {
+    const [first, ...rest] = body.split('\n');
+    const path = /^\/\/ (\S+\.ts)$/.exec(first)?.[1];
+    if (!path) throw new Error(`a ts block under "${heading}" does not start with "// <file>": ${first}`);
+    blocks.set(path, rest.join('\n'));
+  }
+  return blocks;
+}
+
+const exampleFiles = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? exampleFiles(join(dir, entry.name)) : [join(dir, entry.name)]));
+
+// They compile: the suite's build (tsconfig.apps.json, run by test/global-setup.js) type-checks examples/.
+// They run: big-spenders.module.spec.ts is in the suite.
+describe("the README's listener and test recipes are the files of examples/", () => {
+  const quoted = quotedFiles(readFileSync(join(ROOT, 'README.md'), 'utf8'), SECTION);
+  const recipe = exampleFiles(join(ROOT, 'examples/big-spenders')).map((file) => relative(ROOT, file)).sort();
+
+  it('quotes every file of examples/big-spenders, verbatim', () => {
+    expect([...quoted.keys()].sort()).toEqual(recipe);
+    for (const path of recipe) expect({ path, code: quoted.get(path) }).toEqual({ path, code: readFileSync(join(ROOT, path), 'utf8') });
+  });
+});

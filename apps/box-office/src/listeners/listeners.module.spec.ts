@@ -30,7 +30,10 @@ describe.each(DELIVERY_MODES)('ListenersModule: GET /listeners, with a listener 
         group: mode,
         pattern: 'purchase_orders',
         durableSubscription: mode === 'durable',
-        counts: { applied: 3, duplicates: 0, rejected: 0, failed: 0 },
+        // Published through the box office's publisher: announced to it, applied, nothing missing.
+        counts: { announced: 3, applied: 3, skipped: 0, duplicates: 0, rejected: 0, failed: 0, lost: 0 },
+        lag: 0,
+        lost: 0,
         queue: mode === 'ephemeral' ? null : { waiting: 0, active: 0, delayed: 0, failed: 0, oldestWaitingMs: null },
       },
     ]);

@@ -14,6 +14,12 @@ export class OutboxMetrics {
   readonly redriven: Counter;
 
   constructor(registry: Registry, redis: Redis) {
+    // An app may run two relays (a listeners module tested beside the publisher): one set of series.
+    const known = registry.getSingleMetric('podium_outbox_redriven_total');
+    if (known) {
+      this.redriven = known as Counter;
+      return;
+    }
     let pending: Promise<OutboxState | undefined> | undefined;
     const snapshot = (): Promise<OutboxState | undefined> => {
       pending ??= read(redis).finally(() => setTimeout(() => (pending = undefined), 100).unref());

@@ -2,7 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BENCH_ALERTS_MAX, listenerNames, type ChildConfig, type ChildMessage, type SamplesMessage, type SystemSpec, type Variant } from './model.js';
+import { BENCH_ALERTS_MAX, listenerNames, PODIUM_NODE_FLAGS, type ChildConfig, type ChildMessage, type SamplesMessage, type SystemSpec, type Variant } from './model.js';
 
 const ENTRY: Record<SystemSpec['kind'], string> = {
   podium: '../processes/podium-listeners.js',
@@ -111,7 +111,7 @@ export class ListenersProcess {
       },
       execPath: process.execPath,
       // For profiling a run: BENCH_CHILD_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench ...
-      execArgv: (process.env.BENCH_CHILD_NODE_OPTIONS ?? '').split(' ').filter(Boolean),
+      execArgv: [...(system.kind === 'podium' ? PODIUM_NODE_FLAGS : []), ...(process.env.BENCH_CHILD_NODE_OPTIONS ?? '').split(' ').filter(Boolean)],
       stdio: ['ignore', out, err, 'ipc'],
       serialization: 'advanced',
     });

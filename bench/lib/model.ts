@@ -107,6 +107,7 @@ export type ParentMessage = { type: 'flush'; seq: number } | { type: 'stop' };
 
 /**
  * Node flags podium's apps run with (package.json's start scripts, the Dockerfile): a bound
- * on V8's old space, without which garbage piles up to several hundred MB under load.
+ * on V8's old space, without which garbage piles up to several hundred MB under load, and
+ * the young generation's default size, which the bound alone would shrink (docs/operations.md).
  */
-export const PODIUM_NODE_FLAGS = ['--max-old-space-size=160'];
+export const PODIUM_NODE_FLAGS = ['--max-old-space-size=192', '--max-semi-space-size=16'];

@@ -205,11 +205,13 @@ async function printStatistics(api: string): Promise<void> {
 
 /** Every listener the listeners process announced (GET /listeners reads its directory), the seed's and any other. */
 async function printListeners(api: string): Promise<void> {
-  const listeners = (await (await fetch(`${api}/listeners`)).json()) as { name: string; mode: string; counts: Record<string, number> }[];
+  type Status = { name: string; mode: string; counts: Record<string, number>; lost: number };
+  const listeners = (await (await fetch(`${api}/listeners`)).json()) as Status[];
   console.log(`\n=== Listeners (${listeners.length}, as the listeners process announced them)`);
-  console.log(`${'listener'.padEnd(26)}${'mode'.padEnd(11)}${'applied'.padStart(8)}${'failed'.padStart(8)}`);
-  for (const { name, mode, counts } of listeners) {
-    console.log(`${name.padEnd(26)}${mode.padEnd(11)}${String(counts.applied).padStart(8)}${String(counts.failed).padStart(8)}`);
+  const row = (...cells: string[]) => cells[0].padEnd(26) + cells[1].padEnd(11) + cells.slice(2).map((c) => c.padStart(10)).join('');
+  console.log(row('listener', 'mode', 'announced', 'applied', 'skipped', 'failed', 'lost'));
+  for (const { name, mode, counts, lost } of listeners) {
+    console.log(row(name, mode, ...[counts.announced, counts.applied, counts.skipped, counts.failed, lost].map(String)));
   }
 }
 

@@ -53,7 +53,7 @@ describe('box office operations: health, metrics, queue dashboard, rate limit, O
     expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m);
   });
 
-  it('the queue dashboard refuses a request without the operator credentials (401) and serves every listener queue with them', async () => {
+  it('the queue dashboard refuses a request without the operator credentials (401) and serves every group queue with them', async () => {
     const refused = await http().get('/queues').expect(401);
     expect(refused.headers['www-authenticate']).toBe('Basic realm="podium operator", charset="UTF-8"');
     await http().get('/queues/api/queues').set('Authorization', basicAuthHeader(OPERATOR_ENV.OPERATOR_USER, 'wrong password')).expect(401);

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { failedOrdersKey, listenerStatsKey } from '@podium/orders';
+import { readListenerCounts, unaccountedOrders } from '@podium/queues';
 import { REDIS } from '@podium/redis';
 import { DeliveryMetrics } from './delivery-metrics.js';
 import type { RunningListener } from './listener-group.js';
@@ -102,10 +103,8 @@ export class ListenerStats implements OnApplicationShutdown {
     const out = new Map<string, number>();
     await Promise.all(
       listeners.map(async (listener) => {
-        const stats = await this.redis.hgetall(listenerStatsKey(listener)).catch(() => undefined);
-        if (!stats) return;
-        const n = (field: string) => Number(stats[field] ?? 0);
-        out.set(listener, Math.max(0, n('announced') - n('applied') - n('skipped') - n('failed') - n('lost')));
+        const counts = await readListenerCounts(this.redis, listener).catch(() => undefined);
+        if (counts) out.set(listener, unaccountedOrders(counts));
       }),
     );
     return out;

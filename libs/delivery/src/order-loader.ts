@@ -10,7 +10,8 @@ export class UnknownOrderError extends Error {}
 /**
  * Reads order hashes for every listener in this process. One announcement reaches several
  * listeners (and each order is announced on two channels), so reads are batched per tick
- * into one pipeline and recent orders are cached: orders never change once recorded.
+ * into one pipeline and recent orders are cached: orders do not change once recorded (a
+ * retry reads afresh, since a poison order may have been fixed).
  */
 @Injectable()
 export class OrderLoader {

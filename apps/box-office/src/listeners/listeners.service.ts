@@ -1,10 +1,10 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { eventChannel, failedOrdersKey, listenerStatsKey, orderKey, ORDERS_CHANNEL } from '@podium/orders';
-import { readDurableSubscriptions, readListenerDirectory, type DurableSubscription, type ListenerEntry } from '@podium/queues';
+import { readDurableSubscriptions, readListenerCounts, readListenerDirectory, unaccountedOrders, type DurableSubscription, type ListenerEntry } from '@podium/queues';
 import { REDIS } from '@podium/redis';
 import { BoxOfficeQueues } from './box-office-queues.js';
-import type { FailedOrder, ListenerCounts, ListenerStatus, QueueDepth } from './listener-status.js';
+import type { FailedOrder, ListenerStatus, QueueDepth } from './listener-status.js';
 
 export type { FailedOrder, ListenerStatus, QueueDepth } from './listener-status.js';
 
@@ -36,11 +36,8 @@ export class ListenersService {
       entries.map(async (entry): Promise<ListenerStatus> => {
         const queueName = queueOf(entry, durable);
         if (queueName && !depths.has(queueName)) depths.set(queueName, this.depth(queueName));
-        const [counts, queue] = await Promise.all([this.counts(entry.name), queueName ? depths.get(queueName)! : null]);
-        // Announced by the box office and not accounted for: applied, skipped, failed, or counted
-        // lost. (Rejections are left out: the box office announces only readable orders. Orders
-        // that other programs announce are not counted announced, so with them this is a lower bound.)
-        const lag = Math.max(0, counts.announced - counts.applied - counts.skipped - counts.failed - counts.lost);
+        const [counts, queue] = await Promise.all([readListenerCounts(this.redis, entry.name), queueName ? depths.get(queueName)! : null]);
+        const lag = unaccountedOrders(counts);
         const waiting = queue ? queue.waiting + queue.active + queue.delayed : 0;
         return {
           name: entry.name,
@@ -123,20 +120,6 @@ export class ListenersService {
       };
     });
     return entries.sort((a, b) => b.failedAt.localeCompare(a.failedAt)).slice(0, FAILED_SCAN);
-  }
-
-  private async counts(listener: string): Promise<ListenerCounts> {
-    const stats = await this.redis.hgetall(listenerStatsKey(listener));
-    const n = (field: string) => Number(stats[field] ?? 0);
-    return {
-      announced: n('announced'),
-      applied: n('applied'),
-      skipped: n('skipped'),
-      duplicates: n('duplicates'),
-      rejected: n('rejected'),
-      failed: n('failed'),
-      lost: n('lost'),
-    };
   }
 
   private async depth(name: string): Promise<QueueDepth> {

@@ -13,7 +13,17 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Order } from '@podium/orders';
-import { ALL_SYSTEMS, BULLMQ, DURABLE, EPHEMERAL, MIXED, QUEUED, SEED, STREAMS, type SystemSpec } from './lib/model.js';
+import {
+  ALL_SYSTEMS,
+  BULLMQ,
+  DURABLE,
+  EPHEMERAL,
+  MIXED,
+  QUEUED,
+  SEED,
+  STREAMS,
+  type SystemSpec,
+} from './lib/model.js';
 import { makeOrders } from './lib/orders.js';
 import { FULL, QUICK, type Plan } from './lib/plan.js';
 import { clock, Progress } from './lib/progress.js';
@@ -47,62 +57,141 @@ function planFrom(args: string[]): Plan {
   const reps = option(args, 'reps');
   if (!reps) return base;
   const n = Number(reps);
-  if (!Number.isInteger(n) || n < 1) throw new Error('--reps must be a positive integer');
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error('--reps must be a positive integer');
   return { ...base, reps: { saturation: n, latency: n, crash: n, slow: n } };
 }
 
 /** Rough orders/s each system applies at saturation on 2 cores (the last full runs), for the estimate. */
-const SATURATION_RATE: Record<string, number> = { seed: 1700, nest: 1500, bullmq: 1000, streams: 4000, ephemeral: 2000, queued: 650, durable: 500 };
+const SATURATION_RATE: Record<string, number> = {
+  seed: 1700,
+  nest: 1500,
+  bullmq: 1000,
+  streams: 4000,
+  ephemeral: 2000,
+  queued: 650,
+  durable: 500,
+};
 /** Systems whose listeners run BullMQ jobs: slower to drain after a stream they could not keep up with. */
 const JOB_QUEUES = new Set(['bullmq', 'queued', 'durable']);
 
 /** Rough seconds per run on a 2-core machine, for the progress bar's estimate only (checked against the last full run). */
 function weight(plan: Plan, scenario: Scenario, system: SystemSpec): number {
-  const warmup = scenario === 'slow' || scenario === 'mixed' ? plan.warmup / 4 : plan.warmup;
+  const warmup =
+    scenario === 'slow' || scenario === 'mixed' ? plan.warmup / 4 : plan.warmup;
   // Start-up (podium's Nest app takes longer), warm-up at 1,000/s and its pause, stop and checks.
-  const start = (system.kind === 'podium' ? 2.5 : 0.8) + warmup / 1000 + plan.pauseMs / 1000 + 0.5;
+  const start =
+    (system.kind === 'podium' ? 2.5 : 0.8) +
+    warmup / 1000 +
+    plan.pauseMs / 1000 +
+    0.5;
   switch (scenario) {
     case 'saturation':
-      return start + Math.min(plan.saturation.deadlineS, plan.saturation.orders / (SATURATION_RATE[system.id] ?? 1000));
+      return (
+        start +
+        Math.min(
+          plan.saturation.deadlineS,
+          plan.saturation.orders / (SATURATION_RATE[system.id] ?? 1000),
+        )
+      );
     case 'latency':
-      return start + plan.latency.rates.length * (plan.latency.seconds + plan.pauseMs / 1000 + 0.2) + (JOB_QUEUES.has(system.id) ? plan.latency.drainS : 0);
+      return (
+        start +
+        plan.latency.rates.length *
+          (plan.latency.seconds + plan.pauseMs / 1000 + 0.2) +
+        (JOB_QUEUES.has(system.id) ? plan.latency.drainS : 0)
+      );
     case 'crash':
       // Until the keys are complete (jobs come back once their locks expired), or quiet for settleS.
       return start + plan.crash.seconds + plan.crash.settleS;
     case 'slow':
     case 'mixed':
-      return start + plan.slow.seconds + (system.id === 'seed' ? plan.slow.drainS : 1);
+      return (
+        start +
+        plan.slow.seconds +
+        (system.id === 'seed' ? plan.slow.drainS : 1)
+      );
   }
 }
 
-function steps(plan: Plan, orders: Record<string, Order[]>, scenarios: Scenario[], systems: string[] | undefined, results: Results): Step[] {
-  const pick = (list: SystemSpec[]) => list.filter((s) => !systems || systems.includes(s.id));
+function steps(
+  plan: Plan,
+  orders: Record<string, Order[]>,
+  scenarios: Scenario[],
+  systems: string[] | undefined,
+  results: Results,
+): Step[] {
+  const pick = (list: SystemSpec[]) =>
+    list.filter((s) => !systems || systems.includes(s.id));
   const out: Step[] = [];
-  const add = (scenario: Scenario, list: SystemSpec[], reps: number, run: (ctx: Ctx, system: SystemSpec, rep: number) => Promise<unknown>) => {
+  const add = (
+    scenario: Scenario,
+    list: SystemSpec[],
+    reps: number,
+    run: (ctx: Ctx, system: SystemSpec, rep: number) => Promise<unknown>,
+  ) => {
     if (!scenarios.includes(scenario)) return;
     // Repeats go round all systems, so a disturbance on the machine hits every system alike.
     for (let rep = 1; rep <= reps; rep++) {
-      for (const system of pick(list)) out.push({ scenario, system, rep, weight: weight(plan, scenario, system), run: (ctx) => run(ctx, system, rep) });
+      for (const system of pick(list))
+        out.push({
+          scenario,
+          system,
+          rep,
+          weight: weight(plan, scenario, system),
+          run: (ctx) => run(ctx, system, rep),
+        });
     }
   };
-  add('saturation', ALL_SYSTEMS, plan.reps.saturation, async (ctx, system, rep) => {
-    results.saturation.push(await saturationRun(ctx, system, rep, orders.warmup, orders.saturation));
-  });
+  add(
+    'saturation',
+    ALL_SYSTEMS,
+    plan.reps.saturation,
+    async (ctx, system, rep) => {
+      results.saturation.push(
+        await saturationRun(ctx, system, rep, orders.warmup, orders.saturation),
+      );
+    },
+  );
   add('latency', ALL_SYSTEMS, plan.reps.latency, async (ctx, system, rep) => {
-    results.latency.push(await latencyRun(ctx, system, rep, orders.warmup, plan.latency.rates.map((r) => orders[`latency${r}`])));
+    results.latency.push(
+      await latencyRun(
+        ctx,
+        system,
+        rep,
+        orders.warmup,
+        plan.latency.rates.map((r) => orders[`latency${r}`]),
+      ),
+    );
   });
   // The crash compares with (a), the at-most-once baseline, and the durable ones: (c) recovers
   // but counts twice, (d) recovers exactly once. --quick leaves (a) out, to stay under 3 minutes.
   const quick = plan.name === 'quick';
-  add('crash', [...(quick ? [] : [SEED]), BULLMQ, STREAMS, EPHEMERAL, QUEUED, DURABLE], plan.reps.crash, async (ctx, system, rep) => {
-    results.crash.push(await crashRun(ctx, system, rep, orders.warmup, orders.crash));
-  });
+  add(
+    'crash',
+    [...(quick ? [] : [SEED]), BULLMQ, STREAMS, EPHEMERAL, QUEUED, DURABLE],
+    plan.reps.crash,
+    async (ctx, system, rep) => {
+      results.crash.push(
+        await crashRun(ctx, system, rep, orders.warmup, orders.crash),
+      );
+    },
+  );
   // The slow listener compares with (a) only.
-  add('slow', [SEED, EPHEMERAL, QUEUED, DURABLE], plan.reps.slow, async (ctx, system, rep) => {
-    results.slow.push(await slowRun(ctx, system, rep, orders.slowWarmup, orders.slow));
-  });
+  add(
+    'slow',
+    [SEED, EPHEMERAL, QUEUED, DURABLE],
+    plan.reps.slow,
+    async (ctx, system, rep) => {
+      results.slow.push(
+        await slowRun(ctx, system, rep, orders.slowWarmup, orders.slow),
+      );
+    },
+  );
   add('mixed', [MIXED], plan.reps.slow, async (ctx, system, rep) => {
-    results.mixed.push(await slowRun(ctx, system, rep, orders.slowWarmup, orders.slow, 'mixed'));
+    results.mixed.push(
+      await slowRun(ctx, system, rep, orders.slowWarmup, orders.slow, 'mixed'),
+    );
   });
   return out;
 }
@@ -121,20 +210,45 @@ async function main(): Promise<void> {
   const plan = planFrom(args);
   const only = option(args, 'only')?.split(',') as Scenario[] | undefined;
   const unknown = only?.filter((s) => !SCENARIOS.includes(s));
-  if (unknown?.length) throw new Error(`--only: unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.join(', ')}`);
+  if (unknown?.length)
+    throw new Error(
+      `--only: unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.join(', ')}`,
+    );
   const systems = option(args, 'systems')?.split(',');
   const known = [...ALL_SYSTEMS, MIXED].map((s) => s.id);
   const strangers = systems?.filter((s) => !known.includes(s));
-  if (strangers?.length) throw new Error(`--systems: unknown system(s) ${strangers.join(', ')}; known: ${known.join(', ')}`);
+  if (strangers?.length)
+    throw new Error(
+      `--systems: unknown system(s) ${strangers.join(', ')}; known: ${known.join(', ')}`,
+    );
   if (args.includes('--estimate')) {
-    const planned = steps(plan, {}, only ?? [...SCENARIOS], systems, {} as Results);
-    for (const step of planned) console.log(`${step.scenario.padEnd(10)} ${step.system.id.padEnd(9)} run ${step.rep}  ~${Math.round(step.weight)} s`);
-    console.log(`${planned.length} runs, about ${clock(planned.reduce((sum, s) => sum + s.weight, 0))} (the plan's weights; start-up and checks included)`);
+    const planned = steps(
+      plan,
+      {},
+      only ?? [...SCENARIOS],
+      systems,
+      {} as Results,
+    );
+    for (const step of planned)
+      console.log(
+        `${step.scenario.padEnd(10)} ${step.system.id.padEnd(9)} run ${step.rep}  ~${Math.round(step.weight)} s`,
+      );
+    console.log(
+      `${planned.length} runs, about ${clock(planned.reduce((sum, s) => sum + s.weight, 0))} (the plan's weights; start-up and checks included)`,
+    );
     return;
   }
   const root = projectRoot();
-  const outDir = option(args, 'out') ?? join(root, 'bench', 'results', ...(plan.name === 'quick' ? ['quick'] : []));
-  const logDir = join(root, 'bench', 'results', 'tmp', `logs-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  const outDir =
+    option(args, 'out') ??
+    join(root, 'bench', 'results', ...(plan.name === 'quick' ? ['quick'] : []));
+  const logDir = join(
+    root,
+    'bench',
+    'results',
+    'tmp',
+    `logs-${new Date().toISOString().replace(/[:.]/g, '-')}`,
+  );
   mkdirSync(outDir, { recursive: true });
   mkdirSync(logDir, { recursive: true });
 
@@ -146,7 +260,13 @@ async function main(): Promise<void> {
     crash: t(Math.round(plan.crash.rate * plan.crash.seconds), 4),
     slow: t(Math.round(plan.slow.rate * plan.slow.seconds), 5),
   };
-  plan.latency.rates.forEach((rate, i) => (orders[`latency${rate}`] = t(Math.round(rate * plan.latency.seconds), 10 + i)));
+  plan.latency.rates.forEach(
+    (rate, i) =>
+      (orders[`latency${rate}`] = t(
+        Math.round(rate * plan.latency.seconds),
+        10 + i,
+      )),
+  );
 
   const redis = await BenchRedis.start(logDir);
   const results: Results = {
@@ -179,7 +299,9 @@ async function main(): Promise<void> {
   let interrupted = false;
   process.once('SIGINT', () => {
     interrupted = true;
-    progress.log('Interrupted: finishing the current run, then writing what was measured.');
+    progress.log(
+      'Interrupted: finishing the current run, then writing what was measured.',
+    );
   });
 
   progress.log(
@@ -189,16 +311,30 @@ async function main(): Promise<void> {
   try {
     for (const step of todo) {
       if (interrupted) break;
-      const reps = plan.reps[step.scenario === 'mixed' ? 'slow' : step.scenario];
-      progress.step(`${step.scenario} · ${step.system.label}${reps > 1 ? ` · run ${step.rep} of ${reps}` : ''}`, step.weight);
+      const reps =
+        plan.reps[step.scenario === 'mixed' ? 'slow' : step.scenario];
+      progress.step(
+        `${step.scenario} · ${step.system.label}${reps > 1 ? ` · run ${step.rep} of ${reps}` : ''}`,
+        step.weight,
+      );
       const stepStart = performance.now();
       try {
         await step.run(ctx);
-        results.meta.steps.push({ step: `${step.scenario} ${step.system.id} ${step.rep}`, seconds: Math.round((performance.now() - stepStart) / 100) / 10 });
+        results.meta.steps.push({
+          step: `${step.scenario} ${step.system.id} ${step.rep}`,
+          seconds: Math.round((performance.now() - stepStart) / 100) / 10,
+        });
       } catch (err) {
         const message = (err as Error).message;
-        results.failures.push({ scenario: step.scenario, system: step.system.id, rep: step.rep, error: message });
-        progress.log(`FAILED ${step.scenario} ${step.system.id} run ${step.rep}: ${message}`);
+        results.failures.push({
+          scenario: step.scenario,
+          system: step.system.id,
+          rep: step.rep,
+          error: message,
+        });
+        progress.log(
+          `FAILED ${step.scenario} ${step.system.id} run ${step.rep}: ${message}`,
+        );
       }
     }
   } finally {
@@ -207,11 +343,14 @@ async function main(): Promise<void> {
     await redis.destroy().catch(() => undefined);
   }
   const files = writeReport(outDir, results);
-  if (!args.includes('--keep-logs')) rmSync(logDir, { recursive: true, force: true });
+  if (!args.includes('--keep-logs'))
+    rmSync(logDir, { recursive: true, force: true });
   progress.finish(
     `Done in ${clock(results.meta.durationS)}${results.failures.length ? ` with ${results.failures.length} failed run(s)` : ''}. ` +
       `Report: ${files.map((f) => relative(process.cwd(), f)).join(', ')}` +
-      (args.includes('--keep-logs') ? `\nLogs: ${relative(process.cwd(), logDir)}` : ''),
+      (args.includes('--keep-logs')
+        ? `\nLogs: ${relative(process.cwd(), logDir)}`
+        : ''),
   );
 }
 
@@ -220,7 +359,10 @@ function projectRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'package.json'))) {
     const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the project folder (package.json) above the bench');
+    if (up === dir)
+      throw new Error(
+        'cannot find the project folder (package.json) above the bench',
+      );
     dir = up;
   }
   return dir;
@@ -228,8 +370,15 @@ function projectRoot(): string {
 
 function gitCommit(root: string): string {
   try {
-    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { cwd: root, encoding: 'utf8' }).trim();
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: root,
+      encoding: 'utf8',
+    }).trim();
+    const dirty = execFileSync(
+      'git',
+      ['status', '--porcelain', '--untracked-files=no'],
+      { cwd: root, encoding: 'utf8' },
+    ).trim();
     return dirty ? `${commit} (with uncommitted changes)` : commit;
   } catch {
     return '?';

@@ -16,23 +16,39 @@ function quotedFiles(readme: string, heading: string): Map<string, string> {
   for (const [, body] of section.matchAll(/```ts\n([\s\S]*?)```/g)) {
     const [first, ...rest] = body.split('\n');
     const path = /^\/\/ (\S+\.ts)$/.exec(first)?.[1];
-    if (!path) throw new Error(`a ts block under "${heading}" does not start with "// <file>": ${first}`);
+    if (!path)
+      throw new Error(
+        `a ts block under "${heading}" does not start with "// <file>": ${first}`,
+      );
     blocks.set(path, rest.join('\n'));
   }
   return blocks;
 }
 
 const exampleFiles = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? exampleFiles(join(dir, entry.name)) : [join(dir, entry.name)]));
+  readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory()
+      ? exampleFiles(join(dir, entry.name))
+      : [join(dir, entry.name)],
+  );
 
 // They compile: the suite's build (tsconfig.apps.json, run by test/global-setup.js) type-checks examples/.
 // They run: big-spenders.module.spec.ts is in the suite.
 describe("the README's listener and test recipes are the files of examples/", () => {
-  const quoted = quotedFiles(readFileSync(join(ROOT, 'README.md'), 'utf8'), SECTION);
-  const recipe = exampleFiles(join(ROOT, 'examples/big-spenders')).map((file) => relative(ROOT, file)).sort();
+  const quoted = quotedFiles(
+    readFileSync(join(ROOT, 'README.md'), 'utf8'),
+    SECTION,
+  );
+  const recipe = exampleFiles(join(ROOT, 'examples/big-spenders'))
+    .map((file) => relative(ROOT, file))
+    .sort();
 
   it('quotes every file of examples/big-spenders, verbatim', () => {
     expect([...quoted.keys()].sort()).toEqual(recipe);
-    for (const path of recipe) expect({ path, code: quoted.get(path) }).toEqual({ path, code: readFileSync(join(ROOT, path), 'utf8') });
+    for (const path of recipe)
+      expect({ path, code: quoted.get(path) }).toEqual({
+        path,
+        code: readFileSync(join(ROOT, path), 'utf8'),
+      });
   });
 });

@@ -17,25 +17,41 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { seedListenersFor } from '@podium/listeners';
-import { appliedKey, OPENING_CEREMONY, SALES_SUMMARY, salesSummaryField } from '@podium/orders';
+import {
+  appliedKey,
+  OPENING_CEREMONY,
+  SALES_SUMMARY,
+  salesSummaryField,
+} from '@podium/orders';
 import { hideUrlPassword } from '@podium/redis';
 import { PrivateRedis, waitFor } from '@podium/testing';
 
-const EVENTS = ['Womens Judo', 'Mens 4x400', OPENING_CEREMONY, 'Closing Ceremony'];
+const EVENTS = [
+  'Womens Judo',
+  'Mens 4x400',
+  OPENING_CEREMONY,
+  'Closing Ceremony',
+];
 const PRICE = 20;
 const PURCHASES = 50;
 const CUSTOMERS = ['ann', 'bob', 'cy', 'dee', 'eve', 'fay'];
 const KILL_AT = Math.floor(PURCHASES / 3);
 const killListeners = process.argv.includes('--kill-listeners');
 const keep = process.argv.includes('--keep');
-const dist = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
+const dist = (path: string) =>
+  fileURLToPath(new URL(`../${path}`, import.meta.url));
 // The demo's own operator credentials, made for this run: creating events needs them.
-const OPERATOR = { OPERATOR_USER: 'demo', OPERATOR_PASSWORD: randomBytes(18).toString('base64url') };
+const OPERATOR = {
+  OPERATOR_USER: 'demo',
+  OPERATOR_PASSWORD: randomBytes(18).toString('base64url'),
+};
 const operatorAuth = `Basic ${Buffer.from(`${OPERATOR.OPERATOR_USER}:${OPERATOR.OPERATOR_PASSWORD}`).toString('base64')}`;
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const embedded = process.env.REDIS_URL ? undefined : await startEmbeddedRedis();
+  const embedded = process.env.REDIS_URL
+    ? undefined
+    : await startEmbeddedRedis();
   const redisUrl = process.env.REDIS_URL ?? embedded!.url;
   const port = 3000 + Math.floor(Math.random() * 1000) + 1000;
   const redis = new Redis(redisUrl, { lazyConnect: true });
@@ -46,26 +62,56 @@ async function main(): Promise<void> {
     await embedded?.destroy();
   };
   // Ctrl-C: after the run with --keep, the expected way out; during the run, an interruption.
-  let interrupted: () => void = () => void stopAll().then(() => process.exit(130));
+  let interrupted: () => void = () =>
+    void stopAll().then(() => process.exit(130));
   process.once('SIGINT', () => interrupted());
 
   try {
     await redis.connect();
     const mode = process.env.DELIVERY ?? 'ephemeral';
-    console.log(`Redis: ${hideUrlPassword(redisUrl)}${embedded ? ' (throwaway, started for this demo)' : ''}; delivery: ${mode}\n`);
+    console.log(
+      `Redis: ${hideUrlPassword(redisUrl)}${embedded ? ' (throwaway, started for this demo)' : ''}; delivery: ${mode}\n`,
+    );
     // HEALTH_PORT=0: any free port, so the demo never collides with a listeners process already running.
     const listenersEnv = { REDIS_URL: redisUrl, HEALTH_PORT: '0' };
-    let listeners = startApp('listeners', dist('apps/listeners/src/main.js'), listenersEnv);
+    let listeners = startApp(
+      'listeners',
+      dist('apps/listeners/src/main.js'),
+      listenersEnv,
+    );
     children.push(listeners);
-    children.push(startApp('box-office', dist('apps/box-office/src/main.js'), { REDIS_URL: redisUrl, PORT: String(port), ...OPERATOR }));
+    children.push(
+      startApp('box-office', dist('apps/box-office/src/main.js'), {
+        REDIS_URL: redisUrl,
+        PORT: String(port),
+        ...OPERATOR,
+      }),
+    );
     const api = `http://127.0.0.1:${port}`;
-    console.log(`Live dashboard: ${api}/dashboard (user ${OPERATOR.OPERATOR_USER}, password ${OPERATOR.OPERATOR_PASSWORD})${keep ? '' : '; add --keep to keep it up after the run'}\n`);
-    await waitFor(() => fetch(`${api}/events`).then((r) => r.ok, () => false), { what: 'the box office', timeoutMs: 20_000 });
-    await waitFor(async () => listenersSubscribed(redis), { what: 'the listeners to subscribe', timeoutMs: 20_000 });
+    console.log(
+      `Live dashboard: ${api}/dashboard (user ${OPERATOR.OPERATOR_USER}, password ${OPERATOR.OPERATOR_PASSWORD})${keep ? '' : '; add --keep to keep it up after the run'}\n`,
+    );
+    await waitFor(
+      () =>
+        fetch(`${api}/events`).then(
+          (r) => r.ok,
+          () => false,
+        ),
+      { what: 'the box office', timeoutMs: 20_000 },
+    );
+    await waitFor(async () => listenersSubscribed(redis), {
+      what: 'the listeners to subscribe',
+      timeoutMs: 20_000,
+    });
 
     for (const name of EVENTS) {
-      const res = await post(`${api}/events`, { name, price: PRICE }, { authorization: operatorAuth });
-      if (res.status !== 201 && res.status !== 409) throw new Error(`creating ${name}: ${res.status} ${await res.text()}`);
+      const res = await post(
+        `${api}/events`,
+        { name, price: PRICE },
+        { authorization: operatorAuth },
+      );
+      if (res.status !== 201 && res.status !== 409)
+        throw new Error(`creating ${name}: ${res.status} ${await res.text()}`);
     }
     const before = await redis.hgetall(SALES_SUMMARY);
 
@@ -73,18 +119,29 @@ async function main(): Promise<void> {
     let restarted: Promise<void> = Promise.resolve();
     for (let i = 0; i < PURCHASES; i++) {
       if (killListeners && i === KILL_AT) {
-        console.log(`\n*** kill -9 the listeners process (pid ${listeners.pid}); it restarts in 2 s ***\n`);
+        console.log(
+          `\n*** kill -9 the listeners process (pid ${listeners.pid}); it restarts in 2 s ***\n`,
+        );
         await stop(listeners, 'SIGKILL');
         restarted = sleep(2000).then(() => {
-          listeners = startApp('listeners', dist('apps/listeners/src/main.js'), listenersEnv);
+          listeners = startApp(
+            'listeners',
+            dist('apps/listeners/src/main.js'),
+            listenersEnv,
+          );
           children.push(listeners);
           console.log(`\n*** listeners restarted (pid ${listeners.pid}) ***\n`);
         });
       }
       const event = EVENTS[Math.floor(Math.random() * EVENTS.length)];
       const who = CUSTOMERS[Math.floor(Math.random() * CUSTOMERS.length)];
-      const res = await post(`${api}/purchases`, { event, qty: 1 + Math.floor(Math.random() * 9), who });
-      if (res.status !== 201) throw new Error(`purchase: ${res.status} ${await res.text()}`);
+      const res = await post(`${api}/purchases`, {
+        event,
+        qty: 1 + Math.floor(Math.random() * 9),
+        who,
+      });
+      if (res.status !== 201)
+        throw new Error(`purchase: ${res.status} ${await res.text()}`);
       orders.push((await res.json()) as Purchase);
       await sleep(Math.random() * 160);
     }
@@ -92,16 +149,23 @@ async function main(): Promise<void> {
 
     // Wait until every listener has applied every order (or, when some were lost, give up
     // after a while and say so), then read the statistics.
-    const complete = await waitFor(async () => (await unapplied(redis, orders)) === 0, {
-      what: 'every order to be applied',
-      timeoutMs: killListeners ? 12_000 : 30_000,
-    }).catch(() => false);
+    const complete = await waitFor(
+      async () => (await unapplied(redis, orders)) === 0,
+      {
+        what: 'every order to be applied',
+        timeoutMs: killListeners ? 12_000 : 30_000,
+      },
+    ).catch(() => false);
     await printStatistics(api);
     await printListeners(api);
     await printCheck(redis, orders, before, complete);
-    console.log(`\n${PURCHASES} purchases in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+    console.log(
+      `\n${PURCHASES} purchases in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
+    );
     if (keep) {
-      console.log(`\nStill running (--keep): the dashboard at ${api}/dashboard, the API at ${api}, Redis at ${redisUrl}. Ctrl-C stops them.`);
+      console.log(
+        `\nStill running (--keep): the dashboard at ${api}/dashboard, the API at ${api}, Redis at ${redisUrl}. Ctrl-C stops them.`,
+      );
       await new Promise<void>((resolve) => (interrupted = resolve));
     }
   } finally {
@@ -129,22 +193,36 @@ async function startEmbeddedRedis(): Promise<PrivateRedis> {
 }
 
 /** Starts an app; shows alert and winner lines as they come, and any warning or error. */
-function startApp(name: string, main: string, env: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, [main], { env: { ...process.env, ...env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+function startApp(
+  name: string,
+  main: string,
+  env: Record<string, string>,
+): ChildProcess {
+  const child = spawn(process.execPath, [main], {
+    env: { ...process.env, ...env, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   for (const stream of [child.stdout!, child.stderr!]) {
     createInterface({ input: stream }).on('line', (line) => {
       const message = line.replace(/^\[Nest\].*?\[[^\]]+\]\s*/, '');
       if (/===> Winner|^Purchase /.test(message)) console.log(message);
-      else if (/\b(ERROR|WARN)\b/.test(line)) console.log(`  (${name}) ${line}`);
+      else if (/\b(ERROR|WARN)\b/.test(line))
+        console.log(`  (${name}) ${line}`);
     });
   }
   child.once('exit', (code, signal) => {
-    if (code && code !== 0) console.error(`${name} exited with code ${code}${signal ? ` (${signal})` : ''}`);
+    if (code && code !== 0)
+      console.error(
+        `${name} exited with code ${code}${signal ? ` (${signal})` : ''}`,
+      );
   });
   return child;
 }
 
-async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+async function stop(
+  child: ChildProcess,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill(signal);
@@ -153,7 +231,12 @@ async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Pr
 
 async function listenersSubscribed(redis: Redis): Promise<boolean> {
   const clients = (await redis.client('LIST')) as string;
-  return clients.split('\n').some((line) => /name=podium-listeners-sub /.test(line) && /psub=[1-9]/.test(line));
+  return clients
+    .split('\n')
+    .some(
+      (line) =>
+        /name=podium-listeners-sub /.test(line) && /psub=[1-9]/.test(line),
+    );
 }
 
 /**
@@ -163,17 +246,28 @@ async function listenersSubscribed(redis: Redis): Promise<boolean> {
  */
 async function unapplied(redis: Redis, orders: Purchase[]): Promise<number> {
   const pipeline = redis.pipeline();
-  for (const { orderId, event } of orders) pipeline.hmget(appliedKey(orderId), ...seedListenersFor(event));
-  const marks = ((await pipeline.exec()) ?? []).map(([, m]) => m as (string | null)[]);
+  for (const { orderId, event } of orders)
+    pipeline.hmget(appliedKey(orderId), ...seedListenersFor(event));
+  const marks = ((await pipeline.exec()) ?? []).map(
+    ([, m]) => m as (string | null)[],
+  );
   return marks.filter((m) => m.some((mark) => mark !== '1')).length;
 }
 
 /** Compares the statistics this run added with the purchases it made. */
-async function printCheck(redis: Redis, orders: Purchase[], before: Record<string, string>, complete: boolean): Promise<void> {
+async function printCheck(
+  redis: Redis,
+  orders: Purchase[],
+  before: Record<string, string>,
+  complete: boolean,
+): Promise<void> {
   const after = await redis.hgetall(SALES_SUMMARY);
-  const added = (field: string) => Number(after[field] ?? 0) - Number(before[field] ?? 0);
+  const added = (field: string) =>
+    Number(after[field] ?? 0) - Number(before[field] ?? 0);
   const wrong = EVENTS.filter((event) => {
-    const tickets = orders.filter((o) => o.event === event).reduce((n, o) => n + o.qty, 0);
+    const tickets = orders
+      .filter((o) => o.event === event)
+      .reduce((n, o) => n + o.qty, 0);
     return added(salesSummaryField.ticketsSold(event)) !== tickets;
   });
   const missing = await unapplied(redis, orders);
@@ -181,42 +275,110 @@ async function printCheck(redis: Redis, orders: Purchase[], before: Record<strin
     complete && wrong.length === 0
       ? `\nCheck: all ${orders.length} orders applied by each of the seed's listeners; the statistics match the purchases exactly.`
       : `\nCheck: ${missing} of ${orders.length} orders were missed by one of the seed's listeners; tickets sold differ for ${wrong.join(', ') || 'no event'}.` +
-          (process.env.DELIVERY === 'durable' ? '' : ' (Ephemeral delivery is at most once: try DELIVERY=durable.)'),
+          (process.env.DELIVERY === 'durable'
+            ? ''
+            : ' (Ephemeral delivery is at most once: try DELIVERY=durable.)'),
   );
 }
 
 async function printStatistics(api: string): Promise<void> {
-  const sales = (await (await fetch(`${api}/metrics/sales`)).json()) as { event: string; totalSales: number; ticketsSold: number; orders: number }[];
-  const winners = (await (await fetch(`${api}/lottery/winners`)).json()) as { orderId: string; who: string }[];
+  const sales = (await (await fetch(`${api}/metrics/sales`)).json()) as {
+    event: string;
+    totalSales: number;
+    ticketsSold: number;
+    orders: number;
+  }[];
+  const winners = (await (await fetch(`${api}/lottery/winners`)).json()) as {
+    orderId: string;
+    who: string;
+  }[];
   console.log('\n=== Sales summary');
-  console.log(`${'event'.padEnd(20)}${'orders'.padStart(8)}${'tickets'.padStart(9)}${'sales'.padStart(10)}`);
+  console.log(
+    `${'event'.padEnd(20)}${'orders'.padStart(8)}${'tickets'.padStart(9)}${'sales'.padStart(10)}`,
+  );
   for (const s of sales.filter((s) => EVENTS.includes(s.event))) {
-    console.log(`${s.event.padEnd(20)}${String(s.orders).padStart(8)}${String(s.ticketsSold).padStart(9)}${`$${s.totalSales}`.padStart(10)}`);
+    console.log(
+      `${s.event.padEnd(20)}${String(s.orders).padStart(8)}${String(s.ticketsSold).padStart(9)}${`$${s.totalSales}`.padStart(10)}`,
+    );
   }
   console.log('\n=== Tickets sold by hour of day (UTC)');
   for (const event of [undefined, ...EVENTS]) {
     const query = event ? `?event=${encodeURIComponent(event)}` : '';
-    const { hours } = (await (await fetch(`${api}/metrics/histogram${query}`)).json()) as { hours: number[] };
-    const busy = hours.map((n, h) => (n ? `${String(h).padStart(2, '0')}h:${n}` : '')).filter(Boolean).join('  ');
-    console.log(`${(event ?? 'all events').padEnd(20)}${busy || '-'}   [${hours.join(',')}]`);
+    const { hours } = (await (
+      await fetch(`${api}/metrics/histogram${query}`)
+    ).json()) as { hours: number[] };
+    const busy = hours
+      .map((n, h) => (n ? `${String(h).padStart(2, '0')}h:${n}` : ''))
+      .filter(Boolean)
+      .join('  ');
+    console.log(
+      `${(event ?? 'all events').padEnd(20)}${busy || '-'}   [${hours.join(',')}]`,
+    );
   }
-  console.log(`\n=== Opening Ceremony lottery winners: ${winners.map((w) => `${w.orderId} (${w.who})`).join(', ') || 'none yet'}`);
+  console.log(
+    `\n=== Opening Ceremony lottery winners: ${winners.map((w) => `${w.orderId} (${w.who})`).join(', ') || 'none yet'}`,
+  );
 }
 
 /** Every listener the listeners process announced (GET /listeners reads its directory), the seed's and any other. */
 async function printListeners(api: string): Promise<void> {
-  type Status = { name: string; mode: string; counts: Record<string, number>; lost: number };
-  const listeners = (await (await fetch(`${api}/listeners`)).json()) as Status[];
-  console.log(`\n=== Listeners (${listeners.length}, as the listeners process announced them)`);
-  const row = (...cells: string[]) => cells[0].padEnd(26) + cells[1].padEnd(11) + cells.slice(2).map((c) => c.padStart(10)).join('');
-  console.log(row('listener', 'mode', 'announced', 'applied', 'skipped', 'failed', 'lost'));
+  type Status = {
+    name: string;
+    mode: string;
+    counts: Record<string, number>;
+    lost: number;
+  };
+  const listeners = (await (
+    await fetch(`${api}/listeners`)
+  ).json()) as Status[];
+  console.log(
+    `\n=== Listeners (${listeners.length}, as the listeners process announced them)`,
+  );
+  const row = (...cells: string[]) =>
+    cells[0].padEnd(26) +
+    cells[1].padEnd(11) +
+    cells
+      .slice(2)
+      .map((c) => c.padStart(10))
+      .join('');
+  console.log(
+    row(
+      'listener',
+      'mode',
+      'announced',
+      'applied',
+      'skipped',
+      'failed',
+      'lost',
+    ),
+  );
   for (const { name, mode, counts, lost } of listeners) {
-    console.log(row(name, mode, ...[counts.announced, counts.applied, counts.skipped, counts.failed, lost].map(String)));
+    console.log(
+      row(
+        name,
+        mode,
+        ...[
+          counts.announced,
+          counts.applied,
+          counts.skipped,
+          counts.failed,
+          lost,
+        ].map(String),
+      ),
+    );
   }
 }
 
-const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+const post = (
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+) =>
+  fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 main().catch((err: Error) => {

@@ -5,20 +5,30 @@
  * queued stay in its queue).
  */
 import { validatePodiumEnv } from '@podium/config';
-import { GroupQueues, readDurableSubscriptions, removeDurableSubscription } from '@podium/queues';
+import {
+  GroupQueues,
+  readDurableSubscriptions,
+  removeDurableSubscription,
+} from '@podium/queues';
 import { createRedis } from '@podium/redis';
 
 async function main(): Promise<number> {
   const [command, group] = process.argv.slice(2);
   const env = validatePodiumEnv(process.env);
-  const redis = createRedis(env.REDIS_URL, 'podium-subscriptions-cli', { autoPipelining: false });
+  const redis = createRedis(env.REDIS_URL, 'podium-subscriptions-cli', {
+    autoPipelining: false,
+  });
   const queues = new GroupQueues(() => redis);
   try {
     if (command === 'list') {
       const subscriptions = await readDurableSubscriptions(redis);
       if (subscriptions.length === 0) console.log('No durable subscriptions.');
-      for (const s of subscriptions.sort((a, b) => a.group.localeCompare(b.group))) {
-        const counts = await queues.get(s.group).getJobCounts('waiting', 'active', 'failed');
+      for (const s of subscriptions.sort((a, b) =>
+        a.group.localeCompare(b.group),
+      )) {
+        const counts = await queues
+          .get(s.group)
+          .getJobCounts('waiting', 'active', 'failed');
         console.log(
           `${s.group.padEnd(20)} since ${new Date(s.since).toISOString()}  ` +
             `waiting ${counts.waiting}, active ${counts.active}, failed ${counts.failed}\n` +
@@ -29,7 +39,11 @@ async function main(): Promise<number> {
     }
     if (command === 'remove' && group) {
       const removed = await removeDurableSubscription(redis, group);
-      console.log(removed ? `Removed the durable subscription of group ${group}.` : `Group ${group} has no durable subscription.`);
+      console.log(
+        removed
+          ? `Removed the durable subscription of group ${group}.`
+          : `Group ${group} has no durable subscription.`,
+      );
       return removed ? 0 : 1;
     }
     console.error('usage: npm run subscriptions -- list | remove <group>');

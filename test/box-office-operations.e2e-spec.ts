@@ -3,7 +3,14 @@ import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { invoicesKey } from '@podium/orders';
 import { recordListeners, registerDurableSubscription } from '@podium/queues';
-import { basicAuthHeader, CapturedLogger, OPERATOR_ENV, operatorAuth, PrivateRedis, waitFor } from '@podium/testing';
+import {
+  basicAuthHeader,
+  CapturedLogger,
+  OPERATOR_ENV,
+  operatorAuth,
+  PrivateRedis,
+  waitFor,
+} from '@podium/testing';
 import { startBoxOffice } from './support/box-office.js';
 import { waitForReadiness } from './support/health.js';
 import { sample } from './support/metrics.js';
@@ -21,12 +28,35 @@ describe('box office operations: health, metrics, queue dashboard, rate limit, O
     // A durable subscription with no listeners process running: the box office queues every
     // matching order for it, so the queue has depth to show.
     await recordListeners(redis, [
-      { name: 'sales-summary', mode: 'durable', group: 'summaries', pattern: 'purchase_orders', queue: 'summaries', startedAt: Date.now() },
+      {
+        name: 'sales-summary',
+        mode: 'durable',
+        group: 'summaries',
+        pattern: 'purchase_orders',
+        queue: 'summaries',
+        startedAt: Date.now(),
+      },
     ]);
-    await registerDurableSubscription(redis, { group: 'summaries', listeners: ['sales-summary'], patterns: ['purchase_orders'] });
-    app = await startBoxOffice(server.url, { PURCHASE_RATE_LIMIT: '1000' }, { logger: logs });
-    await http().post('/events').set('Authorization', operatorAuth).send({ name: 'Womens Judo', price: 20, capacity: 10 }).expect(201);
-    await http().post('/events').set('Authorization', operatorAuth).send({ name: 'Sprint', price: 5 }).expect(201);
+    await registerDurableSubscription(redis, {
+      group: 'summaries',
+      listeners: ['sales-summary'],
+      patterns: ['purchase_orders'],
+    });
+    app = await startBoxOffice(
+      server.url,
+      { PURCHASE_RATE_LIMIT: '1000' },
+      { logger: logs },
+    );
+    await http()
+      .post('/events')
+      .set('Authorization', operatorAuth)
+      .send({ name: 'Womens Judo', price: 20, capacity: 10 })
+      .expect(201);
+    await http()
+      .post('/events')
+      .set('Authorization', operatorAuth)
+      .send({ name: 'Sprint', price: 5 })
+      .expect(201);
   });
 
   afterAll(async () => {
@@ -35,51 +65,131 @@ describe('box office operations: health, metrics, queue dashboard, rate limit, O
   });
 
   it('/metrics counts orders published and refused, HTTP requests by route, and queue depth with the oldest job age', async () => {
-    for (let i = 0; i < 4; i++) await http().post('/purchases').send({ event: 'Womens Judo', qty: 2, who: 'metrics' }).expect(201);
-    await http().post('/purchases').send({ event: 'Womens Judo', qty: 5, who: 'metrics' }).expect(409);
-    await http().post('/purchases').send({ event: 'Curling', qty: 1, who: 'metrics' }).expect(404);
+    for (let i = 0; i < 4; i++)
+      await http()
+        .post('/purchases')
+        .send({ event: 'Womens Judo', qty: 2, who: 'metrics' })
+        .expect(201);
+    await http()
+      .post('/purchases')
+      .send({ event: 'Womens Judo', qty: 5, who: 'metrics' })
+      .expect(409);
+    await http()
+      .post('/purchases')
+      .send({ event: 'Curling', qty: 1, who: 'metrics' })
+      .expect(404);
 
-    const { text } = await http().get('/metrics').expect(200).expect('content-type', /^text\/plain/);
+    const { text } = await http()
+      .get('/metrics')
+      .expect(200)
+      .expect('content-type', /^text\/plain/);
     expect(sample(text, 'podium_orders_published_total')).toBe(4);
-    expect(sample(text, 'podium_order_records_total', { outcome: 'created' })).toBe(4);
-    expect(sample(text, 'podium_order_records_total', { outcome: 'sold_out' })).toBe(1);
-    expect(sample(text, 'podium_order_record_duration_seconds_count', { outcome: 'created' })).toBe(4);
-    expect(sample(text, 'podium_durable_jobs_enqueued_total', { group: 'summaries' })).toBe(4);
-    expect(sample(text, 'podium_http_requests_total', { method: 'POST', route: '/purchases', status: '201' })).toBe(4);
-    expect(sample(text, 'podium_http_requests_total', { method: 'POST', route: '/purchases', status: '409' })).toBe(1);
-    expect(sample(text, 'podium_queue_jobs', { queue: 'summaries', state: 'waiting' })).toBe(4);
-    expect(sample(text, 'podium_queue_oldest_waiting_job_age_seconds', { queue: 'summaries' })).toBeGreaterThan(0);
-    expect(sample(text, 'podium_redis_connected', { connection: 'command' })).toBe(1);
+    expect(
+      sample(text, 'podium_order_records_total', { outcome: 'created' }),
+    ).toBe(4);
+    expect(
+      sample(text, 'podium_order_records_total', { outcome: 'sold_out' }),
+    ).toBe(1);
+    expect(
+      sample(text, 'podium_order_record_duration_seconds_count', {
+        outcome: 'created',
+      }),
+    ).toBe(4);
+    expect(
+      sample(text, 'podium_durable_jobs_enqueued_total', {
+        group: 'summaries',
+      }),
+    ).toBe(4);
+    expect(
+      sample(text, 'podium_http_requests_total', {
+        method: 'POST',
+        route: '/purchases',
+        status: '201',
+      }),
+    ).toBe(4);
+    expect(
+      sample(text, 'podium_http_requests_total', {
+        method: 'POST',
+        route: '/purchases',
+        status: '409',
+      }),
+    ).toBe(1);
+    expect(
+      sample(text, 'podium_queue_jobs', {
+        queue: 'summaries',
+        state: 'waiting',
+      }),
+    ).toBe(4);
+    expect(
+      sample(text, 'podium_queue_oldest_waiting_job_age_seconds', {
+        queue: 'summaries',
+      }),
+    ).toBeGreaterThan(0);
+    expect(
+      sample(text, 'podium_redis_connected', { connection: 'command' }),
+    ).toBe(1);
     expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m);
   });
 
   it('the queue dashboard refuses a request without the operator credentials (401) and serves every group queue with them', async () => {
     const refused = await http().get('/queues').expect(401);
-    expect(refused.headers['www-authenticate']).toBe('Basic realm="podium operator", charset="UTF-8"');
-    await http().get('/queues/api/queues').set('Authorization', basicAuthHeader(OPERATOR_ENV.OPERATOR_USER, 'wrong password')).expect(401);
-    await http().get('/queues/api/queues').set('Authorization', basicAuthHeader('root', OPERATOR_ENV.OPERATOR_PASSWORD)).expect(401);
+    expect(refused.headers['www-authenticate']).toBe(
+      'Basic realm="podium operator", charset="UTF-8"',
+    );
+    await http()
+      .get('/queues/api/queues')
+      .set(
+        'Authorization',
+        basicAuthHeader(OPERATOR_ENV.OPERATOR_USER, 'wrong password'),
+      )
+      .expect(401);
+    await http()
+      .get('/queues/api/queues')
+      .set(
+        'Authorization',
+        basicAuthHeader('root', OPERATOR_ENV.OPERATOR_PASSWORD),
+      )
+      .expect(401);
 
-    const page = await http().get('/queues').set('Authorization', operatorAuth).expect(200);
+    const page = await http()
+      .get('/queues')
+      .set('Authorization', operatorAuth)
+      .expect(200);
     expect(page.text).toMatch(/<html/i);
-    const { body } = await http().get('/queues/api/queues').set('Authorization', operatorAuth).expect(200);
-    const queue = body.queues.find((q: { name: string }) => q.name === 'summaries');
+    const { body } = await http()
+      .get('/queues/api/queues')
+      .set('Authorization', operatorAuth)
+      .expect(200);
+    const queue = body.queues.find(
+      (q: { name: string }) => q.name === 'summaries',
+    );
     expect(queue).toBeDefined();
     expect(queue.counts.waiting).toBe(4);
   });
 
   it('POST /purchases is rate limited per client: 429 with Retry-After beyond PURCHASE_RATE_LIMIT a minute, other routes are not', async () => {
-    const limited = await startBoxOffice(server.url, { PURCHASE_RATE_LIMIT: '3' });
-    const post = () => request(limited.getHttpServer()).post('/purchases').send({ event: 'Sprint', qty: 1, who: 'hasty' });
+    const limited = await startBoxOffice(server.url, {
+      PURCHASE_RATE_LIMIT: '3',
+    });
+    const post = () =>
+      request(limited.getHttpServer())
+        .post('/purchases')
+        .send({ event: 'Sprint', qty: 1, who: 'hasty' });
     try {
-      for (let i = 0; i < 3; i++) await post().expect(201).expect('x-ratelimit-limit', '3');
+      for (let i = 0; i < 3; i++)
+        await post().expect(201).expect('x-ratelimit-limit', '3');
       const before = await redis.scard(invoicesKey('hasty'));
       const soldBefore = await redis.hget('events:Sprint', 'sold');
       const refused = await post().expect(429);
-      expect(refused.body).toEqual({ statusCode: 429, message: 'too many purchases from this client: at most 3 a minute' });
+      expect(refused.body).toEqual({
+        statusCode: 429,
+        message: 'too many purchases from this client: at most 3 a minute',
+      });
       expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
       expect(await redis.hget('events:Sprint', 'sold')).toBe(soldBefore); // nothing recorded
       expect(await redis.scard(invoicesKey('hasty'))).toBe(before);
-      for (let i = 0; i < 5; i++) await request(limited.getHttpServer()).get('/events').expect(200);
+      for (let i = 0; i < 5; i++)
+        await request(limited.getHttpServer()).get('/events').expect(200);
     } finally {
       await limited.close();
     }
@@ -112,13 +222,34 @@ describe('box office operations: health, metrics, queue dashboard, rate limit, O
       '/purchases',
     ]);
     const purchase = doc.paths['/purchases'].post;
-    expect(Object.keys(purchase.responses).sort()).toEqual(['201', '400', '404', '409', '413', '415', '422', '429']);
+    expect(Object.keys(purchase.responses).sort()).toEqual([
+      '201',
+      '400',
+      '404',
+      '409',
+      '413',
+      '415',
+      '422',
+      '429',
+    ]);
     for (const status of ['400', '404', '409', '413', '415', '422', '429']) {
-      expect(purchase.responses[status].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/ErrorResponse' });
+      expect(
+        purchase.responses[status].content['application/json'].schema,
+      ).toEqual({ $ref: '#/components/schemas/ErrorResponse' });
     }
-    expect(purchase.responses['201'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/PurchaseResponse' });
-    expect(purchase.requestBody.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/CreatePurchaseDto' });
-    expect(purchase.parameters).toEqual([expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: false })]);
+    expect(
+      purchase.responses['201'].content['application/json'].schema,
+    ).toEqual({ $ref: '#/components/schemas/PurchaseResponse' });
+    expect(purchase.requestBody.content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/CreatePurchaseDto',
+    });
+    expect(purchase.parameters).toEqual([
+      expect.objectContaining({
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+      }),
+    ]);
     const dto = doc.components.schemas.CreatePurchaseDto;
     expect(dto.required.sort()).toEqual(['event', 'qty', 'who']);
     expect(dto.properties.qty).toMatchObject({ minimum: 1, maximum: 100 });
@@ -131,10 +262,19 @@ describe('box office operations: health, metrics, queue dashboard, rate limit, O
     await http().get('/health/ready').expect(200);
     await server.stop();
     const down = await waitForReadiness(() => http().get('/health/ready'), 503);
-    expect(down).toMatchObject({ status: 'error', error: { redis: { status: 'down' } } });
+    expect(down).toMatchObject({
+      status: 'error',
+      error: { redis: { status: 'down' } },
+    });
     await http().get('/health/live').expect(200);
     await server.start();
-    await waitFor(async () => (await http().get('/health/ready')).status === 200, { what: 'readiness to return', timeoutMs: 15_000 });
-    await http().post('/purchases').send({ event: 'Sprint', qty: 1, who: 'after-outage' }).expect(201);
+    await waitFor(
+      async () => (await http().get('/health/ready')).status === 200,
+      { what: 'readiness to return', timeoutMs: 15_000 },
+    );
+    await http()
+      .post('/purchases')
+      .send({ event: 'Sprint', qty: 1, who: 'after-outage' })
+      .expect(201);
   });
 });

@@ -3,12 +3,24 @@ import type { INestApplication } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { seedListenersFor } from '@podium/listeners';
-import { appliedKey, invoicesKey, OPENING_CEREMONY, SALES_SUMMARY } from '@podium/orders';
+import {
+  appliedKey,
+  invoicesKey,
+  OPENING_CEREMONY,
+  SALES_SUMMARY,
+} from '@podium/orders';
 import { GroupQueues } from '@podium/queues';
-import { ListenersProcess, operatorAuth, PrivateRedis, waitFor } from '@podium/testing';
+import {
+  ListenersProcess,
+  operatorAuth,
+  PrivateRedis,
+  waitFor,
+} from '@podium/testing';
 import { startBoxOffice } from './support/box-office.js';
 
-const LISTENERS_MAIN = fileURLToPath(new URL('../dist/apps/listeners/src/main.js', import.meta.url));
+const LISTENERS_MAIN = fileURLToPath(
+  new URL('../dist/apps/listeners/src/main.js', import.meta.url),
+);
 const EVENTS = ['Womens Judo', OPENING_CEREMONY];
 
 interface Bought {
@@ -18,26 +30,40 @@ interface Bought {
 }
 
 /** Every successful purchase is applied by the listeners that should see it, exactly once. */
-async function expectExactlyOnce(redis: Redis, bought: Bought[], deadlineMs: number): Promise<void> {
+async function expectExactlyOnce(
+  redis: Redis,
+  bought: Bought[],
+  deadlineMs: number,
+): Promise<void> {
   // The seed's listeners that apply each order: three base ones, plus the lottery (Opening Ceremony) or the alerter.
   await waitFor(
     async () => {
       const pipeline = redis.pipeline();
-      for (const o of bought) pipeline.hmget(appliedKey(o.orderId), ...seedListenersFor(o.event));
-      const marks = ((await pipeline.exec()) ?? []).map(([, m]) => m as (string | null)[]);
+      for (const o of bought)
+        pipeline.hmget(appliedKey(o.orderId), ...seedListenersFor(o.event));
+      const marks = ((await pipeline.exec()) ?? []).map(
+        ([, m]) => m as (string | null)[],
+      );
       return marks.every((m) => m.every((mark) => mark === '1'));
     },
-    { what: `all ${bought.length} orders applied by the seed's listeners`, timeoutMs: deadlineMs },
+    {
+      what: `all ${bought.length} orders applied by the seed's listeners`,
+      timeoutMs: deadlineMs,
+    },
   );
   for (const event of EVENTS) {
     const orders = bought.filter((o) => o.event === event);
     const tickets = orders.reduce((n, o) => n + o.qty, 0);
-    expect(Number(await redis.hget(SALES_SUMMARY, `${event}:total_tickets_sold`))).toBe(tickets);
-    expect(Number(await redis.hget(SALES_SUMMARY, `${event}:total_sales`))).toBe(tickets * 20);
+    expect(
+      Number(await redis.hget(SALES_SUMMARY, `${event}:total_tickets_sold`)),
+    ).toBe(tickets);
+    expect(
+      Number(await redis.hget(SALES_SUMMARY, `${event}:total_sales`)),
+    ).toBe(tickets * 20);
   }
-  expect(Number(await redis.hget(SALES_SUMMARY, 'Opening Ceremony:total_orders'))).toBe(
-    bought.filter((o) => o.event === OPENING_CEREMONY).length,
-  );
+  expect(
+    Number(await redis.hget(SALES_SUMMARY, 'Opening Ceremony:total_orders')),
+  ).toBe(bought.filter((o) => o.event === OPENING_CEREMONY).length);
   expect(await redis.scard(invoicesKey('crash'))).toBe(bought.length);
 }
 
@@ -52,7 +78,12 @@ describe('durable listeners survive their process being killed or stopped', () =
     server = await PrivateRedis.start({ appendonly: true });
     redis = server.client();
     boxOffice = await startBoxOffice(server.url);
-    for (const name of EVENTS) await request(boxOffice.getHttpServer()).post('/events').set('Authorization', operatorAuth).send({ name, price: 20 }).expect(201);
+    for (const name of EVENTS)
+      await request(boxOffice.getHttpServer())
+        .post('/events')
+        .set('Authorization', operatorAuth)
+        .send({ name, price: 20 })
+        .expect(201);
   });
 
   afterEach(async () => {
@@ -62,7 +93,10 @@ describe('durable listeners survive their process being killed or stopped', () =
   });
 
   /** Buys `count` orders one after another, calling `at(i)` before purchase i. */
-  async function stream(count: number, at: (i: number) => Promise<void>): Promise<Bought[]> {
+  async function stream(
+    count: number,
+    at: (i: number) => Promise<void>,
+  ): Promise<Bought[]> {
     const bought: Bought[] = [];
     for (let i = 0; i < count; i++) {
       await at(i);
@@ -83,15 +117,21 @@ describe('durable listeners survive their process being killed or stopped', () =
       if (i === 30) {
         await running!.kill();
         // Orders keep coming while the listeners are down; the restart happens 2 s later.
-        restart = new Promise((resolve) => setTimeout(resolve, 2000)).then(async () => {
-          running = await ListenersProcess.start(LISTENERS_MAIN, env());
-          restartedAt = Date.now();
-        });
+        restart = new Promise((resolve) => setTimeout(resolve, 2000)).then(
+          async () => {
+            running = await ListenersProcess.start(LISTENERS_MAIN, env());
+            restartedAt = Date.now();
+          },
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 10));
     });
     await restart;
-    await expectExactlyOnce(redis, bought, Math.max(1000, 10_000 - (Date.now() - restartedAt)));
+    await expectExactlyOnce(
+      redis,
+      bought,
+      Math.max(1000, 10_000 - (Date.now() - restartedAt)),
+    );
   });
 
   it('SIGTERM finishes or releases its active jobs, exits cleanly, and loses nothing', async () => {

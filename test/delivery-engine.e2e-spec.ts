@@ -1,75 +1,132 @@
 import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { AnnouncementDispatcher } from '@podium/delivery';
-import { eventChannel, listenerStatsKey, newOrderId, orderKey, orderToHash, ORDERS_CHANNEL } from '@podium/orders';
+import {
+  eventChannel,
+  listenerStatsKey,
+  newOrderId,
+  orderKey,
+  orderToHash,
+  ORDERS_CHANNEL,
+} from '@podium/orders';
 import { DELIVERY_MODES, GroupQueues, jobIdFor } from '@podium/queues';
 import { validatePodiumEnv } from '@podium/config';
 import { OrderPublisher } from '@podium/publisher';
-import { announceOrder, CapturedLogger, PrivateRedis, startListenersApp, waitFor, waitForApplied, type RunningListenersApp } from '@podium/testing';
+import {
+  announceOrder,
+  CapturedLogger,
+  PrivateRedis,
+  startListenersApp,
+  waitFor,
+  waitForApplied,
+  type RunningListenersApp,
+} from '@podium/testing';
 import { startBoxOffice } from './support/box-office.js';
-import { closeGate, gate, GatedListenerModule, GroupListenersModule, handlerCalls } from './support/group-listeners.js';
+import {
+  closeGate,
+  gate,
+  GatedListenerModule,
+  GroupListenersModule,
+  handlerCalls,
+} from './support/group-listeners.js';
 
 const FAST_RETRIES = { QUEUE_ATTEMPTS: '3', QUEUE_BACKOFF_MS: '10' };
 
 /** Calls of one command since the server started (INFO commandstats). */
 async function commandCalls(redis: Redis, command: string): Promise<number> {
   const info = await redis.info('commandstats');
-  return Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(info)?.[1] ?? 0);
+  return Number(
+    new RegExp(`^cmdstat_${command}:calls=(\\d+)`, 'm').exec(info)?.[1] ?? 0,
+  );
 }
 
-describe.each(DELIVERY_MODES)('%s delivery: one unit of work per order for a group of listeners', (mode) => {
-  let server: PrivateRedis;
-  let redis: Redis;
+describe.each(DELIVERY_MODES)(
+  '%s delivery: one unit of work per order for a group of listeners',
+  (mode) => {
+    let server: PrivateRedis;
+    let redis: Redis;
 
-  beforeAll(async () => {
-    server = await PrivateRedis.start();
-    redis = server.client();
-  });
+    beforeAll(async () => {
+      server = await PrivateRedis.start();
+      redis = server.client();
+    });
 
-  afterAll(async () => {
-    await server?.destroy();
-  });
+    afterAll(async () => {
+      await server?.destroy();
+    });
 
-  it('applies every order once for every member; a member that throws is retried alone (queued, durable) or counted failed (ephemeral)', async () => {
-    const app = await startListenersApp({ redisUrl: server.url, listeners: [GroupListenersModule], env: { DELIVERY: mode, ...FAST_RETRIES }, logger: false });
-    try {
-      const orders = [];
-      for (let i = 0; i < 10; i++) orders.push(await announceOrder(redis, { event: 'Womens Judo', who: 'fan' }));
-      const flaky = await announceOrder(redis, { event: 'Womens Judo', who: 'flaky-once' });
-      for (const o of orders) await waitForApplied(redis, o.orderId, ['steady', 'flaky']);
-      await waitForApplied(redis, flaky.orderId, ['steady']);
+    it('applies every order once for every member; a member that throws is retried alone (queued, durable) or counted failed (ephemeral)', async () => {
+      const app = await startListenersApp({
+        redisUrl: server.url,
+        listeners: [GroupListenersModule],
+        env: { DELIVERY: mode, ...FAST_RETRIES },
+        logger: false,
+      });
+      try {
+        const orders = [];
+        for (let i = 0; i < 10; i++)
+          orders.push(
+            await announceOrder(redis, { event: 'Womens Judo', who: 'fan' }),
+          );
+        const flaky = await announceOrder(redis, {
+          event: 'Womens Judo',
+          who: 'flaky-once',
+        });
+        for (const o of orders)
+          await waitForApplied(redis, o.orderId, ['steady', 'flaky']);
+        await waitForApplied(redis, flaky.orderId, ['steady']);
 
-      for (const o of [...orders, flaky]) expect(await redis.hget('test:steady', o.orderId)).toBe('1');
-      for (const o of orders) expect(await redis.hget('test:flaky', o.orderId)).toBe('1');
-      if (mode === 'ephemeral') {
-        // At most once: the failure is counted, and the order is gone for that listener.
-        await waitFor(async () => (await redis.hget(listenerStatsKey('flaky'), 'failed')) === '1', { what: 'the failure counted' });
-        expect(await redis.hget('test:flaky', flaky.orderId)).toBeNull();
-      } else {
-        await waitForApplied(redis, flaky.orderId, ['flaky']);
-        expect(await redis.hget('test:flaky', flaky.orderId)).toBe('1');
-        expect(handlerCalls.get(`flaky:${flaky.orderId}`)).toBe(2);
+        for (const o of [...orders, flaky])
+          expect(await redis.hget('test:steady', o.orderId)).toBe('1');
+        for (const o of orders)
+          expect(await redis.hget('test:flaky', o.orderId)).toBe('1');
+        if (mode === 'ephemeral') {
+          // At most once: the failure is counted, and the order is gone for that listener.
+          await waitFor(
+            async () =>
+              (await redis.hget(listenerStatsKey('flaky'), 'failed')) === '1',
+            { what: 'the failure counted' },
+          );
+          expect(await redis.hget('test:flaky', flaky.orderId)).toBeNull();
+        } else {
+          await waitForApplied(redis, flaky.orderId, ['flaky']);
+          expect(await redis.hget('test:flaky', flaky.orderId)).toBe('1');
+          expect(handlerCalls.get(`flaky:${flaky.orderId}`)).toBe(2);
+        }
+        // The retry ran only the member that failed: the other's handler ran once, and its
+        // effects were never offered to Redis again.
+        expect(handlerCalls.get(`steady:${flaky.orderId}`)).toBe(1);
+        expect(
+          await redis.hget(listenerStatsKey('steady'), 'duplicates'),
+        ).toBeNull();
+      } finally {
+        await app.close();
       }
-      // The retry ran only the member that failed: the other's handler ran once, and its
-      // effects were never offered to Redis again.
-      expect(handlerCalls.get(`steady:${flaky.orderId}`)).toBe(1);
-      expect(await redis.hget(listenerStatsKey('steady'), 'duplicates')).toBeNull();
-    } finally {
-      await app.close();
-    }
-  });
-});
+    });
+  },
+);
 
 describe('ephemeral delivery costs one order read and one script per order', () => {
   it('for a group of two listeners on two channels', async () => {
     const server = await PrivateRedis.start();
     const redis = server.client();
-    const app = await startListenersApp({ redisUrl: server.url, listeners: [GroupListenersModule], logger: false });
+    const app = await startListenersApp({
+      redisUrl: server.url,
+      listeners: [GroupListenersModule],
+      logger: false,
+    });
     try {
-      const [reads, scripts] = [await commandCalls(redis, 'hgetall'), await commandCalls(redis, 'evalsha')];
+      const [reads, scripts] = [
+        await commandCalls(redis, 'hgetall'),
+        await commandCalls(redis, 'evalsha'),
+      ];
       const orders = [];
-      for (let i = 0; i < 20; i++) orders.push(await announceOrder(redis, { event: 'Mens 4x400', who: 'fan' }));
-      for (const o of orders) await waitForApplied(redis, o.orderId, ['steady', 'flaky']);
+      for (let i = 0; i < 20; i++)
+        orders.push(
+          await announceOrder(redis, { event: 'Mens 4x400', who: 'fan' }),
+        );
+      for (const o of orders)
+        await waitForApplied(redis, o.orderId, ['steady', 'flaky']);
       // Each order is announced on two channels, one heard by each listener.
       expect((await commandCalls(redis, 'hgetall')) - reads).toBe(20);
       expect((await commandCalls(redis, 'evalsha')) - scripts).toBe(20);
@@ -90,7 +147,12 @@ describe('durable delivery: one enqueue per order, however it was announced', ()
     server = await PrivateRedis.start();
     redis = server.client();
     queues = new GroupQueues(() => server.client());
-    app = await startListenersApp({ redisUrl: server.url, listeners: [GroupListenersModule], env: { DELIVERY: 'durable' }, logger: false });
+    app = await startListenersApp({
+      redisUrl: server.url,
+      listeners: [GroupListenersModule],
+      env: { DELIVERY: 'durable' },
+      logger: false,
+    });
   });
 
   afterAll(async () => {
@@ -101,24 +163,51 @@ describe('durable delivery: one enqueue per order, however it was announced', ()
 
   /** BullMQ records every add in the queue's event stream: "added" the first time, "duplicated" after. */
   async function adds(orderId: string): Promise<string[]> {
-    const events = (await redis.xrange('podium:queue:durable:events', '-', '+')).map(([, fields]) => fields);
-    return events.filter((f) => f[f.indexOf('jobId') + 1] === jobIdFor(orderId)).map((f) => f[f.indexOf('event') + 1]).filter((e) => e === 'added' || e === 'duplicated');
+    const events = (
+      await redis.xrange('podium:queue:durable:events', '-', '+')
+    ).map(([, fields]) => fields);
+    return events
+      .filter((f) => f[f.indexOf('jobId') + 1] === jobIdFor(orderId))
+      .map((f) => f[f.indexOf('event') + 1])
+      .filter((e) => e === 'added' || e === 'duplicated');
   }
 
   it('a raw PUBLISH from another program is enqueued once, by the listeners process', async () => {
     const orderId = newOrderId();
-    await redis.hset(orderKey(orderId), orderToHash({ orderId, who: 'raw', qty: 1, cost: '20', event: 'Womens Judo', ts: 1_700_000_000 }));
+    await redis.hset(
+      orderKey(orderId),
+      orderToHash({
+        orderId,
+        who: 'raw',
+        qty: 1,
+        cost: '20',
+        event: 'Womens Judo',
+        ts: 1_700_000_000,
+      }),
+    );
     await redis.publish(ORDERS_CHANNEL, orderId);
     await redis.publish(eventChannel('Womens Judo'), orderId);
     await waitForApplied(redis, orderId, ['steady', 'flaky']);
     expect(await adds(orderId)).toEqual(['added']);
-    expect(await queues.get('durable').getJobState(jobIdFor(orderId))).toBe('completed');
+    expect(await queues.get('durable').getJobState(jobIdFor(orderId))).toBe(
+      'completed',
+    );
   });
 
   it("an order recorded by podium's publisher is enqueued once, by the publisher", async () => {
-    const publisher = new OrderPublisher(redis, validatePodiumEnv({ REDIS_URL: server.url }));
+    const publisher = new OrderPublisher(
+      redis,
+      validatePodiumEnv({ REDIS_URL: server.url }),
+    );
     try {
-      const order = { orderId: newOrderId(), who: 'bought', qty: 1, cost: '20', event: 'Womens Judo', ts: 1_700_000_000 };
+      const order = {
+        orderId: newOrderId(),
+        who: 'bought',
+        qty: 1,
+        cost: '20',
+        event: 'Womens Judo',
+        ts: 1_700_000_000,
+      };
       expect((await publisher.record(order)).outcome).toBe('created');
       await waitForApplied(redis, order.orderId, ['steady', 'flaky']);
       expect(await adds(order.orderId)).toEqual(['added']);
@@ -133,17 +222,38 @@ describe('bounded memory: at MAX_IN_FLIGHT the subscriber stops reading', () => 
     const server = await PrivateRedis.start();
     const redis = server.client();
     // Redis cuts a subscriber that holds more than 256 KB of unread messages.
-    await redis.config('SET', 'client-output-buffer-limit', 'pubsub 256kb 128kb 1');
+    await redis.config(
+      'SET',
+      'client-output-buffer-limit',
+      'pubsub 256kb 128kb 1',
+    );
     const logs = new CapturedLogger();
-    const app = await startListenersApp({ redisUrl: server.url, listeners: [GatedListenerModule], env: { MAX_IN_FLIGHT: '1' }, logger: logs });
+    const app = await startListenersApp({
+      redisUrl: server.url,
+      listeners: [GatedListenerModule],
+      env: { MAX_IN_FLIGHT: '1' },
+      logger: logs,
+    });
     const boxOffice = await startBoxOffice(server.url);
-    const publisher = new OrderPublisher(redis, validatePodiumEnv({ REDIS_URL: server.url }));
-    const order = () => ({ orderId: newOrderId(), who: 'gate', qty: 1, cost: '20', event: 'Gate', ts: 1_700_000_000 });
+    const publisher = new OrderPublisher(
+      redis,
+      validatePodiumEnv({ REDIS_URL: server.url }),
+    );
+    const order = () => ({
+      orderId: newOrderId(),
+      who: 'gate',
+      qty: 1,
+      cost: '20',
+      event: 'Gate',
+      ts: 1_700_000_000,
+    });
     try {
       closeGate();
       const held = order();
       await publisher.record(held);
-      await waitFor(() => app.app.get(AnnouncementDispatcher).size === 1, { what: 'the first order in flight' });
+      await waitFor(() => app.app.get(AnnouncementDispatcher).size === 1, {
+        what: 'the first order in flight',
+      });
 
       // The process holds one order and reads nothing more: 40,000 other announcements
       // (about 5 MB, past the kernel's socket buffers) pile up in Redis's output buffer
@@ -151,7 +261,8 @@ describe('bounded memory: at MAX_IN_FLIGHT the subscriber stops reading', () => 
       const filler = 'X'.repeat(100);
       for (let batch = 0; batch < 40; batch++) {
         const pipeline = redis.pipeline();
-        for (let i = 0; i < 1000; i++) pipeline.publish('purchase_orders', `${filler}${batch}-${i}`);
+        for (let i = 0; i < 1000; i++)
+          pipeline.publish('purchase_orders', `${filler}${batch}-${i}`);
         await pipeline.exec();
       }
       for (let i = 0; i < 30; i++) await publisher.record(order());
@@ -159,33 +270,55 @@ describe('bounded memory: at MAX_IN_FLIGHT the subscriber stops reading', () => 
 
       gate.release();
       await waitForApplied(redis, held.orderId, ['gated']);
-      await waitFor(() => app.transport.reconnectCount >= 1, { what: 'the cut subscriber to reconnect', timeoutMs: 20_000 });
-      await waitFor(() => app.transport.isSubscribed(), { what: 'the subscriber to be back' });
-      expect(logs.matching('Subscriber connection lost').length).toBeGreaterThanOrEqual(1);
+      await waitFor(() => app.transport.reconnectCount >= 1, {
+        what: 'the cut subscriber to reconnect',
+        timeoutMs: 20_000,
+      });
+      await waitFor(() => app.transport.isSubscribed(), {
+        what: 'the subscriber to be back',
+      });
+      expect(
+        logs.matching('Subscriber connection lost').length,
+      ).toBeGreaterThanOrEqual(1);
 
       await waitFor(
         async () => {
           const after = order();
           await publisher.record(after);
-          await waitForApplied(redis, after.orderId, ['gated'], 1000).catch(() => undefined);
+          await waitForApplied(redis, after.orderId, ['gated'], 1000).catch(
+            () => undefined,
+          );
           return (await redis.sismember('test:gated', after.orderId)) === 1;
         },
-        { what: 'an order recorded after the cut to be applied', timeoutMs: 20_000, intervalMs: 100 },
+        {
+          what: 'an order recorded after the cut to be applied',
+          timeoutMs: 20_000,
+          intervalMs: 100,
+        },
       );
       // Every order recorded was announced to the listener: what it did not apply is lost, and shown.
       const status = await waitFor(
         async () => {
-          const { body } = await request(boxOffice.getHttpServer()).get('/listeners').expect(200);
+          const { body } = await request(boxOffice.getHttpServer())
+            .get('/listeners')
+            .expect(200);
           const gated = body.find((l: { name: string }) => l.name === 'gated');
-          return gated.counts.announced === gated.counts.applied + gated.lost && gated;
+          return (
+            gated.counts.announced === gated.counts.applied + gated.lost &&
+            gated
+          );
         },
         { what: 'announced = applied + lost for the cut listener' },
       );
       expect(status.lost).toBeGreaterThan(0);
       expect(status.counts.applied).toBe(await redis.scard('test:gated'));
       // The listeners process says so too, once the subscriber is back.
-      const warning = await waitFor(() => logs.matching('[gated] missed ')[0], { what: 'the warning with the number of orders missed' });
-      expect(warning).toContain(`missed ${status.lost} order(s) while its subscriber was away`);
+      const warning = await waitFor(() => logs.matching('[gated] missed ')[0], {
+        what: 'the warning with the number of orders missed',
+      });
+      expect(warning).toContain(
+        `missed ${status.lost} order(s) while its subscriber was away`,
+      );
     } finally {
       gate.release();
       await publisher.onApplicationShutdown();

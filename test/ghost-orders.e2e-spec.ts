@@ -1,9 +1,24 @@
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
-import { appliedKey, eventKey, OPENING_CEREMONY, orderFromHash, SALES_SUMMARY, salesSummaryField, type Order } from '@podium/orders';
+import {
+  appliedKey,
+  eventKey,
+  OPENING_CEREMONY,
+  orderFromHash,
+  SALES_SUMMARY,
+  salesSummaryField,
+  type Order,
+} from '@podium/orders';
 import { OUTBOX } from '@podium/publisher';
 import { jobKey } from '@podium/queues';
-import { BoxOfficeProcess, ListenersProcess, OPERATOR_ENV, operatorAuth, PrivateRedis, waitFor } from '@podium/testing';
+import {
+  BoxOfficeProcess,
+  ListenersProcess,
+  OPERATOR_ENV,
+  operatorAuth,
+  PrivateRedis,
+  waitFor,
+} from '@podium/testing';
 import { Announcements } from './support/announcements.js';
 import { FaultyRecorder } from './support/faulty-recorder.js';
 import { sample } from './support/metrics.js';
@@ -13,8 +28,12 @@ import { sample } from './support/metrics.js';
  * the box office dies between recording it and announcing it. Real processes, killed -9.
  */
 
-const BOX_OFFICE_MAIN = fileURLToPath(new URL('../dist/apps/box-office/src/main.js', import.meta.url));
-const LISTENERS_MAIN = fileURLToPath(new URL('../dist/apps/listeners/src/main.js', import.meta.url));
+const BOX_OFFICE_MAIN = fileURLToPath(
+  new URL('../dist/apps/box-office/src/main.js', import.meta.url),
+);
+const LISTENERS_MAIN = fileURLToPath(
+  new URL('../dist/apps/listeners/src/main.js', import.meta.url),
+);
 const EVENTS = ['Womens Judo', OPENING_CEREMONY];
 const CLIENTS = 16;
 /** Three listeners on every order, plus the lottery (Opening Ceremony) or the alerter (any other event). */
@@ -24,9 +43,17 @@ describe('no ghost orders: every recorded purchase reaches the durable listeners
   let server: PrivateRedis;
   let redis: Redis;
   const running: (BoxOfficeProcess | ListenersProcess)[] = [];
-  const env = () => ({ REDIS_URL: server.url, DELIVERY: 'durable', PURCHASE_RATE_LIMIT: '0', OUTBOX_GRACE_MS: '1000', ...OPERATOR_ENV });
+  const env = () => ({
+    REDIS_URL: server.url,
+    DELIVERY: 'durable',
+    PURCHASE_RATE_LIMIT: '0',
+    OUTBOX_GRACE_MS: '1000',
+    ...OPERATOR_ENV,
+  });
 
-  async function start<T extends BoxOfficeProcess | ListenersProcess>(started: Promise<T>): Promise<T> {
+  async function start<T extends BoxOfficeProcess | ListenersProcess>(
+    started: Promise<T>,
+  ): Promise<T> {
     const process = await started;
     running.push(process);
     return process;
@@ -38,7 +65,8 @@ describe('no ghost orders: every recorded purchase reaches the durable listeners
   });
 
   afterEach(async () => {
-    for (const process of running.splice(0)) if (!process.exited) await process.kill();
+    for (const process of running.splice(0))
+      if (!process.exited) await process.kill();
     await server?.destroy();
   });
 
@@ -46,7 +74,10 @@ describe('no ghost orders: every recorded purchase reaches the durable listeners
     for (const name of EVENTS) {
       const res = await fetch(`${boxOffice.url}/events`, {
         method: 'POST',
-        headers: { authorization: operatorAuth, 'content-type': 'application/json' },
+        headers: {
+          authorization: operatorAuth,
+          'content-type': 'application/json',
+        },
         body: JSON.stringify({ name, price: 20, capacity: 1_000_000 }),
       });
       expect(res.status).toBe(201);
@@ -58,7 +89,10 @@ describe('no ghost orders: every recorded purchase reaches the durable listeners
    * the box office stops answering; the box office is killed -9 once `killAfter` purchases
    * were answered, so that many are in flight. Resolves with the orders answered 201.
    */
-  async function buyUntilKilled(boxOffice: BoxOfficeProcess, killAfter: number): Promise<string[]> {
+  async function buyUntilKilled(
+    boxOffice: BoxOfficeProcess,
+    killAfter: number,
+  ): Promise<string[]> {
     const answered: string[] = [];
     let n = 0;
     const client = async (): Promise<void> => {
@@ -69,17 +103,27 @@ describe('no ghost orders: every recorded purchase reaches the durable listeners
           res = await fetch(`${boxOffice.url}/purchases`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ event: EVENTS[i % 2], qty: 1 + (i % 4), who: `client-${i % CLIENTS}` }),
+            body: JSON.stringify({
+              event: EVENTS[i % 2],
+              qty: 1 + (i % 4),
+              who: `client-${i % CLIENTS}`,
+            }),
           });
         } catch {
           return; // the box office is gone: a connection error, as a real client would get
         }
-        if (res.status !== 201) throw new Error(`purchase answered ${res.status}: ${await res.text()}`);
+        if (res.status !== 201)
+          throw new Error(
+            `purchase answered ${res.status}: ${await res.text()}`,
+          );
         answered.push(((await res.json()) as { orderId: string }).orderId);
       }
     };
     const clients = Array.from({ length: CLIENTS }, client);
-    await waitFor(() => answered.length >= killAfter, { what: `${killAfter} purchases answered`, timeoutMs: 30_000 });
+    await waitFor(() => answered.length >= killAfter, {
+      what: `${killAfter} purchases answered`,
+      timeoutMs: 30_000,
+    });
     await boxOffice.kill();
     await Promise.all(clients);
     return answered;
@@ -88,8 +132,17 @@ describe('no ghost orders: every recorded purchase reaches the durable listeners
   /** Every order recorded in Redis (the hashes the box office wrote), whether or not its client heard. */
   async function recordedOrders(): Promise<Order[]> {
     const orders: Order[] = [];
-    for await (const keys of redis.scanStream({ match: 'purchase_order_details:*', count: 1000 }) as AsyncIterable<string[]>) {
-      for (const key of keys) orders.push(orderFromHash(key.slice('purchase_order_details:'.length), await redis.hgetall(key)));
+    for await (const keys of redis.scanStream({
+      match: 'purchase_order_details:*',
+      count: 1000,
+    }) as AsyncIterable<string[]>) {
+      for (const key of keys)
+        orders.push(
+          orderFromHash(
+            key.slice('purchase_order_details:'.length),
+            await redis.hgetall(key),
+          ),
+        );
     }
     return orders;
   }
@@ -99,7 +152,9 @@ describe('no ghost orders: every recorded purchase reaches the durable listeners
     const pipeline = redis.pipeline();
     for (const o of orders) pipeline.hvals(appliedKey(o.orderId));
     // A marker is '1' when the listener applied the order, '0' when it skipped it (the alerter, on Opening Ceremony orders).
-    const counts = ((await pipeline.exec()) ?? []).map(([, marks]) => (marks as string[]).filter((m) => m === '1').length);
+    const counts = ((await pipeline.exec()) ?? []).map(
+      ([, marks]) => (marks as string[]).filter((m) => m === '1').length,
+    );
     return orders.filter((_, i) => counts[i] !== LISTENERS_PER_ORDER);
   }
 
@@ -108,31 +163,57 @@ describe('no ghost orders: every recorded purchase reaches the durable listeners
    * empty, then checks that each was applied once and that each event's `sold` counts
    * exactly its recorded orders.
    */
-  async function expectNoGhosts(answered: string[], timeoutMs: number): Promise<void> {
+  async function expectNoGhosts(
+    answered: string[],
+    timeoutMs: number,
+  ): Promise<void> {
     const orders = await recordedOrders();
-    expect(orders.map((o) => o.orderId)).toEqual(expect.arrayContaining(answered));
+    expect(orders.map((o) => o.orderId)).toEqual(
+      expect.arrayContaining(answered),
+    );
     let ghosts: Order[] = orders;
     try {
-      await waitFor(async () => (ghosts = await undelivered(orders)).length === 0, { what: 'every recorded order applied', timeoutMs });
+      await waitFor(
+        async () => (ghosts = await undelivered(orders)).length === 0,
+        { what: 'every recorded order applied', timeoutMs },
+      );
     } catch {
-      throw new Error(`${ghosts.length} of ${orders.length} recorded orders (${orders.length - answered.length} unanswered) were never applied`);
+      throw new Error(
+        `${ghosts.length} of ${orders.length} recorded orders (${orders.length - answered.length} unanswered) were never applied`,
+      );
     }
     // An order queued before the kill but not announced is applied from its job; its outbox
     // entry goes once a relay has announced it too, after the grace.
-    await waitFor(async () => (await redis.exists(OUTBOX)) === 0, { what: 'the outbox to empty', timeoutMs });
+    await waitFor(async () => (await redis.exists(OUTBOX)) === 0, {
+      what: 'the outbox to empty',
+      timeoutMs,
+    });
     for (const event of EVENTS) {
-      const tickets = orders.filter((o) => o.event === event).reduce((sum, o) => sum + o.qty, 0);
+      const tickets = orders
+        .filter((o) => o.event === event)
+        .reduce((sum, o) => sum + o.qty, 0);
       expect(Number(await redis.hget(eventKey(event), 'sold'))).toBe(tickets);
-      expect(Number(await redis.hget(SALES_SUMMARY, salesSummaryField.ticketsSold(event)))).toBe(tickets);
+      expect(
+        Number(
+          await redis.hget(SALES_SUMMARY, salesSummaryField.ticketsSold(event)),
+        ),
+      ).toBe(tickets);
     }
-    expect(Number(await redis.hget(SALES_SUMMARY, salesSummaryField.openingCeremonyOrders))).toBe(
-      orders.filter((o) => o.event === OPENING_CEREMONY).length,
-    );
+    expect(
+      Number(
+        await redis.hget(
+          SALES_SUMMARY,
+          salesSummaryField.openingCeremonyOrders,
+        ),
+      ),
+    ).toBe(orders.filter((o) => o.event === OPENING_CEREMONY).length);
   }
 
   it('box office killed -9 with purchases in flight: the listeners process delivers every recorded order, once', async () => {
     await start(ListenersProcess.start(LISTENERS_MAIN, env()));
-    const boxOffice = await start(BoxOfficeProcess.start(BOX_OFFICE_MAIN, env()));
+    const boxOffice = await start(
+      BoxOfficeProcess.start(BOX_OFFICE_MAIN, env()),
+    );
     await createEvents(boxOffice);
     const answered = await buyUntilKilled(boxOffice, 300);
     await expectNoGhosts(answered, 30_000);
@@ -140,46 +221,111 @@ describe('no ghost orders: every recorded purchase reaches the durable listeners
 
   it('killed -9 while no listeners process runs: the restarted box office re-drives, the listeners apply once', async () => {
     // A listeners process registers the durable subscription, then stops.
-    expect(await (await start(ListenersProcess.start(LISTENERS_MAIN, env()))).terminate()).toBe(0);
-    const boxOffice = await start(BoxOfficeProcess.start(BOX_OFFICE_MAIN, env()));
+    expect(
+      await (
+        await start(ListenersProcess.start(LISTENERS_MAIN, env()))
+      ).terminate(),
+    ).toBe(0);
+    const boxOffice = await start(
+      BoxOfficeProcess.start(BOX_OFFICE_MAIN, env()),
+    );
     await createEvents(boxOffice);
     const answered = await buyUntilKilled(boxOffice, 300);
     await start(BoxOfficeProcess.start(BOX_OFFICE_MAIN, env()));
     // The restarted box office queues every recorded order before any listeners process runs again.
     const orders = await recordedOrders();
-    await waitFor(async () => (await Promise.all(orders.map((o) => redis.exists(jobKey('durable', o.orderId))))).every((n) => n === 1), {
-      what: 'a durable job for every recorded order',
-      timeoutMs: 30_000,
-    }).catch(async () => {
-      const missing = (await Promise.all(orders.map((o) => redis.exists(jobKey('durable', o.orderId))))).filter((n) => n === 0).length;
-      throw new Error(`${missing} of ${orders.length} recorded orders (${orders.length - answered.length} unanswered) were never queued`);
+    await waitFor(
+      async () =>
+        (
+          await Promise.all(
+            orders.map((o) => redis.exists(jobKey('durable', o.orderId))),
+          )
+        ).every((n) => n === 1),
+      {
+        what: 'a durable job for every recorded order',
+        timeoutMs: 30_000,
+      },
+    ).catch(async () => {
+      const missing = (
+        await Promise.all(
+          orders.map((o) => redis.exists(jobKey('durable', o.orderId))),
+        )
+      ).filter((n) => n === 0).length;
+      throw new Error(
+        `${missing} of ${orders.length} recorded orders (${orders.length - answered.length} unanswered) were never queued`,
+      );
     });
     await start(ListenersProcess.start(LISTENERS_MAIN, env()));
     await expectNoGhosts(answered, 30_000);
   });
 
   it('two box offices relay at once: each order left by a failed enqueue is queued and announced once, and applied once', async () => {
-    expect(await (await start(ListenersProcess.start(LISTENERS_MAIN, env()))).terminate()).toBe(0);
-    for (const name of EVENTS) await redis.hset(eventKey(name), { name, price: '20', sold: '0' });
+    expect(
+      await (
+        await start(ListenersProcess.start(LISTENERS_MAIN, env()))
+      ).terminate(),
+    ).toBe(0);
+    for (const name of EVENTS)
+      await redis.hset(eventKey(name), { name, price: '20', sold: '0' });
     const recorder = await FaultyRecorder.start(server);
-    const ghosts = await Promise.all(Array.from({ length: 400 }, (_, i) => recorder.record({ event: EVENTS[i % 2], qty: 1 + (i % 4), cost: String(20 * (1 + (i % 4))) })));
+    const ghosts = await Promise.all(
+      Array.from({ length: 400 }, (_, i) =>
+        recorder.record({
+          event: EVENTS[i % 2],
+          qty: 1 + (i % 4),
+          cost: String(20 * (1 + (i % 4))),
+        }),
+      ),
+    );
     await recorder.stop();
     expect(await redis.zcard(OUTBOX)).toBe(ghosts.length);
 
     const announcements = await Announcements.listen(server);
-    const relayEnv = { ...env(), OUTBOX_GRACE_MS: '100', OUTBOX_RELAY_INTERVAL_MS: '50' };
-    const boxOffices = await Promise.all([start(BoxOfficeProcess.start(BOX_OFFICE_MAIN, relayEnv)), start(BoxOfficeProcess.start(BOX_OFFICE_MAIN, relayEnv))]);
-    await waitFor(async () => (await redis.exists(OUTBOX)) === 0, { what: 'the outbox to empty', timeoutMs: 30_000 });
+    const relayEnv = {
+      ...env(),
+      OUTBOX_GRACE_MS: '100',
+      OUTBOX_RELAY_INTERVAL_MS: '50',
+    };
+    const boxOffices = await Promise.all([
+      start(BoxOfficeProcess.start(BOX_OFFICE_MAIN, relayEnv)),
+      start(BoxOfficeProcess.start(BOX_OFFICE_MAIN, relayEnv)),
+    ]);
+    await waitFor(async () => (await redis.exists(OUTBOX)) === 0, {
+      what: 'the outbox to empty',
+      timeoutMs: 30_000,
+    });
     await announcements.settle(redis);
-    expect(ghosts.filter((g) => announcements.count(g.orderId) !== 1)).toEqual([]);
-    expect((await Promise.all(ghosts.map((g) => redis.exists(jobKey('durable', g.orderId))))).every((n) => n === 1)).toBe(true);
-    const redriven = await Promise.all(boxOffices.map(async (b) => sample(await (await fetch(`${b.url}/metrics`)).text(), 'podium_outbox_redriven_total') ?? 0));
+    expect(ghosts.filter((g) => announcements.count(g.orderId) !== 1)).toEqual(
+      [],
+    );
+    expect(
+      (
+        await Promise.all(
+          ghosts.map((g) => redis.exists(jobKey('durable', g.orderId))),
+        )
+      ).every((n) => n === 1),
+    ).toBe(true);
+    const redriven = await Promise.all(
+      boxOffices.map(
+        async (b) =>
+          sample(
+            await (await fetch(`${b.url}/metrics`)).text(),
+            'podium_outbox_redriven_total',
+          ) ?? 0,
+      ),
+    );
     expect(redriven[0] + redriven[1]).toBe(ghosts.length);
 
     await start(ListenersProcess.start(LISTENERS_MAIN, env()));
     await expectNoGhosts([], 30_000);
-    for (const listener of ['sales-summary', 'customer-invoices', 'sales-histogram']) {
-      expect(await redis.hget(`podium:stats:${listener}`, 'duplicates')).toBeNull();
+    for (const listener of [
+      'sales-summary',
+      'customer-invoices',
+      'sales-histogram',
+    ]) {
+      expect(
+        await redis.hget(`podium:stats:${listener}`, 'duplicates'),
+      ).toBeNull();
     }
   });
 });

@@ -28,9 +28,15 @@ async function main(): Promise<void> {
   let reconnects = 0;
 
   const start = async (listener: SeedListener): Promise<() => number> => {
-    const connection = new Redis({ ...options, connectionName: `bullmq-baseline-${listener.name}`, maxRetriesPerRequest: null });
+    const connection = new Redis({
+      ...options,
+      connectionName: `bullmq-baseline-${listener.name}`,
+      maxRetriesPerRequest: null,
+    });
     connection.on('reconnecting', () => reconnects++);
-    connection.on('error', (err: Error) => console.error(`[${listener.name}] Redis: ${err.message}`));
+    connection.on('error', (err: Error) =>
+      console.error(`[${listener.name}] Redis: ${err.message}`),
+    );
     connections.push(connection);
     let active = 0;
     const worker = new Worker<OrderJob>(
@@ -38,7 +44,8 @@ async function main(): Promise<void> {
       async (job) => {
         active++;
         try {
-          if (await listener.handle(redis, job.data.orderId)) sampler.record(listener.name, job.data.orderId);
+          if (await listener.handle(redis, job.data.orderId))
+            sampler.record(listener.name, job.data.orderId);
         } catch (err) {
           sampler.errors++;
           throw err; // BullMQ retries it, and tells 'failed'
@@ -46,12 +53,22 @@ async function main(): Promise<void> {
           active--;
         }
       },
-      { connection, prefix: BULLMQ_PREFIX, concurrency: 16, lockDuration, stalledInterval },
+      {
+        connection,
+        prefix: BULLMQ_PREFIX,
+        concurrency: 16,
+        lockDuration,
+        stalledInterval,
+      },
     );
-    worker.on('error', (err) => console.error(`[${listener.name}] worker: ${err.message}`));
+    worker.on('error', (err) =>
+      console.error(`[${listener.name}] worker: ${err.message}`),
+    );
     // A handler's error (retried while attempts last), or a job stalled more often than maxStalledCount (1) allows.
     worker.on('failed', (job, err) => {
-      console.error(`[${listener.name}] order ${job?.data.orderId} failed (try ${job?.attemptsMade} of ${job?.opts.attempts}): ${err.message}`);
+      console.error(
+        `[${listener.name}] order ${job?.data.orderId} failed (try ${job?.attemptsMade} of ${job?.opts.attempts}): ${err.message}`,
+      );
     });
     workers.push(worker);
     await worker.waitUntilReady();
@@ -64,12 +81,16 @@ async function main(): Promise<void> {
     reconnects: () => reconnects,
     onStop: async () => {
       await Promise.all(workers.map((w) => w.close()));
-      await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
+      await Promise.all(
+        connections.map((c) => c.quit().catch(() => c.disconnect())),
+      );
     },
   });
 }
 
 main().catch((err: Error) => {
-  console.error(`bench bullmq listeners: cannot start: ${err.stack ?? err.message}`);
+  console.error(
+    `bench bullmq listeners: cannot start: ${err.stack ?? err.message}`,
+  );
   process.exit(1);
 });

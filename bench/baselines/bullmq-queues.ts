@@ -20,7 +20,12 @@ export interface OrderJob {
 
 /** What a user would pick: BullMQ's usual retry settings; the job id is the order id (they start with a letter and hold no ':'). */
 export function orderJobOptions(orderId: string): JobsOptions {
-  return { jobId: orderId, attempts: 3, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: true };
+  return {
+    jobId: orderId,
+    attempts: 3,
+    backoff: { type: 'exponential', delay: 1000 },
+    removeOnComplete: true,
+  };
 }
 
 /** The publisher's step: after OrderPublisher.record, one Queue.add per listener that acts on the order. */
@@ -33,12 +38,25 @@ export class ListenerJobs implements PublishStep {
   ) {
     // Connection options, not an instance: each Queue opens its own connection, as with @nestjs/bullmq's forRoot.
     const connection = redisOptionsFromUrl(redisUrl);
-    this.queues = new Map(listenerNames(variant).map((name) => [name, new Queue<OrderJob>(name, { connection, prefix: BULLMQ_PREFIX })]));
+    this.queues = new Map(
+      listenerNames(variant).map((name) => [
+        name,
+        new Queue<OrderJob>(name, { connection, prefix: BULLMQ_PREFIX }),
+      ]),
+    );
   }
 
   async afterRecord(order: Order): Promise<void> {
     await Promise.all(
-      listenersFor(order.event, this.variant).map((name) => this.queues.get(name)!.add('order', { orderId: order.orderId }, orderJobOptions(order.orderId))),
+      listenersFor(order.event, this.variant).map((name) =>
+        this.queues
+          .get(name)!
+          .add(
+            'order',
+            { orderId: order.orderId },
+            orderJobOptions(order.orderId),
+          ),
+      ),
     );
   }
 

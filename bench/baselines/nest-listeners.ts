@@ -7,7 +7,13 @@
 import 'reflect-metadata';
 import { Controller, Inject, Module, type Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { EventPattern, Payload, Transport, type MicroserviceOptions, type ServerRedis } from '@nestjs/microservices';
+import {
+  EventPattern,
+  Payload,
+  Transport,
+  type MicroserviceOptions,
+  type ServerRedis,
+} from '@nestjs/microservices';
 import { Redis } from 'ioredis';
 import { redisOptionsFromUrl } from '@podium/redis';
 import { listenerNames } from '../lib/model.js';
@@ -19,7 +25,11 @@ const sampler = new Sampler(listenerNames(config.variant));
 const REDIS = Symbol('REDIS');
 const handlers = new Map(seedListeners(config.variant).map((l) => [l.name, l]));
 
-async function handle(listener: SeedListener, redis: Redis, orderId: unknown): Promise<void> {
+async function handle(
+  listener: SeedListener,
+  redis: Redis,
+  orderId: unknown,
+): Promise<void> {
   const id = String(orderId);
   try {
     if (await listener.handle(redis, id)) sampler.record(listener.name, id);
@@ -41,7 +51,9 @@ function controllerFor(listener: SeedListener): Type {
       return handle(listener, this.redis, orderId);
     }
   }
-  Object.defineProperty(ListenerController, 'name', { value: `${listener.name}-controller` });
+  Object.defineProperty(ListenerController, 'name', {
+    value: `${listener.name}-controller`,
+  });
   return ListenerController;
 }
 
@@ -55,12 +67,23 @@ async function main(): Promise<void> {
   class NestBaselineModule {}
 
   let reconnects = 0;
-  const app = await NestFactory.createMicroservice<MicroserviceOptions>(NestBaselineModule, {
-    transport: Transport.REDIS,
-    options: { host: options.host, port: options.port, wildcards: true, retryAttempts: 1_000_000, retryDelay: 100 },
-  });
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(
+    NestBaselineModule,
+    {
+      transport: Transport.REDIS,
+      options: {
+        host: options.host,
+        port: options.port,
+        wildcards: true,
+        retryAttempts: 1_000_000,
+        retryDelay: 100,
+      },
+    },
+  );
   await app.listen();
-  const [, sub] = (app as unknown as { serverInstance: ServerRedis }).serverInstance.unwrap<[Redis, Redis]>();
+  const [, sub] = (
+    app as unknown as { serverInstance: ServerRedis }
+  ).serverInstance.unwrap<[Redis, Redis]>();
   sub.on('reconnecting', () => reconnects++);
   await sub.ping(); // answered after the PSUBSCRIBEs
   sampler.start({
@@ -73,6 +96,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: Error) => {
-  console.error(`bench nest listeners: cannot start: ${err.stack ?? err.message}`);
+  console.error(
+    `bench nest listeners: cannot start: ${err.stack ?? err.message}`,
+  );
   process.exit(1);
 });

@@ -28,7 +28,13 @@ import {
   salesSetKey,
   salesSummaryField,
 } from '@podium/orders';
-import { BENCH_ALERTS_MAX, OPENING_CEREMONY, SLOW_LISTENER, SLOW_LISTENER_MS, type Variant } from '../lib/model.js';
+import {
+  BENCH_ALERTS_MAX,
+  OPENING_CEREMONY,
+  SLOW_LISTENER,
+  SLOW_LISTENER_MS,
+  type Variant,
+} from '../lib/model.js';
 
 export type OrderHash = Record<string, string>;
 
@@ -44,7 +50,12 @@ export interface SeedListener {
    * The same writes for one order the listener acts on, queued on a pipeline or a MULTI.
    * `count`: for a listener with a `counter`, the counter's value before this order.
    */
-  write(m: ChainableCommander, orderId: string, order: OrderHash, count: number): void;
+  write(
+    m: ChainableCommander,
+    orderId: string,
+    order: OrderHash,
+    count: number,
+  ): void;
   /** A counter the writes depend on (the lottery's every 5th order), which only this listener writes. */
   counter?: { key: string; field: string };
   /** Waits before writing (the slow listener of scenario 4). */
@@ -62,7 +73,11 @@ export async function exec(pipeline: ChainableCommander): Promise<void> {
 }
 
 /** The usual handler: HGETALL the order, then its writes in one pipeline. */
-async function readThenWrite(listener: SeedListener, redis: Redis, orderId: string): Promise<boolean> {
+async function readThenWrite(
+  listener: SeedListener,
+  redis: Redis,
+  orderId: string,
+): Promise<boolean> {
   const o = await readOrder(redis, orderId);
   if (listener.delayMs) await sleep(listener.delayMs);
   const pipeline = redis.pipeline();
@@ -78,8 +93,16 @@ const histogram: SeedListener = {
     return readThenWrite(this, redis, orderId);
   },
   write(m, _orderId, o) {
-    const increment = histogramIncrementArgs('u32', hourOfDay(Number(o.ts)), Number(o.qty));
-    m.call('BITFIELD', HISTOGRAM_ALL_EVENTS, ...increment).call('BITFIELD', eventHistogramKey(o.event), ...increment);
+    const increment = histogramIncrementArgs(
+      'u32',
+      hourOfDay(Number(o.ts)),
+      Number(o.qty),
+    );
+    m.call('BITFIELD', HISTOGRAM_ALL_EVENTS, ...increment).call(
+      'BITFIELD',
+      eventHistogramKey(o.event),
+      ...increment,
+    );
   },
 };
 
@@ -91,7 +114,11 @@ const summary: SeedListener = {
   },
   write(m, orderId, o) {
     m.sadd(salesSetKey(o.event), orderId)
-      .hincrbyfloat(SALES_SUMMARY, salesSummaryField.totalSales(o.event), o.cost)
+      .hincrbyfloat(
+        SALES_SUMMARY,
+        salesSummaryField.totalSales(o.event),
+        o.cost,
+      )
       .hincrby(SALES_SUMMARY, salesSummaryField.ticketsSold(o.event), o.qty);
   },
 };
@@ -109,15 +136,25 @@ const invoices = (slow: boolean): SeedListener => ({
 });
 
 const isWinner = (total: number) => total % 5 === 0;
-const announceWinner = (orderId: string) => console.log(`===> Winner!!!!! Opening Ceremony Lottery - Order Id: ${orderId}`);
+const announceWinner = (orderId: string) =>
+  console.log(
+    `===> Winner!!!!! Opening Ceremony Lottery - Order Id: ${orderId}`,
+  );
 
 const lottery: SeedListener = {
   name: 'opening-ceremony-lottery',
   channel: eventChannel(OPENING_CEREMONY),
-  counter: { key: SALES_SUMMARY, field: salesSummaryField.openingCeremonyOrders },
+  counter: {
+    key: SALES_SUMMARY,
+    field: salesSummaryField.openingCeremonyOrders,
+  },
   // The seed's way: the increment's reply decides the winner (it reads no order).
   async handle(redis, orderId) {
-    const total = await redis.hincrby(SALES_SUMMARY, salesSummaryField.openingCeremonyOrders, 1);
+    const total = await redis.hincrby(
+      SALES_SUMMARY,
+      salesSummaryField.openingCeremonyOrders,
+      1,
+    );
     if (isWinner(total)) {
       await redis.rpush(LOTTERY_WINNERS, orderId);
       announceWinner(orderId);
@@ -147,8 +184,19 @@ const alerts: SeedListener = {
   write(m, orderId, o) {
     const message = `Purchase ${o.event}: #${o.qty} $${o.cost}`;
     console.log(message);
-    const alert = { orderId, event: o.event, qty: Number(o.qty), cost: o.cost, ts: Number(o.ts), message };
-    m.lpush(ALERTS, JSON.stringify(alert)).ltrim(ALERTS, 0, BENCH_ALERTS_MAX - 1);
+    const alert = {
+      orderId,
+      event: o.event,
+      qty: Number(o.qty),
+      cost: o.cost,
+      ts: Number(o.ts),
+      message,
+    };
+    m.lpush(ALERTS, JSON.stringify(alert)).ltrim(
+      ALERTS,
+      0,
+      BENCH_ALERTS_MAX - 1,
+    );
   },
 };
 

@@ -40,11 +40,20 @@ async function main(): Promise<void> {
   const pending: (() => number)[] = [];
 
   const run = async (listener: SeedListener): Promise<void> => {
-    const sub = new Redis({ ...options, connectionName: `seed-${listener.name}-sub` });
-    const cmd = new Redis({ ...options, connectionName: `seed-${listener.name}` });
+    const sub = new Redis({
+      ...options,
+      connectionName: `seed-${listener.name}-sub`,
+    });
+    const cmd = new Redis({
+      ...options,
+      connectionName: `seed-${listener.name}`,
+    });
     connections.push(sub, cmd);
     sub.on('reconnecting', () => reconnects++);
-    for (const c of [sub, cmd]) c.on('error', (err: Error) => console.error(`[${listener.name}] Redis: ${err.message}`));
+    for (const c of [sub, cmd])
+      c.on('error', (err: Error) =>
+        console.error(`[${listener.name}] Redis: ${err.message}`),
+      );
     const queue = new Fifo();
     let running = false;
     let handling = 0;
@@ -57,7 +66,9 @@ async function main(): Promise<void> {
           if (await listener.handle(cmd, id)) sampler.record(listener.name, id);
         } catch (err) {
           sampler.errors++;
-          console.error(`[${listener.name}] order ${id}: ${(err as Error).message}`);
+          console.error(
+            `[${listener.name}] order ${id}: ${(err as Error).message}`,
+          );
         }
         handling = 0;
       }
@@ -68,10 +79,16 @@ async function main(): Promise<void> {
       if (!running) void drain();
     };
     if (listener.channel) {
-      sub.on('message', (_channel: string, message: string) => onMessage(message));
+      sub.on('message', (_channel: string, message: string) =>
+        onMessage(message),
+      );
       await sub.subscribe(listener.channel);
     } else {
-      sub.on('pmessage', (_pattern: string, _channel: string, message: string) => onMessage(message));
+      sub.on(
+        'pmessage',
+        (_pattern: string, _channel: string, message: string) =>
+          onMessage(message),
+      );
       await sub.psubscribe(listener.pattern!);
     }
   };
@@ -81,12 +98,16 @@ async function main(): Promise<void> {
     pending: () => pending.map((n) => n()),
     reconnects: () => reconnects,
     onStop: async () => {
-      await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
+      await Promise.all(
+        connections.map((c) => c.quit().catch(() => c.disconnect())),
+      );
     },
   });
 }
 
 main().catch((err: Error) => {
-  console.error(`bench seed listeners: cannot start: ${err.stack ?? err.message}`);
+  console.error(
+    `bench seed listeners: cannot start: ${err.stack ?? err.message}`,
+  );
   process.exit(1);
 });

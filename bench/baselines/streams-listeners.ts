@@ -15,7 +15,12 @@ import { redisOptionsFromUrl } from '@podium/redis';
 import { listenerNames, listenersFor } from '../lib/model.js';
 import { childConfig, Sampler } from '../processes/sampler.js';
 import { ORDER_FIELD, ORDERS_STREAM } from './orders-stream.js';
-import { exec, seedListeners, type OrderHash, type SeedListener } from './seed-handlers.js';
+import {
+  exec,
+  seedListeners,
+  type OrderHash,
+  type SeedListener,
+} from './seed-handlers.js';
 
 const BATCH = 100;
 const BLOCK_MS = 500;
@@ -32,17 +37,31 @@ async function main(): Promise<void> {
   let reconnects = 0;
   let stopping = false;
 
-  const consume = async (listener: SeedListener, redis: Redis, holding: { n: number }): Promise<void> => {
+  const consume = async (
+    listener: SeedListener,
+    redis: Redis,
+    holding: { n: number },
+  ): Promise<void> => {
     const group = listener.name;
     // First this consumer's pending entries, page by page; then new ones.
     let cursor = '0';
     while (!stopping) {
       try {
-        const reply = (await redis.xreadgroup('GROUP', group, CONSUMER, 'COUNT', BATCH, 'BLOCK', BLOCK_MS, 'STREAMS', ORDERS_STREAM, cursor)) as
-          | [string, Entry[]][]
-          | null;
+        const reply = (await redis.xreadgroup(
+          'GROUP',
+          group,
+          CONSUMER,
+          'COUNT',
+          BATCH,
+          'BLOCK',
+          BLOCK_MS,
+          'STREAMS',
+          ORDERS_STREAM,
+          cursor,
+        )) as [string, Entry[]][] | null;
         const entries = reply?.[0]?.[1] ?? [];
-        if (cursor !== '>') cursor = entries.length ? entries[entries.length - 1][0] : '>';
+        if (cursor !== '>')
+          cursor = entries.length ? entries[entries.length - 1][0] : '>';
         if (entries.length === 0) continue;
         holding.n = entries.length;
         await applyBatch(listener, redis, entries);
@@ -57,11 +76,18 @@ async function main(): Promise<void> {
     }
   };
 
-  const applyBatch = async (listener: SeedListener, redis: Redis, entries: Entry[]): Promise<void> => {
-    const orderIds = entries.map(([, fields]) => (fields ? fields[fields.indexOf(ORDER_FIELD) + 1] : ''));
+  const applyBatch = async (
+    listener: SeedListener,
+    redis: Redis,
+    entries: Entry[],
+  ): Promise<void> => {
+    const orderIds = entries.map(([, fields]) =>
+      fields ? fields[fields.indexOf(ORDER_FIELD) + 1] : '',
+    );
     const read = redis.pipeline();
     for (const id of orderIds) read.hgetall(orderKey(id));
-    if (listener.counter) read.hget(listener.counter.key, listener.counter.field);
+    if (listener.counter)
+      read.hget(listener.counter.key, listener.counter.field);
     const replies = (await read.exec()) ?? [];
     for (const [err] of replies) if (err) throw err;
     // Only this group writes its counter, so the value read is the one its MULTI increments.
@@ -72,10 +98,13 @@ async function main(): Promise<void> {
       const order = replies[k][1] as OrderHash;
       if (!order.event) {
         sampler.errors++;
-        console.error(`[${listener.name}] no order ${orderId}: acknowledged without effect`);
+        console.error(
+          `[${listener.name}] no order ${orderId}: acknowledged without effect`,
+        );
         return;
       }
-      if (!listenersFor(order.event, config.variant).includes(listener.name)) return;
+      if (!listenersFor(order.event, config.variant).includes(listener.name))
+        return;
       listener.write(tx, orderId, order, count++);
       applied.push(orderId);
     });
@@ -89,14 +118,21 @@ async function main(): Promise<void> {
   const holding = listeners.map(() => ({ n: 0 }));
   const loops: Promise<void>[] = [];
   for (const [i, listener] of listeners.entries()) {
-    const redis = new Redis({ ...options, connectionName: `streams-baseline-${listener.name}` });
+    const redis = new Redis({
+      ...options,
+      connectionName: `streams-baseline-${listener.name}`,
+    });
     redis.on('reconnecting', () => reconnects++);
-    redis.on('error', (err: Error) => console.error(`[${listener.name}] Redis: ${err.message}`));
+    redis.on('error', (err: Error) =>
+      console.error(`[${listener.name}] Redis: ${err.message}`),
+    );
     connections.push(redis);
     // From the stream's first entry; a restarted process finds the group where the last one left it.
-    await redis.xgroup('CREATE', ORDERS_STREAM, listener.name, '0', 'MKSTREAM').catch((err: Error) => {
-      if (!err.message.startsWith('BUSYGROUP')) throw err;
-    });
+    await redis
+      .xgroup('CREATE', ORDERS_STREAM, listener.name, '0', 'MKSTREAM')
+      .catch((err: Error) => {
+        if (!err.message.startsWith('BUSYGROUP')) throw err;
+      });
     loops.push(consume(listener, redis, holding[i]));
   }
   sampler.start({
@@ -105,12 +141,16 @@ async function main(): Promise<void> {
     onStop: async () => {
       stopping = true;
       await Promise.all(loops);
-      await Promise.all(connections.map((c) => c.quit().catch(() => c.disconnect())));
+      await Promise.all(
+        connections.map((c) => c.quit().catch(() => c.disconnect())),
+      );
     },
   });
 }
 
 main().catch((err: Error) => {
-  console.error(`bench streams listeners: cannot start: ${err.stack ?? err.message}`);
+  console.error(
+    `bench streams listeners: cannot start: ${err.stack ?? err.message}`,
+  );
   process.exit(1);
 });

@@ -2,7 +2,16 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BENCH_ALERTS_MAX, listenerNames, PODIUM_NODE_FLAGS, type ChildConfig, type ChildMessage, type SamplesMessage, type SystemSpec, type Variant } from './model.js';
+import {
+  BENCH_ALERTS_MAX,
+  listenerNames,
+  PODIUM_NODE_FLAGS,
+  type ChildConfig,
+  type ChildMessage,
+  type SamplesMessage,
+  type SystemSpec,
+  type Variant,
+} from './model.js';
 
 const ENTRY: Record<SystemSpec['kind'], string> = {
   podium: '../processes/podium-listeners.js',
@@ -21,7 +30,11 @@ export interface ProcStatus {
 export function readStatus(pid: number): ProcStatus | undefined {
   try {
     const text = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? Number.NaN);
+    const kb = (field: string) =>
+      Number(
+        new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ??
+          Number.NaN,
+      );
     return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
   } catch {
     return undefined;
@@ -95,32 +108,51 @@ export class ListenersProcess {
 
   static async start(options: StartOptions): Promise<ListenersProcess> {
     const { system, variant, redisUrl, logBase } = options;
-    const env: Record<string, string> = { ALERTS_MAX: String(BENCH_ALERTS_MAX) };
+    const env: Record<string, string> = {
+      ALERTS_MAX: String(BENCH_ALERTS_MAX),
+    };
     if (system.mode) env.DELIVERY = system.mode;
     Object.assign(env, system.overrides ?? {}, options.env ?? {});
     const config: ChildConfig = { redisUrl, variant, env };
     const out = openSync(`${logBase}.out`, 'a');
     const err = openSync(`${logBase}.err`, 'a');
     const started = performance.now();
-    const child = fork(fileURLToPath(new URL(ENTRY[system.kind], import.meta.url)), [], {
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: process.env.HOME ?? '/tmp',
-        NO_COLOR: '1',
-        BENCH_CHILD: JSON.stringify(config),
+    const child = fork(
+      fileURLToPath(new URL(ENTRY[system.kind], import.meta.url)),
+      [],
+      {
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          HOME: process.env.HOME ?? '/tmp',
+          NO_COLOR: '1',
+          BENCH_CHILD: JSON.stringify(config),
+        },
+        execPath: process.execPath,
+        // For profiling a run: BENCH_CHILD_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench ...
+        execArgv: [
+          ...(system.kind === 'podium' ? PODIUM_NODE_FLAGS : []),
+          ...(process.env.BENCH_CHILD_NODE_OPTIONS ?? '')
+            .split(' ')
+            .filter(Boolean),
+        ],
+        stdio: ['ignore', out, err, 'ipc'],
+        serialization: 'advanced',
       },
-      execPath: process.execPath,
-      // For profiling a run: BENCH_CHILD_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench ...
-      execArgv: [...(system.kind === 'podium' ? PODIUM_NODE_FLAGS : []), ...(process.env.BENCH_CHILD_NODE_OPTIONS ?? '').split(' ').filter(Boolean)],
-      stdio: ['ignore', out, err, 'ipc'],
-      serialization: 'advanced',
-    });
+    );
     closeSync(out);
     closeSync(err);
     const proc = new ListenersProcess(child, options);
     const timeoutMs = options.startTimeoutMs ?? 30_000;
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${system.label}: not ready after ${timeoutMs} ms (see ${logBase}.err)`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `${system.label}: not ready after ${timeoutMs} ms (see ${logBase}.err)`,
+            ),
+          ),
+        timeoutMs,
+      );
       child.on('message', (message: ChildMessage) => {
         if (message.type === 'ready') {
           clearTimeout(timer);
@@ -129,7 +161,11 @@ export class ListenersProcess {
       });
       child.once('exit', (code) => {
         clearTimeout(timer);
-        reject(new Error(`${system.label}: exited with ${code} while starting: ${tail(`${logBase}.err`)}`));
+        reject(
+          new Error(
+            `${system.label}: exited with ${code} while starting: ${tail(`${logBase}.err`)}`,
+          ),
+        );
       });
     });
     proc.readyMs = performance.now() - started;
@@ -143,7 +179,8 @@ export class ListenersProcess {
     const status = readStatus(this.pid);
     // A process that has exited but not been reaped has no VmRSS line: NaN, not kept.
     if (!status || !Number.isFinite(status.rssKb)) return Number.NaN;
-    if (Number.isFinite(status.hwmKb)) this.hwmKb = Math.max(this.hwmKb, status.hwmKb);
+    if (Number.isFinite(status.hwmKb))
+      this.hwmKb = Math.max(this.hwmKb, status.hwmKb);
     return status.rssKb;
   }
 
@@ -151,7 +188,9 @@ export class ListenersProcess {
   async flush(): Promise<void> {
     if (!this.alive) return;
     const seq = ++this.flushSeq;
-    const done = new Promise<void>((resolve) => this.flushWaiters.set(seq, resolve));
+    const done = new Promise<void>((resolve) =>
+      this.flushWaiters.set(seq, resolve),
+    );
     this.child.send({ type: 'flush', seq });
     await done;
     this.flushWaiters.delete(seq);
@@ -178,11 +217,17 @@ export class ListenersProcess {
 
   /** Warnings and errors the process logged. */
   problems(): { count: number; first: string[] } {
-    const lines = [readText(`${this.options.logBase}.err`), readText(`${this.options.logBase}.out`)]
+    const lines = [
+      readText(`${this.options.logBase}.err`),
+      readText(`${this.options.logBase}.out`),
+    ]
       .join('\n')
       .split('\n')
       .filter((line) => /\b(ERROR|WARN|Error|error)\b/.test(line));
-    return { count: lines.length, first: lines.slice(0, 5).map((l) => l.slice(0, 300)) };
+    return {
+      count: lines.length,
+      first: lines.slice(0, 5).map((l) => l.slice(0, 300)),
+    };
   }
 }
 
@@ -198,4 +243,5 @@ function tail(path: string): string {
   return readText(path).trim().split('\n').slice(-5).join(' | ');
 }
 
-export const logBaseFor = (dir: string, ...parts: string[]): string => join(dir, parts.join('-').replace(/[^\w.-]+/g, '_'));
+export const logBaseFor = (dir: string, ...parts: string[]): string =>
+  join(dir, parts.join('-').replace(/[^\w.-]+/g, '_'));

@@ -34,7 +34,8 @@ export class Collector {
       const at = new Map<string, number>();
       const ids = this.ids[i];
       const times = this.times[i];
-      for (let k = 0; k < ids.length; k++) if (only.has(ids[k]) && !at.has(ids[k])) at.set(ids[k], times[k]);
+      for (let k = 0; k < ids.length; k++)
+        if (only.has(ids[k]) && !at.has(ids[k])) at.set(ids[k], times[k]);
       return at;
     });
   }
@@ -44,7 +45,8 @@ export class Collector {
     let last = Number.NEGATIVE_INFINITY;
     this.times.forEach((times, i) => {
       const ids = this.ids[i];
-      for (let k = 0; k < times.length; k++) if (times[k] > last && only.has(ids[k])) last = times[k];
+      for (let k = 0; k < times.length; k++)
+        if (times[k] > last && only.has(ids[k])) last = times[k];
     });
     return last;
   }
@@ -57,7 +59,8 @@ export class Collector {
     const times: number[] = [];
     this.times.forEach((list, i) => {
       const ids = this.ids[i];
-      for (let k = 0; k < list.length; k++) if (only.has(ids[k])) times.push(list[k]);
+      for (let k = 0; k < list.length; k++)
+        if (only.has(ids[k])) times.push(list[k]);
     });
     times.sort((a, b) => a - b);
     let previous = from;
@@ -70,7 +73,10 @@ export class Collector {
   }
 
   /** Latency (ms) from "purchase recorded" to "effect applied", per listener and pooled. */
-  latencies(t0: ReadonlyMap<string, number>, only: ReadonlySet<string>): { perListener: Record<string, Percentiles>; all: Percentiles } {
+  latencies(
+    t0: ReadonlyMap<string, number>,
+    only: ReadonlySet<string>,
+  ): { perListener: Record<string, Percentiles>; all: Percentiles } {
     const pooled: number[] = [];
     const perListener: Record<string, Percentiles> = {};
     this.appliedAt(only).forEach((at, i) => {

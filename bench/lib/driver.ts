@@ -32,7 +32,11 @@ export interface PublishStep {
  * and (d) are durable layers of their own: their publisher enqueues, (c) a BullMQ job per
  * listener, (d) one stream entry.
  */
-const PUBLISH_STEPS: Record<SystemKind, ((c: { redis: Redis; redisUrl: string; variant: Variant }) => PublishStep) | undefined> = {
+const PUBLISH_STEPS: Record<
+  SystemKind,
+  | ((c: { redis: Redis; redisUrl: string; variant: Variant }) => PublishStep)
+  | undefined
+> = {
   podium: undefined,
   seed: undefined,
   nest: undefined,
@@ -63,7 +67,11 @@ export class Driver {
   static create(redisUrl: string, kind: SystemKind, variant: Variant): Driver {
     const redis = createRedis(redisUrl, 'bench-publisher');
     const step = PUBLISH_STEPS[kind]?.({ redis, redisUrl, variant });
-    return new Driver(redis, new OrderPublisher(redis, validatePodiumEnv({ REDIS_URL: redisUrl })), step);
+    return new Driver(
+      redis,
+      new OrderPublisher(redis, validatePodiumEnv({ REDIS_URL: redisUrl })),
+      step,
+    );
   }
 
   async close(): Promise<void> {
@@ -102,7 +110,10 @@ export class Driver {
   }
 
   /** As fast as the publisher allows: `concurrency` publishers, each waiting for its last. */
-  async saturate(orders: readonly Order[], concurrency: number): Promise<StreamResult> {
+  async saturate(
+    orders: readonly Order[],
+    concurrency: number,
+  ): Promise<StreamResult> {
     const startMs = now();
     let next = 0;
     const publisher = async () => {
@@ -110,29 +121,44 @@ export class Driver {
     };
     await Promise.all(Array.from({ length: concurrency }, publisher));
     const endMs = now();
-    return { startMs, endMs, published: orders.length, achievedRate: orders.length / ((endMs - startMs) / 1000), maxLagMs: 0 };
+    return {
+      startMs,
+      endMs,
+      published: orders.length,
+      achievedRate: orders.length / ((endMs - startMs) / 1000),
+      maxLagMs: 0,
+    };
   }
 
   /**
    * At a steady offered rate: each order is published at its scheduled time (checked every
    * millisecond or so), without waiting for earlier publishes to finish.
    */
-  async paced(orders: readonly Order[], rate: number, onTick?: (published: number) => void): Promise<StreamResult> {
+  async paced(
+    orders: readonly Order[],
+    rate: number,
+    onTick?: (published: number) => void,
+  ): Promise<StreamResult> {
     const startMs = now();
     const inFlight = new Set<Promise<void>>();
     let maxLagMs = 0;
     let i = 0;
     while (i < orders.length) {
       const t = now();
-      const due = Math.min(orders.length, Math.floor(((t - startMs) * rate) / 1000) + 1);
-      if (due > i) maxLagMs = Math.max(maxLagMs, t - (startMs + (i * 1000) / rate));
+      const due = Math.min(
+        orders.length,
+        Math.floor(((t - startMs) * rate) / 1000) + 1,
+      );
+      if (due > i)
+        maxLagMs = Math.max(maxLagMs, t - (startMs + (i * 1000) / rate));
       while (i < due) {
         const p = this.record(orders[i++]);
         inFlight.add(p);
         void p.finally(() => inFlight.delete(p));
       }
       onTick?.(i);
-      if (i < orders.length) await sleep(Math.max(0, startMs + (i * 1000) / rate - now() - 0.2));
+      if (i < orders.length)
+        await sleep(Math.max(0, startMs + (i * 1000) / rate - now() - 0.2));
     }
     const lastScheduled = now();
     await Promise.all(inFlight);
@@ -140,7 +166,8 @@ export class Driver {
       startMs,
       endMs: lastScheduled,
       published: orders.length,
-      achievedRate: orders.length / ((lastScheduled - startMs) / 1000 + 1 / rate),
+      achievedRate:
+        orders.length / ((lastScheduled - startMs) / 1000 + 1 / rate),
       maxLagMs,
     };
   }

@@ -4,11 +4,19 @@
  */
 import type { DeliveryMode } from '@podium/queues';
 
-export const EVENTS = ['Womens Judo', 'Mens 4x400', 'Opening Ceremony', 'Closing Ceremony'] as const;
+export const EVENTS = [
+  'Womens Judo',
+  'Mens 4x400',
+  'Opening Ceremony',
+  'Closing Ceremony',
+] as const;
 export const OPENING_CEREMONY = 'Opening Ceremony';
 /** Price of a ticket, in the events' hashes; every order buys one ticket (see README: verification). */
 export const PRICE = 20;
-export const CUSTOMERS = Array.from({ length: 50 }, (_, i) => `fan-${String(i).padStart(2, '0')}`);
+export const CUSTOMERS = Array.from(
+  { length: 50 },
+  (_, i) => `fan-${String(i).padStart(2, '0')}`,
+);
 
 /** The seed's five listeners, by podium's names. */
 export const STANDARD_LISTENERS = [
@@ -27,7 +35,9 @@ export const BENCH_ALERTS_MAX = 1_000_000;
 export type Variant = 'standard' | 'slow';
 
 export function listenerNames(variant: Variant): string[] {
-  return STANDARD_LISTENERS.map((name) => (variant === 'slow' && name === 'customer-invoices' ? SLOW_LISTENER : name));
+  return STANDARD_LISTENERS.map((name) =>
+    variant === 'slow' && name === 'customer-invoices' ? SLOW_LISTENER : name,
+  );
 }
 
 /** The listeners that act on an order of this event. */
@@ -51,15 +61,46 @@ export interface SystemSpec {
   overrides?: Record<string, DeliveryMode>;
 }
 
-export const SEED: SystemSpec = { id: 'seed', label: 'baseline (a): seed on raw ioredis', kind: 'seed' };
-export const NEST: SystemSpec = { id: 'nest', label: 'baseline (b): plain Nest Redis transport', kind: 'nest' };
-export const BULLMQ: SystemSpec = { id: 'bullmq', label: 'baseline (c): a BullMQ queue per listener', kind: 'bullmq' };
-export const STREAMS: SystemSpec = { id: 'streams', label: 'baseline (d): Redis Streams, exactly once', kind: 'streams' };
+export const SEED: SystemSpec = {
+  id: 'seed',
+  label: 'baseline (a): seed on raw ioredis',
+  kind: 'seed',
+};
+export const NEST: SystemSpec = {
+  id: 'nest',
+  label: 'baseline (b): plain Nest Redis transport',
+  kind: 'nest',
+};
+export const BULLMQ: SystemSpec = {
+  id: 'bullmq',
+  label: 'baseline (c): a BullMQ queue per listener',
+  kind: 'bullmq',
+};
+export const STREAMS: SystemSpec = {
+  id: 'streams',
+  label: 'baseline (d): Redis Streams, exactly once',
+  kind: 'streams',
+};
 /** Baselines (c) and (d) are durable: the bench's publisher enqueues for them (lib/driver.ts). */
 export const BASELINES = [SEED, NEST, BULLMQ, STREAMS];
-export const EPHEMERAL: SystemSpec = { id: 'ephemeral', label: 'podium ephemeral', kind: 'podium', mode: 'ephemeral' };
-export const QUEUED: SystemSpec = { id: 'queued', label: 'podium queued', kind: 'podium', mode: 'queued' };
-export const DURABLE: SystemSpec = { id: 'durable', label: 'podium durable', kind: 'podium', mode: 'durable' };
+export const EPHEMERAL: SystemSpec = {
+  id: 'ephemeral',
+  label: 'podium ephemeral',
+  kind: 'podium',
+  mode: 'ephemeral',
+};
+export const QUEUED: SystemSpec = {
+  id: 'queued',
+  label: 'podium queued',
+  kind: 'podium',
+  mode: 'queued',
+};
+export const DURABLE: SystemSpec = {
+  id: 'durable',
+  label: 'podium durable',
+  kind: 'podium',
+  mode: 'durable',
+};
 export const MIXED: SystemSpec = {
   id: 'mixed',
   label: 'podium mixed (slow-invoices durable, others ephemeral)',
@@ -102,7 +143,8 @@ export interface SamplesMessage {
   flush?: number;
 }
 
-export type ChildMessage = { type: 'ready'; startedMs: number } | SamplesMessage;
+export type ChildMessage =
+  { type: 'ready'; startedMs: number } | SamplesMessage;
 export type ParentMessage = { type: 'flush'; seq: number } | { type: 'stop' };
 
 /**
@@ -110,4 +152,7 @@ export type ParentMessage = { type: 'flush'; seq: number } | { type: 'stop' };
  * on V8's old space, without which garbage piles up to several hundred MB under load, and
  * the young generation's default size, which the bound alone would shrink (docs/operations.md).
  */
-export const PODIUM_NODE_FLAGS = ['--max-old-space-size=192', '--max-semi-space-size=16'];
+export const PODIUM_NODE_FLAGS = [
+  '--max-old-space-size=192',
+  '--max-semi-space-size=16',
+];

@@ -25,7 +25,8 @@ export class RunMonitor {
   constructor(
     private readonly redis: BenchRedis,
     private readonly proc: () => ListenersProcess | undefined,
-    private readonly extra: () => Promise<Record<string, number>> | Record<string, number> = () => ({}),
+    private readonly extra: () =>
+      Promise<Record<string, number>> | Record<string, number> = () => ({}),
     private readonly intervalMs = 250,
   ) {}
 
@@ -47,7 +48,8 @@ export class RunMonitor {
 
   /** Folds in a process's peak RSS (VmHWM), e.g. just before it is killed. */
   notePeak(proc: ListenersProcess): void {
-    if (proc.hwmKb > 0) this.peakRssMb = Math.max(this.peakRssMb, proc.hwmKb / 1024);
+    if (proc.hwmKb > 0)
+      this.peakRssMb = Math.max(this.peakRssMb, proc.hwmKb / 1024);
   }
 
   private async tick(): Promise<void> {
@@ -68,7 +70,11 @@ export class RunMonitor {
         omemKb: omem / 1024,
         ...extra,
       });
-      if (proc) this.peakHeapUsedMb = Math.max(this.peakHeapUsedMb, Number.isFinite(proc.heap.usedMb) ? proc.heap.usedMb : 0);
+      if (proc)
+        this.peakHeapUsedMb = Math.max(
+          this.peakHeapUsedMb,
+          Number.isFinite(proc.heap.usedMb) ? proc.heap.usedMb : 0,
+        );
     } finally {
       this.busy = false;
     }

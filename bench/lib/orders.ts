@@ -1,5 +1,11 @@
 import { newOrderId, type Order } from '@podium/orders';
-import { CUSTOMERS, EVENTS, listenersFor, PRICE, type Variant } from './model.js';
+import {
+  CUSTOMERS,
+  EVENTS,
+  listenersFor,
+  PRICE,
+  type Variant,
+} from './model.js';
 
 /** A small deterministic generator, so every run picks events and customers alike. */
 function mulberry32(seed: number): () => number {
@@ -32,9 +38,15 @@ export function makeOrders(count: number, seed: number): Order[] {
 }
 
 /** How many effects each listener should apply for these orders. */
-export function expectedCounts(orders: readonly Order[], names: readonly string[], variant: Variant): number[] {
+export function expectedCounts(
+  orders: readonly Order[],
+  names: readonly string[],
+  variant: Variant,
+): number[] {
   const counts = names.map(() => 0);
   const index = new Map(names.map((n, i) => [n, i]));
-  for (const order of orders) for (const name of listenersFor(order.event, variant)) counts[index.get(name)!]++;
+  for (const order of orders)
+    for (const name of listenersFor(order.event, variant))
+      counts[index.get(name)!]++;
   return counts;
 }

@@ -36,7 +36,15 @@ export const FULL: Plan = {
   pauseMs: 500,
   saturation: { orders: 20_000, concurrency: 16, deadlineS: 50, idleS: 15 },
   latency: { rates: [500, 2000], seconds: 10, drainS: 5 },
-  crash: { rate: 500, seconds: 12, downMs: 2000, deadlineS: 30, settleS: 3, lockMs: 5000, stalledCheckMs: 2000 },
+  crash: {
+    rate: 500,
+    seconds: 12,
+    downMs: 2000,
+    deadlineS: 30,
+    settleS: 3,
+    lockMs: 5000,
+    stalledCheckMs: 2000,
+  },
   slow: { rate: 500, seconds: 20, drainS: 5 },
 };
 
@@ -51,6 +59,14 @@ export const QUICK: Plan = {
   pauseMs: 100,
   saturation: { orders: 1_000, concurrency: 16, deadlineS: 20, idleS: 8 },
   latency: { rates: [500, 2000], seconds: 1, drainS: 2 },
-  crash: { rate: 250, seconds: 6, downMs: 2000, deadlineS: 15, settleS: 2, lockMs: 1000, stalledCheckMs: 500 },
+  crash: {
+    rate: 250,
+    seconds: 6,
+    downMs: 2000,
+    deadlineS: 15,
+    settleS: 2,
+    lockMs: 1000,
+    stalledCheckMs: 500,
+  },
   slow: { rate: 500, seconds: 2, drainS: 2 },
 };

@@ -5,7 +5,11 @@
  */
 export class Progress {
   private done = 0;
-  private current = { label: 'starting', weight: 0, startedMs: performance.now() };
+  private current = {
+    label: 'starting',
+    weight: 0,
+    startedMs: performance.now(),
+  };
   private readonly startMs = performance.now();
   private timer?: NodeJS.Timeout;
   private readonly tty = Boolean(process.stderr.isTTY);
@@ -21,7 +25,10 @@ export class Progress {
     this.done += this.current.weight;
     this.current = { label, weight, startedMs: performance.now() };
     if (this.tty) this.render();
-    else process.stderr.write(`[${clock(this.elapsed())}] ${this.percent().toFixed(0).padStart(3)}% ${label}\n`);
+    else
+      process.stderr.write(
+        `[${clock(this.elapsed())}] ${this.percent().toFixed(0).padStart(3)}% ${label}\n`,
+      );
   }
 
   finish(message: string): void {
@@ -44,7 +51,10 @@ export class Progress {
   }
 
   private percent(): number {
-    const inStep = Math.min(this.current.weight, (performance.now() - this.current.startedMs) / 1000);
+    const inStep = Math.min(
+      this.current.weight,
+      (performance.now() - this.current.startedMs) / 1000,
+    );
     return Math.min(100, (100 * (this.done + inStep * 0.95)) / this.total);
   }
 

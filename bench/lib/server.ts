@@ -21,7 +21,12 @@ export class BenchRedis {
     const server = await PrivateRedis.start({ args: ['--logfile', logFile] });
     const client = server.client();
     const info = await client.info('server');
-    return new BenchRedis(server, client, logFile, Number(/process_id:(\d+)/.exec(info)?.[1]));
+    return new BenchRedis(
+      server,
+      client,
+      logFile,
+      Number(/process_id:(\d+)/.exec(info)?.[1]),
+    );
   }
 
   get url(): string {
@@ -32,13 +37,17 @@ export class BenchRedis {
   async fresh(): Promise<void> {
     await this.client.flushall();
     const multi = this.client.multi();
-    for (const name of EVENTS) multi.hset(eventKey(name), { name, price: String(PRICE), sold: '0' });
+    for (const name of EVENTS)
+      multi.hset(eventKey(name), { name, price: String(PRICE), sold: '0' });
     await multi.exec();
   }
 
   /** Bytes Redis uses for data (INFO memory used_memory). */
   async usedMemory(): Promise<number> {
-    return Number(/used_memory:(\d+)/.exec(await this.client.info('memory'))?.[1] ?? Number.NaN);
+    return Number(
+      /used_memory:(\d+)/.exec(await this.client.info('memory'))?.[1] ??
+        Number.NaN,
+    );
   }
 
   async version(): Promise<string> {
@@ -49,7 +58,11 @@ export class BenchRedis {
   /** Subscribers Redis has dropped for going over client-output-buffer-limit pubsub, so far. */
   outputBufferDisconnects(): number {
     try {
-      return (readFileSync(this.logFile, 'utf8').match(/overcoming of output buffer limits/g) ?? []).length;
+      return (
+        readFileSync(this.logFile, 'utf8').match(
+          /overcoming of output buffer limits/g,
+        ) ?? []
+      ).length;
     } catch {
       return 0;
     }
@@ -57,33 +70,44 @@ export class BenchRedis {
 
   /** The largest output buffer (bytes) among pub/sub clients right now. */
   async pubsubOutputBufferMax(): Promise<number> {
-    const list = (await this.client.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string;
+    const list = (await this.client.call(
+      'CLIENT',
+      'LIST',
+      'TYPE',
+      'pubsub',
+    )) as string;
     let max = 0;
-    for (const match of list.matchAll(/\bomem=(\d+)/g)) max = Math.max(max, Number(match[1]));
+    for (const match of list.matchAll(/\bomem=(\d+)/g))
+      max = Math.max(max, Number(match[1]));
     return max;
   }
 
   /** Jobs of a BullMQ queue not yet completed: waiting, active, delayed (podium's group queues, or another prefix's). */
   async queueDepth(queue: string, prefix = QUEUE_PREFIX): Promise<number> {
     const key = (part: string) => `${prefix}:${queue}:${part}`;
-    const replies = (await this.client
-      .pipeline()
-      .llen(key('wait'))
-      .llen(key('active'))
-      .zcard(key('delayed'))
-      .zcard(key('prioritized'))
-      .llen(key('paused'))
-      .exec()) ?? [];
+    const replies =
+      (await this.client
+        .pipeline()
+        .llen(key('wait'))
+        .llen(key('active'))
+        .zcard(key('delayed'))
+        .zcard(key('prioritized'))
+        .llen(key('paused'))
+        .exec()) ?? [];
     return replies.reduce((sum, [, n]) => sum + Number(n ?? 0), 0);
   }
 
   /** Entries of a stream a consumer group has not acknowledged: not yet read (lag), or read and pending. */
   async streamBacklog(stream: string, group: string): Promise<number> {
-    const groups = (await this.client.xinfo('GROUPS', stream).catch(() => [])) as (string | number | null)[][];
+    const groups = (await this.client
+      .xinfo('GROUPS', stream)
+      .catch(() => [])) as (string | number | null)[][];
     for (const fields of groups) {
       const info = new Map<string, unknown>();
-      for (let i = 0; i < fields.length; i += 2) info.set(String(fields[i]), fields[i + 1]);
-      if (info.get('name') === group) return Number(info.get('pending') ?? 0) + Number(info.get('lag') ?? 0);
+      for (let i = 0; i < fields.length; i += 2)
+        info.set(String(fields[i]), fields[i + 1]);
+      if (info.get('name') === group)
+        return Number(info.get('pending') ?? 0) + Number(info.get('lag') ?? 0);
     }
     return 0;
   }
@@ -92,13 +116,25 @@ export class BenchRedis {
    * BullMQ's own timestamps of some of a podium queue's jobs (job id = order id): created,
    * processing started, finished, epoch ms. Jobs not found are left out.
    */
-  async jobTimes(queue: string, orderIds: readonly string[]): Promise<{ created: number; started: number; finished: number }[]> {
+  async jobTimes(
+    queue: string,
+    orderIds: readonly string[],
+  ): Promise<{ created: number; started: number; finished: number }[]> {
     const pipeline = this.client.pipeline();
-    for (const id of orderIds) pipeline.hmget(jobKey(queue, id), 'timestamp', 'processedOn', 'finishedOn');
+    for (const id of orderIds)
+      pipeline.hmget(
+        jobKey(queue, id),
+        'timestamp',
+        'processedOn',
+        'finishedOn',
+      );
     const out: { created: number; started: number; finished: number }[] = [];
     for (const [, reply] of (await pipeline.exec()) ?? []) {
-      const [created, started, finished] = (reply as (string | null)[]).map(Number);
-      if (created && started && finished) out.push({ created, started, finished });
+      const [created, started, finished] = (reply as (string | null)[]).map(
+        Number,
+      );
+      if (created && started && finished)
+        out.push({ created, started, finished });
     }
     return out;
   }

@@ -40,7 +40,12 @@ export function median(values: readonly number[]): number {
 }
 
 /** The run whose `key` is the median, so its other figures are quoted together with it. */
-export function medianRun<T>(runs: readonly T[], key: (run: T) => number): T | undefined {
-  const sorted = runs.filter((r) => Number.isFinite(key(r))).sort((a, b) => key(a) - key(b));
+export function medianRun<T>(
+  runs: readonly T[],
+  key: (run: T) => number,
+): T | undefined {
+  const sorted = runs
+    .filter((r) => Number.isFinite(key(r)))
+    .sort((a, b) => key(a) - key(b));
   return sorted.length ? sorted[Math.floor((sorted.length - 1) / 2)] : runs[0];
 }

@@ -18,7 +18,15 @@ import {
   salesSummaryField,
   type Order,
 } from '@podium/orders';
-import { CUSTOMERS, EVENTS, listenerNames, OPENING_CEREMONY, PRICE, SLOW_LISTENER, type Variant } from './model.js';
+import {
+  CUSTOMERS,
+  EVENTS,
+  listenerNames,
+  OPENING_CEREMONY,
+  PRICE,
+  SLOW_LISTENER,
+  type Variant,
+} from './model.js';
 
 export interface ListenerCheck {
   listener: string;
@@ -47,19 +55,29 @@ export interface Verification {
   podiumStats?: Record<string, Record<string, number>>;
 }
 
-const hasPodiumStats = (stats: Record<string, string>) => Object.keys(stats).length > 0;
+const hasPodiumStats = (stats: Record<string, string>) =>
+  Object.keys(stats).length > 0;
 
 /**
  * `queued`: per listener (by name), orders still waiting to be applied when the run ended;
  * they are not applied and are not counted as lost.
  */
-export async function verify(redis: Redis, orders: readonly Order[], variant: Variant, queued: Record<string, number> = {}): Promise<Verification> {
+export async function verify(
+  redis: Redis,
+  orders: readonly Order[],
+  variant: Variant,
+  queued: Record<string, number> = {},
+): Promise<Verification> {
   const problems: string[] = [];
   const all = new Set(orders.map((o) => o.orderId));
-  const byEvent = new Map<string, Set<string>>(EVENTS.map((e) => [e, new Set<string>()]));
+  const byEvent = new Map<string, Set<string>>(
+    EVENTS.map((e) => [e, new Set<string>()]),
+  );
   for (const o of orders) byEvent.get(o.event)!.add(o.orderId);
   const oc = byEvent.get(OPENING_CEREMONY)!;
-  const notOc = new Set(orders.filter((o) => o.event !== OPENING_CEREMONY).map((o) => o.orderId));
+  const notOc = new Set(
+    orders.filter((o) => o.event !== OPENING_CEREMONY).map((o) => o.orderId),
+  );
 
   const summary = await redis.hgetall(SALES_SUMMARY);
   const listeners: ListenerCheck[] = [];
@@ -71,13 +89,24 @@ export async function verify(redis: Redis, orders: readonly Order[], variant: Va
     for (const event of EVENTS) {
       const members = await redis.smembers(salesSetKey(event));
       const mine = members.filter((id) => byEvent.get(event)!.has(id)).length;
-      if (mine !== members.length) problems.push(`sales:${event} holds ${members.length - mine} ids of other events or unknown orders`);
+      if (mine !== members.length)
+        problems.push(
+          `sales:${event} holds ${members.length - mine} ids of other events or unknown orders`,
+        );
       present += mine;
-      const tickets = Number(summary[salesSummaryField.ticketsSold(event)] ?? 0);
+      const tickets = Number(
+        summary[salesSummaryField.ticketsSold(event)] ?? 0,
+      );
       const sales = Number(summary[salesSummaryField.totalSales(event)] ?? 0);
       if (tickets > members.length) double += tickets - members.length;
-      if (tickets < members.length) problems.push(`${event}: ${members.length} orders in sales:${event} but ${tickets} tickets counted`);
-      if (Math.abs(sales - tickets * PRICE) > 1e-6) problems.push(`${event}: total_sales ${sales} is not ${PRICE} x ${tickets} tickets`);
+      if (tickets < members.length)
+        problems.push(
+          `${event}: ${members.length} orders in sales:${event} but ${tickets} tickets counted`,
+        );
+      if (Math.abs(sales - tickets * PRICE) > 1e-6)
+        problems.push(
+          `${event}: total_sales ${sales} is not ${PRICE} x ${tickets} tickets`,
+        );
     }
     listeners.push({
       listener: 'sales-summary',
@@ -86,16 +115,21 @@ export async function verify(redis: Redis, orders: readonly Order[], variant: Va
       queued: 0,
       lost: all.size - present,
       double,
-      evidence: 'ids in sales:<event>; tickets counted beyond them are double counts',
+      evidence:
+        'ids in sales:<event>; tickets counted beyond them are double counts',
     });
   }
 
   // customer-invoices (or its slow copy): sets invoices:<who>. SADD cannot count twice.
   {
     const members = new Set<string>();
-    for (const who of CUSTOMERS) for (const id of await redis.smembers(invoicesKey(who))) members.add(id);
+    for (const who of CUSTOMERS)
+      for (const id of await redis.smembers(invoicesKey(who))) members.add(id);
     const present = [...members].filter((id) => all.has(id)).length;
-    if (present !== members.size) problems.push(`invoices hold ${members.size - present} unknown order ids`);
+    if (present !== members.size)
+      problems.push(
+        `invoices hold ${members.size - present} unknown order ids`,
+      );
     listeners.push({
       listener: variant === 'slow' ? SLOW_LISTENER : 'customer-invoices',
       expected: all.size,
@@ -109,7 +143,14 @@ export async function verify(redis: Redis, orders: readonly Order[], variant: Va
 
   // sales-histogram: counters only; per event, more than expected is double, fewer is lost.
   {
-    const read = async (key: string) => ((await redis.call('BITFIELD', key, ...histogramReadArgs('u32'))) as number[]).reduce((a, b) => a + Number(b), 0);
+    const read = async (key: string) =>
+      (
+        (await redis.call(
+          'BITFIELD',
+          key,
+          ...histogramReadArgs('u32'),
+        )) as number[]
+      ).reduce((a, b) => a + Number(b), 0);
     let lost = 0;
     let double = 0;
     let perEventTotal = 0;
@@ -121,7 +162,10 @@ export async function verify(redis: Redis, orders: readonly Order[], variant: Va
       else double += counted - expected;
     }
     const total = await read(HISTOGRAM_ALL_EVENTS);
-    if (total !== perEventTotal) problems.push(`histogram: all events count ${total}, the events' histograms ${perEventTotal}`);
+    if (total !== perEventTotal)
+      problems.push(
+        `histogram: all events count ${total}, the events' histograms ${perEventTotal}`,
+      );
     listeners.push({
       listener: 'sales-histogram',
       expected: all.size,
@@ -129,18 +173,28 @@ export async function verify(redis: Redis, orders: readonly Order[], variant: Va
       queued: 0,
       lost,
       double,
-      evidence: 'ticket counts per event (net: a loss and a double in one event would cancel)',
+      evidence:
+        'ticket counts per event (net: a loss and a double in one event would cancel)',
     });
   }
 
   // opening-ceremony-lottery: the order counter, and every 5th order in lottery:winners.
   {
-    const counted = Number(summary[salesSummaryField.openingCeremonyOrders] ?? 0);
+    const counted = Number(
+      summary[salesSummaryField.openingCeremonyOrders] ?? 0,
+    );
     const winners = await redis.lrange(LOTTERY_WINNERS, 0, -1);
     const strangers = winners.filter((id) => !oc.has(id)).length;
-    if (strangers > 0) problems.push(`lottery:winners holds ${strangers} ids that are not Opening Ceremony orders`);
-    if (new Set(winners).size !== winners.length) problems.push('lottery:winners names an order twice');
-    if (winners.length !== Math.floor(counted / 5)) problems.push(`lottery: ${winners.length} winners for ${counted} orders counted`);
+    if (strangers > 0)
+      problems.push(
+        `lottery:winners holds ${strangers} ids that are not Opening Ceremony orders`,
+      );
+    if (new Set(winners).size !== winners.length)
+      problems.push('lottery:winners names an order twice');
+    if (winners.length !== Math.floor(counted / 5))
+      problems.push(
+        `lottery: ${winners.length} winners for ${counted} orders counted`,
+      );
     listeners.push({
       listener: 'opening-ceremony-lottery',
       expected: oc.size,
@@ -148,7 +202,8 @@ export async function verify(redis: Redis, orders: readonly Order[], variant: Va
       queued: 0,
       lost: Math.max(0, oc.size - counted),
       double: Math.max(0, counted - oc.size),
-      evidence: 'Opening Ceremony:total_orders (net), lottery:winners consistent with it',
+      evidence:
+        'Opening Ceremony:total_orders (net), lottery:winners consistent with it',
     });
   }
 
@@ -164,7 +219,10 @@ export async function verify(redis: Redis, orders: readonly Order[], variant: Va
     });
     const distinct = new Set(ids);
     const present = [...distinct].filter((id) => notOc.has(id)).length;
-    if (present !== distinct.size) problems.push(`alerts name ${distinct.size - present} orders they should not (Opening Ceremony or unknown)`);
+    if (present !== distinct.size)
+      problems.push(
+        `alerts name ${distinct.size - present} orders they should not (Opening Ceremony or unknown)`,
+      );
     listeners.push({
       listener: 'event-alerts',
       expected: notOc.size,
@@ -181,14 +239,18 @@ export async function verify(redis: Redis, orders: readonly Order[], variant: Va
     check.lost -= check.queued;
   }
   const order = listenerNames(variant);
-  listeners.sort((a, b) => order.indexOf(a.listener) - order.indexOf(b.listener));
+  listeners.sort(
+    (a, b) => order.indexOf(a.listener) - order.indexOf(b.listener),
+  );
 
   let podiumStats: Verification['podiumStats'];
   for (const name of order) {
     const stats = await redis.hgetall(listenerStatsKey(name));
     if (!hasPodiumStats(stats)) continue;
     podiumStats ??= {};
-    podiumStats[name] = Object.fromEntries(Object.entries(stats).map(([k, v]) => [k, Number(v)]));
+    podiumStats[name] = Object.fromEntries(
+      Object.entries(stats).map(([k, v]) => [k, Number(v)]),
+    );
   }
 
   return {
@@ -204,7 +266,10 @@ export async function verify(redis: Redis, orders: readonly Order[], variant: Va
  * Effects applied so far per listener, read cheaply from the same keys (counts, no ids),
  * for waiting on a recovery when no single process saw everything.
  */
-export async function appliedInRedis(redis: Redis, variant: Variant): Promise<number[]> {
+export async function appliedInRedis(
+  redis: Redis,
+  variant: Variant,
+): Promise<number[]> {
   const pipeline = redis.pipeline();
   for (const event of EVENTS) pipeline.scard(salesSetKey(event));
   for (const who of CUSTOMERS) pipeline.scard(invoicesKey(who));
@@ -214,8 +279,14 @@ export async function appliedInRedis(redis: Redis, variant: Variant): Promise<nu
   const replies = ((await pipeline.exec()) ?? []).map(([, value]) => value);
   let k = 0;
   const take = (n: number) => replies.slice(k, (k += n));
-  const summary = take(EVENTS.length).reduce((a: number, b) => a + Number(b), 0);
-  const invoices = take(CUSTOMERS.length).reduce((a: number, b) => a + Number(b), 0);
+  const summary = take(EVENTS.length).reduce(
+    (a: number, b) => a + Number(b),
+    0,
+  );
+  const invoices = take(CUSTOMERS.length).reduce(
+    (a: number, b) => a + Number(b),
+    0,
+  );
   const histogram = (take(1)[0] as number[]).reduce((a, b) => a + Number(b), 0);
   const lottery = Number(take(1)[0] ?? 0);
   const alerts = Number(take(1)[0]);

@@ -7,7 +7,11 @@
  */
 import 'reflect-metadata';
 import { validatePodiumEnv } from '@podium/config';
-import { AnnouncementDispatcher, createListenersApplication, ListenerStats } from '@podium/delivery';
+import {
+  AnnouncementDispatcher,
+  createListenersApplication,
+  ListenerStats,
+} from '@podium/delivery';
 import { CustomerInvoicesModule, LISTENER_MODULES } from '@podium/listeners';
 import { SlowInvoicesModule } from '../listeners/slow-invoices.js';
 import { listenerNames } from '../lib/model.js';
@@ -17,9 +21,22 @@ async function main(): Promise<void> {
   const config = childConfig();
   // The seed's five listeners, as the baselines run them: a listener added to the app since is hosted but not run,
   // so the bench measures the same workload whatever LISTENER_MODULES holds.
-  const env = validatePodiumEnv({ HEALTH_PORT: '0', LISTENERS: listenerNames(config.variant).join(','), ...config.env, REDIS_URL: config.redisUrl });
-  const listeners = config.variant === 'slow' ? LISTENER_MODULES.map((m) => (m === CustomerInvoicesModule ? SlowInvoicesModule : m)) : LISTENER_MODULES;
-  const { app, transport } = await createListenersApplication({ env, listeners });
+  const env = validatePodiumEnv({
+    HEALTH_PORT: '0',
+    LISTENERS: listenerNames(config.variant).join(','),
+    ...config.env,
+    REDIS_URL: config.redisUrl,
+  });
+  const listeners =
+    config.variant === 'slow'
+      ? LISTENER_MODULES.map((m) =>
+          m === CustomerInvoicesModule ? SlowInvoicesModule : m,
+        )
+      : LISTENER_MODULES;
+  const { app, transport } = await createListenersApplication({
+    env,
+    listeners,
+  });
 
   // Subscribed, but no order is published before this process says it is ready.
   const sampler = new Sampler(listenerNames(config.variant));
@@ -38,6 +55,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: Error) => {
-  console.error(`bench podium listeners: cannot start: ${err.stack ?? err.message}`);
+  console.error(
+    `bench podium listeners: cannot start: ${err.stack ?? err.message}`,
+  );
   process.exit(1);
 });

@@ -4,13 +4,21 @@
  * clock the bench uses for "purchase recorded" (epoch ms with sub-ms resolution). Samples go
  * to the bench over IPC in batches every 200 ms, so the process keeps almost none of them.
  */
-import type { ChildConfig, ChildMessage, ParentMessage, SamplesMessage } from '../lib/model.js';
+import type {
+  ChildConfig,
+  ChildMessage,
+  ParentMessage,
+  SamplesMessage,
+} from '../lib/model.js';
 
 export const now = (): number => performance.timeOrigin + performance.now();
 
 export function childConfig(): ChildConfig {
   const raw = process.env.BENCH_CHILD;
-  if (!raw) throw new Error('BENCH_CHILD is not set: this process is started by the bench (npm run bench)');
+  if (!raw)
+    throw new Error(
+      'BENCH_CHILD is not set: this process is started by the bench (npm run bench)',
+    );
   return JSON.parse(raw) as ChildConfig;
 }
 
@@ -39,7 +47,11 @@ export class Sampler {
   }
 
   /** Starts the periodic batches and answers the bench's requests; then tells the bench it is ready. */
-  start(options: { pending?: () => number[]; reconnects?: () => number; onStop: () => Promise<void> }): void {
+  start(options: {
+    pending?: () => number[];
+    reconnects?: () => number;
+    onStop: () => Promise<void>;
+  }): void {
     if (options.pending) this.pendingOf = options.pending;
     if (options.reconnects) this.reconnectsOf = options.reconnects;
     setInterval(() => this.send(), 200).unref();

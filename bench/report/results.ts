@@ -10,7 +10,14 @@ export interface Results {
     plan: Plan;
     startedAt: string;
     durationS: number;
-    machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; redis: string; commit: string };
+    machine: {
+      cpus: number;
+      cpuModel: string;
+      memoryGiB: number;
+      node: string;
+      redis: string;
+      commit: string;
+    };
     loadAverageAtStart: number[];
     loadAverageAtEnd?: number[];
     /** Wall seconds of each run, start to checks. */

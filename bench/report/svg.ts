@@ -14,7 +14,11 @@ export const COLORS: Record<string, string> = {
 const FONT = 'font-family="Helvetica, Arial, sans-serif"';
 
 function esc(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;');
 }
 
 /** Short number text: 1234 -> 1,234; 0.01234 -> 0.0123. */
@@ -30,28 +34,47 @@ function niceTicks(max: number, count = 5): number[] {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw)!;
   const ticks: number[] = [];
-  for (let v = 0; v <= max + step * 0.999; v += step) ticks.push(Number(v.toPrecision(12)));
+  for (let v = 0; v <= max + step * 0.999; v += step)
+    ticks.push(Number(v.toPrecision(12)));
   return ticks;
 }
 
 function logTicks(min: number, max: number): number[] {
   const ticks: number[] = [];
-  for (let e = Math.floor(Math.log10(min)); e <= Math.ceil(Math.log10(max)); e++) ticks.push(10 ** e);
+  for (
+    let e = Math.floor(Math.log10(min));
+    e <= Math.ceil(Math.log10(max));
+    e++
+  )
+    ticks.push(10 ** e);
   return ticks;
 }
 
-function frame(width: number, height: number, title: string, subtitle: string | undefined, body: string): string {
+function frame(
+  width: number,
+  height: number,
+  title: string,
+  subtitle: string | undefined,
+  body: string,
+): string {
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ${FONT}>`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
     `<text x="16" y="24" font-size="16" font-weight="bold">${esc(title)}</text>`,
-    subtitle ? `<text x="16" y="42" font-size="12" fill="#555">${esc(subtitle)}</text>` : '',
+    subtitle
+      ? `<text x="16" y="42" font-size="12" fill="#555">${esc(subtitle)}</text>`
+      : '',
     body,
     `</svg>`,
   ].join('\n');
 }
 
-function legend(items: { name: string; color: string }[], x: number, y: number, line = false): string {
+function legend(
+  items: { name: string; color: string }[],
+  x: number,
+  y: number,
+  line = false,
+): string {
   return items
     .map((item, i) => {
       const yy = y + i * 16;
@@ -67,7 +90,11 @@ export interface BarChartOptions {
   title: string;
   subtitle?: string;
   categories: string[];
-  series: { name: string; color: string; values: (number | null | undefined)[] }[];
+  series: {
+    name: string;
+    color: string;
+    values: (number | null | undefined)[];
+  }[];
   unit: string;
   log?: boolean;
   /** Text above each bar; defaults to the value. */
@@ -88,26 +115,43 @@ export function barChart(o: BarChartOptions): string {
   const bottom = 60;
   const plotW = width - left - right;
   const plotH = height - top - bottom;
-  const values = o.series.flatMap((s) => s.values).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  const values = o.series
+    .flatMap((s) => s.values)
+    .filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
   const refValues = (o.refs ?? []).map((r) => r.value);
   const maxV = Math.max(...values, ...refValues, o.log ? 1 : 0);
-  const minPositive = Math.min(...values.filter((v) => v > 0), ...refValues.filter((v) => v > 0), 1);
+  const minPositive = Math.min(
+    ...values.filter((v) => v > 0),
+    ...refValues.filter((v) => v > 0),
+    1,
+  );
   const ticks = o.log ? logTicks(minPositive, maxV) : niceTicks(maxV);
   const lo = o.log ? ticks[0] : 0;
   const hi = ticks[ticks.length - 1];
   const y = (v: number) => {
     if (o.log) {
       const c = Math.max(v, lo);
-      return top + plotH - ((Math.log10(c) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * plotH;
+      return (
+        top +
+        plotH -
+        ((Math.log10(c) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) *
+          plotH
+      );
     }
     return top + plotH - (v / hi) * plotH;
   };
   const parts: string[] = [];
   for (const tick of ticks) {
-    parts.push(`<line x1="${left}" y1="${y(tick)}" x2="${left + plotW}" y2="${y(tick)}" stroke="#e5e5e5"/>`);
-    parts.push(`<text x="${left - 6}" y="${y(tick) + 4}" font-size="11" text-anchor="end">${esc(fmt(tick))}</text>`);
+    parts.push(
+      `<line x1="${left}" y1="${y(tick)}" x2="${left + plotW}" y2="${y(tick)}" stroke="#e5e5e5"/>`,
+    );
+    parts.push(
+      `<text x="${left - 6}" y="${y(tick) + 4}" font-size="11" text-anchor="end">${esc(fmt(tick))}</text>`,
+    );
   }
-  parts.push(`<text x="16" y="${top + plotH / 2}" font-size="11" transform="rotate(-90 16 ${top + plotH / 2})" text-anchor="middle">${esc(o.unit)}${o.log ? ' (log scale)' : ''}</text>`);
+  parts.push(
+    `<text x="16" y="${top + plotH / 2}" font-size="11" transform="rotate(-90 16 ${top + plotH / 2})" text-anchor="middle">${esc(o.unit)}${o.log ? ' (log scale)' : ''}</text>`,
+  );
   const groupW = plotW / o.categories.length;
   const barW = Math.min(40, (groupW * 0.8) / o.series.length);
   o.categories.forEach((category, c) => {
@@ -116,31 +160,51 @@ export function barChart(o: BarChartOptions): string {
       const v = s.values[c];
       const x = gx + k * barW;
       if (typeof v !== 'number' || !Number.isFinite(v)) {
-        parts.push(`<text x="${x + barW / 2}" y="${top + plotH - 4}" font-size="10" text-anchor="middle" fill="#999">n/a</text>`);
+        parts.push(
+          `<text x="${x + barW / 2}" y="${top + plotH - 4}" font-size="10" text-anchor="middle" fill="#999">n/a</text>`,
+        );
         return;
       }
       const yy = y(v);
-      parts.push(`<rect x="${x + 1}" y="${yy}" width="${barW - 2}" height="${Math.max(0.5, top + plotH - yy)}" fill="${s.color}"><title>${esc(`${s.name} · ${category}: ${fmt(v)} ${o.unit}`)}</title></rect>`);
+      parts.push(
+        `<rect x="${x + 1}" y="${yy}" width="${barW - 2}" height="${Math.max(0.5, top + plotH - yy)}" fill="${s.color}"><title>${esc(`${s.name} · ${category}: ${fmt(v)} ${o.unit}`)}</title></rect>`,
+      );
       const text = o.label ? o.label(v, k, c) : fmt(v);
-      parts.push(`<text x="${x + barW / 2}" y="${yy - 4}" font-size="10" text-anchor="middle">${esc(text)}</text>`);
+      parts.push(
+        `<text x="${x + barW / 2}" y="${yy - 4}" font-size="10" text-anchor="middle">${esc(text)}</text>`,
+      );
     });
     const words = category.split(' ');
     const lines: string[] = [''];
     for (const word of words) {
-      if ((lines[lines.length - 1] + ' ' + word).trim().length > groupW / 6.5 && lines[lines.length - 1]) lines.push(word);
-      else lines[lines.length - 1] = `${lines[lines.length - 1]} ${word}`.trim();
+      if (
+        (lines[lines.length - 1] + ' ' + word).trim().length > groupW / 6.5 &&
+        lines[lines.length - 1]
+      )
+        lines.push(word);
+      else
+        lines[lines.length - 1] = `${lines[lines.length - 1]} ${word}`.trim();
     }
     lines.slice(0, 3).forEach((line, i) => {
-      parts.push(`<text x="${left + c * groupW + groupW / 2}" y="${top + plotH + 16 + i * 13}" font-size="11" text-anchor="middle">${esc(line)}</text>`);
+      parts.push(
+        `<text x="${left + c * groupW + groupW / 2}" y="${top + plotH + 16 + i * 13}" font-size="11" text-anchor="middle">${esc(line)}</text>`,
+      );
     });
   });
   for (const ref of o.refs ?? []) {
     const yy = y(ref.value);
-    parts.push(`<line x1="${left}" y1="${yy}" x2="${left + plotW}" y2="${yy}" stroke="${ref.color ?? '#d62728'}" stroke-dasharray="5 4"/>`);
-    parts.push(`<text x="${left + plotW - 4}" y="${yy - 4}" font-size="10" text-anchor="end" fill="${ref.color ?? '#d62728'}">${esc(ref.label)}</text>`);
+    parts.push(
+      `<line x1="${left}" y1="${yy}" x2="${left + plotW}" y2="${yy}" stroke="${ref.color ?? '#d62728'}" stroke-dasharray="5 4"/>`,
+    );
+    parts.push(
+      `<text x="${left + plotW - 4}" y="${yy - 4}" font-size="10" text-anchor="end" fill="${ref.color ?? '#d62728'}">${esc(ref.label)}</text>`,
+    );
   }
-  parts.push(`<line x1="${left}" y1="${top + plotH}" x2="${left + plotW}" y2="${top + plotH}" stroke="#333"/>`);
-  if (o.series.length > 1) parts.push(legend(o.series, left + plotW + 20, top + 10));
+  parts.push(
+    `<line x1="${left}" y1="${top + plotH}" x2="${left + plotW}" y2="${top + plotH}" stroke="#333"/>`,
+  );
+  if (o.series.length > 1)
+    parts.push(legend(o.series, left + plotW + 20, top + 10));
   return frame(width, height, o.title, o.subtitle, parts.join('\n'));
 }
 
@@ -149,7 +213,12 @@ export interface LineChartOptions {
   subtitle?: string;
   xLabel: string;
   yLabel: string;
-  series: { name: string; color: string; points: [number, number][]; dash?: boolean }[];
+  series: {
+    name: string;
+    color: string;
+    points: [number, number][];
+    dash?: boolean;
+  }[];
   refs?: { value: number; label: string; color?: string }[];
   /** Shaded x ranges (e.g. the stream). */
   spans?: { from: number; to: number; label: string }[];
@@ -166,9 +235,19 @@ export function lineChart(o: LineChartOptions): string {
   const bottom = 50;
   const plotW = width - left - right;
   const plotH = height - top - bottom;
-  const points = o.series.flatMap((s) => s.points).filter(([x, v]) => Number.isFinite(x) && Number.isFinite(v));
-  const maxX = Math.max(1, ...points.map(([x]) => x), ...(o.spans ?? []).map((s) => s.to));
-  const maxY = Math.max(1, ...points.map(([, v]) => v), ...(o.refs ?? []).map((r) => r.value));
+  const points = o.series
+    .flatMap((s) => s.points)
+    .filter(([x, v]) => Number.isFinite(x) && Number.isFinite(v));
+  const maxX = Math.max(
+    1,
+    ...points.map(([x]) => x),
+    ...(o.spans ?? []).map((s) => s.to),
+  );
+  const maxY = Math.max(
+    1,
+    ...points.map(([, v]) => v),
+    ...(o.refs ?? []).map((r) => r.value),
+  );
   const xTicks = niceTicks(maxX, 8);
   const yTicks = niceTicks(maxY);
   const xHi = xTicks[xTicks.length - 1];
@@ -177,30 +256,56 @@ export function lineChart(o: LineChartOptions): string {
   const py = (v: number) => top + plotH - (v / yHi) * plotH;
   const parts: string[] = [];
   for (const span of o.spans ?? []) {
-    parts.push(`<rect x="${px(span.from)}" y="${top}" width="${Math.max(0, px(span.to) - px(span.from))}" height="${plotH}" fill="#f2f6fb"/>`);
-    parts.push(`<text x="${px(span.from) + 4}" y="${top + 12}" font-size="10" fill="#555">${esc(span.label)}</text>`);
+    parts.push(
+      `<rect x="${px(span.from)}" y="${top}" width="${Math.max(0, px(span.to) - px(span.from))}" height="${plotH}" fill="#f2f6fb"/>`,
+    );
+    parts.push(
+      `<text x="${px(span.from) + 4}" y="${top + 12}" font-size="10" fill="#555">${esc(span.label)}</text>`,
+    );
   }
   for (const tick of yTicks) {
-    parts.push(`<line x1="${left}" y1="${py(tick)}" x2="${left + plotW}" y2="${py(tick)}" stroke="#e5e5e5"/>`);
-    parts.push(`<text x="${left - 6}" y="${py(tick) + 4}" font-size="11" text-anchor="end">${esc(fmt(tick))}</text>`);
+    parts.push(
+      `<line x1="${left}" y1="${py(tick)}" x2="${left + plotW}" y2="${py(tick)}" stroke="#e5e5e5"/>`,
+    );
+    parts.push(
+      `<text x="${left - 6}" y="${py(tick) + 4}" font-size="11" text-anchor="end">${esc(fmt(tick))}</text>`,
+    );
   }
   for (const tick of xTicks) {
-    parts.push(`<text x="${px(tick)}" y="${top + plotH + 16}" font-size="11" text-anchor="middle">${esc(fmt(tick))}</text>`);
+    parts.push(
+      `<text x="${px(tick)}" y="${top + plotH + 16}" font-size="11" text-anchor="middle">${esc(fmt(tick))}</text>`,
+    );
   }
-  parts.push(`<text x="${left + plotW / 2}" y="${height - 10}" font-size="11" text-anchor="middle">${esc(o.xLabel)}</text>`);
-  parts.push(`<text x="16" y="${top + plotH / 2}" font-size="11" transform="rotate(-90 16 ${top + plotH / 2})" text-anchor="middle">${esc(o.yLabel)}</text>`);
+  parts.push(
+    `<text x="${left + plotW / 2}" y="${height - 10}" font-size="11" text-anchor="middle">${esc(o.xLabel)}</text>`,
+  );
+  parts.push(
+    `<text x="16" y="${top + plotH / 2}" font-size="11" transform="rotate(-90 16 ${top + plotH / 2})" text-anchor="middle">${esc(o.yLabel)}</text>`,
+  );
   for (const ref of o.refs ?? []) {
-    parts.push(`<line x1="${left}" y1="${py(ref.value)}" x2="${left + plotW}" y2="${py(ref.value)}" stroke="${ref.color ?? '#d62728'}" stroke-dasharray="5 4"/>`);
-    parts.push(`<text x="${left + plotW - 4}" y="${py(ref.value) - 4}" font-size="10" text-anchor="end" fill="${ref.color ?? '#d62728'}">${esc(ref.label)}</text>`);
+    parts.push(
+      `<line x1="${left}" y1="${py(ref.value)}" x2="${left + plotW}" y2="${py(ref.value)}" stroke="${ref.color ?? '#d62728'}" stroke-dasharray="5 4"/>`,
+    );
+    parts.push(
+      `<text x="${left + plotW - 4}" y="${py(ref.value) - 4}" font-size="10" text-anchor="end" fill="${ref.color ?? '#d62728'}">${esc(ref.label)}</text>`,
+    );
   }
   for (const s of o.series) {
     const path = s.points
       .filter(([x, v]) => Number.isFinite(x) && Number.isFinite(v))
-      .map(([x, v], i) => `${i ? 'L' : 'M'}${px(x).toFixed(1)},${py(v).toFixed(1)}`)
+      .map(
+        ([x, v], i) =>
+          `${i ? 'L' : 'M'}${px(x).toFixed(1)},${py(v).toFixed(1)}`,
+      )
       .join(' ');
-    if (path) parts.push(`<path d="${path}" fill="none" stroke="${s.color}" stroke-width="2"${s.dash ? ' stroke-dasharray="6 3"' : ''}/>`);
+    if (path)
+      parts.push(
+        `<path d="${path}" fill="none" stroke="${s.color}" stroke-width="2"${s.dash ? ' stroke-dasharray="6 3"' : ''}/>`,
+      );
   }
-  parts.push(`<rect x="${left}" y="${top}" width="${plotW}" height="${plotH}" fill="none" stroke="#333"/>`);
+  parts.push(
+    `<rect x="${left}" y="${top}" width="${plotW}" height="${plotH}" fill="none" stroke="#333"/>`,
+  );
   parts.push(legend(o.series, left + plotW + 20, top + 10, true));
   return frame(width, height, o.title, o.subtitle, parts.join('\n'));
 }

@@ -93,7 +93,9 @@ export class Session {
     system: SystemSpec,
     variant: Variant,
     tag: string,
-    extra?: (s: Session) => Promise<Record<string, number>> | Record<string, number>,
+    extra?: (
+      s: Session,
+    ) => Promise<Record<string, number>> | Record<string, number>,
     env?: Record<string, string>,
   ): Promise<Session> {
     await ctx.redis.fresh();
@@ -102,7 +104,11 @@ export class Session {
     session.proc = await session.spawn();
     session.timings.startup = (performance.now() - t) / 1000;
     session.firstRestingKb = session.proc.rssAtReadyKb;
-    session.monitor = new RunMonitor(ctx.redis, () => (session.proc.isAlive ? session.proc : undefined), extra ? () => extra(session) : undefined).start();
+    session.monitor = new RunMonitor(
+      ctx.redis,
+      () => (session.proc.isAlive ? session.proc : undefined),
+      extra ? () => extra(session) : undefined,
+    ).start();
     return session;
   }
 
@@ -114,12 +120,17 @@ export class Session {
       logBase: this.logBase,
       onSamples: (m) => this.collector.add(m),
       // podium's recipe for a slow listener: a group of its own, so it does not hold the others back.
-      env: this.system.kind === 'podium' && this.variant === 'slow' ? { DELIVERY_GROUP_SLOW_INVOICES: 'slow', ...this.env } : this.env,
+      env:
+        this.system.kind === 'podium' && this.variant === 'slow'
+          ? { DELIVERY_GROUP_SLOW_INVOICES: 'slow', ...this.env }
+          : this.env,
     });
     if (this.system.kind === 'podium') {
       // Which queue each listener's orders wait in, from podium's listener directory (what GET /listeners shows).
       const entries = await readListenerDirectory(this.ctx.redis.client);
-      this.queues = new Map(entries.flatMap((e) => (e.queue ? [[e.name, e.queue] as const] : [])));
+      this.queues = new Map(
+        entries.flatMap((e) => (e.queue ? [[e.name, e.queue] as const] : [])),
+      );
     }
     return proc;
   }
@@ -179,7 +190,10 @@ export class Session {
           waiting[name] = await this.ctx.redis.queueDepth(name, BULLMQ_PREFIX);
           break;
         case 'streams':
-          waiting[name] = await this.ctx.redis.streamBacklog(ORDERS_STREAM, name);
+          waiting[name] = await this.ctx.redis.streamBacklog(
+            ORDERS_STREAM,
+            name,
+          );
           break;
         case 'podium': {
           const queue = this.queueOf(name);
@@ -208,12 +222,19 @@ export class Session {
     const t = performance.now();
     await this.paced(orders, 1000);
     const ok = await this.waitApplied({ deadlineS: 60, idleS: 10 });
-    if (!ok) throw new Error(`${this.system.label}: the warm-up orders were not all applied (${this.collector.applied} of ${this.expected()})`);
+    if (!ok)
+      throw new Error(
+        `${this.system.label}: the warm-up orders were not all applied (${this.collector.applied} of ${this.expected()})`,
+      );
     await sleep(this.ctx.plan.pauseMs);
     this.timings.warmup = (performance.now() - t) / 1000;
   }
 
-  paced(orders: readonly Order[], rate: number, onTick?: (published: number) => void) {
+  paced(
+    orders: readonly Order[],
+    rate: number,
+    onTick?: (published: number) => void,
+  ) {
     for (const o of orders) this.published.push(o);
     return this.driver.paced(orders, rate, onTick);
   }
@@ -227,7 +248,15 @@ export class Session {
    * Waits until the listeners process reported every effect expected of the orders published
    * so far; false at the deadline, or when nothing was applied for idleS seconds.
    */
-  async waitApplied({ deadlineS, idleS, counts = () => this.collector.applied }: { deadlineS: number; idleS: number; counts?: () => number[] | Promise<number[]> }): Promise<boolean> {
+  async waitApplied({
+    deadlineS,
+    idleS,
+    counts = () => this.collector.applied,
+  }: {
+    deadlineS: number;
+    idleS: number;
+    counts?: () => number[] | Promise<number[]>;
+  }): Promise<boolean> {
     const expected = this.expected();
     const deadline = performance.now() + deadlineS * 1000;
     let lastTotal = -1;
@@ -243,7 +272,10 @@ export class Session {
         lastTotal = total;
         lastChange = performance.now();
       }
-      if (performance.now() > deadline || performance.now() - lastChange > idleS * 1000) {
+      if (
+        performance.now() > deadline ||
+        performance.now() - lastChange > idleS * 1000
+      ) {
         await this.proc.flush();
         return false;
       }
@@ -254,17 +286,26 @@ export class Session {
   /** Stops the process, checks the keys, and returns the common figures. */
   async close(rep: number): Promise<RunCommon> {
     const t = performance.now();
-    this.timings.measure = (t - this.openedAt) / 1000 - (this.timings.startup ?? 0) - (this.timings.warmup ?? 0);
+    this.timings.measure =
+      (t - this.openedAt) / 1000 -
+      (this.timings.startup ?? 0) -
+      (this.timings.warmup ?? 0);
     await this.proc.flush();
     const seedWaiting = this.system.kind === 'seed' ? await this.waiting() : {};
     await this.proc.stop();
     await this.monitor.stop();
     this.monitor.notePeak(this.proc);
     await this.driver.close();
-    const waiting = this.system.kind === 'seed' ? seedWaiting : await this.waiting();
+    const waiting =
+      this.system.kind === 'seed' ? seedWaiting : await this.waiting();
     const t2 = performance.now();
     this.timings.stop = (t2 - t) / 1000;
-    const verification = await verify(this.ctx.redis.client, this.published, this.variant, waiting);
+    const verification = await verify(
+      this.ctx.redis.client,
+      this.published,
+      this.variant,
+      waiting,
+    );
     this.timings.check = (performance.now() - t2) / 1000;
     return {
       system: this.system.id,
@@ -273,13 +314,16 @@ export class Session {
       restingRssMb: round(this.firstRestingKb / 1024, 1),
       peakHeapUsedMb: round(this.monitor.peakHeapUsedMb, 1),
       peakSubscriberBufferKb: round(this.monitor.peakOmemKb, 1),
-      outputBufferDisconnects: this.ctx.redis.outputBufferDisconnects() - this.disconnectsBefore,
+      outputBufferDisconnects:
+        this.ctx.redis.outputBufferDisconnects() - this.disconnectsBefore,
       reconnects: this.reconnectsBefore + this.proc.reconnects,
       logProblems: this.proc.problems(),
       startupMs: round(this.proc.readyMs, 0),
       verification,
       publishErrors: this.driver.errors,
-      timingsS: Object.fromEntries(Object.entries(this.timings).map(([k, v]) => [k, round(v, 2)])),
+      timingsS: Object.fromEntries(
+        Object.entries(this.timings).map(([k, v]) => [k, round(v, 2)]),
+      ),
     };
   }
 
@@ -303,7 +347,9 @@ export async function withSession<T>(
   variant: Variant,
   tag: string,
   fn: (session: Session) => Promise<T>,
-  extra?: (s: Session) => Promise<Record<string, number>> | Record<string, number>,
+  extra?: (
+    s: Session,
+  ) => Promise<Record<string, number>> | Record<string, number>,
   env?: Record<string, string>,
 ): Promise<T> {
   const session = await Session.open(ctx, system, variant, tag, extra, env);

@@ -38,7 +38,13 @@ export interface LatencyRun extends RunCommon {
  * Scenario 2: a steady stream at each offered rate in turn (same process, no flush between
  * rates), each drained before the next; latency per order and listener.
  */
-export async function latencyRun(ctx: Ctx, system: SystemSpec, rep: number, warmup: readonly Order[], byRate: readonly Order[][]): Promise<LatencyRun> {
+export async function latencyRun(
+  ctx: Ctx,
+  system: SystemSpec,
+  rep: number,
+  warmup: readonly Order[],
+  byRate: readonly Order[][],
+): Promise<LatencyRun> {
   const { rates, drainS } = ctx.plan.latency;
   return withSession(ctx, system, 'standard', `latency-r${rep}`, async (s) => {
     await s.warmUp(warmup);
@@ -47,7 +53,10 @@ export async function latencyRun(ctx: Ctx, system: SystemSpec, rep: number, warm
       const orders = byRate[i];
       const cpu0 = s.cpuMark();
       const stream = await s.paced(orders, rate);
-      const complete = await s.waitApplied({ deadlineS: drainS, idleS: drainS });
+      const complete = await s.waitApplied({
+        deadlineS: drainS,
+        idleS: drainS,
+      });
       const cpu = s.cpuSince(cpu0);
       const ids = new Set(orders.map((o) => o.orderId));
       const { all, perListener } = s.collector.latencies(s.driver.t0, ids);
@@ -60,7 +69,10 @@ export async function latencyRun(ctx: Ctx, system: SystemSpec, rep: number, warm
       let jobs: LatencyPhase['jobs'];
       const queue = s.queueOf('sales-summary');
       if (queue) {
-        const times = await ctx.redis.jobTimes(queue, orders.map((o) => o.orderId));
+        const times = await ctx.redis.jobTimes(
+          queue,
+          orders.map((o) => o.orderId),
+        );
         jobs = {
           waited: rounded(percentiles(times.map((t) => t.started - t.created))),
           ran: rounded(percentiles(times.map((t) => t.finished - t.started))),
@@ -75,7 +87,9 @@ export async function latencyRun(ctx: Ctx, system: SystemSpec, rep: number, warm
         appliedShare: round(all.count / expected, 4),
         all: rounded(all),
         othersThanInvoices: rounded(percentiles(others)),
-        perListener: Object.fromEntries(Object.entries(perListener).map(([k, v]) => [k, rounded(v)])),
+        perListener: Object.fromEntries(
+          Object.entries(perListener).map(([k, v]) => [k, rounded(v)]),
+        ),
         record: rounded(percentiles(s.driver.recordDurations(orders))),
         ...(jobs && { jobs }),
         cpu,
@@ -89,5 +103,12 @@ export async function latencyRun(ctx: Ctx, system: SystemSpec, rep: number, warm
 }
 
 export function rounded(p: Percentiles): Percentiles {
-  return { count: p.count, p50: round(p.p50, 3), p95: round(p.p95, 3), p99: round(p.p99, 3), max: round(p.max, 3), mean: round(p.mean, 3) };
+  return {
+    count: p.count,
+    p50: round(p.p50, 3),
+    p95: round(p.p95, 3),
+    p99: round(p.p99, 3),
+    max: round(p.max, 3),
+    mean: round(p.mean, 3),
+  };
 }

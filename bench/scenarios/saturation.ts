@@ -27,37 +27,58 @@ export interface SaturationRun extends RunCommon {
  * Scenario 1: publish every order as fast as the publisher allows (several concurrent
  * publishers), and time from the first publish until every listener applied every order.
  */
-export async function saturationRun(ctx: Ctx, system: SystemSpec, rep: number, warmup: readonly Order[], orders: readonly Order[]): Promise<SaturationRun> {
+export async function saturationRun(
+  ctx: Ctx,
+  system: SystemSpec,
+  rep: number,
+  warmup: readonly Order[],
+  orders: readonly Order[],
+): Promise<SaturationRun> {
   const { concurrency, deadlineS, idleS } = ctx.plan.saturation;
-  return withSession(ctx, system, 'standard', `saturation-r${rep}`, async (s) => {
-    const memory0 = await ctx.redis.usedMemory();
-    await s.warmUp(warmup);
-    const cpu0 = s.cpuMark();
-    const stream = await s.saturate(orders, concurrency);
-    const complete = await s.waitApplied({ deadlineS: deadlineS - (now() - stream.startMs) / 1000, idleS });
-    const cpu = s.cpuSince(cpu0);
-    const ids = new Set(orders.map((o) => o.orderId));
-    // Complete: until the last effect. Not: until the bench stopped waiting.
-    const end = complete ? s.collector.lastApplied(ids) : now();
-    const seconds = (end - stream.startMs) / 1000;
-    const longestStallS = s.collector.longestGap(ids, stream.startMs, end) / 1000;
-    // Incomplete: count only the share every listener got through.
-    const at = s.collector.appliedAt(ids);
-    const expected = s.expected(orders);
-    const share = Math.min(...at.map((m, i) => (expected[i] ? m.size / expected[i] : 1)));
-    const common = await s.close(rep);
-    const memory = await ctx.redis.usedMemory();
-    return {
-      redisBytesPerOrder: round((memory - memory0) / (orders.length + warmup.length), 0),
-      ...common,
-      orders: orders.length,
-      publishRate: round(stream.achievedRate, 0),
-      seconds: round(seconds, 3),
-      ordersPerSecond: round((orders.length * share) / seconds, 0),
-      complete,
-      appliedShare: round(share, 4),
-      longestStallS: round(longestStallS, 2),
-      cpu,
-    };
-  });
+  return withSession(
+    ctx,
+    system,
+    'standard',
+    `saturation-r${rep}`,
+    async (s) => {
+      const memory0 = await ctx.redis.usedMemory();
+      await s.warmUp(warmup);
+      const cpu0 = s.cpuMark();
+      const stream = await s.saturate(orders, concurrency);
+      const complete = await s.waitApplied({
+        deadlineS: deadlineS - (now() - stream.startMs) / 1000,
+        idleS,
+      });
+      const cpu = s.cpuSince(cpu0);
+      const ids = new Set(orders.map((o) => o.orderId));
+      // Complete: until the last effect. Not: until the bench stopped waiting.
+      const end = complete ? s.collector.lastApplied(ids) : now();
+      const seconds = (end - stream.startMs) / 1000;
+      const longestStallS =
+        s.collector.longestGap(ids, stream.startMs, end) / 1000;
+      // Incomplete: count only the share every listener got through.
+      const at = s.collector.appliedAt(ids);
+      const expected = s.expected(orders);
+      const share = Math.min(
+        ...at.map((m, i) => (expected[i] ? m.size / expected[i] : 1)),
+      );
+      const common = await s.close(rep);
+      const memory = await ctx.redis.usedMemory();
+      return {
+        redisBytesPerOrder: round(
+          (memory - memory0) / (orders.length + warmup.length),
+          0,
+        ),
+        ...common,
+        orders: orders.length,
+        publishRate: round(stream.achievedRate, 0),
+        seconds: round(seconds, 3),
+        ordersPerSecond: round((orders.length * share) / seconds, 0),
+        complete,
+        appliedShare: round(share, 4),
+        longestStallS: round(longestStallS, 2),
+        cpu,
+      };
+    },
+  );
 }

@@ -2,7 +2,13 @@ import type { Order } from '@podium/orders';
 import { SLOW_LISTENER, type SystemSpec } from '../lib/model.js';
 import type { Point } from '../lib/monitor.js';
 import { percentiles, type Percentiles } from '../lib/stats.js';
-import { round, withSession, type Ctx, type RunCommon, type Session } from './common.js';
+import {
+  round,
+  withSession,
+  type Ctx,
+  type RunCommon,
+  type Session,
+} from './common.js';
 import { rounded } from './latency.js';
 
 export interface SlowRun extends RunCommon {
@@ -30,14 +36,26 @@ export interface SlowRun extends RunCommon {
  * of customer-invoices, a steady 500 orders/s; the process's memory, the slow listener's
  * backlog, the subscriber's output buffer in Redis, and the other listeners' latency.
  */
-export async function slowRun(ctx: Ctx, system: SystemSpec, rep: number, warmup: readonly Order[], orders: readonly Order[], tag = 'slow'): Promise<SlowRun> {
+export async function slowRun(
+  ctx: Ctx,
+  system: SystemSpec,
+  rep: number,
+  warmup: readonly Order[],
+  orders: readonly Order[],
+  tag = 'slow',
+): Promise<SlowRun> {
   const { rate, drainS } = ctx.plan.slow;
   let base = { published: Number.POSITIVE_INFINITY, applied: 0 };
   let slowIndex = -1;
   const extra = async (s: Session): Promise<Record<string, number>> => {
     const out: Record<string, number> = {};
     if (slowIndex < 0) return out;
-    out.backlog = Math.max(0, s.driver.published - base.published - (s.collector.applied[slowIndex] - base.applied));
+    out.backlog = Math.max(
+      0,
+      s.driver.published -
+        base.published -
+        (s.collector.applied[slowIndex] - base.applied),
+    );
     const queue = s.queueOf(SLOW_LISTENER);
     if (queue) out.queue = await ctx.redis.queueDepth(queue);
     if (s.system.kind === 'seed') out.queue = s.proc.pending[slowIndex] ?? 0;
@@ -51,13 +69,20 @@ export async function slowRun(ctx: Ctx, system: SystemSpec, rep: number, warmup:
     async (s) => {
       slowIndex = s.names.indexOf(SLOW_LISTENER);
       await s.warmUp(warmup);
-      base = { published: s.driver.published, applied: s.collector.applied[slowIndex] };
+      base = {
+        published: s.driver.published,
+        applied: s.collector.applied[slowIndex],
+      };
       const streamStartS = s.elapsedS();
       const stream = await s.paced(orders, rate);
       const streamEndS = s.elapsedS();
       await s.proc.flush();
-      const backlogAtStreamEnd = orders.length - (s.collector.applied[slowIndex] - base.applied);
-      const complete = await s.waitApplied({ deadlineS: drainS, idleS: drainS });
+      const backlogAtStreamEnd =
+        orders.length - (s.collector.applied[slowIndex] - base.applied);
+      const complete = await s.waitApplied({
+        deadlineS: drainS,
+        idleS: drainS,
+      });
       const ids = new Set(orders.map((o) => o.orderId));
       const { perListener } = s.collector.latencies(s.driver.t0, ids);
       // Pool the other listeners' samples again from the raw latencies.
@@ -75,13 +100,20 @@ export async function slowRun(ctx: Ctx, system: SystemSpec, rep: number, warmup:
         rate,
         orders: orders.length,
         achievedRate: round(stream.achievedRate, 0),
-        backlogPeak: Math.max(backlogAtStreamEnd, ...inStream.map((p) => p.backlog ?? 0)),
+        backlogPeak: Math.max(
+          backlogAtStreamEnd,
+          ...inStream.map((p) => p.backlog ?? 0),
+        ),
         backlogAtStreamEnd,
-        ...(inStream.some((p) => p.queue !== undefined) && { queueDepthPeak: Math.max(...inStream.map((p) => p.queue ?? 0)) }),
+        ...(inStream.some((p) => p.queue !== undefined) && {
+          queueDepthPeak: Math.max(...inStream.map((p) => p.queue ?? 0)),
+        }),
         complete,
         slow: rounded(perListener[SLOW_LISTENER]),
         others: rounded(percentiles(others)),
-        perListener: Object.fromEntries(Object.entries(perListener).map(([k, v]) => [k, rounded(v)])),
+        perListener: Object.fromEntries(
+          Object.entries(perListener).map(([k, v]) => [k, rounded(v)]),
+        ),
         streamStartS: round(streamStartS, 2),
         streamEndS: round(streamEndS, 2),
         series: points,

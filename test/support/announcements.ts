@@ -11,10 +11,15 @@ export class Announcements {
   private readonly sentinels = new Set<string>();
 
   private constructor(private readonly subscriber: Redis) {
-    subscriber.on('pmessage', (_pattern: string, channel: string, orderId: string) => {
-      this.heard.set(orderId, [...(this.heard.get(orderId) ?? []), channel]);
-    });
-    subscriber.on('message', (_channel: string, token: string) => this.sentinels.add(token));
+    subscriber.on(
+      'pmessage',
+      (_pattern: string, channel: string, orderId: string) => {
+        this.heard.set(orderId, [...(this.heard.get(orderId) ?? []), channel]);
+      },
+    );
+    subscriber.on('message', (_channel: string, token: string) =>
+      this.sentinels.add(token),
+    );
   }
 
   static async listen(server: PrivateRedis): Promise<Announcements> {
@@ -29,11 +34,14 @@ export class Announcements {
   async settle(redis: Redis): Promise<void> {
     const token = randomUUID();
     await redis.publish(SENTINEL, token);
-    await waitFor(() => this.sentinels.has(token), { what: 'the announcements published so far to be heard' });
+    await waitFor(() => this.sentinels.has(token), {
+      what: 'the announcements published so far to be heard',
+    });
   }
 
   /** How many times the order was announced on purchase_orders. */
   count(orderId: string): number {
-    return (this.heard.get(orderId) ?? []).filter((c) => c === ORDERS_CHANNEL).length;
+    return (this.heard.get(orderId) ?? []).filter((c) => c === ORDERS_CHANNEL)
+      .length;
   }
 }

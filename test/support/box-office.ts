@@ -21,7 +21,14 @@ export async function startBoxOffice(
   env: Record<string, string> = {},
   { logger, logDestination }: BoxOfficeTestOptions = {},
 ): Promise<NestExpressApplication> {
-  const config = validatePodiumEnv({ ...OPERATOR_ENV, ...env, REDIS_URL: redisUrl });
+  const config = validatePodiumEnv({
+    ...OPERATOR_ENV,
+    ...env,
+    REDIS_URL: redisUrl,
+  });
   const json = logger === undefined && config.LOG_FORMAT === 'json';
-  return createBoxOfficeApp(config, { logger: json ? undefined : (logger ?? ['error', 'warn']), logDestination });
+  return createBoxOfficeApp(config, {
+    logger: json ? undefined : (logger ?? ['error', 'warn']),
+    logDestination,
+  });
 }

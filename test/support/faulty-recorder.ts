@@ -22,10 +22,27 @@ export class FaultyRecorder {
   static async start(server: PrivateRedis): Promise<FaultyRecorder> {
     await server
       .client()
-      .call('ACL', 'SETUSER', 'recorder', 'on', '>recorder-password', '%R~*', '~events:*', '~purchase_order_details:*', '~podium:outbox', '~podium:idempotency:*', '~podium:stats:*', '&*', '+@all');
+      .call(
+        'ACL',
+        'SETUSER',
+        'recorder',
+        'on',
+        '>recorder-password',
+        '%R~*',
+        '~events:*',
+        '~purchase_order_details:*',
+        '~podium:outbox',
+        '~podium:idempotency:*',
+        '~podium:stats:*',
+        '&*',
+        '+@all',
+      );
     const url = `redis://recorder:recorder-password@127.0.0.1:${server.port}`;
     const redis = createRedis(url, 'faulty-recorder');
-    const publisher = new OrderPublisher(redis, validatePodiumEnv({ REDIS_URL: url }));
+    const publisher = new OrderPublisher(
+      redis,
+      validatePodiumEnv({ REDIS_URL: url }),
+    );
     return new FaultyRecorder(publisher, redis, async () => {
       await publisher.onApplicationShutdown();
       await redis.quit();
@@ -38,18 +55,47 @@ export class FaultyRecorder {
    * order waits in the outbox.
    */
   async record(fields: Pick<Order, 'event'> & Partial<Order>): Promise<Order> {
-    const order: Order = { orderId: newOrderId(), who: 'faulty', qty: 1, cost: '20', ts: Math.floor(Date.now() / 1000), ...fields };
-    const result = await this.publisher.record(order, { key: `fault-${order.orderId}`, fingerprint: 'fault' });
-    if (result.outcome !== 'created') throw new Error(`expected the order to be recorded, got ${result.outcome}`);
-    if ((await this.redis.zscore(OUTBOX, order.orderId)) === null) throw new Error(`expected order ${order.orderId} to wait in the outbox`);
+    const order: Order = {
+      orderId: newOrderId(),
+      who: 'faulty',
+      qty: 1,
+      cost: '20',
+      ts: Math.floor(Date.now() / 1000),
+      ...fields,
+    };
+    const result = await this.publisher.record(order, {
+      key: `fault-${order.orderId}`,
+      fingerprint: 'fault',
+    });
+    if (result.outcome !== 'created')
+      throw new Error(
+        `expected the order to be recorded, got ${result.outcome}`,
+      );
+    if ((await this.redis.zscore(OUTBOX, order.orderId)) === null)
+      throw new Error(`expected order ${order.orderId} to wait in the outbox`);
     return order;
   }
 
   /** Records an order no durable subscription matches: the script announces it, nothing else is needed. */
-  async recordAnnounced(fields: Pick<Order, 'event'> & Partial<Order>): Promise<Order> {
-    const order: Order = { orderId: newOrderId(), who: 'faulty', qty: 1, cost: '20', ts: Math.floor(Date.now() / 1000), ...fields };
-    const result = await this.publisher.record(order, { key: `fault-${order.orderId}`, fingerprint: 'fault' });
-    if (result.outcome !== 'created') throw new Error(`expected the order to be created, got ${result.outcome}`);
+  async recordAnnounced(
+    fields: Pick<Order, 'event'> & Partial<Order>,
+  ): Promise<Order> {
+    const order: Order = {
+      orderId: newOrderId(),
+      who: 'faulty',
+      qty: 1,
+      cost: '20',
+      ts: Math.floor(Date.now() / 1000),
+      ...fields,
+    };
+    const result = await this.publisher.record(order, {
+      key: `fault-${order.orderId}`,
+      fingerprint: 'fault',
+    });
+    if (result.outcome !== 'created')
+      throw new Error(
+        `expected the order to be created, got ${result.outcome}`,
+      );
     return order;
   }
 

@@ -26,13 +26,17 @@ export class SteadyListener {
 export class FlakyListener {
   @OnPurchase({ listener: 'flaky', pattern: `${eventChannel('')}*` })
   onPurchase(order: Order): Effects {
-    if (called('flaky', order) === 1 && order.who === 'flaky-once') throw new Error(`flaky on ${order.orderId}`);
+    if (called('flaky', order) === 1 && order.who === 'flaky-once')
+      throw new Error(`flaky on ${order.orderId}`);
     return { writes: [['HINCRBY', 'test:flaky', order.orderId, 1]] };
   }
 }
 
 /** Waits for the test to open its gate before it returns: holds its orders in flight. */
-export const gate = { open: Promise.resolve(), release: () => undefined as void };
+export const gate = {
+  open: Promise.resolve(),
+  release: () => undefined as void,
+};
 export function closeGate(): void {
   gate.open = new Promise<void>((resolve) => (gate.release = resolve));
 }

@@ -10,7 +10,9 @@ export async function waitForReadiness(
   return waitFor(
     async (): Promise<Record<string, any> | undefined> => {
       const res = await get();
-      return res.status === status ? (res.body as Record<string, any>) : undefined;
+      return res.status === status
+        ? (res.body as Record<string, any>)
+        : undefined;
     },
     { what: `/health/ready to answer ${status}`, timeoutMs },
   );

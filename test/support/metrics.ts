@@ -1,5 +1,9 @@
 /** Reads one sample from a Prometheus text exposition: the value of `name` with exactly these labels. */
-export function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+export function sample(
+  text: string,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
   const wanted = Object.entries(labels)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([k, v]) => `${k}="${v}"`)

@@ -9,7 +9,8 @@ export const picky = { broken: true };
 export class PickyListener {
   @OnPurchase({ listener: 'picky', channel: ORDERS_CHANNEL })
   onPurchase(order: Order): Effects {
-    if (picky.broken && order.who === 'poison') throw new Error(`cannot handle order ${order.orderId} by poison`);
+    if (picky.broken && order.who === 'poison')
+      throw new Error(`cannot handle order ${order.orderId} by poison`);
     return { writes: [['SADD', 'test:picky', order.orderId]] };
   }
 }

@@ -15,14 +15,20 @@ export interface BoxOfficeAppOptions {
 }
 
 /** The box office as main.ts and the tests build it, initialised but not listening yet. */
-export async function createBoxOfficeApp(env: PodiumEnv, { logger, logDestination }: BoxOfficeAppOptions = {}): Promise<NestExpressApplication> {
+export async function createBoxOfficeApp(
+  env: PodiumEnv,
+  { logger, logDestination }: BoxOfficeAppOptions = {},
+): Promise<NestExpressApplication> {
   const json = logger === undefined && env.LOG_FORMAT === 'json';
-  const app = await NestFactory.create<NestExpressApplication>(BoxOfficeModule.forRoot(env, { logDestination }), {
-    bodyParser: false,
-    abortOnError: false,
-    bufferLogs: json,
-    logger: json ? undefined : (logger ?? prettyLogger(env.LOG_LEVEL)),
-  });
+  const app = await NestFactory.create<NestExpressApplication>(
+    BoxOfficeModule.forRoot(env, { logDestination }),
+    {
+      bodyParser: false,
+      abortOnError: false,
+      bufferLogs: json,
+      logger: json ? undefined : (logger ?? prettyLogger(env.LOG_LEVEL)),
+    },
+  );
   try {
     if (json) app.useLogger(app.get(PinoNestLogger));
     configureHttp(app);

@@ -1,4 +1,8 @@
-import { Module, type DynamicModule, type ModuleMetadata } from '@nestjs/common';
+import {
+  Module,
+  type DynamicModule,
+  type ModuleMetadata,
+} from '@nestjs/common';
 import type { DestinationStream } from 'pino';
 import { PodiumConfigModule, type PodiumEnv } from '@podium/config';
 import { ObservabilityModule } from '@podium/observability';
@@ -13,16 +17,30 @@ import { ReportsModule } from './reports/reports.module.js';
 import { ShutdownModule } from './shutdown/shutdown.module.js';
 
 /** The box office's feature modules, each a folder (tested on its own with startBoxOfficeModule). */
-export const BOX_OFFICE_FEATURES = [EventsModule, PurchasesModule, ReportsModule, ListenersModule, DashboardModule, LiveDashboardModule];
+export const BOX_OFFICE_FEATURES = [
+  EventsModule,
+  PurchasesModule,
+  ReportsModule,
+  ListenersModule,
+  DashboardModule,
+  LiveDashboardModule,
+];
 
 /**
  * What every feature module relies on: configuration, Redis (fail-fast: a request never
  * waits in an offline queue), observability, the rate limiter, the graceful stop (all global).
  */
-export function boxOfficeInfrastructure(env: PodiumEnv, { logDestination }: { logDestination?: DestinationStream } = {}): NonNullable<ModuleMetadata['imports']> {
+export function boxOfficeInfrastructure(
+  env: PodiumEnv,
+  { logDestination }: { logDestination?: DestinationStream } = {},
+): NonNullable<ModuleMetadata['imports']> {
   return [
     PodiumConfigModule.forRoot(env),
-    RedisModule.forRoot({ url: env.REDIS_URL, connectionName: 'podium-box-office', failFast: true }),
+    RedisModule.forRoot({
+      url: env.REDIS_URL,
+      connectionName: 'podium-box-office',
+      failFast: true,
+    }),
     ObservabilityModule.forRoot({ app: 'box-office', env, logDestination }),
     RateLimitModule,
     ShutdownModule,
@@ -31,7 +49,16 @@ export function boxOfficeInfrastructure(env: PodiumEnv, { logDestination }: { lo
 
 @Module({})
 export class BoxOfficeModule {
-  static forRoot(env: PodiumEnv, options: { logDestination?: DestinationStream } = {}): DynamicModule {
-    return { module: BoxOfficeModule, imports: [...boxOfficeInfrastructure(env, options), ...BOX_OFFICE_FEATURES] };
+  static forRoot(
+    env: PodiumEnv,
+    options: { logDestination?: DestinationStream } = {},
+  ): DynamicModule {
+    return {
+      module: BoxOfficeModule,
+      imports: [
+        ...boxOfficeInfrastructure(env, options),
+        ...BOX_OFFICE_FEATURES,
+      ],
+    };
   }
 }

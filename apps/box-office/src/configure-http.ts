@@ -1,4 +1,8 @@
-import { BadRequestException, ValidationPipe, type INestApplication } from '@nestjs/common';
+import {
+  BadRequestException,
+  ValidationPipe,
+  type INestApplication,
+} from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { PodiumEnv } from '@podium/config';
 import { configureObservability } from '@podium/observability';
@@ -43,7 +47,10 @@ export function configureHttpEdge(app: INestApplication): void {
   express.set('trust proxy', env.TRUST_PROXY);
   express.useBodyParser('json', jsonBodyOptions());
   // Nest tries the last one first: body errors, then Redis being unavailable, then its own 500.
-  app.useGlobalFilters(new RedisUnavailableFilter(app.getHttpAdapter()), new BodyErrorFilter(app.getHttpAdapter()));
+  app.useGlobalFilters(
+    new RedisUnavailableFilter(app.getHttpAdapter()),
+    new BodyErrorFilter(app.getHttpAdapter()),
+  );
   app.useGlobalPipes(
     // First: it sees the parsed JSON before the ValidationPipe drops keys it cannot report.
     new KnownFieldsPipe(),
@@ -53,7 +60,13 @@ export function configureHttpEdge(app: INestApplication): void {
       transform: true,
       // Every message names its field: "qty must be an integer number".
       exceptionFactory: (errors) =>
-        new BadRequestException(errors.flatMap((e) => Object.values(e.constraints ?? { [e.property]: `${e.property} is invalid` }))),
+        new BadRequestException(
+          errors.flatMap((e) =>
+            Object.values(
+              e.constraints ?? { [e.property]: `${e.property} is invalid` },
+            ),
+          ),
+        ),
     }),
   );
 }

@@ -1,7 +1,11 @@
 import { Catch, HttpStatus, Logger, type ArgumentsHost } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import type { Response } from 'express';
-import { redactSecrets, redisUnavailableMessage, redisUnavailableReason } from '@podium/redis';
+import {
+  redactSecrets,
+  redisUnavailableMessage,
+  redisUnavailableReason,
+} from '@podium/redis';
 
 /** Seconds a client is asked to wait before trying again while Redis cannot serve. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -18,13 +22,20 @@ export class RedisUnavailableFilter extends BaseExceptionFilter {
 
   override catch(exception: unknown, host: ArgumentsHost): void {
     const reason = redisUnavailableReason(exception);
-    if (!reason || host.getType() !== 'http') return super.catch(exception, host);
-    this.logger.warn(`Redis unavailable (${reason}): ${redactSecrets((exception as Error).message)}`);
+    if (!reason || host.getType() !== 'http')
+      return super.catch(exception, host);
+    this.logger.warn(
+      `Redis unavailable (${reason}): ${redactSecrets((exception as Error).message)}`,
+    );
     const res = host.switchToHttp().getResponse<Response>();
     if (res.headersSent) return;
     res
       .status(HttpStatus.SERVICE_UNAVAILABLE)
       .set('Retry-After', String(RETRY_AFTER_SECONDS))
-      .json({ statusCode: 503, message: redisUnavailableMessage(reason), error: 'Service Unavailable' });
+      .json({
+        statusCode: 503,
+        message: redisUnavailableMessage(reason),
+        error: 'Service Unavailable',
+      });
   }
 }

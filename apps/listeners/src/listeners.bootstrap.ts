@@ -14,12 +14,19 @@ const logger = new Logger('Listeners');
 async function bootstrap(): Promise<void> {
   const env = validatePodiumEnv(process.env);
   // Pretty logs escape what they print from data, as JSON logs do (SafeConsoleLogger).
-  const appLogger = env.LOG_FORMAT === 'json' ? undefined : prettyLogger(env.LOG_LEVEL);
-  const { app, transport } = await createListenersApplication({ env, listeners: LISTENER_MODULES, logger: appLogger });
+  const appLogger =
+    env.LOG_FORMAT === 'json' ? undefined : prettyLogger(env.LOG_LEVEL);
+  const { app, transport } = await createListenersApplication({
+    env,
+    listeners: LISTENER_MODULES,
+    logger: appLogger,
+  });
   exitCleanlyOnSignals(app, logger);
   await app.listen(env.HEALTH_PORT, '0.0.0.0');
   const { port } = app.getHttpServer().address() as { port: number };
-  logger.log(`Listeners process ready: subscribed to ${transport.patterns().join(', ')}; health and metrics on port ${port}`);
+  logger.log(
+    `Listeners process ready: subscribed to ${transport.patterns().join(', ')}; health and metrics on port ${port}`,
+  );
 }
 
 bootstrap().catch((err: Error) => {

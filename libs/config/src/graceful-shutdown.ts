@@ -9,7 +9,10 @@ export const SHUTDOWN_TIMEOUT_MS = 30_000;
  * SHUTDOWN_TIMEOUT_MS, exit 1 whatever is left. A second signal exits at once. Used instead
  * of Nest's enableShutdownHooks, which re-raises the signal.
  */
-export function exitCleanlyOnSignals(app: INestApplicationContext, logger: Logger): void {
+export function exitCleanlyOnSignals(
+  app: INestApplicationContext,
+  logger: Logger,
+): void {
   let closing = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
@@ -17,7 +20,9 @@ export function exitCleanlyOnSignals(app: INestApplicationContext, logger: Logge
       closing = true;
       logger.log(`${signal}: shutting down`);
       setTimeout(() => {
-        logger.error(`Shutdown took longer than ${SHUTDOWN_TIMEOUT_MS} ms: exiting anyway`);
+        logger.error(
+          `Shutdown took longer than ${SHUTDOWN_TIMEOUT_MS} ms: exiting anyway`,
+        );
         process.exit(1);
       }, SHUTDOWN_TIMEOUT_MS).unref();
       app.close().then(

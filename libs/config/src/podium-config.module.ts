@@ -9,10 +9,17 @@ import { PodiumEnv, validatePodiumEnv } from './podium-env.js';
 @Global()
 @Module({})
 export class PodiumConfigModule {
-  static forRoot(env: PodiumEnv | Record<string, string | undefined> = process.env): DynamicModule {
+  static forRoot(
+    env: PodiumEnv | Record<string, string | undefined> = process.env,
+  ): DynamicModule {
     return {
       module: PodiumConfigModule,
-      providers: [{ provide: PodiumEnv, useValue: env instanceof PodiumEnv ? env : validatePodiumEnv(env) }],
+      providers: [
+        {
+          provide: PodiumEnv,
+          useValue: env instanceof PodiumEnv ? env : validatePodiumEnv(env),
+        },
+      ],
       exports: [PodiumEnv],
     };
   }

@@ -3,7 +3,12 @@ import { parseListenerNames, validatePodiumEnv } from './podium-env.js';
 describe('validatePodiumEnv', () => {
   it('fills defaults', () => {
     const env = validatePodiumEnv({});
-    expect(env).toMatchObject({ REDIS_URL: 'redis://127.0.0.1:6379', PORT: 3000, HISTOGRAM_ENCODING: 'u32', ALERTS_MAX: 1000 });
+    expect(env).toMatchObject({
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      PORT: 3000,
+      HISTOGRAM_ENCODING: 'u32',
+      ALERTS_MAX: 1000,
+    });
   });
 
   it('converts numbers', () => {
@@ -11,22 +16,37 @@ describe('validatePodiumEnv', () => {
   });
 
   it('names the variable that is wrong', () => {
-    expect(() => validatePodiumEnv({ PORT: 'eighty' })).toThrow(/PORT must be an integer/);
-    expect(() => validatePodiumEnv({ HISTOGRAM_ENCODING: 'u16' })).toThrow(/HISTOGRAM_ENCODING must be one of u32, seed-u8/);
-    expect(() => validatePodiumEnv({ REDIS_URL: 'localhost' })).toThrow(/REDIS_URL/);
+    expect(() => validatePodiumEnv({ PORT: 'eighty' })).toThrow(
+      /PORT must be an integer/,
+    );
+    expect(() => validatePodiumEnv({ HISTOGRAM_ENCODING: 'u16' })).toThrow(
+      /HISTOGRAM_ENCODING must be one of u32, seed-u8/,
+    );
+    expect(() => validatePodiumEnv({ REDIS_URL: 'localhost' })).toThrow(
+      /REDIS_URL/,
+    );
   });
 });
 
 describe('delivery modes', () => {
   it('reads the default and the per-listener overrides', () => {
-    const env = validatePodiumEnv({ DELIVERY: 'queued', DELIVERY_SALES_HISTOGRAM: 'durable' });
+    const env = validatePodiumEnv({
+      DELIVERY: 'queued',
+      DELIVERY_SALES_HISTOGRAM: 'durable',
+    });
     expect(env.DELIVERY).toBe('queued');
-    expect(env.deliveryOverrides).toEqual({ DELIVERY_SALES_HISTOGRAM: 'durable' });
+    expect(env.deliveryOverrides).toEqual({
+      DELIVERY_SALES_HISTOGRAM: 'durable',
+    });
   });
 
   it('names an unknown mode', () => {
-    expect(() => validatePodiumEnv({ DELIVERY: 'reliable' })).toThrow('DELIVERY must be one of ephemeral, queued, durable');
-    expect(() => validatePodiumEnv({ DELIVERY_EVENT_ALERTS: 'fast' })).toThrow('DELIVERY_EVENT_ALERTS must be one of');
+    expect(() => validatePodiumEnv({ DELIVERY: 'reliable' })).toThrow(
+      'DELIVERY must be one of ephemeral, queued, durable',
+    );
+    expect(() => validatePodiumEnv({ DELIVERY_EVENT_ALERTS: 'fast' })).toThrow(
+      'DELIVERY_EVENT_ALERTS must be one of',
+    );
   });
 });
 
@@ -53,12 +73,32 @@ describe('operations variables', () => {
   });
 
   it('are read and checked', () => {
-    const env = validatePodiumEnv({ LOG_FORMAT: 'json', LOG_LEVEL: 'debug', HEALTH_PORT: '0', PURCHASE_RATE_LIMIT: '0', TRUST_PROXY: '1' });
-    expect(env).toMatchObject({ LOG_FORMAT: 'json', LOG_LEVEL: 'debug', HEALTH_PORT: 0, PURCHASE_RATE_LIMIT: 0, TRUST_PROXY: 1 });
-    expect(() => validatePodiumEnv({ LOG_LEVEL: 'loud' })).toThrow('LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent');
-    expect(() => validatePodiumEnv({ HEALTH_PORT: 'x' })).toThrow(/HEALTH_PORT must be an integer/);
-    expect(() => validatePodiumEnv({ PURCHASE_RATE_LIMIT: '-1' })).toThrow(/PURCHASE_RATE_LIMIT must not be less than 0/);
-    expect(() => validatePodiumEnv({ EVENT_RATE_LIMIT: 'many' })).toThrow(/EVENT_RATE_LIMIT must be an integer/);
+    const env = validatePodiumEnv({
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'debug',
+      HEALTH_PORT: '0',
+      PURCHASE_RATE_LIMIT: '0',
+      TRUST_PROXY: '1',
+    });
+    expect(env).toMatchObject({
+      LOG_FORMAT: 'json',
+      LOG_LEVEL: 'debug',
+      HEALTH_PORT: 0,
+      PURCHASE_RATE_LIMIT: 0,
+      TRUST_PROXY: 1,
+    });
+    expect(() => validatePodiumEnv({ LOG_LEVEL: 'loud' })).toThrow(
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+    );
+    expect(() => validatePodiumEnv({ HEALTH_PORT: 'x' })).toThrow(
+      /HEALTH_PORT must be an integer/,
+    );
+    expect(() => validatePodiumEnv({ PURCHASE_RATE_LIMIT: '-1' })).toThrow(
+      /PURCHASE_RATE_LIMIT must not be less than 0/,
+    );
+    expect(() => validatePodiumEnv({ EVENT_RATE_LIMIT: 'many' })).toThrow(
+      /EVENT_RATE_LIMIT must be an integer/,
+    );
   });
 });
 
@@ -66,23 +106,44 @@ describe('operator credentials', () => {
   const password = 'correct horse battery staple';
 
   it('are read as a pair', () => {
-    expect(validatePodiumEnv({ OPERATOR_USER: 'ops', OPERATOR_PASSWORD: password })).toMatchObject({ OPERATOR_USER: 'ops', OPERATOR_PASSWORD: password });
+    expect(
+      validatePodiumEnv({ OPERATOR_USER: 'ops', OPERATOR_PASSWORD: password }),
+    ).toMatchObject({ OPERATOR_USER: 'ops', OPERATOR_PASSWORD: password });
   });
 
   it('refuse one without the other, naming the missing one', () => {
-    expect(() => validatePodiumEnv({ OPERATOR_PASSWORD: password })).toThrow('OPERATOR_USER and OPERATOR_PASSWORD go together: OPERATOR_USER is not set');
-    expect(() => validatePodiumEnv({ OPERATOR_USER: 'ops' })).toThrow('OPERATOR_USER and OPERATOR_PASSWORD go together: OPERATOR_PASSWORD is not set');
+    expect(() => validatePodiumEnv({ OPERATOR_PASSWORD: password })).toThrow(
+      'OPERATOR_USER and OPERATOR_PASSWORD go together: OPERATOR_USER is not set',
+    );
+    expect(() => validatePodiumEnv({ OPERATOR_USER: 'ops' })).toThrow(
+      'OPERATOR_USER and OPERATOR_PASSWORD go together: OPERATOR_PASSWORD is not set',
+    );
   });
 
   it('refuse a short password or a user name with ":", and never echo the password', () => {
-    expect(() => validatePodiumEnv({ OPERATOR_USER: 'ops', OPERATOR_PASSWORD: 'hunter2' })).toThrow('OPERATOR_PASSWORD must be at least 12 characters');
-    expect(() => validatePodiumEnv({ OPERATOR_USER: 'a:b', OPERATOR_PASSWORD: password })).toThrow(/OPERATOR_USER must be 1 to 100 printable ASCII characters, without ":"/);
-    expect(() => validatePodiumEnv({ OPERATOR_USER: 'ops', OPERATOR_PASSWORD: 'hunter2' })).not.toThrow(/hunter2/);
+    expect(() =>
+      validatePodiumEnv({ OPERATOR_USER: 'ops', OPERATOR_PASSWORD: 'hunter2' }),
+    ).toThrow('OPERATOR_PASSWORD must be at least 12 characters');
+    expect(() =>
+      validatePodiumEnv({ OPERATOR_USER: 'a:b', OPERATOR_PASSWORD: password }),
+    ).toThrow(
+      /OPERATOR_USER must be 1 to 100 printable ASCII characters, without ":"/,
+    );
+    expect(() =>
+      validatePodiumEnv({ OPERATOR_USER: 'ops', OPERATOR_PASSWORD: 'hunter2' }),
+    ).not.toThrow(/hunter2/);
   });
 
   it('replace DASHBOARD_USER and DASHBOARD_PASSWORD, which stop start-up with a line saying so', () => {
-    expect(() => validatePodiumEnv({ DASHBOARD_PASSWORD: password })).toThrow('DASHBOARD_PASSWORD was replaced by OPERATOR_USER and OPERATOR_PASSWORD');
-    expect(() => validatePodiumEnv({ DASHBOARD_USER: 'admin', DASHBOARD_PASSWORD: password })).toThrow(
+    expect(() => validatePodiumEnv({ DASHBOARD_PASSWORD: password })).toThrow(
+      'DASHBOARD_PASSWORD was replaced by OPERATOR_USER and OPERATOR_PASSWORD',
+    );
+    expect(() =>
+      validatePodiumEnv({
+        DASHBOARD_USER: 'admin',
+        DASHBOARD_PASSWORD: password,
+      }),
+    ).toThrow(
       'DASHBOARD_USER and DASHBOARD_PASSWORD were replaced by OPERATOR_USER and OPERATOR_PASSWORD',
     );
   });
@@ -90,14 +151,32 @@ describe('operator credentials', () => {
 
 describe('outbox variables', () => {
   it('default to a 5 s grace, a relay pass every second, a warning past 30 s', () => {
-    expect(validatePodiumEnv({})).toMatchObject({ OUTBOX_GRACE_MS: 5000, OUTBOX_RELAY_INTERVAL_MS: 1000, OUTBOX_WARN_AGE_SECONDS: 30 });
+    expect(validatePodiumEnv({})).toMatchObject({
+      OUTBOX_GRACE_MS: 5000,
+      OUTBOX_RELAY_INTERVAL_MS: 1000,
+      OUTBOX_WARN_AGE_SECONDS: 30,
+    });
   });
 
   it('are read and checked', () => {
-    const env = validatePodiumEnv({ OUTBOX_GRACE_MS: '250', OUTBOX_RELAY_INTERVAL_MS: '50', OUTBOX_WARN_AGE_SECONDS: '5' });
-    expect(env).toMatchObject({ OUTBOX_GRACE_MS: 250, OUTBOX_RELAY_INTERVAL_MS: 50, OUTBOX_WARN_AGE_SECONDS: 5 });
-    expect(() => validatePodiumEnv({ OUTBOX_GRACE_MS: '10' })).toThrow('OUTBOX_GRACE_MS must be at least 100');
-    expect(() => validatePodiumEnv({ OUTBOX_RELAY_INTERVAL_MS: 'often' })).toThrow(/OUTBOX_RELAY_INTERVAL_MS must be an integer/);
-    expect(() => validatePodiumEnv({ OUTBOX_WARN_AGE_SECONDS: '0' })).toThrow('OUTBOX_WARN_AGE_SECONDS must be at least 1');
+    const env = validatePodiumEnv({
+      OUTBOX_GRACE_MS: '250',
+      OUTBOX_RELAY_INTERVAL_MS: '50',
+      OUTBOX_WARN_AGE_SECONDS: '5',
+    });
+    expect(env).toMatchObject({
+      OUTBOX_GRACE_MS: 250,
+      OUTBOX_RELAY_INTERVAL_MS: 50,
+      OUTBOX_WARN_AGE_SECONDS: 5,
+    });
+    expect(() => validatePodiumEnv({ OUTBOX_GRACE_MS: '10' })).toThrow(
+      'OUTBOX_GRACE_MS must be at least 100',
+    );
+    expect(() =>
+      validatePodiumEnv({ OUTBOX_RELAY_INTERVAL_MS: 'often' }),
+    ).toThrow(/OUTBOX_RELAY_INTERVAL_MS must be an integer/);
+    expect(() => validatePodiumEnv({ OUTBOX_WARN_AGE_SECONDS: '0' })).toThrow(
+      'OUTBOX_WARN_AGE_SECONDS must be at least 1',
+    );
   });
 });

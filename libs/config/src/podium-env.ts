@@ -1,14 +1,39 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, validateSync } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
 import { HISTOGRAM_ENCODINGS, type HistogramEncoding } from '@podium/orders';
-import { DELIVERY_MODES, GROUP_NAME, isDeliveryMode, type DeliveryMode } from '@podium/queues';
+import {
+  DELIVERY_MODES,
+  GROUP_NAME,
+  isDeliveryMode,
+  type DeliveryMode,
+} from '@podium/queues';
 
-const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && value.trim() !== '' ? Number(value) : value);
+const toInt = ({ value }: { value: unknown }) =>
+  typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
 
 export const LOG_FORMATS = ['pretty', 'json'] as const;
 export type LogFormat = (typeof LOG_FORMATS)[number];
 /** pino's level names; `info` is Nest's `log`, `trace` is Nest's `verbose`. */
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const LOG_LEVELS = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+] as const;
 export type LogLevelName = (typeof LOG_LEVELS)[number];
 
 /**
@@ -17,7 +42,9 @@ export type LogLevelName = (typeof LOG_LEVELS)[number];
  * mirrors this class.
  */
 export class PodiumEnv {
-  @Matches(/^rediss?:\/\/.+/, { message: 'REDIS_URL must look like redis://host:port or rediss://host:port' })
+  @Matches(/^rediss?:\/\/.+/, {
+    message: 'REDIS_URL must look like redis://host:port or rediss://host:port',
+  })
   REDIS_URL = 'redis://127.0.0.1:6379';
 
   @Transform(toInt)
@@ -31,7 +58,9 @@ export class PodiumEnv {
   @IsString()
   LISTENERS?: string;
 
-  @IsIn(HISTOGRAM_ENCODINGS, { message: `HISTOGRAM_ENCODING must be one of ${HISTOGRAM_ENCODINGS.join(', ')}` })
+  @IsIn(HISTOGRAM_ENCODINGS, {
+    message: `HISTOGRAM_ENCODING must be one of ${HISTOGRAM_ENCODINGS.join(', ')}`,
+  })
   HISTOGRAM_ENCODING: HistogramEncoding = 'u32';
 
   /** How many alerts the `alerts` list keeps (newest first). */
@@ -41,7 +70,9 @@ export class PodiumEnv {
   ALERTS_MAX = 1000;
 
   /** Default delivery mode of the listeners in this process; DELIVERY_<NAME> overrides it per listener. */
-  @IsIn(DELIVERY_MODES, { message: `DELIVERY must be one of ${DELIVERY_MODES.join(', ')}` })
+  @IsIn(DELIVERY_MODES, {
+    message: `DELIVERY must be one of ${DELIVERY_MODES.join(', ')}`,
+  })
   DELIVERY: DeliveryMode = 'ephemeral';
 
   /** Per-listener modes, from DELIVERY_<NAME> variables (DELIVERY_SALES_HISTOGRAM=durable). */
@@ -107,7 +138,9 @@ export class PodiumEnv {
   @Transform(toInt)
   @IsInt({ message: 'OUTBOX_GRACE_MS must be an integer' })
   @Min(100, { message: 'OUTBOX_GRACE_MS must be at least 100' })
-  @Max(3_600_000, { message: 'OUTBOX_GRACE_MS must be at most 3600000 (an hour)' })
+  @Max(3_600_000, {
+    message: 'OUTBOX_GRACE_MS must be at most 3600000 (an hour)',
+  })
   OUTBOX_GRACE_MS = 5000;
 
   /** How often each relay (box office, listeners process with durable listeners) looks at the outbox. */
@@ -133,11 +166,15 @@ export class PodiumEnv {
   APPLIED_MARKER_TTL_SECONDS = 7 * 24 * 3600;
 
   /** `pretty`: Nest's coloured console lines (development); `json`: one JSON object per line (pino). */
-  @IsIn(LOG_FORMATS, { message: `LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}` })
+  @IsIn(LOG_FORMATS, {
+    message: `LOG_FORMAT must be one of ${LOG_FORMATS.join(', ')}`,
+  })
   LOG_FORMAT: LogFormat = 'pretty';
 
   /** The least severe level written. */
-  @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
+  @IsIn(LOG_LEVELS, {
+    message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`,
+  })
   LOG_LEVEL: LogLevelName = 'info';
 
   /** The listeners process's HTTP port (/health, /metrics, /docs); 0 picks a free one. */
@@ -154,13 +191,20 @@ export class PodiumEnv {
    */
   @IsOptional()
   @IsString()
-  @Matches(/^[\x21-\x39\x3b-\x7e]{1,100}$/, { message: 'OPERATOR_USER must be 1 to 100 printable ASCII characters, without ":" or spaces' })
+  @Matches(/^[\x21-\x39\x3b-\x7e]{1,100}$/, {
+    message:
+      'OPERATOR_USER must be 1 to 100 printable ASCII characters, without ":" or spaces',
+  })
   OPERATOR_USER?: string;
 
   @IsOptional()
   @IsString()
-  @MinLength(12, { message: 'OPERATOR_PASSWORD must be at least 12 characters' })
-  @MaxLength(200, { message: 'OPERATOR_PASSWORD must be at most 200 characters' })
+  @MinLength(12, {
+    message: 'OPERATOR_PASSWORD must be at least 12 characters',
+  })
+  @MaxLength(200, {
+    message: 'OPERATOR_PASSWORD must be at most 200 characters',
+  })
   OPERATOR_PASSWORD?: string;
 
   /** Purchases one client (IP address) may make per minute, per box office process; 0 turns the limit off. */
@@ -188,39 +232,63 @@ export class PodiumEnv {
 
 export function validatePodiumEnv(raw: Record<string, unknown>): PodiumEnv {
   // Unset and empty variables take the defaults above.
-  const present = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined && v !== ''));
-  const env = plainToInstance(PodiumEnv, present, { exposeDefaultValues: true });
+  const present = Object.fromEntries(
+    Object.entries(raw).filter(([, v]) => v !== undefined && v !== ''),
+  );
+  const env = plainToInstance(PodiumEnv, present, {
+    exposeDefaultValues: true,
+  });
   const errors = validateSync(env, { skipMissingProperties: false });
   const messages = errors.flatMap((e) => Object.values(e.constraints ?? {}));
   messages.push(...operatorCredentialProblems(present));
   for (const [name, value] of Object.entries(present)) {
     if (/^DELIVERY_GROUP_[A-Z0-9_]+$/.test(name)) {
-      if (typeof value === 'string' && GROUP_NAME.test(value)) env.groupOverrides[name] = value;
-      else messages.push(`${name} must be a group name: lower-case letters, digits and "-", starting with a letter`);
+      if (typeof value === 'string' && GROUP_NAME.test(value))
+        env.groupOverrides[name] = value;
+      else
+        messages.push(
+          `${name} must be a group name: lower-case letters, digits and "-", starting with a letter`,
+        );
     } else if (/^DELIVERY_[A-Z0-9_]+$/.test(name)) {
-      if (typeof value === 'string' && isDeliveryMode(value)) env.deliveryOverrides[name] = value;
+      if (typeof value === 'string' && isDeliveryMode(value))
+        env.deliveryOverrides[name] = value;
       else messages.push(`${name} must be one of ${DELIVERY_MODES.join(', ')}`);
     }
   }
-  if (messages.length > 0) throw new Error(`Invalid configuration: ${messages.join('; ')}`);
+  if (messages.length > 0)
+    throw new Error(`Invalid configuration: ${messages.join('; ')}`);
   return env;
 }
 
 /** The operator's credentials come as a pair; the dashboard's own pair is gone. */
-function operatorCredentialProblems(present: Record<string, unknown>): string[] {
+function operatorCredentialProblems(
+  present: Record<string, unknown>,
+): string[] {
   const problems: string[] = [];
-  const retired = ['DASHBOARD_USER', 'DASHBOARD_PASSWORD'].filter((name) => name in present);
+  const retired = ['DASHBOARD_USER', 'DASHBOARD_PASSWORD'].filter(
+    (name) => name in present,
+  );
   if (retired.length > 0) {
-    problems.push(`${retired.join(' and ')} ${retired.length > 1 ? 'were' : 'was'} replaced by OPERATOR_USER and OPERATOR_PASSWORD`);
+    problems.push(
+      `${retired.join(' and ')} ${retired.length > 1 ? 'were' : 'was'} replaced by OPERATOR_USER and OPERATOR_PASSWORD`,
+    );
   }
   const user = 'OPERATOR_USER' in present;
   const password = 'OPERATOR_PASSWORD' in present;
-  if (user !== password) problems.push(`OPERATOR_USER and OPERATOR_PASSWORD go together: ${user ? 'OPERATOR_PASSWORD' : 'OPERATOR_USER'} is not set`);
+  if (user !== password)
+    problems.push(
+      `OPERATOR_USER and OPERATOR_PASSWORD go together: ${user ? 'OPERATOR_PASSWORD' : 'OPERATOR_USER'} is not set`,
+    );
   return problems;
 }
 
 /** Parses LISTENERS ("a,b") into names; undefined when all listeners should run. */
-export function parseListenerNames(value: string | undefined): string[] | undefined {
-  const names = (value ?? '').split(',').map((n) => n.trim()).filter(Boolean);
+export function parseListenerNames(
+  value: string | undefined,
+): string[] | undefined {
+  const names = (value ?? '')
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
   return names.length > 0 ? names : undefined;
 }

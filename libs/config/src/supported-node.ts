@@ -4,7 +4,10 @@
 export const SUPPORTED_NODE_MAJOR = 24;
 
 /** The one line that says why this Node cannot run the app, or undefined when it can. */
-export function unsupportedNodeMessage(version: string, app: string): string | undefined {
+export function unsupportedNodeMessage(
+  version: string,
+  app: string,
+): string | undefined {
   if (Number(version.split('.')[0]) >= SUPPORTED_NODE_MAJOR) return undefined;
   return (
     `podium needs Node ${SUPPORTED_NODE_MAJOR} or newer, and this is Node ${version}: ` +

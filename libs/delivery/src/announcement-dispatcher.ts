@@ -42,14 +42,23 @@ export class AnnouncementDispatcher {
   }
 
   /** One message on a pattern: `listeners` are the members of `group` subscribed to it. */
-  heard(group: ListenerGroup, strategy: DeliveryStrategy, listeners: readonly RunningListener[], payload: unknown): void {
+  heard(
+    group: ListenerGroup,
+    strategy: DeliveryStrategy,
+    listeners: readonly RunningListener[],
+    payload: unknown,
+  ): void {
     const orderId = typeof payload === 'string' ? payload : String(payload);
-    for (const listener of listeners) this.metrics.messageReceived(listener.name, listener.mode);
+    for (const listener of listeners)
+      this.metrics.messageReceived(listener.name, listener.mode);
     const key = `${group.name}\n${orderId}`;
     let unit = this.pending.get(key);
     if (!unit) {
       this.inFlight.reserve();
-      this.pending.set(key, (unit = { group, strategy, orderId, heard: new Set() }));
+      this.pending.set(
+        key,
+        (unit = { group, strategy, orderId, heard: new Set() }),
+      );
     }
     for (const listener of listeners) unit.heard.add(listener);
     if (!this.scheduled) {
@@ -70,7 +79,11 @@ export class AnnouncementDispatcher {
     this.scheduled = false;
     for (const { group, strategy, orderId, heard } of units.values()) {
       const context = isPlausibleOrderId(orderId) ? { orderId } : {};
-      this.inFlight.track(withLogContext(context, () => strategy.take(group, orderId, [...heard])));
+      this.inFlight.track(
+        withLogContext(context, () =>
+          strategy.take(group, orderId, [...heard]),
+        ),
+      );
     }
   }
 }

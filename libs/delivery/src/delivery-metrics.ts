@@ -4,8 +4,8 @@ import { METRICS_REGISTRY, registryOrPrivate } from '@podium/observability';
 import type { DeliveryMode } from '@podium/queues';
 
 /** What became of one message for one listener. */
-export type MessageOutcome = 'applied' | 'duplicate' | 'skipped' | 'rejected' | 'failed';
-
+export type MessageOutcome =
+  'applied' | 'duplicate' | 'skipped' | 'rejected' | 'failed';
 
 /**
  * The listeners' counters, kept in this process's memory (an increment costs no round
@@ -50,9 +50,12 @@ export class DeliveryMetrics {
     });
     this.duration = new Histogram({
       name: 'podium_listener_handler_duration_seconds',
-      help: "Time to handle one message for one listener: load the order, run the handler, apply its effects.",
+      help: 'Time to handle one message for one listener: load the order, run the handler, apply its effects.',
       labelNames: ['listener', 'outcome'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      buckets: [
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+        5,
+      ],
       registers,
     });
   }
@@ -62,9 +65,17 @@ export class DeliveryMetrics {
   }
 
   /** `startedAt` from performance.now(); omitted when no handler ran (a rejected message). */
-  messageProcessed(listener: string, outcome: MessageOutcome, startedAt?: number): void {
+  messageProcessed(
+    listener: string,
+    outcome: MessageOutcome,
+    startedAt?: number,
+  ): void {
     this.processed.inc({ listener, outcome });
-    if (startedAt !== undefined) this.duration.observe({ listener, outcome }, (performance.now() - startedAt) / 1000);
+    if (startedAt !== undefined)
+      this.duration.observe(
+        { listener, outcome },
+        (performance.now() - startedAt) / 1000,
+      );
   }
 
   retry(listener: string): void {

@@ -1,7 +1,20 @@
-import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  type OnApplicationBootstrap,
+  type OnModuleInit,
+} from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
-import { METRICS_REGISTRY, READINESS_TIMEOUT_MS, ReadinessChecks, RedisMetrics, registerQueueMetrics } from '@podium/observability';
+import {
+  METRICS_REGISTRY,
+  READINESS_TIMEOUT_MS,
+  ReadinessChecks,
+  RedisMetrics,
+  registerQueueMetrics,
+} from '@podium/observability';
 import { AnnouncementDispatcher } from './announcement-dispatcher.js';
 import { ListenerRegistrar } from './listener-registrar.js';
 import { ListenerStats } from './listener-stats.js';
@@ -19,7 +32,9 @@ const MISSED_CHECK_DELAY_MS = 3000;
  * queue missed while its subscriber was cut. Without the observability modules it only warns.
  */
 @Injectable()
-export class DeliveryObservability implements OnModuleInit, OnApplicationBootstrap {
+export class DeliveryObservability
+  implements OnModuleInit, OnApplicationBootstrap
+{
   private readonly logger = new Logger('Listeners');
   constructor(
     private readonly registrar: ListenerRegistrar,
@@ -39,7 +54,9 @@ export class DeliveryObservability implements OnModuleInit, OnApplicationBootstr
    * before the cut is worked off.
    */
   async onApplicationBootstrap(): Promise<void> {
-    const unqueued = this.registrar.groups.filter((g) => this.strategies.for(g.mode).queueOf(g) === null).flatMap((g) => g.listeners.map((l) => l.name));
+    const unqueued = this.registrar.groups
+      .filter((g) => this.strategies.for(g.mode).queueOf(g) === null)
+      .flatMap((g) => g.listeners.map((l) => l.name));
     if (unqueued.length === 0) return;
     let known = await this.stats.unaccounted(unqueued);
     this.transport.on('ready', (client: string) => {
@@ -48,7 +65,10 @@ export class DeliveryObservability implements OnModuleInit, OnApplicationBootstr
         const now = await this.stats.unaccounted(unqueued);
         for (const [listener, missed] of now) {
           const more = missed - (known.get(listener) ?? 0);
-          if (more > 0) this.logger.warn(`[${listener}] missed ${more} order(s) while its subscriber was away: lost (see GET /listeners on the box office)`);
+          if (more > 0)
+            this.logger.warn(
+              `[${listener}] missed ${more} order(s) while its subscriber was away: lost (see GET /listeners on the box office)`,
+            );
         }
         known = new Map([...known, ...now]);
       }, MISSED_CHECK_DELAY_MS).unref();
@@ -57,21 +77,35 @@ export class DeliveryObservability implements OnModuleInit, OnApplicationBootstr
 
   onModuleInit(): void {
     const transport = this.transport;
-    this.redisMetrics?.track('subscriber', { reconnects: () => transport.reconnectCount, connected: () => transport.isSubscribed() });
+    this.redisMetrics?.track('subscriber', {
+      reconnects: () => transport.reconnectCount,
+      connected: () => transport.isSubscribed(),
+    });
     this.checks?.add('subscriptions', (indicators) => {
       const wanted = [...new Set(this.registrar.active.map((l) => l.pattern))];
       const held = new Set(transport.patterns());
       const missing = wanted.filter((p) => !held.has(p));
       const indicator = indicators.check('subscriptions');
-      if (!transport.isSubscribed()) return indicator.down({ message: 'subscriber connection is not ready', patterns: wanted });
-      if (missing.length > 0) return indicator.down({ message: 'patterns not subscribed', missing });
-      return indicator.up({ patterns: wanted, reconnects: transport.reconnectCount, inFlight: this.dispatcher.size });
+      if (!transport.isSubscribed())
+        return indicator.down({
+          message: 'subscriber connection is not ready',
+          patterns: wanted,
+        });
+      if (missing.length > 0)
+        return indicator.down({ message: 'patterns not subscribed', missing });
+      return indicator.up({
+        patterns: wanted,
+        reconnects: transport.reconnectCount,
+        inFlight: this.dispatcher.size,
+      });
     });
     this.checks?.add('queues', (indicators) =>
       indicators
         .check('queues')
         .attempt(async () => {
-          const groups = (await Promise.all(this.strategies.all().map((s) => s.check()))).flat();
+          const groups = (
+            await Promise.all(this.strategies.all().map((s) => s.check()))
+          ).flat();
           return { workers: groups.length, groups };
         })
         .withTimeout(READINESS_TIMEOUT_MS),
@@ -79,8 +113,10 @@ export class DeliveryObservability implements OnModuleInit, OnApplicationBootstr
     if (this.registry) {
       const queues = () => this.strategies.all().flatMap((s) => s.queues());
       registerQueueMetrics(this.registry, {
-        connection: () => queues()[0]?.queue.opts.connection as Redis | undefined,
-        queues: async () => queues().map(({ group, queue }) => ({ name: group, queue })),
+        connection: () =>
+          queues()[0]?.queue.opts.connection as Redis | undefined,
+        queues: async () =>
+          queues().map(({ group, queue }) => ({ name: group, queue })),
       });
     }
   }

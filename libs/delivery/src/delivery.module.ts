@@ -24,7 +24,10 @@ export interface DeliveryModuleOptions extends DeliveryOptions {
 @Global()
 @Module({})
 export class DeliveryModule {
-  static forRoot({ transport, ...options }: DeliveryModuleOptions): DynamicModule {
+  static forRoot({
+    transport,
+    ...options
+  }: DeliveryModuleOptions): DynamicModule {
     return {
       module: DeliveryModule,
       imports: [DiscoveryModule],
@@ -44,7 +47,14 @@ export class DeliveryModule {
         ListenerRegistrar,
         DeliveryObservability,
       ],
-      exports: [ListenerRegistrar, ListenerStats, AnnouncementDispatcher, DeliveryStrategies, OrderLoader, DeliveryMetrics],
+      exports: [
+        ListenerRegistrar,
+        ListenerStats,
+        AnnouncementDispatcher,
+        DeliveryStrategies,
+        OrderLoader,
+        DeliveryMetrics,
+      ],
     };
   }
 }

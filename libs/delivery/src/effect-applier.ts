@@ -90,7 +90,10 @@ export class EffectApplier {
    * applied it now, runs its afterApply. Rejects only when the script itself failed (Redis
    * unreachable or refusing writes): then nothing of it was applied.
    */
-  async apply(orderId: string, entries: readonly ListenerEffects[]): Promise<ApplyOutcome[]> {
+  async apply(
+    orderId: string,
+    entries: readonly ListenerEffects[],
+  ): Promise<ApplyOutcome[]> {
     const bodies = [WRITES_BODY];
     const keys: string[] = [appliedKey(orderId)];
     const args: RedisArg[] = [this.options.appliedMarkerTtlSeconds];
@@ -102,16 +105,31 @@ export class EffectApplier {
         body = 0;
         effectKeys = effectArgs = [];
       } else if (isScriptEffects(effects)) {
-        body = bodies.indexOf(effects.script) + 1 || bodies.push(effects.script);
+        body =
+          bodies.indexOf(effects.script) + 1 || bodies.push(effects.script);
         ({ keys: effectKeys, args: effectArgs } = effects);
       } else {
         effectKeys = effects.writes.map(([, key]) => key);
-        effectArgs = effects.writes.flatMap(([command, , ...rest]) => [rest.length + 1, command, ...rest]);
+        effectArgs = effects.writes.flatMap(([command, , ...rest]) => [
+          rest.length + 1,
+          command,
+          ...rest,
+        ]);
       }
       keys.push(listenerStatsKey(listener), ...effectKeys);
-      args.push(listener, body, effectKeys.length, effectArgs.length, ...effectArgs);
+      args.push(
+        listener,
+        body,
+        effectKeys.length,
+        effectArgs.length,
+        ...effectArgs,
+      );
     }
-    const replies = await this.script(bodies).run<[number, unknown?][]>(this.redis, keys, args);
+    const replies = await this.script(bodies).run<[number, unknown?][]>(
+      this.redis,
+      keys,
+      args,
+    );
     return entries.map(({ listener, effects }, i) => {
       const [status, reply] = replies[i];
       if (status === 0) return 'duplicate';

@@ -1,7 +1,11 @@
 export type RedisArg = string | number;
 
 /** One Redis write: the command, the one key it writes, then its other arguments. */
-export type RedisWrite = readonly [command: string, key: string, ...args: RedisArg[]];
+export type RedisWrite = readonly [
+  command: string,
+  key: string,
+  ...args: RedisArg[],
+];
 
 /**
  * What a listener does with one order, as data, so that podium can apply it atomically

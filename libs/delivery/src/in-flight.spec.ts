@@ -3,7 +3,10 @@ import { InFlight } from './in-flight.js';
 describe('InFlight', () => {
   it('stops reading at the cap and reads again once half of the work is done', async () => {
     const flow: string[] = [];
-    const inFlight = new InFlight(4, { pause: () => flow.push('pause'), resume: () => flow.push('resume') });
+    const inFlight = new InFlight(4, {
+      pause: () => flow.push('pause'),
+      resume: () => flow.push('resume'),
+    });
     const done: (() => void)[] = [];
     for (let i = 0; i < 4; i++) {
       inFlight.reserve();

@@ -1,39 +1,91 @@
 import { planGroups, type ListenerDefinition } from './listener-group.js';
 
-const listener = (name: string, pattern = 'purchase_orders'): ListenerDefinition => ({ name, pattern, handle: () => null });
-const found = [listener('sales-summary'), listener('customer-invoices'), listener('event-alerts', 'purchase_orders:*')];
+const listener = (
+  name: string,
+  pattern = 'purchase_orders',
+): ListenerDefinition => ({ name, pattern, handle: () => null });
+const found = [
+  listener('sales-summary'),
+  listener('customer-invoices'),
+  listener('event-alerts', 'purchase_orders:*'),
+];
 const plan = (options: Partial<Parameters<typeof planGroups>[1]>) =>
-  planGroups(found, { defaultMode: 'ephemeral', modeOverrides: {}, groupOverrides: {}, ...options });
-const shape = (groups: ReturnType<typeof planGroups>) => groups.map((g) => ({ name: g.name, mode: g.mode, listeners: g.listeners.map((l) => l.name) }));
+  planGroups(found, {
+    defaultMode: 'ephemeral',
+    modeOverrides: {},
+    groupOverrides: {},
+    ...options,
+  });
+const shape = (groups: ReturnType<typeof planGroups>) =>
+  groups.map((g) => ({
+    name: g.name,
+    mode: g.mode,
+    listeners: g.listeners.map((l) => l.name),
+  }));
 
 describe('planGroups', () => {
   it('runs one group per mode by default, named after the mode', () => {
-    expect(shape(plan({ defaultMode: 'durable', modeOverrides: { DELIVERY_EVENT_ALERTS: 'ephemeral' } }))).toEqual([
-      { name: 'durable', mode: 'durable', listeners: ['sales-summary', 'customer-invoices'] },
+    expect(
+      shape(
+        plan({
+          defaultMode: 'durable',
+          modeOverrides: { DELIVERY_EVENT_ALERTS: 'ephemeral' },
+        }),
+      ),
+    ).toEqual([
+      {
+        name: 'durable',
+        mode: 'durable',
+        listeners: ['sales-summary', 'customer-invoices'],
+      },
       { name: 'ephemeral', mode: 'ephemeral', listeners: ['event-alerts'] },
     ]);
   });
 
   it('gives a listener a group of its own with DELIVERY_GROUP_<NAME>', () => {
-    expect(shape(plan({ defaultMode: 'queued', groupOverrides: { DELIVERY_GROUP_CUSTOMER_INVOICES: 'slow' } }))).toEqual([
-      { name: 'queued', mode: 'queued', listeners: ['sales-summary', 'event-alerts'] },
+    expect(
+      shape(
+        plan({
+          defaultMode: 'queued',
+          groupOverrides: { DELIVERY_GROUP_CUSTOMER_INVOICES: 'slow' },
+        }),
+      ),
+    ).toEqual([
+      {
+        name: 'queued',
+        mode: 'queued',
+        listeners: ['sales-summary', 'event-alerts'],
+      },
       { name: 'slow', mode: 'queued', listeners: ['customer-invoices'] },
     ]);
   });
 
   it('runs only the listeners LISTENERS names', () => {
-    expect(shape(plan({ listeners: ['event-alerts'] }))).toEqual([{ name: 'ephemeral', mode: 'ephemeral', listeners: ['event-alerts'] }]);
+    expect(shape(plan({ listeners: ['event-alerts'] }))).toEqual([
+      { name: 'ephemeral', mode: 'ephemeral', listeners: ['event-alerts'] },
+    ]);
   });
 
   it('refuses a group whose members would be delivered in different modes', () => {
-    expect(() => plan({ modeOverrides: { DELIVERY_SALES_SUMMARY: 'durable' }, groupOverrides: { DELIVERY_GROUP_SALES_SUMMARY: 'ephemeral' } })).toThrow(
+    expect(() =>
+      plan({
+        modeOverrides: { DELIVERY_SALES_SUMMARY: 'durable' },
+        groupOverrides: { DELIVERY_GROUP_SALES_SUMMARY: 'ephemeral' },
+      }),
+    ).toThrow(
       'group "ephemeral" would mix delivery modes: sales-summary is durable, customer-invoices is ephemeral; give one of them a group of its own (DELIVERY_GROUP_CUSTOMER_INVOICES)',
     );
   });
 
   it('refuses variables and LISTENERS entries that name no listener', () => {
-    expect(() => plan({ groupOverrides: { DELIVERY_GROUP_SALES_SUMARY: 'x' } })).toThrow('DELIVERY_GROUP_SALES_SUMARY names no listener');
-    expect(() => plan({ modeOverrides: { DELIVERY_NOBODY: 'queued' } })).toThrow('DELIVERY_NOBODY names no listener');
-    expect(() => plan({ listeners: ['nobody'] })).toThrow('LISTENERS names unknown listener(s): nobody');
+    expect(() =>
+      plan({ groupOverrides: { DELIVERY_GROUP_SALES_SUMARY: 'x' } }),
+    ).toThrow('DELIVERY_GROUP_SALES_SUMARY names no listener');
+    expect(() =>
+      plan({ modeOverrides: { DELIVERY_NOBODY: 'queued' } }),
+    ).toThrow('DELIVERY_NOBODY names no listener');
+    expect(() => plan({ listeners: ['nobody'] })).toThrow(
+      'LISTENERS names unknown listener(s): nobody',
+    );
   });
 });

@@ -1,4 +1,8 @@
-import { deliveryVariable, groupVariable, type DeliveryMode } from '@podium/queues';
+import {
+  deliveryVariable,
+  groupVariable,
+  type DeliveryMode,
+} from '@podium/queues';
 import type { Order } from '@podium/orders';
 import type { Effects } from './effects.js';
 
@@ -43,7 +47,10 @@ export interface GroupingOptions {
  * culprit for a variable or LISTENERS entry that names no listener, and for a group whose
  * members would be delivered in different modes.
  */
-export function planGroups(found: ListenerDefinition[], options: GroupingOptions): ListenerGroup[] {
+export function planGroups(
+  found: ListenerDefinition[],
+  options: GroupingOptions,
+): ListenerGroup[] {
   const known = new Map(found.map((l) => [l.name, l]));
   for (const [overrides, variable] of [
     [options.modeOverrides, deliveryVariable],
@@ -51,18 +58,25 @@ export function planGroups(found: ListenerDefinition[], options: GroupingOptions
   ] as const) {
     const names = new Set(found.map((l) => variable(l.name)));
     const unknown = Object.keys(overrides).filter((v) => !names.has(v));
-    if (unknown.length > 0) throw new Error(`${unknown.join(', ')} names no listener; known: ${[...known.keys()].join(', ')}`);
+    if (unknown.length > 0)
+      throw new Error(
+        `${unknown.join(', ')} names no listener; known: ${[...known.keys()].join(', ')}`,
+      );
   }
   const wanted = options.listeners;
   const unknown = wanted?.filter((name) => !known.has(name)) ?? [];
   if (unknown.length > 0) {
-    throw new Error(`LISTENERS names unknown listener(s): ${unknown.join(', ')}; known: ${[...known.keys()].join(', ')}`);
+    throw new Error(
+      `LISTENERS names unknown listener(s): ${unknown.join(', ')}; known: ${[...known.keys()].join(', ')}`,
+    );
   }
 
   const groups = new Map<string, ListenerGroup>();
   for (const listener of found) {
     if (wanted && !wanted.includes(listener.name)) continue;
-    const mode = options.modeOverrides[deliveryVariable(listener.name)] ?? options.defaultMode;
+    const mode =
+      options.modeOverrides[deliveryVariable(listener.name)] ??
+      options.defaultMode;
     const name = options.groupOverrides[groupVariable(listener.name)] ?? mode;
     let group = groups.get(name);
     if (!group) groups.set(name, (group = { name, mode, listeners: [] }));

@@ -14,8 +14,16 @@ import { REDIS } from '@podium/redis';
 import { AnnouncementDispatcher } from './announcement-dispatcher.js';
 import { DELIVERY_OPTIONS, type DeliveryOptions } from './delivery.options.js';
 import type { Effects } from './effects.js';
-import { planGroups, type ListenerDefinition, type ListenerGroup, type RunningListener } from './listener-group.js';
-import { ON_PURCHASE, type OnPurchaseOptions } from './on-purchase.decorator.js';
+import {
+  planGroups,
+  type ListenerDefinition,
+  type ListenerGroup,
+  type RunningListener,
+} from './listener-group.js';
+import {
+  ON_PURCHASE,
+  type OnPurchaseOptions,
+} from './on-purchase.decorator.js';
 import { PurchaseTransport } from './purchase-transport.js';
 import { DeliveryStrategies } from './strategies/delivery-strategies.js';
 
@@ -26,7 +34,9 @@ import { DeliveryStrategies } from './strategies/delivery-strategies.js';
  * name, a LISTENERS entry or a variable that names no listener, a group mixing modes.
  */
 @Injectable()
-export class ListenerRegistrar implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
+export class ListenerRegistrar
+  implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown
+{
   private readonly logger = new Logger('Listeners');
   private planned: ListenerGroup[] = [];
 
@@ -54,23 +64,35 @@ export class ListenerRegistrar implements OnModuleInit, OnApplicationBootstrap, 
   onModuleInit(): void {
     this.planned = planGroups(this.discover(), this.options);
     // One transport handler per pattern: it hands the message to every group with members on it.
-    const byPattern = new Map<string, { group: ListenerGroup; listeners: RunningListener[] }[]>();
+    const byPattern = new Map<
+      string,
+      { group: ListenerGroup; listeners: RunningListener[] }[]
+    >();
     for (const group of this.planned) {
       const strategy = this.strategies.for(group.mode);
       strategy.bind(group);
       for (const pattern of new Set(group.listeners.map((l) => l.pattern))) {
         const bindings = byPattern.get(pattern) ?? [];
-        bindings.push({ group, listeners: group.listeners.filter((l) => l.pattern === pattern) });
+        bindings.push({
+          group,
+          listeners: group.listeners.filter((l) => l.pattern === pattern),
+        });
         byPattern.set(pattern, bindings);
       }
-      this.logger.log(`group ${group.name} (${group.mode}): ${group.listeners.map((l) => `${l.name} on ${l.pattern}`).join(', ')}`);
+      this.logger.log(
+        `group ${group.name} (${group.mode}): ${group.listeners.map((l) => `${l.name} on ${l.pattern}`).join(', ')}`,
+      );
     }
     for (const [pattern, bindings] of byPattern) {
-      const targets = bindings.map((b) => ({ ...b, strategy: this.strategies.for(b.group.mode) }));
+      const targets = bindings.map((b) => ({
+        ...b,
+        strategy: this.strategies.for(b.group.mode),
+      }));
       this.transport.addHandler(
         pattern,
         async (payload: unknown) => {
-          for (const t of targets) this.dispatcher.heard(t.group, t.strategy, t.listeners, payload);
+          for (const t of targets)
+            this.dispatcher.heard(t.group, t.strategy, t.listeners, payload);
         },
         true,
       );
@@ -94,7 +116,11 @@ export class ListenerRegistrar implements OnModuleInit, OnApplicationBootstrap, 
     );
     for (const strategy of this.strategies.all()) await strategy.start();
     for (const subscription of await readDurableSubscriptions(this.redis)) {
-      const moved = this.active.filter((l) => subscription.listeners.includes(l.name) && l.group !== subscription.group);
+      const moved = this.active.filter(
+        (l) =>
+          subscription.listeners.includes(l.name) &&
+          l.group !== subscription.group,
+      );
       for (const listener of moved) {
         this.logger.warn(
           `${listener.name} runs in group ${listener.group} but is still in the durable subscription of group ` +
@@ -119,17 +145,34 @@ export class ListenerRegistrar implements OnModuleInit, OnApplicationBootstrap, 
     const byName = new Map<string, ListenerDefinition>();
     for (const wrapper of this.discovery.getProviders()) {
       const instance = wrapper.instance as Record<string, unknown> | undefined;
-      if (!instance || typeof instance !== 'object' || !wrapper.isDependencyTreeStatic()) continue;
-      for (const method of this.scanner.getAllMethodNames(Object.getPrototypeOf(instance))) {
-        const handler = instance[method] as (order: Order) => Effects | null | Promise<Effects | null>;
-        const meta = this.reflector.get<OnPurchaseOptions | undefined>(ON_PURCHASE, handler);
+      if (
+        !instance ||
+        typeof instance !== 'object' ||
+        !wrapper.isDependencyTreeStatic()
+      )
+        continue;
+      for (const method of this.scanner.getAllMethodNames(
+        Object.getPrototypeOf(instance),
+      )) {
+        const handler = instance[method] as (
+          order: Order,
+        ) => Effects | null | Promise<Effects | null>;
+        const meta = this.reflector.get<OnPurchaseOptions | undefined>(
+          ON_PURCHASE,
+          handler,
+        );
         if (!meta) continue;
         if (byName.has(meta.listener)) {
-          throw new Error(`Two handlers claim listener "${meta.listener}"; listener names must be unique`);
+          throw new Error(
+            `Two handlers claim listener "${meta.listener}"; listener names must be unique`,
+          );
         }
         byName.set(meta.listener, {
           name: meta.listener,
-          pattern: meta.channel !== undefined ? escapeGlob(meta.channel) : meta.pattern!,
+          pattern:
+            meta.channel !== undefined
+              ? escapeGlob(meta.channel)
+              : meta.pattern!,
           handle: (order) => handler.call(instance, order),
         });
       }

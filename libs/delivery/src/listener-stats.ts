@@ -1,4 +1,9 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { failedOrdersKey, listenerStatsKey } from '@podium/orders';
 import { readListenerCounts, unaccountedOrders } from '@podium/queues';
@@ -7,7 +12,11 @@ import { DeliveryMetrics } from './delivery-metrics.js';
 import type { RunningListener } from './listener-group.js';
 import type { ListenerResult } from './order-work.js';
 
-export type OutcomeObserver = (listener: string, orderId: string, outcome: ListenerResult['outcome'] | 'rejected') => void;
+export type OutcomeObserver = (
+  listener: string,
+  orderId: string,
+  outcome: ListenerResult['outcome'] | 'rejected',
+) => void;
 
 /** Writes Redis refused (down, out of memory) waiting to be made again, at most this many. */
 const MAX_UNSAVED = 10_000;
@@ -42,15 +51,24 @@ export class ListenerStats implements OnApplicationShutdown {
    * Final outcomes of one order. A failure counts only when `final` (ephemeral: always; a
    * queue: after its last try); before that it is a retry.
    */
-  settled(orderId: string, results: readonly ListenerResult[], startedAt: number, final = true): void {
+  settled(
+    orderId: string,
+    results: readonly ListenerResult[],
+    startedAt: number,
+    final = true,
+  ): void {
     for (const { listener, outcome, error } of results) {
       if (outcome === 'failed') {
         if (!final) {
           this.metrics.retry(listener.name);
-          this.logger.warn(`[${listener.name}] order ${orderId} failed, will retry: ${error?.message}`);
+          this.logger.warn(
+            `[${listener.name}] order ${orderId} failed, will retry: ${error?.message}`,
+          );
           continue;
         }
-        this.logger.error(`[${listener.name}] order ${orderId} failed: ${error?.message}`);
+        this.logger.error(
+          `[${listener.name}] order ${orderId} failed: ${error?.message}`,
+        );
         void this.count(listener.name, 'failed');
       }
       this.metrics.messageProcessed(listener.name, outcome, startedAt);
@@ -59,8 +77,14 @@ export class ListenerStats implements OnApplicationShutdown {
   }
 
   /** A message that names no readable order, for the listeners that heard it. */
-  rejected(orderId: string, listeners: readonly RunningListener[], err: Error): void {
-    this.logger.warn(`[${listeners.map((l) => l.name).join(', ')}] rejected message: ${err.message}`);
+  rejected(
+    orderId: string,
+    listeners: readonly RunningListener[],
+    err: Error,
+  ): void {
+    this.logger.warn(
+      `[${listeners.map((l) => l.name).join(', ')}] rejected message: ${err.message}`,
+    );
     for (const listener of listeners) {
       this.metrics.messageProcessed(listener.name, 'rejected');
       void this.count(listener.name, 'rejected');
@@ -72,8 +96,14 @@ export class ListenerStats implements OnApplicationShutdown {
    * An order that could not even be kept for later (its enqueue failed for good): logged
    * as an error, counted in Prometheus and, when Redis takes it, in the listener's `lost`.
    */
-  lost(orderId: string, listeners: readonly RunningListener[], err: Error): void {
-    this.logger.error(`[${listeners.map((l) => l.name).join(', ')}] order ${orderId} LOST: ${err.message}`);
+  lost(
+    orderId: string,
+    listeners: readonly RunningListener[],
+    err: Error,
+  ): void {
+    this.logger.error(
+      `[${listeners.map((l) => l.name).join(', ')}] order ${orderId} LOST: ${err.message}`,
+    );
     for (const listener of listeners) {
       this.metrics.lost(listener.name);
       void this.count(listener.name, 'lost');
@@ -84,14 +114,28 @@ export class ListenerStats implements OnApplicationShutdown {
    * Keeps an ephemeral listener's failed order in its failed set, for inspection and retry
    * through the API. `counted` names the counter it was counted in, which a retry takes back.
    */
-  async keepFailed(listener: string, orderId: string, err: Error, counted: 'failed' | 'rejected' = 'failed'): Promise<void> {
-    const entry = JSON.stringify({ error: err.message, failedAt: new Date().toISOString(), counted });
-    await this.save(() => this.redis.hset(failedOrdersKey(listener), orderId, entry));
+  async keepFailed(
+    listener: string,
+    orderId: string,
+    err: Error,
+    counted: 'failed' | 'rejected' = 'failed',
+  ): Promise<void> {
+    const entry = JSON.stringify({
+      error: err.message,
+      failedAt: new Date().toISOString(),
+      counted,
+    });
+    await this.save(() =>
+      this.redis.hset(failedOrdersKey(listener), orderId, entry),
+    );
   }
 
   onApplicationShutdown(): void {
     clearInterval(this.resaving);
-    if (this.unsaved.length > 0) this.logger.error(`${this.unsaved.length} counter and failed-set write(s) Redis refused are dropped at shutdown`);
+    if (this.unsaved.length > 0)
+      this.logger.error(
+        `${this.unsaved.length} counter and failed-set write(s) Redis refused are dropped at shutdown`,
+      );
   }
 
   /**
@@ -99,23 +143,36 @@ export class ListenerStats implements OnApplicationShutdown {
    * (applied, skipped, failed or counted lost): for a listener without a queue, what it
    * missed. Undefined for a listener whose counters Redis did not give.
    */
-  async unaccounted(listeners: readonly string[]): Promise<Map<string, number>> {
+  async unaccounted(
+    listeners: readonly string[],
+  ): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     await Promise.all(
       listeners.map(async (listener) => {
-        const counts = await readListenerCounts(this.redis, listener).catch(() => undefined);
+        const counts = await readListenerCounts(this.redis, listener).catch(
+          () => undefined,
+        );
         if (counts) out.set(listener, unaccountedOrders(counts));
       }),
     );
     return out;
   }
 
-  private notify(listener: string, orderId: string, outcome: ListenerResult['outcome'] | 'rejected'): void {
+  private notify(
+    listener: string,
+    orderId: string,
+    outcome: ListenerResult['outcome'] | 'rejected',
+  ): void {
     for (const observer of this.observers) observer(listener, orderId, outcome);
   }
 
-  private async count(listener: string, field: 'rejected' | 'failed' | 'lost'): Promise<void> {
-    await this.save(() => this.redis.hincrby(listenerStatsKey(listener), field, 1));
+  private async count(
+    listener: string,
+    field: 'rejected' | 'failed' | 'lost',
+  ): Promise<void> {
+    await this.save(() =>
+      this.redis.hincrby(listenerStatsKey(listener), field, 1),
+    );
   }
 
   /** Makes a write now, or keeps it to make again while Redis refuses it. */
@@ -124,12 +181,20 @@ export class ListenerStats implements OnApplicationShutdown {
       await write();
     } catch (err) {
       if (this.unsaved.length >= MAX_UNSAVED) {
-        this.logger.error(`Redis refuses writes (${(err as Error).message}) and ${MAX_UNSAVED} are waiting: one more is dropped`);
+        this.logger.error(
+          `Redis refuses writes (${(err as Error).message}) and ${MAX_UNSAVED} are waiting: one more is dropped`,
+        );
         return;
       }
-      if (this.unsaved.length === 0) this.logger.warn(`Redis refuses a counter or failed-set write, kept to make again: ${(err as Error).message}`);
+      if (this.unsaved.length === 0)
+        this.logger.warn(
+          `Redis refuses a counter or failed-set write, kept to make again: ${(err as Error).message}`,
+        );
       this.unsaved.push(write);
-      this.resaving ??= setInterval(() => void this.resave(), RESAVE_EVERY_MS).unref();
+      this.resaving ??= setInterval(
+        () => void this.resave(),
+        RESAVE_EVERY_MS,
+      ).unref();
     }
   }
 

@@ -1,8 +1,17 @@
-import type { INestApplication, LoggerService, LogLevel, Type } from '@nestjs/common';
+import type {
+  INestApplication,
+  LoggerService,
+  LogLevel,
+  Type,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { DestinationStream } from 'pino';
 import type { PodiumEnv } from '@podium/config';
-import { configureObservability, nestLogLevels, PinoNestLogger } from '@podium/observability';
+import {
+  configureObservability,
+  nestLogLevels,
+  PinoNestLogger,
+} from '@podium/observability';
 import { PodiumListenersModule } from './podium-listeners.module.js';
 import { PurchaseTransport } from './purchase-transport.js';
 
@@ -30,23 +39,37 @@ export interface ListenersApplication {
  * (announcements made after this are heard); the HTTP side is not listening yet: call
  * app.listen(port) for that (supertest works without).
  */
-export async function createListenersApplication(options: ListenersApplicationOptions): Promise<ListenersApplication> {
+export async function createListenersApplication(
+  options: ListenersApplicationOptions,
+): Promise<ListenersApplication> {
   const { env, listeners, logger, logDestination } = options;
   const transport = options.transport ?? new PurchaseTransport(env.REDIS_URL);
   const json = logger === undefined && env.LOG_FORMAT === 'json';
-  const app = await NestFactory.create(PodiumListenersModule.forRoot({ env, transport, listeners, logDestination }), {
-    abortOnError: false,
-    bufferLogs: json,
-    logger: json ? undefined : (logger ?? nestLogLevels(env.LOG_LEVEL)),
-  });
+  const app = await NestFactory.create(
+    PodiumListenersModule.forRoot({
+      env,
+      transport,
+      listeners,
+      logDestination,
+    }),
+    {
+      abortOnError: false,
+      bufferLogs: json,
+      logger: json ? undefined : (logger ?? nestLogLevels(env.LOG_LEVEL)),
+    },
+  );
   try {
     if (json) app.useLogger(app.get(PinoNestLogger));
     // The handlers are bound in onModuleInit (ListenerRegistrar), so init comes before the
     // transport starts listening and subscribes to their patterns.
-    app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
+    app.connectMicroservice(
+      { strategy: transport },
+      { inheritAppConfig: true },
+    );
     configureObservability(app, {
       title: 'podium listeners',
-      description: 'The listeners process: health probes and Prometheus metrics. Listeners themselves speak Redis pub/sub.',
+      description:
+        'The listeners process: health probes and Prometheus metrics. Listeners themselves speak Redis pub/sub.',
     });
     await app.init();
     await app.startAllMicroservices();

@@ -10,6 +10,7 @@ import { ListenerRegistrar } from './listener-registrar.js';
 export const ListenersOutboxModule = OutboxModule.forRoot({
   enabled: {
     inject: [ListenerRegistrar],
-    useFactory: (registrar: ListenerRegistrar) => () => registrar.groups.some((group) => group.mode === 'durable'),
+    useFactory: (registrar: ListenerRegistrar) => () =>
+      registrar.groups.some((group) => group.mode === 'durable'),
   },
 });

@@ -18,14 +18,20 @@ export type OnPurchaseOptions =
  */
 export function OnPurchase(options: OnPurchaseOptions): MethodDecorator {
   if (!options.listener || !/^[a-z][a-z0-9-]*$/.test(options.listener)) {
-    throw new Error(`@OnPurchase: listener name "${options.listener}" must be kebab-case (a-z, 0-9, -)`);
+    throw new Error(
+      `@OnPurchase: listener name "${options.listener}" must be kebab-case (a-z, 0-9, -)`,
+    );
   }
   if (options.listener === 'group' || options.listener.startsWith('group-')) {
     // DELIVERY_GROUP_<NAME> sets a listener's group: DELIVERY_GROUP_X must not also be a listener's mode variable.
-    throw new Error(`@OnPurchase: listener name "${options.listener}" is reserved (names may not start with "group")`);
+    throw new Error(
+      `@OnPurchase: listener name "${options.listener}" is reserved (names may not start with "group")`,
+    );
   }
   if ((options.channel === undefined) === (options.pattern === undefined)) {
-    throw new Error(`@OnPurchase({ listener: "${options.listener}" }): give exactly one of channel or pattern`);
+    throw new Error(
+      `@OnPurchase({ listener: "${options.listener}" }): give exactly one of channel or pattern`,
+    );
   }
   return SetMetadata(ON_PURCHASE, options);
 }

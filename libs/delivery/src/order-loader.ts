@@ -2,7 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import DataLoader from 'dataloader';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import { MalformedOrderError, orderFromHash, orderKey, type Order } from '@podium/orders';
+import {
+  MalformedOrderError,
+  orderFromHash,
+  orderKey,
+  type Order,
+} from '@podium/orders';
 import { REDIS } from '@podium/redis';
 
 export class UnknownOrderError extends Error {}
@@ -19,7 +24,10 @@ export class OrderLoader {
 
   constructor(@Inject(REDIS) private readonly redis: Redis) {
     this.loader = new DataLoader((ids) => this.readMany(ids), {
-      cacheMap: new LRUCache<string, Promise<Order>>({ max: 20_000, ttl: 60_000 }),
+      cacheMap: new LRUCache<string, Promise<Order>>({
+        max: 20_000,
+        ttl: 60_000,
+      }),
     });
   }
 
@@ -42,11 +50,16 @@ export class OrderLoader {
       const [err, hash] = results[i] ?? [new Error('no reply')];
       if (err) return err;
       const fields = hash as Record<string, string>;
-      if (Object.keys(fields).length === 0) return new UnknownOrderError(`no order "${id}" (key ${orderKey(id)} does not exist)`);
+      if (Object.keys(fields).length === 0)
+        return new UnknownOrderError(
+          `no order "${id}" (key ${orderKey(id)} does not exist)`,
+        );
       try {
         return orderFromHash(id, fields);
       } catch (e) {
-        return e instanceof MalformedOrderError ? e : new MalformedOrderError(String(e));
+        return e instanceof MalformedOrderError
+          ? e
+          : new MalformedOrderError(String(e));
       }
     });
   }

@@ -1,5 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { isPlausibleOrderId, MalformedOrderError, type Order } from '@podium/orders';
+import {
+  isPlausibleOrderId,
+  MalformedOrderError,
+  type Order,
+} from '@podium/orders';
 import { EffectApplier, type ListenerEffects } from './effect-applier.js';
 import type { RunningListener } from './listener-group.js';
 import { OrderLoader, UnknownOrderError } from './order-loader.js';
@@ -70,7 +74,8 @@ export class OrderWork {
       const issued = new Promise<void>((resolve) => (markIssued = resolve));
       this.lastIssued.set(sequence, issued);
       void issued.then(() => {
-        if (this.lastIssued.get(sequence) === issued) this.lastIssued.delete(sequence);
+        if (this.lastIssued.get(sequence) === issued)
+          this.lastIssued.delete(sequence);
       });
     }
     try {
@@ -82,11 +87,19 @@ export class OrderWork {
         try {
           const effects = await listener.handle(order);
           entries.push({ listener: listener.name, effects: effects ?? null });
-          const result: ListenerResult = { listener, outcome: effects ? 'applied' : 'skipped' };
+          const result: ListenerResult = {
+            listener,
+            outcome: effects ? 'applied' : 'skipped',
+          };
           applying.push(result);
           results.push(result);
         } catch (err) {
-          results.push({ listener, outcome: 'failed', error: err as Error, failedIn: 'handler' });
+          results.push({
+            listener,
+            outcome: 'failed',
+            error: err as Error,
+            failedIn: 'handler',
+          });
         }
       }
       await previous;
@@ -95,11 +108,21 @@ export class OrderWork {
       markIssued();
       try {
         (await outcomes).forEach((outcome, i) => {
-          if (outcome instanceof Error) Object.assign(applying[i], { outcome: 'failed', error: outcome, failedIn: 'redis' });
+          if (outcome instanceof Error)
+            Object.assign(applying[i], {
+              outcome: 'failed',
+              error: outcome,
+              failedIn: 'redis',
+            });
           else applying[i].outcome = outcome;
         });
       } catch (err) {
-        for (const result of applying) Object.assign(result, { outcome: 'failed', error: err as Error, failedIn: 'redis' });
+        for (const result of applying)
+          Object.assign(result, {
+            outcome: 'failed',
+            error: err as Error,
+            failedIn: 'redis',
+          });
       }
       return results;
     } finally {
@@ -110,13 +133,17 @@ export class OrderWork {
   /** The announced order; RejectedMessageError when the id names no readable order. */
   async load(orderId: string, fresh = false): Promise<Order> {
     if (!isPlausibleOrderId(orderId)) {
-      throw new RejectedMessageError(`payload is not an order id: ${JSON.stringify(orderId.slice(0, 80))}`);
+      throw new RejectedMessageError(
+        `payload is not an order id: ${JSON.stringify(orderId.slice(0, 80))}`,
+      );
     }
     try {
       return await this.orders.load(orderId, fresh);
     } catch (err) {
-      if (err instanceof UnknownOrderError) throw new RejectedMessageError(err.message);
-      if (err instanceof MalformedOrderError) throw new RejectedMessageError(err.message, true);
+      if (err instanceof UnknownOrderError)
+        throw new RejectedMessageError(err.message);
+      if (err instanceof MalformedOrderError)
+        throw new RejectedMessageError(err.message, true);
       throw err;
     }
   }

@@ -1,6 +1,10 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import type { DestinationStream } from 'pino';
-import { parseListenerNames, PodiumConfigModule, PodiumEnv } from '@podium/config';
+import {
+  parseListenerNames,
+  PodiumConfigModule,
+  PodiumEnv,
+} from '@podium/config';
 import { ObservabilityModule } from '@podium/observability';
 import { RedisModule } from '@podium/redis';
 import { DeliveryModule } from './delivery.module.js';
@@ -25,12 +29,20 @@ export interface PodiumListenersOptions {
  */
 @Module({})
 export class PodiumListenersModule {
-  static forRoot({ env, transport, listeners, logDestination }: PodiumListenersOptions): DynamicModule {
+  static forRoot({
+    env,
+    transport,
+    listeners,
+    logDestination,
+  }: PodiumListenersOptions): DynamicModule {
     return {
       module: PodiumListenersModule,
       imports: [
         PodiumConfigModule.forRoot(env),
-        RedisModule.forRoot({ url: env.REDIS_URL, connectionName: 'podium-listeners' }),
+        RedisModule.forRoot({
+          url: env.REDIS_URL,
+          connectionName: 'podium-listeners',
+        }),
         ObservabilityModule.forRoot({ app: 'listeners', env, logDestination }),
         DeliveryModule.forRoot({
           transport,

@@ -27,7 +27,9 @@ export class PurchaseTransport extends ServerRedis {
     } as ConstructorParameters<typeof ServerRedis>[0]);
     this.on('ready', (client: string) => {
       if (client === 'sub' && this.reconnects > 0) {
-        this.logger.log(`Subscribed again after reconnect #${this.reconnects}: ${this.patterns().join(', ')}`);
+        this.logger.log(
+          `Subscribed again after reconnect #${this.reconnects}: ${this.patterns().join(', ')}`,
+        );
       }
     });
     this.on('reconnecting', (client: string) => {
@@ -80,12 +82,16 @@ export class PurchaseTransport extends ServerRedis {
   // Typed as Nest's packet object, but any value goes through to the deserializer,
   // which wraps it as { pattern: channel, data: <the text> }.
   override parseMessage(content: unknown): Record<string, never> {
-    return (Buffer.isBuffer(content) ? content.toString('utf8') : String(content)) as unknown as Record<string, never>;
+    return (Buffer.isBuffer(content)
+      ? content.toString('utf8')
+      : String(content)) as unknown as Record<string, never>;
   }
 
   // Patterns are plain strings here: look the handler up directly. Nest first tries to
   // JSON.parse every pattern (and throws and catches on each message), ~10% of the CPU.
-  override getHandlerByPattern(pattern: string): ReturnType<ServerRedis['getHandlerByPattern']> {
+  override getHandlerByPattern(
+    pattern: string,
+  ): ReturnType<ServerRedis['getHandlerByPattern']> {
     return this.messageHandlers.get(pattern) ?? null;
   }
 

@@ -4,7 +4,13 @@ import { OpeningCeremonyLotteryModule } from './opening-ceremony-lottery/opening
 import { SalesHistogramModule } from './sales-histogram/sales-histogram.module.js';
 import { SalesSummaryModule } from './sales-summary/sales-summary.module.js';
 
-export { CustomerInvoicesModule, EventAlertsModule, OpeningCeremonyLotteryModule, SalesHistogramModule, SalesSummaryModule };
+export {
+  CustomerInvoicesModule,
+  EventAlertsModule,
+  OpeningCeremonyLotteryModule,
+  SalesHistogramModule,
+  SalesSummaryModule,
+};
 export type { Alert } from './event-alerts/event-alerts.listener.js';
 export { LOTTERY_EVERY_NTH_ORDER } from './opening-ceremony-lottery/opening-ceremony-lottery.listener.js';
 export { SEED_LISTENERS, seedListenersFor } from './seed-listeners.js';

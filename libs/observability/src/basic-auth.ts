@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
-const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest();
+const digest = (text: string) =>
+  createHash('sha256').update(text, 'utf8').digest();
 
 /**
  * One user name and password for HTTP basic authentication. The given pair is compared by

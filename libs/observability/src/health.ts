@@ -1,13 +1,30 @@
-import { Controller, Get, Global, Inject, Injectable, Module, Optional, type OnModuleInit } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Global,
+  Inject,
+  Injectable,
+  Module,
+  Optional,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, HealthIndicatorService, TerminusModule, type HealthIndicatorResult } from '@nestjs/terminus';
+import {
+  HealthCheck,
+  HealthCheckService,
+  HealthIndicatorService,
+  TerminusModule,
+  type HealthIndicatorResult,
+} from '@nestjs/terminus';
 import type { Redis } from 'ioredis';
 import { REDIS } from '@podium/redis';
 
 /** How long a readiness check may take before it counts as down. */
 export const READINESS_TIMEOUT_MS = 1000;
 
-export type ReadinessCheck = (indicators: HealthIndicatorService) => PromiseLike<HealthIndicatorResult> | HealthIndicatorResult;
+export type ReadinessCheck = (
+  indicators: HealthIndicatorService,
+) => PromiseLike<HealthIndicatorResult> | HealthIndicatorResult;
 
 /** The checks /health/ready runs; each part of the app adds its own at start-up. */
 @Injectable()
@@ -36,10 +53,17 @@ export function redisReadiness(key: string, redis: Redis): ReadinessCheck {
     indicators
       .check(key)
       .attempt(async () => {
-        if (redis.status !== 'ready') throw new Error(`connection is ${redis.status}`);
-        await redis.set(READINESS_PROBE_KEY, Date.now(), 'PX', 60_000).catch((err: Error) => {
-          throw new Error(err.message.startsWith('OOM ') ? 'Redis is out of memory and refuses writes' : `Redis refuses writes: ${err.message}`);
-        });
+        if (redis.status !== 'ready')
+          throw new Error(`connection is ${redis.status}`);
+        await redis
+          .set(READINESS_PROBE_KEY, Date.now(), 'PX', 60_000)
+          .catch((err: Error) => {
+            throw new Error(
+              err.message.startsWith('OOM ')
+                ? 'Redis is out of memory and refuses writes'
+                : `Redis refuses writes: ${err.message}`,
+            );
+          });
       })
       .withTimeout(READINESS_TIMEOUT_MS);
 }
@@ -52,7 +76,8 @@ class RedisReadiness implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    if (this.redis) this.checks.add('redis', redisReadiness('redis', this.redis));
+    if (this.redis)
+      this.checks.add('redis', redisReadiness('redis', this.redis));
   }
 }
 
@@ -78,9 +103,14 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: Redis answers (and, on the listeners, subscriptions and queues are in place)' })
+  @ApiOperation({
+    summary:
+      'Readiness: Redis answers (and, on the listeners, subscriptions and queues are in place)',
+  })
   ready() {
-    return this.health.check(this.checks.list().map((check) => () => check(this.indicators)));
+    return this.health.check(
+      this.checks.list().map((check) => () => check(this.indicators)),
+    );
   }
 }
 

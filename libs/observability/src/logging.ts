@@ -1,5 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ConsoleLogger, type DynamicModule, type LogLevel } from '@nestjs/common';
+import {
+  ConsoleLogger,
+  type DynamicModule,
+  type LogLevel,
+} from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { pino, type DestinationStream, type LogFn } from 'pino';
 import type { LogLevelName, PodiumEnv } from '@podium/config';
@@ -15,7 +19,11 @@ const QUIET_PATHS = /^\/(health\/|metrics(\?|$))/;
 // start a forged line, ESC would drive the terminal), line and paragraph separators, and
 // lone surrogates (not text at all).
 const UNSAFE_IN_LOGS = /[\p{Cc}\p{Zl}\p{Zp}]|\p{Cs}/gu;
-const SHORT_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+const SHORT_ESCAPES: Record<string, string> = {
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+};
 
 /**
  * A text as a log line may show it: every control character, line separator and lone
@@ -26,13 +34,15 @@ const SHORT_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': 
 export function escapeLogText(text: string): string {
   return redactSecrets(text).replace(
     UNSAFE_IN_LOGS,
-    (c) => SHORT_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    (c) =>
+      SHORT_ESCAPES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );
 }
 
 // A V8 stack frame whose location has no spaces: `    at fn (file:///app.js:1:2)`, `    at
 // async Promise.all (index 0)`. Any other line of a stack is part of the error's message.
-const STACK_FRAME = /^ {4}at (?:(?:async |new )?[^\s()]+(?: \[as [^\s\]]+\])? \([^\s()]*\)|[^\s()]+|async Promise\.\w+ \(index \d+\))$/;
+const STACK_FRAME =
+  /^ {4}at (?:(?:async |new )?[^\s()]+(?: \[as [^\s\]]+\])? \([^\s()]*\)|[^\s()]+|async Promise\.\w+ \(index \d+\))$/;
 
 /**
  * Nest's console logger (LOG_FORMAT=pretty) with every message escaped (escapeLogText):
@@ -40,9 +50,15 @@ const STACK_FRAME = /^ {4}at (?:(?:async |new )?[^\s()]+(?: \[as [^\s\]]+\])? \(
  * onto the line before, so an error message cannot add a line that looks like a frame.
  */
 export class SafeConsoleLogger extends ConsoleLogger {
-  protected override stringifyMessage(message: unknown, logLevel: LogLevel): string {
+  protected override stringifyMessage(
+    message: unknown,
+    logLevel: LogLevel,
+  ): string {
     const resolved = this.resolveMessage(message);
-    return super.stringifyMessage(typeof resolved === 'string' ? escapeLogText(resolved) : resolved, logLevel);
+    return super.stringifyMessage(
+      typeof resolved === 'string' ? escapeLogText(resolved) : resolved,
+      logLevel,
+    );
   }
 
   protected override printStackTrace(stack: string): void {
@@ -94,7 +110,10 @@ export interface JsonLoggingOptions {
  *
  * nestjs-pino keeps one root logger per process: the first app to build it sets its options.
  */
-export function jsonLoggingModule(env: PodiumEnv, { app, destination }: JsonLoggingOptions): DynamicModule {
+export function jsonLoggingModule(
+  env: PodiumEnv,
+  { app, destination }: JsonLoggingOptions,
+): DynamicModule {
   const options = {
     level: env.LOG_LEVEL,
     base: { app, pid: process.pid },
@@ -103,21 +122,44 @@ export function jsonLoggingModule(env: PodiumEnv, { app, destination }: JsonLogg
     // msg as in pretty logs: controls escaped, URL passwords hidden (JSON escapes the rest).
     hooks: {
       logMethod(this: unknown, args: unknown[], method: LogFn) {
-        method.apply(this, args.map((arg) => (typeof arg === 'string' ? escapeLogText(arg) : arg)) as Parameters<LogFn>);
+        method.apply(
+          this,
+          args.map((arg) =>
+            typeof arg === 'string' ? escapeLogText(arg) : arg,
+          ) as Parameters<LogFn>,
+        );
       },
     },
     redact: ['req.headers.authorization', 'req.headers.cookie'],
     customProps: (_req: IncomingMessage, res: ServerResponse) => {
-      const orderId = (res as ServerResponse & { locals?: { orderId?: string } }).locals?.orderId;
+      const orderId = (
+        res as ServerResponse & { locals?: { orderId?: string } }
+      ).locals?.orderId;
       return orderId ? { orderId } : {};
     },
-    customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
-      err || res.statusCode >= 500 ? ('error' as const) : res.statusCode >= 400 ? ('warn' as const) : ('info' as const),
-    autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.test(req.url ?? '') },
+    customLogLevel: (
+      _req: IncomingMessage,
+      res: ServerResponse,
+      err?: Error,
+    ) =>
+      err || res.statusCode >= 500
+        ? ('error' as const)
+        : res.statusCode >= 400
+          ? ('warn' as const)
+          : ('info' as const),
+    autoLogging: {
+      ignore: (req: IncomingMessage) => QUIET_PATHS.test(req.url ?? ''),
+    },
     serializers: {
-      req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+      req: (req: { id: unknown; method: string; url: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: req.url,
+      }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
   };
-  return LoggerModule.forRoot({ pinoHttp: destination ? [options, destination] : options });
+  return LoggerModule.forRoot({
+    pinoHttp: destination ? [options, destination] : options,
+  });
 }

@@ -1,8 +1,27 @@
-import { Controller, Get, Global, Inject, Module, Res, type DynamicModule } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import {
+  Controller,
+  Get,
+  Global,
+  Inject,
+  Module,
+  Res,
+  type DynamicModule,
+} from '@nestjs/common';
+import {
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import type { Redis } from 'ioredis';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import {
+  collectDefaultMetrics,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+} from 'prom-client';
 import { REDIS } from '@podium/redis';
 
 /** Injection token of the app's own prom-client registry (one per app, so tests can run several). */
@@ -35,7 +54,8 @@ export class RedisMetrics {
       registers: [registry],
       collect() {
         this.reset();
-        for (const [connection, source] of sources) this.inc({ connection }, source.reconnects());
+        for (const [connection, source] of sources)
+          this.inc({ connection }, source.reconnects());
       },
     });
     new Gauge({
@@ -45,7 +65,8 @@ export class RedisMetrics {
       registers: [registry],
       collect() {
         this.reset();
-        for (const [connection, source] of sources) this.set({ connection }, source.connected() ? 1 : 0);
+        for (const [connection, source] of sources)
+          this.set({ connection }, source.connected() ? 1 : 0);
       },
     });
   }
@@ -58,7 +79,10 @@ export class RedisMetrics {
   trackRedis(connection: string, redis: Redis): void {
     let reconnects = 0;
     redis.on('reconnecting', () => reconnects++);
-    this.track(connection, { reconnects: () => reconnects, connected: () => redis.status === 'ready' });
+    this.track(connection, {
+      reconnects: () => reconnects,
+      connected: () => redis.status === 'ready',
+    });
   }
 }
 
@@ -68,9 +92,14 @@ export class MetricsController {
   constructor(@Inject(METRICS_REGISTRY) private readonly registry: Registry) {}
 
   @Get('metrics')
-  @ApiOperation({ summary: 'Prometheus metrics of this process (text exposition format)' })
+  @ApiOperation({
+    summary: 'Prometheus metrics of this process (text exposition format)',
+  })
   @ApiProduces('text/plain')
-  @ApiOkResponse({ description: 'Metrics in the Prometheus text format', schema: { type: 'string' } })
+  @ApiOkResponse({
+    description: 'Metrics in the Prometheus text format',
+    schema: { type: 'string' },
+  })
   async metrics(@Res() res: Response): Promise<void> {
     const text = await this.registry.metrics();
     res.status(200).type(this.registry.contentType).send(text);
@@ -84,7 +113,9 @@ export class MetricsController {
 @Global()
 @Module({})
 export class MetricsModule {
-  static forRoot({ defaultMetrics = true }: { defaultMetrics?: boolean } = {}): DynamicModule {
+  static forRoot({
+    defaultMetrics = true,
+  }: { defaultMetrics?: boolean } = {}): DynamicModule {
     return {
       module: MetricsModule,
       controllers: [MetricsController],
@@ -133,7 +164,9 @@ export function httpMetricsMiddleware(registry: Registry) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const start = process.hrtime.bigint();
     res.once('finish', () => {
-      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : req.baseUrl || 'unmatched';
+      const route = req.route?.path
+        ? `${req.baseUrl}${String(req.route.path)}`
+        : req.baseUrl || 'unmatched';
       const labels = { method: req.method, route };
       requests.inc({ ...labels, status: String(res.statusCode) });
       duration.observe(labels, Number(process.hrtime.bigint() - start) / 1e9);

@@ -1,10 +1,18 @@
-import { Module, type DynamicModule, type INestApplication } from '@nestjs/common';
+import {
+  Module,
+  type DynamicModule,
+  type INestApplication,
+} from '@nestjs/common';
 import type { DestinationStream } from 'pino';
 import type { Registry } from 'prom-client';
 import type { PodiumEnv } from '@podium/config';
 import { HealthModule } from './health.js';
 import { jsonLoggingModule } from './logging.js';
-import { httpMetricsMiddleware, METRICS_REGISTRY, MetricsModule } from './metrics.js';
+import {
+  httpMetricsMiddleware,
+  METRICS_REGISTRY,
+  MetricsModule,
+} from './metrics.js';
 import { setupOpenApi, type OpenApiOptions } from './openapi.js';
 
 export interface ObservabilityOptions {
@@ -18,20 +26,29 @@ export interface ObservabilityOptions {
 /** /health, /metrics and, with LOG_FORMAT=json, nestjs-pino: what an operator watches. */
 @Module({})
 export class ObservabilityModule {
-  static forRoot({ app, env, logDestination }: ObservabilityOptions): DynamicModule {
+  static forRoot({
+    app,
+    env,
+    logDestination,
+  }: ObservabilityOptions): DynamicModule {
     return {
       module: ObservabilityModule,
       imports: [
         MetricsModule.forRoot(),
         HealthModule,
-        ...(env.LOG_FORMAT === 'json' ? [jsonLoggingModule(env, { app, destination: logDestination })] : []),
+        ...(env.LOG_FORMAT === 'json'
+          ? [jsonLoggingModule(env, { app, destination: logDestination })]
+          : []),
       ],
     };
   }
 }
 
 /** The HTTP side, once the app exists (before init): request metrics and the OpenAPI docs. */
-export function configureObservability(app: INestApplication, openApi: OpenApiOptions): void {
+export function configureObservability(
+  app: INestApplication,
+  openApi: OpenApiOptions,
+): void {
   app.use(httpMetricsMiddleware(app.get<Registry>(METRICS_REGISTRY)));
   setupOpenApi(app, openApi);
 }

@@ -1,5 +1,10 @@
 import type { INestApplication } from '@nestjs/common';
-import { ApiProperty, ApiPropertyOptional, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import {
+  ApiProperty,
+  ApiPropertyOptional,
+  DocumentBuilder,
+  SwaggerModule,
+} from '@nestjs/swagger';
 
 export const PODIUM_VERSION = '0.1.0';
 
@@ -28,15 +33,30 @@ export interface OpenApiOptions {
 }
 
 /** OpenAPI for every controller of the app: the UI at /docs, the JSON at /docs-json. */
-export function setupOpenApi(app: INestApplication, { title, description }: OpenApiOptions): void {
+export function setupOpenApi(
+  app: INestApplication,
+  { title, description }: OpenApiOptions,
+): void {
   const config = new DocumentBuilder()
     .setTitle(title)
     .setDescription(description)
     .setVersion(PODIUM_VERSION)
-    .addBasicAuth({ type: 'http', scheme: 'basic', description: 'OPERATOR_USER and OPERATOR_PASSWORD' }, OPERATOR_SECURITY)
+    .addBasicAuth(
+      {
+        type: 'http',
+        scheme: 'basic',
+        description: 'OPERATOR_USER and OPERATOR_PASSWORD',
+      },
+      OPERATOR_SECURITY,
+    )
     .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, config), {
-    jsonDocumentUrl: 'docs-json',
-    yamlDocumentUrl: 'docs-yaml',
-  });
+  SwaggerModule.setup(
+    'docs',
+    app,
+    () => SwaggerModule.createDocument(app, config),
+    {
+      jsonDocumentUrl: 'docs-json',
+      yamlDocumentUrl: 'docs-yaml',
+    },
+  );
 }

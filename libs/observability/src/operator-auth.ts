@@ -1,5 +1,17 @@
-import { applyDecorators, ForbiddenException, Injectable, UnauthorizedException, UseGuards, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { ApiBasicAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  applyDecorators,
+  ForbiddenException,
+  Injectable,
+  UnauthorizedException,
+  UseGuards,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
+import {
+  ApiBasicAuth,
+  ApiForbiddenResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import { PodiumEnv } from '@podium/config';
 import { BasicCredentials } from './basic-auth.js';
@@ -7,19 +19,25 @@ import { ErrorResponse, OPERATOR_SECURITY } from './openapi.js';
 
 const CHALLENGE = 'Basic realm="podium operator", charset="UTF-8"';
 /** 403: no credentials configured, so nobody may use the operator endpoints. */
-export const OPERATOR_NOT_CONFIGURED = 'operator endpoints are off: set OPERATOR_USER and OPERATOR_PASSWORD to use them';
+export const OPERATOR_NOT_CONFIGURED =
+  'operator endpoints are off: set OPERATOR_USER and OPERATOR_PASSWORD to use them';
 /** 401: credentials configured, but missing or wrong in the request. */
-export const OPERATOR_CREDENTIALS_REQUIRED = 'operator credentials required (HTTP basic authentication)';
+export const OPERATOR_CREDENTIALS_REQUIRED =
+  'operator credentials required (HTTP basic authentication)';
 
 export type OperatorVerdict = 'allowed' | 'unauthorized' | 'not-configured';
 
 /** Who may use the operator endpoints: whoever sends OPERATOR_USER and OPERATOR_PASSWORD. */
 export class OperatorAccess {
-  private constructor(private readonly credentials: BasicCredentials | undefined) {}
+  private constructor(
+    private readonly credentials: BasicCredentials | undefined,
+  ) {}
 
   static fromEnv(env: PodiumEnv): OperatorAccess {
     const { OPERATOR_USER: user, OPERATOR_PASSWORD: password } = env;
-    return new OperatorAccess(user && password ? new BasicCredentials(user, password) : undefined);
+    return new OperatorAccess(
+      user && password ? new BasicCredentials(user, password) : undefined,
+    );
   }
 
   get configured(): boolean {
@@ -43,10 +61,23 @@ export function operatorAuth(env: PodiumEnv) {
       case 'allowed':
         return next();
       case 'not-configured':
-        res.status(403).json({ statusCode: 403, message: OPERATOR_NOT_CONFIGURED, error: 'Forbidden' });
+        res
+          .status(403)
+          .json({
+            statusCode: 403,
+            message: OPERATOR_NOT_CONFIGURED,
+            error: 'Forbidden',
+          });
         return;
       case 'unauthorized':
-        res.status(401).set('WWW-Authenticate', CHALLENGE).json({ statusCode: 401, message: OPERATOR_CREDENTIALS_REQUIRED, error: 'Unauthorized' });
+        res
+          .status(401)
+          .set('WWW-Authenticate', CHALLENGE)
+          .json({
+            statusCode: 401,
+            message: OPERATOR_CREDENTIALS_REQUIRED,
+            error: 'Unauthorized',
+          });
     }
   };
 }
@@ -66,7 +97,9 @@ export class OperatorAuthGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const http = context.switchToHttp();
-    switch (this.access.check(http.getRequest<Request>().headers.authorization)) {
+    switch (
+      this.access.check(http.getRequest<Request>().headers.authorization)
+    ) {
       case 'allowed':
         return true;
       case 'not-configured':
@@ -83,6 +116,14 @@ export const OperatorOnly = () =>
   applyDecorators(
     UseGuards(OperatorAuthGuard),
     ApiBasicAuth(OPERATOR_SECURITY),
-    ApiUnauthorizedResponse({ type: ErrorResponse, description: "Missing or wrong operator credentials (OPERATOR_USER, OPERATOR_PASSWORD)" }),
-    ApiForbiddenResponse({ type: ErrorResponse, description: 'No operator credentials are configured: set OPERATOR_USER and OPERATOR_PASSWORD' }),
+    ApiUnauthorizedResponse({
+      type: ErrorResponse,
+      description:
+        'Missing or wrong operator credentials (OPERATOR_USER, OPERATOR_PASSWORD)',
+    }),
+    ApiForbiddenResponse({
+      type: ErrorResponse,
+      description:
+        'No operator credentials are configured: set OPERATOR_USER and OPERATOR_PASSWORD',
+    }),
   );

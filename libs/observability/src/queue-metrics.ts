@@ -23,35 +23,42 @@ const TIMEOUT_MS = 1000;
  * when Prometheus scrapes (one snapshot shared by both gauges), never on the hot path.
  * When Redis does not answer within a second the series are left out of that scrape.
  */
-export function registerQueueMetrics(registry: Registry, source: QueueSnapshotSource): void {
+export function registerQueueMetrics(
+  registry: Registry,
+  source: QueueSnapshotSource,
+): void {
   let pending: Promise<QueueSnapshot[]> | undefined;
   // Both gauges' collect() run within one scrape: they share one read.
   const snapshot = (): Promise<QueueSnapshot[]> => {
-    pending ??= read(source).finally(() => setTimeout(() => (pending = undefined), 100).unref());
+    pending ??= read(source).finally(() =>
+      setTimeout(() => (pending = undefined), 100).unref(),
+    );
     return pending;
   };
   new Gauge({
     name: 'podium_queue_jobs',
-    help: 'Jobs in a listener group\'s queue, by state (waiting, active, delayed, failed).',
+    help: "Jobs in a listener group's queue, by state (waiting, active, delayed, failed).",
     labelNames: ['queue', 'state'],
     registers: [registry],
     async collect() {
       const snapshots = await snapshot();
       this.reset();
       for (const { name, counts } of snapshots) {
-        for (const state of STATES) this.set({ queue: name, state }, counts[state] ?? 0);
+        for (const state of STATES)
+          this.set({ queue: name, state }, counts[state] ?? 0);
       }
     },
   });
   new Gauge({
     name: 'podium_queue_oldest_waiting_job_age_seconds',
-    help: 'Age of the oldest job waiting in a listener group\'s queue; 0 when none waits.',
+    help: "Age of the oldest job waiting in a listener group's queue; 0 when none waits.",
     labelNames: ['queue'],
     registers: [registry],
     async collect() {
       const snapshots = await snapshot();
       this.reset();
-      for (const { name, oldestWaitingAgeSeconds } of snapshots) this.set({ queue: name }, oldestWaitingAgeSeconds);
+      for (const { name, oldestWaitingAgeSeconds } of snapshots)
+        this.set({ queue: name }, oldestWaitingAgeSeconds);
     },
   });
 }
@@ -60,13 +67,20 @@ async function read(source: QueueSnapshotSource): Promise<QueueSnapshot[]> {
   const connection = source.connection();
   if (connection && connection.status !== 'ready') return [];
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<QueueSnapshot[]>((resolve) => (timer = setTimeout(() => resolve([]), TIMEOUT_MS)));
+  const timeout = new Promise<QueueSnapshot[]>(
+    (resolve) => (timer = setTimeout(() => resolve([]), TIMEOUT_MS)),
+  );
   const reading = (async () => {
     const queues = await source.queues();
     return Promise.all(
       queues.map(async ({ name, queue }) => {
-        const [counts, [oldest]] = await Promise.all([queue.getJobCounts(...STATES), queue.getJobs(['wait'], 0, 0, true)]);
-        const age = oldest ? Math.max(0, (Date.now() - oldest.timestamp) / 1000) : 0;
+        const [counts, [oldest]] = await Promise.all([
+          queue.getJobCounts(...STATES),
+          queue.getJobs(['wait'], 0, 0, true),
+        ]);
+        const age = oldest
+          ? Math.max(0, (Date.now() - oldest.timestamp) / 1000)
+          : 0;
         return { name, counts, oldestWaitingAgeSeconds: age };
       }),
     );

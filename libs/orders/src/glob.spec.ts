@@ -7,7 +7,9 @@ describe('escapeGlob', () => {
     expect(pattern).toBe('purchase_orders:100m \\[Final\\]\\* a\\?b\\\\c');
     expect(globMatches(pattern, `purchase_orders:${name}`)).toBe(true);
     expect(globMatches(pattern, 'purchase_orders:100m F')).toBe(false);
-    expect(globMatches(pattern, 'purchase_orders:100m [Final]* aXb\\c')).toBe(false);
+    expect(globMatches(pattern, 'purchase_orders:100m [Final]* aXb\\c')).toBe(
+      false,
+    );
   });
 
   it('leaves plain names alone', () => {
@@ -25,7 +27,11 @@ describe('globMatches', () => {
     ['h[^e]llo', 'hello', false],
     ['h[a-b]llo', 'hbllo', true],
     // The seed's pattern is a one-character class: it excludes nothing useful.
-    ['purchase_orders[^(Opening Ceremony)]*', 'purchase_orders:Opening Ceremony', true],
+    [
+      'purchase_orders[^(Opening Ceremony)]*',
+      'purchase_orders:Opening Ceremony',
+      true,
+    ],
   ])('%s ~ %s is %s', (pattern, channel, expected) => {
     expect(globMatches(pattern, channel)).toBe(expected);
   });

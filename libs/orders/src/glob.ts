@@ -42,7 +42,8 @@ export function globMatches(pattern: string, channel: string): boolean {
 function matchOne(pattern: string, p: number, ch: string): number {
   const c = pattern[p];
   if (c === '?') return 1;
-  if (c === '\\' && p + 1 < pattern.length) return pattern[p + 1] === ch ? 2 : -1;
+  if (c === '\\' && p + 1 < pattern.length)
+    return pattern[p + 1] === ch ? 2 : -1;
   if (c !== '[') return c === ch ? 1 : -1;
   let i = p + 1;
   const negate = pattern[i] === '^';
@@ -52,7 +53,11 @@ function matchOne(pattern: string, p: number, ch: string): number {
     if (pattern[i] === '\\' && i + 1 < pattern.length) {
       if (pattern[i + 1] === ch) matched = true;
       i += 2;
-    } else if (pattern[i + 1] === '-' && i + 2 < pattern.length && pattern[i + 2] !== ']') {
+    } else if (
+      pattern[i + 1] === '-' &&
+      i + 2 < pattern.length &&
+      pattern[i + 2] !== ']'
+    ) {
       let lo = pattern[i];
       let hi = pattern[i + 2];
       if (lo > hi) [lo, hi] = [hi, lo];

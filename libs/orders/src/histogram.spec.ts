@@ -1,13 +1,34 @@
-import { histogramIncrementArgs, histogramReadArgs, hourOfDay } from './histogram.js';
+import {
+  histogramIncrementArgs,
+  histogramReadArgs,
+  hourOfDay,
+} from './histogram.js';
 
 describe('histogram encoding', () => {
   it('u32 counters at #hour saturate instead of wrapping', () => {
-    expect(histogramIncrementArgs('u32', 13, 4)).toEqual(['OVERFLOW', 'SAT', 'INCRBY', 'u32', '#13', '4']);
+    expect(histogramIncrementArgs('u32', 13, 4)).toEqual([
+      'OVERFLOW',
+      'SAT',
+      'INCRBY',
+      'u32',
+      '#13',
+      '4',
+    ]);
   });
 
   it("seed-u8 keeps the seed's bit offsets, (hour + 1) * 8", () => {
-    expect(histogramIncrementArgs('seed-u8', 0, 2)).toEqual(['INCRBY', 'u8', '8', '2']);
-    expect(histogramIncrementArgs('seed-u8', 23, 2)).toEqual(['INCRBY', 'u8', '192', '2']);
+    expect(histogramIncrementArgs('seed-u8', 0, 2)).toEqual([
+      'INCRBY',
+      'u8',
+      '8',
+      '2',
+    ]);
+    expect(histogramIncrementArgs('seed-u8', 23, 2)).toEqual([
+      'INCRBY',
+      'u8',
+      '192',
+      '2',
+    ]);
   });
 
   it('reads all 24 hours in one BITFIELD', () => {

@@ -12,7 +12,11 @@ export type HistogramEncoding = (typeof HISTOGRAM_ENCODINGS)[number];
 export const HOURS_PER_DAY = 24;
 
 /** BITFIELD arguments (after the key) that add `qty` to `hour`'s counter. */
-export function histogramIncrementArgs(encoding: HistogramEncoding, hour: number, qty: number): string[] {
+export function histogramIncrementArgs(
+  encoding: HistogramEncoding,
+  hour: number,
+  qty: number,
+): string[] {
   checkHour(hour);
   return encoding === 'u32'
     ? ['OVERFLOW', 'SAT', 'INCRBY', 'u32', `#${hour}`, String(qty)]
@@ -23,7 +27,11 @@ export function histogramIncrementArgs(encoding: HistogramEncoding, hour: number
 export function histogramReadArgs(encoding: HistogramEncoding): string[] {
   const args: string[] = [];
   for (let hour = 0; hour < HOURS_PER_DAY; hour++) {
-    args.push(...(encoding === 'u32' ? ['GET', 'u32', `#${hour}`] : ['GET', 'u8', String((hour + 1) * 8)]));
+    args.push(
+      ...(encoding === 'u32'
+        ? ['GET', 'u32', `#${hour}`]
+        : ['GET', 'u8', String((hour + 1) * 8)]),
+    );
   }
   return args;
 }

@@ -7,12 +7,15 @@ export const SALES_SUMMARY = 'sales_summary';
 export const HISTOGRAM_ALL_EVENTS = 'sales_histogram:time_of_day';
 export const OPENING_CEREMONY = 'Opening Ceremony';
 
-export const orderKey = (orderId: string): string => `purchase_order_details:${orderId}`;
+export const orderKey = (orderId: string): string =>
+  `purchase_order_details:${orderId}`;
 export const eventKey = (name: string): string => `events:${name}`;
-export const eventChannel = (event: string): string => `${ORDERS_CHANNEL}:${event}`;
+export const eventChannel = (event: string): string =>
+  `${ORDERS_CHANNEL}:${event}`;
 export const salesSetKey = (event: string): string => `sales:${event}`;
 export const invoicesKey = (who: string): string => `invoices:${who}`;
-export const eventHistogramKey = (event: string): string => `${HISTOGRAM_ALL_EVENTS}:${event}`;
+export const eventHistogramKey = (event: string): string =>
+  `${HISTOGRAM_ALL_EVENTS}:${event}`;
 
 export const salesSummaryField = {
   totalSales: (event: string): string => `${event}:total_sales`,
@@ -24,13 +27,17 @@ export const salesSummaryField = {
 export const LOTTERY_WINNERS = 'lottery:winners';
 export const ALERTS = 'alerts';
 /** One hash per order: field = listener name, set when that listener applied the order. */
-export const appliedKey = (orderId: string): string => `podium:applied:${orderId}`;
+export const appliedKey = (orderId: string): string =>
+  `podium:applied:${orderId}`;
 /**
  * Per-listener counters, across processes: announced (by podium's box office, on a channel
  * the listener subscribes to), applied, skipped (not for it), duplicates, rejected (not a
  * readable order), failed (now in its failed set), lost (could not be kept: not enqueued).
  */
-export const listenerStatsKey = (listener: string): string => `podium:stats:${listener}`;
+export const listenerStatsKey = (listener: string): string =>
+  `podium:stats:${listener}`;
 /** An ephemeral listener's failed set: order id -> JSON {error, failedAt}. Queued and durable ones use their BullMQ queue's. */
-export const failedOrdersKey = (listener: string): string => `podium:failed:${listener}`;
-export const idempotencyKey = (key: string): string => `podium:idempotency:${key}`;
+export const failedOrdersKey = (listener: string): string =>
+  `podium:failed:${listener}`;
+export const idempotencyKey = (key: string): string =>
+  `podium:idempotency:${key}`;

@@ -41,22 +41,39 @@ export const MAX_ORDER_TS = 253_402_300_799;
 export function orderFromHash(orderId: string, hash: OrderHash): Order {
   const field = (name: string): string => {
     const value = hash[name];
-    if (value === undefined || value === '') throw new MalformedOrderError(`order ${orderId}: field "${name}" is missing`);
+    if (value === undefined || value === '')
+      throw new MalformedOrderError(
+        `order ${orderId}: field "${name}" is missing`,
+      );
     return value;
   };
   const qtyText = field('qty');
   const qty = Number(qtyText);
   if (!/^\d+$/.test(qtyText) || qty < 1 || qty > MAX_ORDER_QTY) {
-    throw new MalformedOrderError(`order ${orderId}: field "qty" is not an integer from 1 to ${MAX_ORDER_QTY}`);
+    throw new MalformedOrderError(
+      `order ${orderId}: field "qty" is not an integer from 1 to ${MAX_ORDER_QTY}`,
+    );
   }
   const cost = field('cost');
-  if (!DECIMAL.test(cost)) throw new MalformedOrderError(`order ${orderId}: field "cost" is not a decimal number`);
+  if (!DECIMAL.test(cost))
+    throw new MalformedOrderError(
+      `order ${orderId}: field "cost" is not a decimal number`,
+    );
   const tsText = field('ts');
   const ts = Number(tsText);
   if (!DECIMAL.test(tsText) || ts > MAX_ORDER_TS) {
-    throw new MalformedOrderError(`order ${orderId}: field "ts" is not epoch seconds from 0 to ${MAX_ORDER_TS}`);
+    throw new MalformedOrderError(
+      `order ${orderId}: field "ts" is not epoch seconds from 0 to ${MAX_ORDER_TS}`,
+    );
   }
-  return { orderId, who: field('who'), qty, cost, event: field('event'), ts: Math.floor(ts) };
+  return {
+    orderId,
+    who: field('who'),
+    qty,
+    cost,
+    event: field('event'),
+    ts: Math.floor(ts),
+  };
 }
 
 // At most 15 digits before the point: HINCRBYFLOAT sums them without losing cents.
@@ -75,14 +92,22 @@ export function newOrderId(length = 12): string {
 
 /** Order ids that podium accepts on the wire: printable, no whitespace, bounded. */
 export function isPlausibleOrderId(value: string): boolean {
-  return value.length > 0 && value.length <= 128 && /^[\x21-\x7e]+$/.test(value);
+  return (
+    value.length > 0 && value.length <= 128 && /^[\x21-\x7e]+$/.test(value)
+  );
 }
 
 /** Money is handled in integer cents so that qty x price has no float error. */
 export function parsePriceToCents(price: number): number {
   const cents = Math.round(price * 100);
-  if (!Number.isFinite(price) || price < 0 || Math.abs(cents - price * 100) > 1e-6) {
-    throw new RangeError('price must be a non-negative amount with at most two decimals');
+  if (
+    !Number.isFinite(price) ||
+    price < 0 ||
+    Math.abs(cents - price * 100) > 1e-6
+  ) {
+    throw new RangeError(
+      'price must be a non-negative amount with at most two decimals',
+    );
   }
   return cents;
 }

@@ -1,10 +1,38 @@
-import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { PodiumEnv } from '@podium/config';
-import { METRICS_REGISTRY, registryOrPrivate, withLogContext } from '@podium/observability';
-import { eventChannel, eventKey, globMatches, idempotencyKey, listenerStatsKey, orderKey, orderToHash, ORDERS_CHANNEL, type Order } from '@podium/orders';
-import { GroupQueues, ORDER_JOB, orderJobOptions, readDurableSubscriptions, readListenerDirectory, type DurableSubscription, type ListenerEntry } from '@podium/queues';
+import {
+  METRICS_REGISTRY,
+  registryOrPrivate,
+  withLogContext,
+} from '@podium/observability';
+import {
+  eventChannel,
+  eventKey,
+  globMatches,
+  idempotencyKey,
+  listenerStatsKey,
+  orderKey,
+  orderToHash,
+  ORDERS_CHANNEL,
+  type Order,
+} from '@podium/orders';
+import {
+  GroupQueues,
+  ORDER_JOB,
+  orderJobOptions,
+  readDurableSubscriptions,
+  readListenerDirectory,
+  type DurableSubscription,
+  type ListenerEntry,
+} from '@podium/queues';
 import { createRedis, LuaScript, REDIS, redactSecrets } from '@podium/redis';
 import { durableGroupsMatching } from './durable-groups.js';
 import { LUA_NOW_MS, OUTBOX } from './outbox/outbox.js';
@@ -98,7 +126,11 @@ export class OrderPublisher implements OnApplicationShutdown {
     private readonly env: PodiumEnv,
     @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
   ) {
-    this.queues = new GroupQueues(() => createRedis(env.REDIS_URL, 'podium-publisher-queues', { autoPipelining: false }));
+    this.queues = new GroupQueues(() =>
+      createRedis(env.REDIS_URL, 'podium-publisher-queues', {
+        autoPipelining: false,
+      }),
+    );
     this.metrics = new PublisherMetrics(registryOrPrivate(registry));
   }
 
@@ -114,11 +146,20 @@ export class OrderPublisher implements OnApplicationShutdown {
     });
   }
 
-  private async recordNow(order: Order, idempotency?: Idempotency): Promise<RecordResult> {
+  private async recordNow(
+    order: Order,
+    idempotency?: Idempotency,
+  ): Promise<RecordResult> {
     const { durable, listeners } = await this.routeOf(order.event);
     const [outcome, ...rest] = await RECORD.run<string[]>(
       this.redis,
-      [eventKey(order.event), orderKey(order.orderId), idempotency ? idempotencyKey(idempotency.key) : orderKey(order.orderId), OUTBOX, ...listeners.map(listenerStatsKey)],
+      [
+        eventKey(order.event),
+        orderKey(order.orderId),
+        idempotency ? idempotencyKey(idempotency.key) : orderKey(order.orderId),
+        OUTBOX,
+        ...listeners.map(listenerStatsKey),
+      ],
       [
         order.qty,
         idempotency?.fingerprint ?? '',
@@ -128,14 +169,27 @@ export class OrderPublisher implements OnApplicationShutdown {
         ...Object.entries(orderToHash(order)).flat(),
       ],
     );
-    if (outcome === 'sold_out') return { outcome, ticketsLeft: Number(rest[0]) };
+    if (outcome === 'sold_out')
+      return { outcome, ticketsLeft: Number(rest[0]) };
     if (outcome === 'replay') {
       const [orderId, fingerprint, announced] = rest;
       const sameRequest = fingerprint === idempotency?.fingerprint;
-      if (sameRequest && announced !== '1') await this.finishAnnouncement(orderId, order.event, durable, idempotency);
+      if (sameRequest && announced !== '1')
+        await this.finishAnnouncement(
+          orderId,
+          order.event,
+          durable,
+          idempotency,
+        );
       return { outcome, orderId, sameRequest };
     }
-    if (durable.length > 0) await this.finishAnnouncement(order.orderId, order.event, durable, idempotency);
+    if (durable.length > 0)
+      await this.finishAnnouncement(
+        order.orderId,
+        order.event,
+        durable,
+        idempotency,
+      );
     return { outcome: 'created', order };
   }
 
@@ -145,16 +199,29 @@ export class OrderPublisher implements OnApplicationShutdown {
    * the purchase still stands: the outbox relay finishes it after the grace, so the request
    * answers 201 rather than an error that would make its client buy again.
    */
-  private async finishAnnouncement(orderId: string, event: string, groups: string[], idempotency?: Idempotency): Promise<void> {
+  private async finishAnnouncement(
+    orderId: string,
+    event: string,
+    groups: string[],
+    idempotency?: Idempotency,
+  ): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`not done within ${ENQUEUE_DEADLINE_MS} ms`)), ENQUEUE_DEADLINE_MS);
+      timer = setTimeout(
+        () => reject(new Error(`not done within ${ENQUEUE_DEADLINE_MS} ms`)),
+        ENQUEUE_DEADLINE_MS,
+      );
     });
     try {
-      await Promise.race([this.enqueueAndAnnounce(orderId, event, groups, idempotency), deadline]);
+      await Promise.race([
+        this.enqueueAndAnnounce(orderId, event, groups, idempotency),
+        deadline,
+      ]);
     } catch (err) {
       this.metrics.leftToRelay.inc();
-      this.logger.warn(`order ${orderId} is recorded; enqueueing and announcing it is left to the outbox relay: ${redactSecrets((err as Error).message)}`);
+      this.logger.warn(
+        `order ${orderId} is recorded; enqueueing and announcing it is left to the outbox relay: ${redactSecrets((err as Error).message)}`,
+      );
     } finally {
       clearTimeout(timer);
     }
@@ -164,13 +231,32 @@ export class OrderPublisher implements OnApplicationShutdown {
     await this.queues.close();
   }
 
-  private async enqueueAndAnnounce(orderId: string, event: string, groups: string[], idempotency?: Idempotency): Promise<void> {
-    const retry = { attempts: this.env.QUEUE_ATTEMPTS, backoffMs: this.env.QUEUE_BACKOFF_MS };
-    await Promise.all(groups.map((g) => this.queues.get(g).add(ORDER_JOB, { orderId }, orderJobOptions(orderId, retry))));
+  private async enqueueAndAnnounce(
+    orderId: string,
+    event: string,
+    groups: string[],
+    idempotency?: Idempotency,
+  ): Promise<void> {
+    const retry = {
+      attempts: this.env.QUEUE_ATTEMPTS,
+      backoffMs: this.env.QUEUE_BACKOFF_MS,
+    };
+    await Promise.all(
+      groups.map((g) =>
+        this.queues
+          .get(g)
+          .add(ORDER_JOB, { orderId }, orderJobOptions(orderId, retry)),
+      ),
+    );
     for (const group of groups) this.metrics.enqueued.inc({ group });
     // The outbox entry goes with the announcement: from here on, nothing is left to re-drive.
-    const announce = this.redis.multi().publish(ORDERS_CHANNEL, orderId).publish(eventChannel(event), orderId).zrem(OUTBOX, orderId);
-    if (idempotency) announce.hset(idempotencyKey(idempotency.key), 'announced', '1');
+    const announce = this.redis
+      .multi()
+      .publish(ORDERS_CHANNEL, orderId)
+      .publish(eventChannel(event), orderId)
+      .zrem(OUTBOX, orderId);
+    if (idempotency)
+      announce.hset(idempotencyKey(idempotency.key), 'announced', '1');
     await announce.exec();
   }
 
@@ -181,13 +267,20 @@ export class OrderPublisher implements OnApplicationShutdown {
    * second in which the box office does not yet know the subscription loses nothing (and a
    * new listener's announced count starts up to a second late).
    */
-  private routing?: { at: number; source: Promise<[DurableSubscription[], ListenerEntry[]]>; routes: Map<string, Route> };
+  private routing?: {
+    at: number;
+    source: Promise<[DurableSubscription[], ListenerEntry[]]>;
+    routes: Map<string, Route>;
+  };
 
   /** Where an order of this event goes: the durable groups and the known listeners with a pattern that matches one of its two channels. */
   private async routeOf(event: string): Promise<Route> {
     const now = Date.now();
     if (!this.routing || now - this.routing.at > ROUTING_CACHE_MS) {
-      const source = Promise.all([readDurableSubscriptions(this.redis), readListenerDirectory(this.redis)]);
+      const source = Promise.all([
+        readDurableSubscriptions(this.redis),
+        readListenerDirectory(this.redis),
+      ]);
       source.catch(() => (this.routing = undefined));
       this.routing = { at: now, source, routes: new Map() };
     }
@@ -197,7 +290,13 @@ export class OrderPublisher implements OnApplicationShutdown {
       const [durable, directory] = await source;
       route = {
         durable: durableGroupsMatching(durable, event),
-        listeners: directory.filter((l) => [ORDERS_CHANNEL, eventChannel(event)].some((channel) => globMatches(l.pattern, channel))).map((l) => l.name),
+        listeners: directory
+          .filter((l) =>
+            [ORDERS_CHANNEL, eventChannel(event)].some((channel) =>
+              globMatches(l.pattern, channel),
+            ),
+          )
+          .map((l) => l.name),
       };
       routes.set(event, route);
     }
@@ -230,7 +329,9 @@ class PublisherMetrics {
       name: 'podium_order_record_duration_seconds',
       help: 'Time to record an order: the script, and for durable subscriptions the enqueueing and the announcement.',
       labelNames: ['outcome'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      buckets: [
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+      ],
       registers,
     });
     this.enqueued = new Counter({

@@ -6,5 +6,9 @@ import { OutboxModule } from './outbox/outbox.module.js';
  * The publisher and, since whoever records orders also finishes what a dead recorder left
  * undone, the outbox relay. Needs PodiumConfigModule and RedisModule (both global) in the app.
  */
-@Module({ imports: [OutboxModule.forRoot()], providers: [OrderPublisher], exports: [OrderPublisher, OutboxModule] })
+@Module({
+  imports: [OutboxModule.forRoot()],
+  providers: [OrderPublisher],
+  exports: [OrderPublisher, OutboxModule],
+})
 export class PublisherModule {}

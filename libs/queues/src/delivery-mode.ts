@@ -14,7 +14,8 @@ export function isDeliveryMode(value: string): value is DeliveryMode {
   return (DELIVERY_MODES as readonly string[]).includes(value);
 }
 
-const variableSuffix = (listener: string): string => listener.toUpperCase().replaceAll('-', '_');
+const variableSuffix = (listener: string): string =>
+  listener.toUpperCase().replaceAll('-', '_');
 
 /** The environment variable that sets one listener's mode: sales-histogram -> DELIVERY_SALES_HISTOGRAM. */
 export function deliveryVariable(listener: string): string {

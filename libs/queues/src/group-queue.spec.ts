@@ -1,4 +1,8 @@
-import { deliveryVariable, groupVariable, isDeliveryMode } from './delivery-mode.js';
+import {
+  deliveryVariable,
+  groupVariable,
+  isDeliveryMode,
+} from './delivery-mode.js';
 import { jobIdFor, jobKey } from './group-queue.js';
 
 describe('job ids', () => {
@@ -18,11 +22,17 @@ describe('job ids', () => {
 
 describe('delivery modes', () => {
   it('names the variables of one listener', () => {
-    expect(deliveryVariable('sales-histogram')).toBe('DELIVERY_SALES_HISTOGRAM');
-    expect(groupVariable('sales-histogram')).toBe('DELIVERY_GROUP_SALES_HISTOGRAM');
+    expect(deliveryVariable('sales-histogram')).toBe(
+      'DELIVERY_SALES_HISTOGRAM',
+    );
+    expect(groupVariable('sales-histogram')).toBe(
+      'DELIVERY_GROUP_SALES_HISTOGRAM',
+    );
   });
 
   it('knows the three modes', () => {
-    expect(['ephemeral', 'queued', 'durable', 'fast'].map(isDeliveryMode)).toEqual([true, true, true, false]);
+    expect(
+      ['ephemeral', 'queued', 'durable', 'fast'].map(isDeliveryMode),
+    ).toEqual([true, true, true, false]);
   });
 });

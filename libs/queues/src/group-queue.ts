@@ -24,7 +24,9 @@ export interface RetryPolicy {
  * other publishers may use, so those are escaped the same way everywhere.
  */
 export function jobIdFor(orderId: string): string {
-  return /^\d+$/.test(orderId) || orderId.includes(':') ? `order-${orderId.replaceAll(':', '%3A')}` : orderId;
+  return /^\d+$/.test(orderId) || orderId.includes(':')
+    ? `order-${orderId.replaceAll(':', '%3A')}`
+    : orderId;
 }
 
 /** The hash BullMQ keeps for a job: it exists from the add until the job is removed. */
@@ -32,7 +34,10 @@ export function jobKey(group: string, orderId: string): string {
   return `${QUEUE_PREFIX}:${group}:${jobIdFor(orderId)}`;
 }
 
-export function orderJobOptions(orderId: string, retry: RetryPolicy): JobsOptions {
+export function orderJobOptions(
+  orderId: string,
+  retry: RetryPolicy,
+): JobsOptions {
   return {
     jobId: jobIdFor(orderId),
     attempts: retry.attempts,
@@ -47,7 +52,10 @@ export function orderJobOptions(orderId: string, retry: RetryPolicy): JobsOption
 }
 
 /** A group's queue, on a connection of the caller's (BullMQ leaves it open on close). */
-export function groupQueue(group: string, connection: Redis): Queue<OrderJobData> {
+export function groupQueue(
+  group: string,
+  connection: Redis,
+): Queue<OrderJobData> {
   return new Queue<OrderJobData>(group, { connection, prefix: QUEUE_PREFIX });
 }
 

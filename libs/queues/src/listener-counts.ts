@@ -12,11 +12,24 @@ export interface ListenerCounts {
   lost: number;
 }
 
-const FIELDS = ['announced', 'applied', 'skipped', 'duplicates', 'rejected', 'failed', 'lost'] as const;
+const FIELDS = [
+  'announced',
+  'applied',
+  'skipped',
+  'duplicates',
+  'rejected',
+  'failed',
+  'lost',
+] as const;
 
-export async function readListenerCounts(redis: Redis, listener: string): Promise<ListenerCounts> {
+export async function readListenerCounts(
+  redis: Redis,
+  listener: string,
+): Promise<ListenerCounts> {
   const stats = await redis.hgetall(listenerStatsKey(listener));
-  return Object.fromEntries(FIELDS.map((field) => [field, Number(stats[field] ?? 0)])) as unknown as ListenerCounts;
+  return Object.fromEntries(
+    FIELDS.map((field) => [field, Number(stats[field] ?? 0)]),
+  ) as unknown as ListenerCounts;
 }
 
 /**

@@ -28,31 +28,57 @@ export interface DurableSubscription {
   since: number;
 }
 
-export async function readListenerDirectory(redis: Redis): Promise<ListenerEntry[]> {
-  return Object.values(await redis.hgetall(LISTENER_DIRECTORY)).map((json) => JSON.parse(json) as ListenerEntry);
+export async function readListenerDirectory(
+  redis: Redis,
+): Promise<ListenerEntry[]> {
+  return Object.values(await redis.hgetall(LISTENER_DIRECTORY)).map(
+    (json) => JSON.parse(json) as ListenerEntry,
+  );
 }
 
-export async function readDurableSubscriptions(redis: Redis): Promise<DurableSubscription[]> {
-  return Object.values(await redis.hgetall(DURABLE_SUBSCRIPTIONS)).map((json) => JSON.parse(json) as DurableSubscription);
+export async function readDurableSubscriptions(
+  redis: Redis,
+): Promise<DurableSubscription[]> {
+  return Object.values(await redis.hgetall(DURABLE_SUBSCRIPTIONS)).map(
+    (json) => JSON.parse(json) as DurableSubscription,
+  );
 }
 
 /** Records the listeners a process runs (the box office's listeners API reads them). */
-export async function recordListeners(redis: Redis, entries: ListenerEntry[]): Promise<void> {
+export async function recordListeners(
+  redis: Redis,
+  entries: ListenerEntry[],
+): Promise<void> {
   if (entries.length === 0) return;
-  await redis.hset(LISTENER_DIRECTORY, Object.fromEntries(entries.map((e) => [e.name, JSON.stringify(e)])));
+  await redis.hset(
+    LISTENER_DIRECTORY,
+    Object.fromEntries(entries.map((e) => [e.name, JSON.stringify(e)])),
+  );
 }
 
 /**
  * Registers (or updates) a durable group's subscription, keeping the date it was first
  * registered. From then on the box office enqueues every matching order for it.
  */
-export async function registerDurableSubscription(redis: Redis, subscription: Omit<DurableSubscription, 'since'>): Promise<void> {
+export async function registerDurableSubscription(
+  redis: Redis,
+  subscription: Omit<DurableSubscription, 'since'>,
+): Promise<void> {
   const known = await redis.hget(DURABLE_SUBSCRIPTIONS, subscription.group);
-  const since = known ? (JSON.parse(known) as DurableSubscription).since : Date.now();
-  await redis.hset(DURABLE_SUBSCRIPTIONS, subscription.group, JSON.stringify({ ...subscription, since }));
+  const since = known
+    ? (JSON.parse(known) as DurableSubscription).since
+    : Date.now();
+  await redis.hset(
+    DURABLE_SUBSCRIPTIONS,
+    subscription.group,
+    JSON.stringify({ ...subscription, since }),
+  );
 }
 
 /** Removes a durable group's subscription: the box office stops enqueueing for it. Its queue stays. */
-export async function removeDurableSubscription(redis: Redis, group: string): Promise<boolean> {
+export async function removeDurableSubscription(
+  redis: Redis,
+  group: string,
+): Promise<boolean> {
   return (await redis.hdel(DURABLE_SUBSCRIPTIONS, group)) === 1;
 }

@@ -19,12 +19,22 @@ export class LuaScript {
     this.sha = createHash('sha1').update(lua).digest('hex');
   }
 
-  async run<T = unknown>(redis: Redis, keys: readonly string[], args: readonly Arg[]): Promise<T> {
+  async run<T = unknown>(
+    redis: Redis,
+    keys: readonly string[],
+    args: readonly Arg[],
+  ): Promise<T> {
     if (!this.loaded.has(redis)) await this.load(redis);
     try {
-      return (await redis.evalsha(this.sha, keys.length, ...keys, ...args)) as T;
+      return (await redis.evalsha(
+        this.sha,
+        keys.length,
+        ...keys,
+        ...args,
+      )) as T;
     } catch (err) {
-      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT'))
+        throw err;
       return (await redis.eval(this.lua, keys.length, ...keys, ...args)) as T;
     }
   }

@@ -7,13 +7,17 @@
  * - out-of-memory / read-only: Redis refuses writes (maxmemory with noeviction, a replica,
  *   a failed save); the command did not run.
  */
-export type RedisUnavailableReason = 'down' | 'no-answer' | 'out-of-memory' | 'read-only';
+export type RedisUnavailableReason =
+  'down' | 'no-answer' | 'out-of-memory' | 'read-only';
 
-export function redisUnavailableReason(err: unknown): RedisUnavailableReason | undefined {
+export function redisUnavailableReason(
+  err: unknown,
+): RedisUnavailableReason | undefined {
   if (!(err instanceof Error)) return undefined;
   const message = err.message;
   if (message.startsWith('OOM ')) return 'out-of-memory';
-  if (message.startsWith('READONLY ') || message.startsWith('MISCONF ')) return 'read-only';
+  if (message.startsWith('READONLY ') || message.startsWith('MISCONF '))
+    return 'read-only';
   if (message.includes('enableOfflineQueue options is false')) return 'down';
   if (
     message === 'Command timed out' ||
@@ -27,7 +31,9 @@ export function redisUnavailableReason(err: unknown): RedisUnavailableReason | u
 }
 
 /** What a client is told, without a stack trace or an address. */
-export function redisUnavailableMessage(reason: RedisUnavailableReason): string {
+export function redisUnavailableMessage(
+  reason: RedisUnavailableReason,
+): string {
   switch (reason) {
     case 'out-of-memory':
       return 'Redis is out of memory and refuses writes (maxmemory): nothing was recorded; try again later';

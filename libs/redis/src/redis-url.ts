@@ -10,13 +10,20 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
   try {
     parsed = new URL(url);
   } catch {
-    throw new Error(`REDIS_URL is not a valid URL: "${hideUrlPassword(url)}" (the form is redis[s]://[user:password@]host:port[/db])`);
+    throw new Error(
+      `REDIS_URL is not a valid URL: "${hideUrlPassword(url)}" (the form is redis[s]://[user:password@]host:port[/db])`,
+    );
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw new Error(`REDIS_URL must start with redis:// or rediss://, got "${parsed.protocol}//"`);
+    throw new Error(
+      `REDIS_URL must start with redis:// or rediss://, got "${parsed.protocol}//"`,
+    );
   }
   const db = parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0;
-  if (!Number.isInteger(db) || db < 0) throw new Error(`REDIS_URL database must be a number, got "${parsed.pathname}"`);
+  if (!Number.isInteger(db) || db < 0)
+    throw new Error(
+      `REDIS_URL database must be a number, got "${parsed.pathname}"`,
+    );
   return {
     host: parsed.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1',
     port: parsed.port ? Number(parsed.port) : 6379,
@@ -47,5 +54,8 @@ export function hideUrlPassword(url: string): string {
  * unencoded "@" is hidden whole.
  */
 export function redactSecrets(text: string): string {
-  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]*:)?\S*@/gi, '$1$2***@');
+  return text.replace(
+    /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/@:]*:)?\S*@/gi,
+    '$1$2***@',
+  );
 }

@@ -1,4 +1,11 @@
-import { Global, Inject, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Logger,
+  Module,
+  type DynamicModule,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { redactSecrets, redisOptionsFromUrl } from './redis-url.js';
 
@@ -34,10 +41,13 @@ export class RedisModule implements OnApplicationShutdown {
         {
           provide: REDIS,
           useFactory: async () => {
-            const redis = createRedis(options.url, options.connectionName, { failFast: options.failFast });
+            const redis = createRedis(options.url, options.connectionName, {
+              failFast: options.failFast,
+            });
             // Without an offline queue a command sent before the connection is ready fails:
             // start-up waits for it a little, and then goes on (requests answer 503 meanwhile).
-            if (options.failFast) await whenReady(redis, FAIL_FAST_COMMAND_TIMEOUT_MS);
+            if (options.failFast)
+              await whenReady(redis, FAIL_FAST_COMMAND_TIMEOUT_MS);
             return redis;
           },
         },
@@ -47,7 +57,11 @@ export class RedisModule implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.redis.quit().catch((err: Error) => this.logger.warn(`closing Redis: ${redactSecrets(err.message)}`));
+    await this.redis
+      .quit()
+      .catch((err: Error) =>
+        this.logger.warn(`closing Redis: ${redactSecrets(err.message)}`),
+      );
   }
 }
 
@@ -63,20 +77,30 @@ export interface CreateRedisOptions {
 }
 
 /** A connection that keeps reconnecting while Redis is away. */
-export function createRedis(url: string, connectionName: string, { autoPipelining = true, failFast = false }: CreateRedisOptions = {}): Redis {
+export function createRedis(
+  url: string,
+  connectionName: string,
+  { autoPipelining = true, failFast = false }: CreateRedisOptions = {},
+): Redis {
   const redis = new Redis({
     ...redisOptionsFromUrl(url),
     connectionName,
     enableAutoPipelining: autoPipelining,
     // BullMQ workers need commands to wait for a reconnect rather than fail after 20 tries.
     maxRetriesPerRequest: autoPipelining ? 20 : null,
-    ...(failFast && { enableOfflineQueue: false, commandTimeout: FAIL_FAST_COMMAND_TIMEOUT_MS, maxRetriesPerRequest: 0 }),
+    ...(failFast && {
+      enableOfflineQueue: false,
+      commandTimeout: FAIL_FAST_COMMAND_TIMEOUT_MS,
+      maxRetriesPerRequest: 0,
+    }),
     // Keep retrying while Redis is away, at most 2 s apart.
     retryStrategy: (times) => Math.min(times * 100, 2000),
   });
   const logger = new Logger(connectionName);
   // Without an error listener ioredis prints every failed reconnect attempt as unhandled.
-  redis.on('error', (err: Error) => logger.warn(`Redis: ${redactSecrets(err.message)}`));
+  redis.on('error', (err: Error) =>
+    logger.warn(`Redis: ${redactSecrets(err.message)}`),
+  );
   return redis;
 }
 

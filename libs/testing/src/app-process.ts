@@ -15,22 +15,38 @@ export class AppProcess {
     private readonly name: string,
   ) {
     for (const stream of [child.stdout!, child.stderr!]) {
-      createInterface({ input: stream }).on('line', (line) => this.output.push(line));
+      createInterface({ input: stream }).on('line', (line) =>
+        this.output.push(line),
+      );
     }
-    this.exit = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    this.exit = new Promise((resolve) =>
+      child.once('exit', (code) => resolve(code)),
+    );
   }
 
-  protected static spawnChild(main: string, env: Record<string, string>): ChildProcess {
-    return spawn(process.execPath, [main], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  protected static spawnChild(
+    main: string,
+    env: Record<string, string>,
+  ): ChildProcess {
+    return spawn(process.execPath, [main], {
+      env: { ...process.env, NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   }
 
   /** Waits for the line that says the app is up, and returns its match (or throws with the output when it exits first). */
   protected async ready(line: RegExp): Promise<RegExpExecArray> {
-    const found = await waitFor(() => this.output.find((l) => line.test(l)) ?? this.exited, {
-      what: `the ${this.name} process to start`,
-      timeoutMs: 20_000,
-    });
-    if (this.exited) throw new Error(`${this.name} process exited at start:\n${this.output.join('\n')}`);
+    const found = await waitFor(
+      () => this.output.find((l) => line.test(l)) ?? this.exited,
+      {
+        what: `the ${this.name} process to start`,
+        timeoutMs: 20_000,
+      },
+    );
+    if (this.exited)
+      throw new Error(
+        `${this.name} process exited at start:\n${this.output.join('\n')}`,
+      );
     return line.exec(found as string)!;
   }
 
@@ -63,8 +79,14 @@ export class ListenersProcess extends AppProcess {
   /** http://127.0.0.1:<HEALTH_PORT> once started. */
   healthUrl = '';
 
-  static async start(main: string, env: Record<string, string>): Promise<ListenersProcess> {
-    const listeners = new ListenersProcess(AppProcess.spawnChild(main, { HEALTH_PORT: '0', ...env }), 'listeners');
+  static async start(
+    main: string,
+    env: Record<string, string>,
+  ): Promise<ListenersProcess> {
+    const listeners = new ListenersProcess(
+      AppProcess.spawnChild(main, { HEALTH_PORT: '0', ...env }),
+      'listeners',
+    );
     listeners.healthUrl = `http://127.0.0.1:${(await listeners.ready(LISTENERS_READY))[1]}`;
     return listeners;
   }
@@ -78,8 +100,14 @@ export class BoxOfficeProcess extends AppProcess {
   /** http://127.0.0.1:<PORT> once started. */
   url = '';
 
-  static async start(main: string, env: Record<string, string>): Promise<BoxOfficeProcess> {
-    const boxOffice = new BoxOfficeProcess(AppProcess.spawnChild(main, { PORT: '0', ...env }), 'box office');
+  static async start(
+    main: string,
+    env: Record<string, string>,
+  ): Promise<BoxOfficeProcess> {
+    const boxOffice = new BoxOfficeProcess(
+      AppProcess.spawnChild(main, { PORT: '0', ...env }),
+      'box office',
+    );
     boxOffice.url = `http://127.0.0.1:${(await boxOffice.ready(BOX_OFFICE_READY))[1]}`;
     return boxOffice;
   }

@@ -16,7 +16,11 @@ export class CapturedLogger extends SafeConsoleLogger {
     this.keep('warn', message, context);
   }
 
-  override error(message: unknown, stackOrContext?: string, context?: string): void {
+  override error(
+    message: unknown,
+    stackOrContext?: string,
+    context?: string,
+  ): void {
     this.keep('error', message, context ?? stackOrContext);
   }
 
@@ -25,8 +29,14 @@ export class CapturedLogger extends SafeConsoleLogger {
     return this.lines.filter((line) => line.includes(text));
   }
 
-  private keep(level: 'log' | 'warn' | 'error', message: unknown, context?: string): void {
-    this.lines.push(`${level} [${context ?? ''}] ${escapeLogText(String(message))}`);
+  private keep(
+    level: 'log' | 'warn' | 'error',
+    message: unknown,
+    context?: string,
+  ): void {
+    this.lines.push(
+      `${level} [${context ?? ''}] ${escapeLogText(String(message))}`,
+    );
     if (this.echo) super[level](message, context);
   }
 }

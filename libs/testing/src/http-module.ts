@@ -1,5 +1,14 @@
-import type { INestApplication, LoggerService, ModuleMetadata, NestApplicationOptions } from '@nestjs/common';
-import { Test, type TestingModule, type TestingModuleBuilder } from '@nestjs/testing';
+import type {
+  INestApplication,
+  LoggerService,
+  ModuleMetadata,
+  NestApplicationOptions,
+} from '@nestjs/common';
+import {
+  Test,
+  type TestingModule,
+  type TestingModuleBuilder,
+} from '@nestjs/testing';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { validatePodiumEnv, type PodiumEnv } from '@podium/config';
@@ -39,16 +48,23 @@ export interface HttpModuleTest {
  * under test with only what it imports, not the whole app. The app is initialised, not
  * listening: supertest serves it.
  */
-export async function startHttpModule(options: HttpModuleOptions): Promise<HttpModuleTest> {
+export async function startHttpModule(
+  options: HttpModuleOptions,
+): Promise<HttpModuleTest> {
   const server = options.redis ?? (await PrivateRedis.start());
   const owned = !options.redis;
   let app: INestApplication | undefined;
   try {
     const env = validatePodiumEnv({ ...options.env, REDIS_URL: server.url });
-    let builder = Test.createTestingModule({ imports: options.imports(env) }).setLogger(testLogger(options.logger));
+    let builder = Test.createTestingModule({
+      imports: options.imports(env),
+    }).setLogger(testLogger(options.logger));
     if (options.override) builder = options.override(builder);
     const module = await builder.compile();
-    app = module.createNestApplication({ abortOnError: false, ...options.appOptions });
+    app = module.createNestApplication({
+      abortOnError: false,
+      ...options.appOptions,
+    });
     options.configure?.(app);
     await app.init();
     const redis = server.client();

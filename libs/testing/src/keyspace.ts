@@ -4,7 +4,9 @@ import type { Redis } from 'ioredis';
  * Every key of the database with its type and value, in key order: compare two snapshots
  * to prove that a refused request wrote nothing (not only that it created no key).
  */
-export async function snapshotKeyspace(redis: Redis): Promise<Record<string, unknown>> {
+export async function snapshotKeyspace(
+  redis: Redis,
+): Promise<Record<string, unknown>> {
   const keys = (await redis.keys('*')).sort();
   const snapshot: Record<string, unknown> = {};
   for (const key of keys) {
@@ -26,7 +28,8 @@ export async function snapshotKeyspace(redis: Redis): Promise<Record<string, unk
         snapshot[key] = await redis.zrange(key, 0, -1, 'WITHSCORES');
         break;
       default:
-        snapshot[key] = `${type}, ${await redis.call('MEMORY', 'USAGE', key)} bytes`;
+        snapshot[key] =
+          `${type}, ${await redis.call('MEMORY', 'USAGE', key)} bytes`;
     }
   }
   return snapshot;

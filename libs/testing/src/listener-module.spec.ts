@@ -22,7 +22,15 @@ class EuroSalesListener {
   @OnPurchase({ listener: 'euro-sales', channel: ORDERS_CHANNEL })
   onPurchase(order: Order): Effects {
     if (order.who === 'broken') throw new Error('no rate for broken');
-    return { writes: [['INCRBYFLOAT', 'test:euro-sales', Number(order.cost) * this.rates.rate()]] };
+    return {
+      writes: [
+        [
+          'INCRBYFLOAT',
+          'test:euro-sales',
+          Number(order.cost) * this.rates.rate(),
+        ],
+      ],
+    };
   }
 }
 
@@ -40,14 +48,23 @@ describe('startListenerModule', () => {
     const listener = await startListenerModule({
       listeners: [EuroSalesModule],
       redis: server,
-      override: (builder) => builder.overrideProvider(ExchangeRates).useValue({ rate: () => 0.5 }),
+      override: (builder) =>
+        builder.overrideProvider(ExchangeRates).useValue({ rate: () => 0.5 }),
     });
     try {
       expect(listener.module.get(ExchangeRates).rate()).toBe(0.5);
-      expect(listener.listeners.map(({ name, mode, pattern }) => ({ name, mode, pattern }))).toEqual([
+      expect(
+        listener.listeners.map(({ name, mode, pattern }) => ({
+          name,
+          mode,
+          pattern,
+        })),
+      ).toEqual([
         { name: 'euro-sales', mode: 'ephemeral', pattern: ORDERS_CHANNEL },
       ]);
-      await listener.applied(await listener.announce({ event: 'Womens Judo', cost: '30' }));
+      await listener.applied(
+        await listener.announce({ event: 'Womens Judo', cost: '30' }),
+      );
       expect(await listener.redis.get('test:euro-sales')).toBe('15');
     } finally {
       await listener.close();
@@ -55,22 +72,45 @@ describe('startListenerModule', () => {
   });
 
   it('durable: publish() goes through the OrderPublisher, which enqueues the job before announcing; applied() names a listener that failed', async () => {
-    const listener = await startListenerModule({ listeners: [EuroSalesModule], mode: 'durable', redis: server, env: { QUEUE_ATTEMPTS: '1' }, logger: false });
+    const listener = await startListenerModule({
+      listeners: [EuroSalesModule],
+      mode: 'durable',
+      redis: server,
+      env: { QUEUE_ATTEMPTS: '1' },
+      logger: false,
+    });
     try {
-      const order = await listener.publish({ event: 'Womens Judo', cost: '10' });
+      const order = await listener.publish({
+        event: 'Womens Judo',
+        cost: '10',
+      });
       await listener.applied(order);
-      expect(await listener.redis.exists(jobKey('durable', order.orderId))).toBe(1);
-      const enqueued = await listener.module.get<Registry>(METRICS_REGISTRY).getSingleMetric('podium_durable_jobs_enqueued_total')!.get();
-      expect(enqueued.values).toEqual([{ labels: { group: 'durable' }, value: 1 }]); // by the publisher, before it announced
-      const broken = await listener.publish({ event: 'Womens Judo', who: 'broken' });
-      await expect(listener.applied(broken)).rejects.toThrow(`order ${broken.orderId}: euro-sales failed it`);
+      expect(
+        await listener.redis.exists(jobKey('durable', order.orderId)),
+      ).toBe(1);
+      const enqueued = await listener.module
+        .get<Registry>(METRICS_REGISTRY)
+        .getSingleMetric('podium_durable_jobs_enqueued_total')!
+        .get();
+      expect(enqueued.values).toEqual([
+        { labels: { group: 'durable' }, value: 1 },
+      ]); // by the publisher, before it announced
+      const broken = await listener.publish({
+        event: 'Womens Judo',
+        who: 'broken',
+      });
+      await expect(listener.applied(broken)).rejects.toThrow(
+        `order ${broken.orderId}: euro-sales failed it`,
+      );
     } finally {
       await listener.close();
     }
   });
 
   it('without a Redis of the test, starts a private one and stops it on close', async () => {
-    const listener = await startListenerModule({ listeners: [EuroSalesModule] });
+    const listener = await startListenerModule({
+      listeners: [EuroSalesModule],
+    });
     const { port } = listener.server;
     await listener.close();
     expect(port).not.toBe(server.port);

@@ -1,9 +1,26 @@
 import type { INestApplication, LoggerService, Type } from '@nestjs/common';
-import { Test, type TestingModule, type TestingModuleBuilder } from '@nestjs/testing';
+import {
+  Test,
+  type TestingModule,
+  type TestingModuleBuilder,
+} from '@nestjs/testing';
 import type { Redis } from 'ioredis';
 import { validatePodiumEnv } from '@podium/config';
-import { ListenerRegistrar, ListenerStats, PodiumListenersModule, PurchaseTransport, type ListenerOutcome, type RunningListener } from '@podium/delivery';
-import { eventChannel, globMatches, orderKey, ORDERS_CHANNEL, type Order } from '@podium/orders';
+import {
+  ListenerRegistrar,
+  ListenerStats,
+  PodiumListenersModule,
+  PurchaseTransport,
+  type ListenerOutcome,
+  type RunningListener,
+} from '@podium/delivery';
+import {
+  eventChannel,
+  globMatches,
+  orderKey,
+  ORDERS_CHANNEL,
+  type Order,
+} from '@podium/orders';
 import { OrderPublisher, PublisherModule } from '@podium/publisher';
 import type { DeliveryMode } from '@podium/queues';
 import { announceOrder, newOrder, type OrderFields } from './orders.js';
@@ -53,7 +70,10 @@ export interface ListenerModuleTest {
    * applied, duplicate or skipped (its handler returned null). Throws when one failed or
    * rejected it, or at the deadline.
    */
-  applied(order: Order | string, options?: { timeoutMs?: number }): Promise<Record<string, ListenerOutcome>>;
+  applied(
+    order: Order | string,
+    options?: { timeoutMs?: number },
+  ): Promise<Record<string, ListenerOutcome>>;
   /** Every final outcome seen so far for the order, in order (a duplicate announcement adds one). */
   outcomes(orderId: string): SeenOutcome[];
   /** Closes the app (and the Redis the test kit started, if it did). */
@@ -65,15 +85,28 @@ export interface ListenerModuleTest {
  * runs them (podium's delivery in the chosen mode, the real Redis transport), on a private
  * Redis, and resolves once they are subscribed: orders announced after this are heard.
  */
-export async function startListenerModule(options: ListenerModuleOptions): Promise<ListenerModuleTest> {
+export async function startListenerModule(
+  options: ListenerModuleOptions,
+): Promise<ListenerModuleTest> {
   const server = options.redis ?? (await PrivateRedis.start());
   const owned = !options.redis;
   let app: INestApplication | undefined;
   try {
-    const env = validatePodiumEnv({ ...options.env, DELIVERY: options.mode ?? options.env?.DELIVERY ?? 'ephemeral', REDIS_URL: server.url });
+    const env = validatePodiumEnv({
+      ...options.env,
+      DELIVERY: options.mode ?? options.env?.DELIVERY ?? 'ephemeral',
+      REDIS_URL: server.url,
+    });
     const transport = new PurchaseTransport(env.REDIS_URL);
     let builder = Test.createTestingModule({
-      imports: [PodiumListenersModule.forRoot({ env, transport, listeners: options.listeners }), PublisherModule],
+      imports: [
+        PodiumListenersModule.forRoot({
+          env,
+          transport,
+          listeners: options.listeners,
+        }),
+        PublisherModule,
+      ],
     }).setLogger(testLogger(options.logger));
     if (options.override) builder = options.override(builder);
     const module = await builder.compile();
@@ -88,7 +121,10 @@ export async function startListenerModule(options: ListenerModuleOptions): Promi
 
     app = module.createNestApplication({ abortOnError: false });
     // As createListenersApplication: the handlers are bound in onModuleInit, before the transport subscribes.
-    app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
+    app.connectMicroservice(
+      { strategy: transport },
+      { inheritAppConfig: true },
+    );
     await app.init();
     await app.startAllMicroservices();
     await transport.whenSubscribed();
@@ -107,26 +143,46 @@ export async function startListenerModule(options: ListenerModuleOptions): Promi
       publish: async (fields) => {
         const order = newOrder(fields);
         const result = await module.get(OrderPublisher).record(order);
-        if (result.outcome !== 'created') throw new Error(`order not recorded: ${JSON.stringify(result)}`);
+        if (result.outcome !== 'created')
+          throw new Error(`order not recorded: ${JSON.stringify(result)}`);
         return order;
       },
       applied: async (order, { timeoutMs = 10_000 } = {}) => {
         const orderId = typeof order === 'string' ? order : order.orderId;
-        const event = typeof order === 'string' ? await redis.hget(orderKey(orderId), 'event') : order.event;
-        const channels = event === null ? [ORDERS_CHANNEL] : [ORDERS_CHANNEL, eventChannel(event)];
-        const hearing = running.filter((l) => channels.some((channel) => globMatches(l.pattern, channel))).map((l) => l.name);
+        const event =
+          typeof order === 'string'
+            ? await redis.hget(orderKey(orderId), 'event')
+            : order.event;
+        const channels =
+          event === null
+            ? [ORDERS_CHANNEL]
+            : [ORDERS_CHANNEL, eventChannel(event)];
+        const hearing = running
+          .filter((l) =>
+            channels.some((channel) => globMatches(l.pattern, channel)),
+          )
+          .map((l) => l.name);
         const firsts = await waitFor(
           () => {
             const outcomes = new Map<string, SeenOutcome['outcome']>();
-            for (const { listener, outcome } of seen.get(orderId) ?? []) if (!outcomes.has(listener)) outcomes.set(listener, outcome);
-            return hearing.every((name) => outcomes.has(name)) ? outcomes : undefined;
+            for (const { listener, outcome } of seen.get(orderId) ?? [])
+              if (!outcomes.has(listener)) outcomes.set(listener, outcome);
+            return hearing.every((name) => outcomes.has(name))
+              ? outcomes
+              : undefined;
           },
-          { what: `order ${orderId} to be settled by ${hearing.join(', ') || 'no listener'}`, timeoutMs },
+          {
+            what: `order ${orderId} to be settled by ${hearing.join(', ') || 'no listener'}`,
+            timeoutMs,
+          },
         );
         const result: Record<string, ListenerOutcome> = {};
         for (const name of hearing) {
           const outcome = firsts.get(name)!;
-          if (outcome === 'failed' || outcome === 'rejected') throw new Error(`order ${orderId}: ${name} ${outcome} it (see the app's log)`);
+          if (outcome === 'failed' || outcome === 'rejected')
+            throw new Error(
+              `order ${orderId}: ${name} ${outcome} it (see the app's log)`,
+            );
           result[name] = outcome;
         }
         return result;

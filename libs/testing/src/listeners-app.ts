@@ -1,7 +1,10 @@
 import type { INestApplication, LoggerService, Type } from '@nestjs/common';
 import type { DestinationStream } from 'pino';
 import { validatePodiumEnv } from '@podium/config';
-import { createListenersApplication, PurchaseTransport } from '@podium/delivery';
+import {
+  createListenersApplication,
+  PurchaseTransport,
+} from '@podium/delivery';
 
 export interface ListenersAppOptions {
   redisUrl: string;
@@ -31,7 +34,14 @@ export interface RunningListenersApp {
  * built as main.ts builds it, and resolves once it is subscribed: announcements made after
  * this are heard.
  */
-export async function startListenersApp({ redisUrl, listeners, env = {}, logger, logDestination, listen }: ListenersAppOptions): Promise<RunningListenersApp> {
+export async function startListenersApp({
+  redisUrl,
+  listeners,
+  env = {},
+  logger,
+  logDestination,
+  listen,
+}: ListenersAppOptions): Promise<RunningListenersApp> {
   const config = validatePodiumEnv({ ...env, REDIS_URL: redisUrl });
   const useJson = logger === undefined && config.LOG_FORMAT === 'json';
   const { app, transport } = await createListenersApplication({

@@ -4,7 +4,13 @@ export function basicAuthHeader(user: string, password: string): string {
 }
 
 /** Operator credentials for tests: the variables to start a box office with... */
-export const OPERATOR_ENV = { OPERATOR_USER: 'operator', OPERATOR_PASSWORD: 'correct horse battery staple' } as const;
+export const OPERATOR_ENV = {
+  OPERATOR_USER: 'operator',
+  OPERATOR_PASSWORD: 'correct horse battery staple',
+} as const;
 
 /** ...and the Authorization header that carries them: `.set('Authorization', operatorAuth)`. */
-export const operatorAuth = basicAuthHeader(OPERATOR_ENV.OPERATOR_USER, OPERATOR_ENV.OPERATOR_PASSWORD);
+export const operatorAuth = basicAuthHeader(
+  OPERATOR_ENV.OPERATOR_USER,
+  OPERATOR_ENV.OPERATOR_PASSWORD,
+);

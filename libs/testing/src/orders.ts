@@ -1,5 +1,13 @@
 import type { Redis } from 'ioredis';
-import { appliedKey, eventChannel, newOrderId, orderKey, orderToHash, ORDERS_CHANNEL, type Order } from '@podium/orders';
+import {
+  appliedKey,
+  eventChannel,
+  newOrderId,
+  orderKey,
+  orderToHash,
+  ORDERS_CHANNEL,
+  type Order,
+} from '@podium/orders';
 import { waitFor } from './wait-for.js';
 
 /** An order's fields; `event` is needed, the others have test defaults. */
@@ -7,14 +15,24 @@ export type OrderFields = Partial<Order> & Pick<Order, 'event'>;
 
 /** An order with test defaults (a new id, customer "tester", one ticket at $10, now) for the fields not given. */
 export function newOrder(fields: OrderFields): Order {
-  return { orderId: newOrderId(), who: 'tester', qty: 1, cost: '10', ts: Math.floor(Date.now() / 1000), ...fields };
+  return {
+    orderId: newOrderId(),
+    who: 'tester',
+    qty: 1,
+    cost: '10',
+    ts: Math.floor(Date.now() / 1000),
+    ...fields,
+  };
 }
 
 /**
  * Records an order and announces it the way the box office does (the seed's protocol),
  * for testing listeners without the box office.
  */
-export async function announceOrder(redis: Redis, fields: OrderFields): Promise<Order> {
+export async function announceOrder(
+  redis: Redis,
+  fields: OrderFields,
+): Promise<Order> {
   const order = newOrder(fields);
   await redis
     .multi()
@@ -26,7 +44,12 @@ export async function announceOrder(redis: Redis, fields: OrderFields): Promise<
 }
 
 /** Waits until every named listener has applied the order (its applied marker is set). */
-export async function waitForApplied(redis: Redis, orderId: string, listeners: string[], timeoutMs = 10_000): Promise<void> {
+export async function waitForApplied(
+  redis: Redis,
+  orderId: string,
+  listeners: string[],
+  timeoutMs = 10_000,
+): Promise<void> {
   await waitFor(
     async () => {
       const marks = await redis.hmget(appliedKey(orderId), ...listeners);

@@ -43,7 +43,9 @@ export class PrivateRedis {
 
   get url(): string {
     const { auth, tls } = this.options;
-    const credentials = auth ? `${encodeURIComponent(auth.username ?? '')}:${encodeURIComponent(auth.password)}@` : '';
+    const credentials = auth
+      ? `${encodeURIComponent(auth.username ?? '')}:${encodeURIComponent(auth.password)}@`
+      : '';
     return `${tls ? 'rediss' : 'redis'}://${credentials}127.0.0.1:${this.port}`;
   }
 
@@ -60,7 +62,11 @@ export class PrivateRedis {
 
   /** A client for the test's own reads and writes; closed by stop(). */
   client(): Redis {
-    const client = new Redis({ ...this.connectionOptions, maxRetriesPerRequest: null, retryStrategy: () => 50 });
+    const client = new Redis({
+      ...this.connectionOptions,
+      maxRetriesPerRequest: null,
+      retryStrategy: () => 50,
+    });
     client.on('error', () => undefined); // expected while the server is being restarted
     this.clients.add(client);
     return client;
@@ -71,12 +77,45 @@ export class PrivateRedis {
     const { auth, tls } = this.options;
     const args = [
       ...(tls
-        ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', tls.certFile, '--tls-key-file', tls.keyFile,
-           '--tls-ca-cert-file', tls.caFile, '--tls-auth-clients', 'no']
+        ? [
+            '--port',
+            '0',
+            '--tls-port',
+            String(this.port),
+            '--tls-cert-file',
+            tls.certFile,
+            '--tls-key-file',
+            tls.keyFile,
+            '--tls-ca-cert-file',
+            tls.caFile,
+            '--tls-auth-clients',
+            'no',
+          ]
         : ['--port', String(this.port)]),
-      '--bind', '127.0.0.1', '--dir', this.dir, '--save', '',
-      '--appendonly', this.options.appendonly ? 'yes' : 'no', '--appendfsync', 'always',
-      ...(auth?.username ? ['--user', 'default', 'off', '--user', auth.username, 'on', `>${auth.password}`, '~*', '&*', '+@all'] : []),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      this.dir,
+      '--save',
+      '',
+      '--appendonly',
+      this.options.appendonly ? 'yes' : 'no',
+      '--appendfsync',
+      'always',
+      ...(auth?.username
+        ? [
+            '--user',
+            'default',
+            'off',
+            '--user',
+            auth.username,
+            'on',
+            `>${auth.password}`,
+            '~*',
+            '&*',
+            '+@all',
+          ]
+        : []),
       ...(auth && !auth.username ? ['--requirepass', auth.password] : []),
       ...(this.options.args ?? []),
     ];
@@ -87,11 +126,24 @@ export class PrivateRedis {
     });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);
-      child.once('error', (err) => reject(new Error(`cannot start redis-server (is it on the PATH?): ${err.message}`)));
+      child.once('error', (err) =>
+        reject(
+          new Error(
+            `cannot start redis-server (is it on the PATH?): ${err.message}`,
+          ),
+        ),
+      );
     });
-    await waitFor(() => acceptsConnections(this.port), { what: `redis-server on port ${this.port} to listen`, timeoutMs: 10_000 });
+    await waitFor(() => acceptsConnections(this.port), {
+      what: `redis-server on port ${this.port} to listen`,
+      timeoutMs: 10_000,
+    });
     // ioredis' ready check waits while Redis loads its append-only file.
-    const probe = new Redis({ ...this.connectionOptions, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const probe = new Redis({
+      ...this.connectionOptions,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     probe.on('error', () => undefined);
     await probe.ping();
     await probe.quit();
@@ -115,7 +167,9 @@ export class PrivateRedis {
   /** Stops the server, closes the test's clients and removes the directory. */
   async destroy(): Promise<void> {
     const open = [...this.clients].filter((client) => client.status !== 'end');
-    await Promise.all(open.map((client) => client.quit().catch(() => client.disconnect())));
+    await Promise.all(
+      open.map((client) => client.quit().catch(() => client.disconnect())),
+    );
     this.clients.clear();
     await this.signal('SIGKILL');
     rmSync(this.dir, { recursive: true, force: true });

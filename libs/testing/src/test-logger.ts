@@ -7,5 +7,7 @@ import { SafeConsoleLogger } from '@podium/observability';
  */
 export function testLogger(logger?: LoggerService | false): LoggerService {
   if (logger) return logger;
-  return new SafeConsoleLogger({ logLevels: logger === false ? [] : ['error', 'warn'] });
+  return new SafeConsoleLogger({
+    logLevels: logger === false ? [] : ['error', 'warn'],
+  });
 }

@@ -42,7 +42,9 @@ export class QueueDashboard {
   /** Mounts the dashboard on the app's Express instance (before init, so it comes before Nest's routes). */
   mount(app: INestApplication): void {
     if (!this.env.OPERATOR_PASSWORD) {
-      this.logger.log(`Operator endpoints off (${DASHBOARD_PATH}, POST /events, failed orders): set OPERATOR_USER and OPERATOR_PASSWORD to use them`);
+      this.logger.log(
+        `Operator endpoints off (${DASHBOARD_PATH}, POST /events, failed orders): set OPERATOR_USER and OPERATOR_PASSWORD to use them`,
+      );
     }
     app.use(
       DASHBOARD_PATH,
@@ -62,7 +64,11 @@ export class QueueDashboard {
       .then((queues) => {
         const names = queues.map((q) => q.name).join(',');
         if (names !== this.shown) {
-          this.board.replaceQueues(queues.map(({ queue }) => new BullMQAdapter(queue, { readOnlyMode: false })));
+          this.board.replaceQueues(
+            queues.map(
+              ({ queue }) => new BullMQAdapter(queue, { readOnlyMode: false }),
+            ),
+          );
           this.shown = names;
         }
         this.refreshedAt = Date.now();

@@ -6,7 +6,10 @@ export interface TicketedEvent {
   sold: number;
 }
 
-export function eventFromHash(name: string, hash: Record<string, string>): TicketedEvent {
+export function eventFromHash(
+  name: string,
+  hash: Record<string, string>,
+): TicketedEvent {
   return {
     name,
     price: Number(hash.price),

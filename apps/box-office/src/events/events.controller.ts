@@ -27,21 +27,36 @@ export class EventsController {
   @HttpCode(201)
   @OperatorOnly()
   @RateLimit('EVENT_RATE_LIMIT', 'new events')
-  @ApiOperation({ summary: 'Creates an event (hash events:<name>); operator only' })
+  @ApiOperation({
+    summary: 'Creates an event (hash events:<name>); operator only',
+  })
   @ApiCreatedResponse({ type: EventResponse })
   @ApiBadRequestResponse({
     type: ErrorResponse,
-    description: 'A field is missing or invalid, a name with control characters or invalid Unicode, an unexpected field, or a body that is not a JSON object or nests too deeply',
+    description:
+      'A field is missing or invalid, a name with control characters or invalid Unicode, an unexpected field, or a body that is not a JSON object or nests too deeply',
   })
-  @ApiConflictResponse({ type: ErrorResponse, description: 'An event of that name exists' })
-  @ApiPayloadTooLargeResponse({ type: ErrorResponse, description: 'The body is larger than 16 KiB' })
-  @ApiUnsupportedMediaTypeResponse({ type: ErrorResponse, description: 'The body is not UTF-8' })
+  @ApiConflictResponse({
+    type: ErrorResponse,
+    description: 'An event of that name exists',
+  })
+  @ApiPayloadTooLargeResponse({
+    type: ErrorResponse,
+    description: 'The body is larger than 16 KiB',
+  })
+  @ApiUnsupportedMediaTypeResponse({
+    type: ErrorResponse,
+    description: 'The body is not UTF-8',
+  })
   create(@Body() dto: CreateEventDto): Promise<TicketedEvent> {
     return this.events.create(dto);
   }
 
   @Get()
-  @ApiOperation({ summary: 'Every event, including those other programs created (scan of events:*)' })
+  @ApiOperation({
+    summary:
+      'Every event, including those other programs created (scan of events:*)',
+  })
   @ApiOkResponse({ type: [EventResponse] })
   list(): Promise<TicketedEvent[]> {
     return this.events.list();

@@ -20,10 +20,19 @@ export class EventsService {
 
   async create(dto: CreateEventDto): Promise<TicketedEvent> {
     parsePriceToCents(dto.price); // validated by the DTO already; this pins the rule in one place
-    const fields: Record<string, string> = { name: dto.name, price: String(dto.price), sold: '0' };
+    const fields: Record<string, string> = {
+      name: dto.name,
+      price: String(dto.price),
+      sold: '0',
+    };
     if (dto.capacity !== undefined) fields.capacity = String(dto.capacity);
-    const created = await CREATE_EVENT.run<number>(this.redis, [eventKey(dto.name)], Object.entries(fields).flat());
-    if (!created) throw new ConflictException(`event "${dto.name}" already exists`);
+    const created = await CREATE_EVENT.run<number>(
+      this.redis,
+      [eventKey(dto.name)],
+      Object.entries(fields).flat(),
+    );
+    if (!created)
+      throw new ConflictException(`event "${dto.name}" already exists`);
     return eventFromHash(dto.name, fields);
   }
 
@@ -36,14 +45,21 @@ export class EventsService {
   async list(): Promise<TicketedEvent[]> {
     const names: string[] = [];
     const match = `${escapeGlob(EVENT_KEY_PREFIX)}*`;
-    for await (const keys of this.redis.scanStream({ match, count: 500 }) as AsyncIterable<string[]>) {
+    for await (const keys of this.redis.scanStream({
+      match,
+      count: 500,
+    }) as AsyncIterable<string[]>) {
       names.push(...keys.map((k) => k.slice(EVENT_KEY_PREFIX.length)));
     }
     const pipeline = this.redis.pipeline();
     for (const name of names) pipeline.hgetall(eventKey(name));
-    const hashes = ((await pipeline.exec()) ?? []).map(([, h]) => h as Record<string, string>);
+    const hashes = ((await pipeline.exec()) ?? []).map(
+      ([, h]) => h as Record<string, string>,
+    );
     return names
-      .map((name, i) => (hashes[i]?.price !== undefined ? eventFromHash(name, hashes[i]) : null))
+      .map((name, i) =>
+        hashes[i]?.price !== undefined ? eventFromHash(name, hashes[i]) : null,
+      )
       .filter((e): e is TicketedEvent => e !== null)
       .sort((a, b) => a.name.localeCompare(b.name));
   }

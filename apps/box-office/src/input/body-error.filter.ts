@@ -18,13 +18,26 @@ export class BodyErrorFilter extends BaseExceptionFilter {
   override catch(exception: HttpException, host: ArgumentsHost): void {
     switch ((exception.cause as { type?: string } | undefined)?.type) {
       case 'entity.parse.failed':
-        return super.catch(new BadRequestException(`body is not valid JSON: ${exception.message}`), host);
+        return super.catch(
+          new BadRequestException(
+            `body is not valid JSON: ${exception.message}`,
+          ),
+          host,
+        );
       case 'entity.too.large':
-        return super.catch(new PayloadTooLargeException(`body is larger than the limit of ${MAX_BODY_BYTES} bytes`), host);
+        return super.catch(
+          new PayloadTooLargeException(
+            `body is larger than the limit of ${MAX_BODY_BYTES} bytes`,
+          ),
+          host,
+        );
       case 'entity.too.deep':
         return super.catch(new BadRequestException(exception.message), host);
       case 'charset.unsupported':
-        return super.catch(new UnsupportedMediaTypeException(exception.message), host);
+        return super.catch(
+          new UnsupportedMediaTypeException(exception.message),
+          host,
+        );
       default:
         return super.catch(exception, host);
     }

@@ -18,7 +18,10 @@ const CLOSERS = new Set([0x5d, 0x7d]); // ] }
  * recurses, so no depth can overflow the stack (class-transformer's recursion does at a
  * few thousand levels: the reason for this check).
  */
-export function tooDeeplyNested(text: string, maxDepth = MAX_JSON_DEPTH): string | undefined {
+export function tooDeeplyNested(
+  text: string,
+  maxDepth = MAX_JSON_DEPTH,
+): string | undefined {
   let depth = 0;
   let inString = false;
   let escaped = false;
@@ -74,11 +77,25 @@ class BodyRefused extends Error {
 export function jsonBodyOptions() {
   return {
     limit: MAX_BODY_BYTES,
-    verify: (_req: IncomingMessage, _res: unknown, body: Buffer, encoding: string) => {
-      if (encoding.toLowerCase() !== 'utf-8') throw new BodyRefused('body must be JSON in UTF-8', 415, 'charset.unsupported');
+    verify: (
+      _req: IncomingMessage,
+      _res: unknown,
+      body: Buffer,
+      encoding: string,
+    ) => {
+      if (encoding.toLowerCase() !== 'utf-8')
+        throw new BodyRefused(
+          'body must be JSON in UTF-8',
+          415,
+          'charset.unsupported',
+        );
       const field = tooDeeplyNested(body.toString('utf8'));
       if (field !== undefined) {
-        throw new BodyRefused(`${field} is nested too deeply: JSON bodies may nest arrays and objects ${MAX_JSON_DEPTH} levels deep`, 400, 'entity.too.deep');
+        throw new BodyRefused(
+          `${field} is nested too deeply: JSON bodies may nest arrays and objects ${MAX_JSON_DEPTH} levels deep`,
+          400,
+          'entity.too.deep',
+        );
       }
     },
   };

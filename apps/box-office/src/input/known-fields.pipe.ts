@@ -1,4 +1,10 @@
-import { BadRequestException, Injectable, type ArgumentMetadata, type PipeTransform, type Type } from '@nestjs/common';
+import {
+  BadRequestException,
+  Injectable,
+  type ArgumentMetadata,
+  type PipeTransform,
+  type Type,
+} from '@nestjs/common';
 import { getMetadataStorage } from 'class-validator';
 
 /**
@@ -17,10 +23,15 @@ export class KnownFieldsPipe implements PipeTransform {
     const fields = this.fieldsOf(metatype);
     if (fields.size === 0) return value; // not a validated DTO
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      throw new BadRequestException('body must be a JSON object (Content-Type: application/json)');
+      throw new BadRequestException(
+        'body must be a JSON object (Content-Type: application/json)',
+      );
     }
     const unknown = Object.keys(value).filter((key) => !fields.has(key));
-    if (unknown.length > 0) throw new BadRequestException(unknown.map((key) => `property ${key} should not exist`));
+    if (unknown.length > 0)
+      throw new BadRequestException(
+        unknown.map((key) => `property ${key} should not exist`),
+      );
     return value;
   }
 
@@ -28,7 +39,12 @@ export class KnownFieldsPipe implements PipeTransform {
   private fieldsOf(metatype: Type): Set<string> {
     let fields = this.fields.get(metatype);
     if (!fields) {
-      const metadata = getMetadataStorage().getTargetValidationMetadatas(metatype, '', true, false);
+      const metadata = getMetadataStorage().getTargetValidationMetadatas(
+        metatype,
+        '',
+        true,
+        false,
+      );
       fields = new Set(metadata.map((m) => m.propertyName));
       this.fields.set(metatype, fields);
     }

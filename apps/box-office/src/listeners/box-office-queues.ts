@@ -1,10 +1,21 @@
-import { Inject, Injectable, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Optional,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { PodiumEnv } from '@podium/config';
 import { METRICS_REGISTRY, registerQueueMetrics } from '@podium/observability';
-import { GroupQueues, readDurableSubscriptions, readListenerDirectory, type OrderJobData } from '@podium/queues';
+import {
+  GroupQueues,
+  readDurableSubscriptions,
+  readListenerDirectory,
+  type OrderJobData,
+} from '@podium/queues';
 import { createRedis, REDIS } from '@podium/redis';
 
 /**
@@ -21,7 +32,11 @@ export class BoxOfficeQueues implements OnApplicationShutdown {
     @Inject(REDIS) private readonly redis: Redis,
     env: PodiumEnv,
   ) {
-    this.queues = new GroupQueues(() => createRedis(env.REDIS_URL, 'podium-box-office-queues', { autoPipelining: false }));
+    this.queues = new GroupQueues(() =>
+      createRedis(env.REDIS_URL, 'podium-box-office-queues', {
+        autoPipelining: false,
+      }),
+    );
   }
 
   get(group: string): Queue<OrderJobData> {
@@ -35,7 +50,10 @@ export class BoxOfficeQueues implements OnApplicationShutdown {
 
   /** Names of the queues: one per listener group that has one. */
   async names(): Promise<string[]> {
-    const [entries, durable] = await Promise.all([readListenerDirectory(this.redis), readDurableSubscriptions(this.redis)]);
+    const [entries, durable] = await Promise.all([
+      readListenerDirectory(this.redis),
+      readDurableSubscriptions(this.redis),
+    ]);
     const names = new Set(entries.flatMap((e) => (e.queue ? [e.queue] : [])));
     for (const subscription of durable) names.add(subscription.group);
     return [...names].sort();
@@ -43,7 +61,10 @@ export class BoxOfficeQueues implements OnApplicationShutdown {
 
   /** Every group queue, opened on this connection. */
   async all(): Promise<{ name: string; queue: Queue<OrderJobData> }[]> {
-    return (await this.names()).map((name) => ({ name, queue: this.get(name) }));
+    return (await this.names()).map((name) => ({
+      name,
+      queue: this.get(name),
+    }));
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -61,6 +82,9 @@ export class BoxOfficeQueueMetrics implements OnModuleInit {
 
   onModuleInit(): void {
     if (!this.registry) return;
-    registerQueueMetrics(this.registry, { connection: () => this.queues.connection, queues: () => this.queues.all() });
+    registerQueueMetrics(this.registry, {
+      connection: () => this.queues.connection,
+      queues: () => this.queues.all(),
+    });
   }
 }

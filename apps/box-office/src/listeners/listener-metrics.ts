@@ -1,4 +1,9 @@
-import { Inject, Injectable, Optional, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Optional,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { Gauge, type Registry } from 'prom-client';
 import { METRICS_REGISTRY } from '@podium/observability';
 import { ListenersService } from './listeners.service.js';
@@ -32,13 +37,24 @@ export class ListenerMetrics implements OnModuleInit {
         let timer: NodeJS.Timeout | undefined;
         const statuses = await Promise.race([
           listeners.list().catch(() => []),
-          new Promise<[]>((resolve) => (timer = setTimeout(() => resolve([]), TIMEOUT_MS))),
+          new Promise<[]>(
+            (resolve) => (timer = setTimeout(() => resolve([]), TIMEOUT_MS)),
+          ),
         ]).finally(() => clearTimeout(timer));
         this.reset();
         for (const s of statuses) {
           const { announced, applied, skipped, rejected, failed } = s.counts;
-          const kinds = { announced, applied, skipped, rejected, failed, lag: s.lag, lost: s.lost };
-          for (const [kind, value] of Object.entries(kinds)) this.set({ listener: s.name, kind }, value);
+          const kinds = {
+            announced,
+            applied,
+            skipped,
+            rejected,
+            failed,
+            lag: s.lag,
+            lost: s.lost,
+          };
+          for (const [kind, value] of Object.entries(kinds))
+            this.set({ listener: s.name, kind }, value);
         }
       },
     });

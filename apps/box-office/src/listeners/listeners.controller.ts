@@ -1,10 +1,19 @@
 import { Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import {
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+} from '@nestjs/swagger';
 import { ErrorResponse, OperatorOnly } from '@podium/observability';
 import { FailedOrder, ListenerStatus, RetryResult } from './listener-status.js';
 import { ListenersService } from './listeners.service.js';
 
-const unknownListener = ApiNotFoundResponse({ type: ErrorResponse, description: 'No listener of that name has run against this Redis' });
+const unknownListener = ApiNotFoundResponse({
+  type: ErrorResponse,
+  description: 'No listener of that name has run against this Redis',
+});
 const listenerName = ApiParam({ name: 'name', example: 'sales-summary' });
 
 /** Operating the listeners: their modes and counters (open), and their failed orders (operator only). */
@@ -14,7 +23,10 @@ export class ListenersController {
   constructor(private readonly listeners: ListenersService) {}
 
   @Get()
-  @ApiOperation({ summary: 'Every listener a listeners process announced, with its mode, counters and queue depth' })
+  @ApiOperation({
+    summary:
+      'Every listener a listeners process announced, with its mode, counters and queue depth',
+  })
   @ApiOkResponse({ type: [ListenerStatus] })
   list(): Promise<ListenerStatus[]> {
     return this.listeners.list();
@@ -23,7 +35,10 @@ export class ListenersController {
   /** Orders that failed for good, with their errors (queued and durable: the group queue's failed jobs; ephemeral: its failed set). */
   @Get(':name/failed')
   @OperatorOnly()
-  @ApiOperation({ summary: 'Orders that failed every try (queued and durable listeners), with their errors; operator only' })
+  @ApiOperation({
+    summary:
+      'Orders that failed every try (queued and durable listeners), with their errors; operator only',
+  })
   @listenerName
   @ApiOkResponse({ type: [FailedOrder] })
   @unknownListener
@@ -35,7 +50,10 @@ export class ListenersController {
   @Post(':name/failed/retry')
   @HttpCode(200)
   @OperatorOnly()
-  @ApiOperation({ summary: 'Runs the failed orders of a listener again, once the cause is fixed; operator only' })
+  @ApiOperation({
+    summary:
+      'Runs the failed orders of a listener again, once the cause is fixed; operator only',
+  })
   @listenerName
   @ApiOkResponse({ type: RetryResult })
   @unknownListener

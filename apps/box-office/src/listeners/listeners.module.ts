@@ -6,7 +6,12 @@ import { ListenersService } from './listeners.service.js';
 
 @Module({
   controllers: [ListenersController],
-  providers: [ListenersService, BoxOfficeQueues, BoxOfficeQueueMetrics, ListenerMetrics],
+  providers: [
+    ListenersService,
+    BoxOfficeQueues,
+    BoxOfficeQueueMetrics,
+    ListenerMetrics,
+  ],
   exports: [BoxOfficeQueues, ListenersService],
 })
 export class ListenersModule {}

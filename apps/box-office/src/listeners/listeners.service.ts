@@ -1,12 +1,33 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { eventChannel, failedOrdersKey, listenerStatsKey, orderKey, ORDERS_CHANNEL } from '@podium/orders';
-import { readDurableSubscriptions, readListenerCounts, readListenerDirectory, unaccountedOrders, type DurableSubscription, type ListenerEntry } from '@podium/queues';
+import {
+  eventChannel,
+  failedOrdersKey,
+  listenerStatsKey,
+  orderKey,
+  ORDERS_CHANNEL,
+} from '@podium/orders';
+import {
+  readDurableSubscriptions,
+  readListenerCounts,
+  readListenerDirectory,
+  unaccountedOrders,
+  type DurableSubscription,
+  type ListenerEntry,
+} from '@podium/queues';
 import { REDIS } from '@podium/redis';
 import { BoxOfficeQueues } from './box-office-queues.js';
-import type { FailedOrder, ListenerStatus, QueueDepth } from './listener-status.js';
+import type {
+  FailedOrder,
+  ListenerStatus,
+  QueueDepth,
+} from './listener-status.js';
 
-export type { FailedOrder, ListenerStatus, QueueDepth } from './listener-status.js';
+export type {
+  FailedOrder,
+  ListenerStatus,
+  QueueDepth,
+} from './listener-status.js';
 
 /** How many failed orders of a listener the failed list and the retry look at. */
 const FAILED_SCAN = 1000;
@@ -30,21 +51,32 @@ export class ListenersService {
   ) {}
 
   async list(): Promise<ListenerStatus[]> {
-    const [entries, durable] = await Promise.all([readListenerDirectory(this.redis), readDurableSubscriptions(this.redis)]);
+    const [entries, durable] = await Promise.all([
+      readListenerDirectory(this.redis),
+      readDurableSubscriptions(this.redis),
+    ]);
     const depths = new Map<string, Promise<QueueDepth>>();
     const statuses = await Promise.all(
       entries.map(async (entry): Promise<ListenerStatus> => {
         const queueName = queueOf(entry, durable);
-        if (queueName && !depths.has(queueName)) depths.set(queueName, this.depth(queueName));
-        const [counts, queue] = await Promise.all([readListenerCounts(this.redis, entry.name), queueName ? depths.get(queueName)! : null]);
+        if (queueName && !depths.has(queueName))
+          depths.set(queueName, this.depth(queueName));
+        const [counts, queue] = await Promise.all([
+          readListenerCounts(this.redis, entry.name),
+          queueName ? depths.get(queueName)! : null,
+        ]);
         const lag = unaccountedOrders(counts);
-        const waiting = queue ? queue.waiting + queue.active + queue.delayed : 0;
+        const waiting = queue
+          ? queue.waiting + queue.active + queue.delayed
+          : 0;
         return {
           name: entry.name,
           mode: entry.mode,
           group: entry.group,
           pattern: entry.pattern,
-          durableSubscription: durable.some((s) => s.listeners.includes(entry.name)),
+          durableSubscription: durable.some((s) =>
+            s.listeners.includes(entry.name),
+          ),
           counts,
           lag,
           lost: counts.lost + Math.max(0, lag - waiting),
@@ -57,7 +89,14 @@ export class ListenersService {
 
   /** The listener's orders that failed for good (every try, or no readable order), newest first. */
   async failed(listener: string, limit = 100): Promise<FailedOrder[]> {
-    return (await this.failedEntries(listener)).slice(0, limit).map(({ orderId, error, attempts, failedAt }) => ({ orderId, error, attempts, failedAt }));
+    return (await this.failedEntries(listener))
+      .slice(0, limit)
+      .map(({ orderId, error, attempts, failedAt }) => ({
+        orderId,
+        error,
+        attempts,
+        failedAt,
+      }));
   }
 
   /**
@@ -70,20 +109,32 @@ export class ListenersService {
     const entries = await this.failedEntries(listener);
     for (const entry of entries) {
       await entry.retry();
-      for (const name of entry.countedFor) await this.redis.hincrby(listenerStatsKey(name), entry.counted, -1);
+      for (const name of entry.countedFor)
+        await this.redis.hincrby(listenerStatsKey(name), entry.counted, -1);
     }
     return entries.length;
   }
 
   private async failedEntries(listener: string): Promise<FailedEntry[]> {
-    const [entries, durable] = await Promise.all([readListenerDirectory(this.redis), readDurableSubscriptions(this.redis)]);
+    const [entries, durable] = await Promise.all([
+      readListenerDirectory(this.redis),
+      readDurableSubscriptions(this.redis),
+    ]);
     const entry = entries.find((e) => e.name === listener);
-    if (!entry) throw new NotFoundException(`no listener "${listener}" has run against this Redis`);
+    if (!entry)
+      throw new NotFoundException(
+        `no listener "${listener}" has run against this Redis`,
+      );
     const queueName = queueOf(entry, durable);
-    return queueName ? this.failedJobs(listener, queueName) : this.failedAnnouncements(listener);
+    return queueName
+      ? this.failedJobs(listener, queueName)
+      : this.failedAnnouncements(listener);
   }
 
-  private async failedJobs(listener: string, queueName: string): Promise<FailedEntry[]> {
+  private async failedJobs(
+    listener: string,
+    queueName: string,
+  ): Promise<FailedEntry[]> {
     const jobs = await this.queues.get(queueName).getFailed(0, FAILED_SCAN - 1);
     return jobs
       .filter((job) => !job.data.failed || listener in job.data.failed)
@@ -91,7 +142,9 @@ export class ListenersService {
         orderId: job.data.orderId,
         error: job.data.failed?.[listener] ?? job.failedReason,
         attempts: job.attemptsMade,
-        failedAt: job.finishedOn ? new Date(job.finishedOn).toISOString() : null,
+        failedAt: job.finishedOn
+          ? new Date(job.finishedOn).toISOString()
+          : null,
         counted: job.data.counted ?? 'failed',
         countedFor: job.data.failed ? Object.keys(job.data.failed) : [listener],
         retry: () => job.retry('failed'),
@@ -102,7 +155,11 @@ export class ListenersService {
   private async failedAnnouncements(listener: string): Promise<FailedEntry[]> {
     const hash = await this.redis.hgetall(failedOrdersKey(listener));
     const entries = Object.entries(hash).map(([orderId, json]) => {
-      const { error, failedAt, counted } = JSON.parse(json) as { error: string; failedAt: string; counted?: Counted };
+      const { error, failedAt, counted } = JSON.parse(json) as {
+        error: string;
+        failedAt: string;
+        counted?: Counted;
+      };
       return {
         orderId,
         error,
@@ -119,7 +176,9 @@ export class ListenersService {
         },
       };
     });
-    return entries.sort((a, b) => b.failedAt.localeCompare(a.failedAt)).slice(0, FAILED_SCAN);
+    return entries
+      .sort((a, b) => b.failedAt.localeCompare(a.failedAt))
+      .slice(0, FAILED_SCAN);
   }
 
   private async depth(name: string): Promise<QueueDepth> {
@@ -139,6 +198,13 @@ export class ListenersService {
 }
 
 /** The queue a listener's orders wait in: its group's, or that of a durable subscription it is in. */
-function queueOf(entry: ListenerEntry, durable: DurableSubscription[]): string | null {
-  return entry.queue ?? durable.find((s) => s.listeners.includes(entry.name))?.group ?? null;
+function queueOf(
+  entry: ListenerEntry,
+  durable: DurableSubscription[],
+): string | null {
+  return (
+    entry.queue ??
+    durable.find((s) => s.listeners.includes(entry.name))?.group ??
+    null
+  );
 }

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 export const LIVE_DASHBOARD_PATH = '/dashboard';
 
 // The page's files sit beside this module (the build copies public/ into dist/).
-const publicFile = (file: string) => fileURLToPath(new URL(`./public/${file}`, import.meta.url));
+const publicFile = (file: string) =>
+  fileURLToPath(new URL(`./public/${file}`, import.meta.url));
 // chart.js exports no path to its UMD build, so it is found beside its main file.
 const chartJsDist = dirname(createRequire(import.meta.url).resolve('chart.js'));
 

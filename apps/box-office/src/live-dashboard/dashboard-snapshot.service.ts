@@ -18,7 +18,11 @@ export const EVENTS_REFRESH_MS = 10_000;
 /** Reads a snapshot through the read API's services (the same Redis reads as GET /metrics/sales, /alerts, /listeners...). */
 @Injectable()
 export class DashboardSnapshotService {
-  private events?: { list: TicketedEvent[]; names: Set<string>; readAt: number };
+  private events?: {
+    list: TicketedEvent[];
+    names: Set<string>;
+    readAt: number;
+  };
 
   constructor(
     private readonly reports: ReportsService,
@@ -45,14 +49,19 @@ export class DashboardSnapshotService {
         this.reports.histogram(event).then(
           ({ hours }) => ({ event, hours }),
           // An event deleted since it was listed: leave it out.
-          (err: unknown) => (err instanceof NotFoundException ? null : Promise.reject(err)),
+          (err: unknown) =>
+            err instanceof NotFoundException ? null : Promise.reject(err),
         ),
       ),
     );
     return {
       at,
       sales,
-      histogram: { encoding: all.encoding, all: all.hours, events: events.filter((e) => e !== null) },
+      histogram: {
+        encoding: all.encoding,
+        all: all.hours,
+        events: events.filter((e) => e !== null),
+      },
       winners: winners.reverse(),
       alerts,
       listeners: listeners.map(listenerRow),

@@ -7,7 +7,15 @@ const status = (extra: Partial<ListenerStatus> = {}): ListenerStatus => ({
   group: 'billing',
   pattern: 'purchase_orders',
   durableSubscription: true,
-  counts: { announced: 52, applied: 40, skipped: 0, duplicates: 1, rejected: 0, failed: 2, lost: 0 },
+  counts: {
+    announced: 52,
+    applied: 40,
+    skipped: 0,
+    duplicates: 1,
+    rejected: 0,
+    failed: 2,
+    lost: 0,
+  },
   lag: 10,
   lost: 4,
   queue: { waiting: 3, active: 1, delayed: 2, failed: 2, oldestWaitingMs: 15 },
@@ -30,6 +38,10 @@ describe('listenerRow', () => {
   });
 
   it('has no queue depth for a listener without a queue', () => {
-    expect(listenerRow(status({ mode: 'ephemeral', durableSubscription: false, queue: null })).queueDepth).toBeNull();
+    expect(
+      listenerRow(
+        status({ mode: 'ephemeral', durableSubscription: false, queue: null }),
+      ).queueDepth,
+    ).toBeNull();
   });
 });

@@ -45,7 +45,9 @@ export function listenerRow(s: ListenerStatus): ListenerRow {
     durableSubscription: s.durableSubscription,
     applied: s.counts.applied,
     lag: s.lag,
-    queueDepth: s.queue ? s.queue.waiting + s.queue.active + s.queue.delayed : null,
+    queueDepth: s.queue
+      ? s.queue.waiting + s.queue.active + s.queue.delayed
+      : null,
     failed: s.counts.failed,
     lost: s.lost,
   };

@@ -1,8 +1,22 @@
-import { Controller, Get, NotFoundException, Param, Res, ServiceUnavailableException, Sse, type MessageEvent } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  NotFoundException,
+  Param,
+  Res,
+  ServiceUnavailableException,
+  Sse,
+  type MessageEvent,
+} from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { Observable } from 'rxjs';
-import { DASHBOARD_ASSETS, DASHBOARD_PAGE, LIVE_DASHBOARD_PATH, PAGE_SECURITY_HEADERS } from './dashboard-assets.js';
+import {
+  DASHBOARD_ASSETS,
+  DASHBOARD_PAGE,
+  LIVE_DASHBOARD_PATH,
+  PAGE_SECURITY_HEADERS,
+} from './dashboard-assets.js';
 import type { DashboardSnapshot } from './dashboard-snapshot.js';
 import { DashboardSnapshotService } from './dashboard-snapshot.service.js';
 import { LiveUpdatesService } from './live-updates.service.js';
@@ -23,7 +37,9 @@ export class LiveDashboardController {
 
   @Get('assets/:file')
   asset(@Param('file') file: string, @Res() res: Response): void {
-    const path = Object.hasOwn(DASHBOARD_ASSETS, file) ? DASHBOARD_ASSETS[file] : undefined;
+    const path = Object.hasOwn(DASHBOARD_ASSETS, file)
+      ? DASHBOARD_ASSETS[file]
+      : undefined;
     if (!path) throw new NotFoundException(`no dashboard asset "${file}"`);
     send(res, path);
   }
@@ -53,6 +69,9 @@ export class LiveDashboardController {
 function send(res: Response, path: string): void {
   res.set(PAGE_SECURITY_HEADERS);
   res.sendFile(path, { cacheControl: false }, (err) => {
-    if (err && !res.headersSent) res.status(404).json({ statusCode: 404, message: 'not found', error: 'Not Found' });
+    if (err && !res.headersSent)
+      res
+        .status(404)
+        .json({ statusCode: 404, message: 'not found', error: 'Not Found' });
   });
 }

@@ -1,4 +1,8 @@
-import { Module, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import {
+  Module,
+  type MiddlewareConsumer,
+  type NestModule,
+} from '@nestjs/common';
 import { PodiumEnv } from '@podium/config';
 import { operatorAuth } from '@podium/observability';
 import { EventsModule } from '../events/events.module.js';

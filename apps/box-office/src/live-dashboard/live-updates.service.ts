@@ -1,4 +1,9 @@
-import { Injectable, Logger, type MessageEvent, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  type MessageEvent,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { Observable, Subject } from 'rxjs';
 import { PodiumEnv } from '@podium/config';
@@ -57,9 +62,14 @@ export class LiveUpdatesService implements OnModuleDestroy {
     return new Observable<MessageEvent>((subscriber) => {
       if (this.stopping) return subscriber.complete();
       // First how often to expect a snapshot (the page shows when they stop) and when to reconnect.
-      subscriber.next({ type: 'hello', data: JSON.stringify({ heartbeatMs: HEARTBEAT_MS }), retry: RECONNECT_MS });
+      subscriber.next({
+        type: 'hello',
+        data: JSON.stringify({ heartbeatMs: HEARTBEAT_MS }),
+        retry: RECONNECT_MS,
+      });
       const subscription = this.snapshots.subscribe(subscriber);
-      if (this.latest && Date.now() - this.latest.at < 2 * HEARTBEAT_MS) subscriber.next(this.latest.event);
+      if (this.latest && Date.now() - this.latest.at < 2 * HEARTBEAT_MS)
+        subscriber.next(this.latest.event);
       if (this.viewers++ === 0) this.start();
       else this.request(0);
       return () => {
@@ -77,10 +87,22 @@ export class LiveUpdatesService implements OnModuleDestroy {
 
   private start(): void {
     // A connection of its own: a subscribed connection can run no other command.
-    const subscriber = createRedis(this.env.REDIS_URL, 'podium-box-office-dashboard', { autoPipelining: false });
+    const subscriber = createRedis(
+      this.env.REDIS_URL,
+      'podium-box-office-dashboard',
+      { autoPipelining: false },
+    );
     // The per-event channels: one message per order, which names its event.
-    subscriber.on('pmessage', (_pattern: string, channel: string) => this.onPurchase(channel.slice(EVENT_CHANNEL_PREFIX.length)));
-    subscriber.psubscribe(EVENT_CHANNELS).catch((err: Error) => this.logger.warn(`cannot subscribe to ${EVENT_CHANNELS}: ${err.message}`));
+    subscriber.on('pmessage', (_pattern: string, channel: string) =>
+      this.onPurchase(channel.slice(EVENT_CHANNEL_PREFIX.length)),
+    );
+    subscriber
+      .psubscribe(EVENT_CHANNELS)
+      .catch((err: Error) =>
+        this.logger.warn(
+          `cannot subscribe to ${EVENT_CHANNELS}: ${err.message}`,
+        ),
+      );
     this.subscriber = subscriber;
     this.heartbeat = setInterval(() => this.request(0), HEARTBEAT_MS);
     this.request(0);
@@ -112,10 +134,13 @@ export class LiveUpdatesService implements OnModuleDestroy {
     if (this.due || this.reading || this.stopping || this.viewers === 0) return;
     if (this.wantedAt < this.lastReadAt) return; // the last read started after everything asked for
     const at = Math.max(this.wantedAt, this.lastReadAt + MIN_INTERVAL_MS);
-    this.due = setTimeout(() => {
-      this.due = undefined;
-      void this.read();
-    }, Math.max(0, at - Date.now()));
+    this.due = setTimeout(
+      () => {
+        this.due = undefined;
+        void this.read();
+      },
+      Math.max(0, at - Date.now()),
+    );
   }
 
   private async read(): Promise<void> {
@@ -125,14 +150,20 @@ export class LiveUpdatesService implements OnModuleDestroy {
       const snapshot = await this.source.read();
       if (this.stopping) return;
       // Serialized once for every page.
-      const event: MessageEvent = { type: 'snapshot', data: JSON.stringify(snapshot) };
+      const event: MessageEvent = {
+        type: 'snapshot',
+        data: JSON.stringify(snapshot),
+      };
       this.latest = { at: snapshot.at, event };
       this.snapshots.next(event);
       if (this.failing) this.logger.log('snapshots read again');
       this.failing = false;
     } catch (err) {
       // Said once per outage, not on every heartbeat.
-      if (!this.failing && !this.stopping) this.logger.warn(`cannot read a dashboard snapshot: ${(err as Error).message}`);
+      if (!this.failing && !this.stopping)
+        this.logger.warn(
+          `cannot read a dashboard snapshot: ${(err as Error).message}`,
+        );
       this.failing = true;
     } finally {
       this.reading = false;

@@ -1,4 +1,10 @@
-import { applyDecorators, Module, SetMetadata, UseGuards, type ExecutionContext } from '@nestjs/common';
+import {
+  applyDecorators,
+  Module,
+  SetMetadata,
+  UseGuards,
+  type ExecutionContext,
+} from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
@@ -24,7 +30,10 @@ export const RateLimit = (variable: RateLimitVariable, what: string) =>
   applyDecorators(
     SetMetadata(RATE_LIMIT, { variable, what } satisfies RateLimitSpec),
     UseGuards(ThrottlerGuard),
-    ApiTooManyRequestsResponse({ type: ErrorResponse, description: `More than ${variable} requests from this client in a minute (see Retry-After)` }),
+    ApiTooManyRequestsResponse({
+      type: ErrorResponse,
+      description: `More than ${variable} requests from this client in a minute (see Retry-After)`,
+    }),
   );
 
 /**
@@ -36,15 +45,27 @@ export const RateLimit = (variable: RateLimitVariable, what: string) =>
     ThrottlerModule.forRootAsync({
       inject: [PodiumEnv, Reflector],
       useFactory: (env: PodiumEnv, reflector: Reflector) => {
-        const spec = (context: ExecutionContext) => reflector.get<RateLimitSpec | undefined>(RATE_LIMIT, context.getHandler());
+        const spec = (context: ExecutionContext) =>
+          reflector.get<RateLimitSpec | undefined>(
+            RATE_LIMIT,
+            context.getHandler(),
+          );
         const limit = (context: ExecutionContext) => {
           const found = spec(context);
           return found ? env[found.variable] : 0;
         };
         return {
-          throttlers: [{ ttl: 60_000, limit: (context: ExecutionContext) => Math.max(limit(context), 1) }],
+          throttlers: [
+            {
+              ttl: 60_000,
+              limit: (context: ExecutionContext) => Math.max(limit(context), 1),
+            },
+          ],
           skipIf: (context: ExecutionContext) => limit(context) === 0,
-          errorMessage: (context: ExecutionContext, detail: { limit: number }) =>
+          errorMessage: (
+            context: ExecutionContext,
+            detail: { limit: number },
+          ) =>
             `too many ${spec(context)?.what ?? 'requests'} from this client: at most ${detail.limit} a minute`,
         };
       },

@@ -3,5 +3,10 @@ import { EventsModule } from '../events/events.module.js';
 import { ReportsController } from './reports.controller.js';
 import { ReportsService } from './reports.service.js';
 
-@Module({ imports: [EventsModule], controllers: [ReportsController], providers: [ReportsService], exports: [ReportsService] })
+@Module({
+  imports: [EventsModule],
+  controllers: [ReportsController],
+  providers: [ReportsService],
+  exports: [ReportsService],
+})
 export class ReportsModule {}

@@ -49,7 +49,10 @@ export class ReportsService {
     events ??= await this.events.list();
     const pipeline = this.redis.pipeline().hgetall(SALES_SUMMARY);
     for (const { name } of events) pipeline.scard(salesSetKey(name));
-    const [[, summary], ...counts] = ((await pipeline.exec()) ?? []) as [unknown, unknown][];
+    const [[, summary], ...counts] = ((await pipeline.exec()) ?? []) as [
+      unknown,
+      unknown,
+    ][];
     const fields = summary as Record<string, string>;
     return events.map(({ name }, i) => ({
       event: name,
@@ -63,9 +66,14 @@ export class ReportsService {
     if (event !== undefined && !(await this.events.find(event))) {
       throw new NotFoundException(`event "${event}" does not exist`);
     }
-    const key = event === undefined ? HISTOGRAM_ALL_EVENTS : eventHistogramKey(event);
+    const key =
+      event === undefined ? HISTOGRAM_ALL_EVENTS : eventHistogramKey(event);
     const encoding = this.env.HISTOGRAM_ENCODING;
-    const hours = (await this.redis.call('BITFIELD', key, ...histogramReadArgs(encoding))) as number[];
+    const hours = (await this.redis.call(
+      'BITFIELD',
+      key,
+      ...histogramReadArgs(encoding),
+    )) as number[];
     return { event: event ?? null, encoding, hours: hours.map(Number) };
   }
 
@@ -75,7 +83,10 @@ export class ReportsService {
 
   /** Winning orders in the order they won; only the last `last` of them when given. */
   async lotteryWinners(last?: number): Promise<Order[]> {
-    return this.orders(await this.redis.lrange(LOTTERY_WINNERS, last ? -last : 0, -1), false);
+    return this.orders(
+      await this.redis.lrange(LOTTERY_WINNERS, last ? -last : 0, -1),
+      false,
+    );
   }
 
   async alerts(limit: number): Promise<Alert[]> {
@@ -87,7 +98,9 @@ export class ReportsService {
   private async orders(ids: string[], sortByTime = true): Promise<Order[]> {
     const pipeline = this.redis.pipeline();
     for (const id of ids) pipeline.hgetall(orderKey(id));
-    const hashes = ((await pipeline.exec()) ?? []).map(([, h]) => h as Record<string, string>);
+    const hashes = ((await pipeline.exec()) ?? []).map(
+      ([, h]) => h as Record<string, string>,
+    );
     const orders = ids.flatMap((id, i) => {
       try {
         return [orderFromHash(id, hashes[i])];
@@ -95,6 +108,8 @@ export class ReportsService {
         return []; // an order hash deleted or damaged since: nothing to show
       }
     });
-    return sortByTime ? orders.sort((a, b) => a.ts - b.ts || a.orderId.localeCompare(b.orderId)) : orders;
+    return sortByTime
+      ? orders.sort((a, b) => a.ts - b.ts || a.orderId.localeCompare(b.orderId))
+      : orders;
   }
 }

@@ -1,4 +1,8 @@
-import { Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import {
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+} from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { NextFunction, Request, Response } from 'express';
 import type { Server } from 'node:http';
@@ -23,11 +27,16 @@ export class DrainingGate implements BeforeApplicationShutdown {
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
   /** Express middleware, mounted before every route. */
-  readonly middleware = (req: Request, res: Response, next: NextFunction): void => {
+  readonly middleware = (
+    req: Request,
+    res: Response,
+    next: NextFunction,
+  ): void => {
     if (this.draining) {
       res.set('Connection', 'close').set('Retry-After', '1').status(503).json({
         statusCode: 503,
-        message: 'the box office is shutting down; try again (another instance, or in a moment)',
+        message:
+          'the box office is shutting down; try again (another instance, or in a moment)',
         error: 'Service Unavailable',
       });
       return;
@@ -47,10 +56,13 @@ export class DrainingGate implements BeforeApplicationShutdown {
 
   async beforeApplicationShutdown(): Promise<void> {
     this.draining = true;
-    const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
+    const server = this.adapterHost.httpAdapter?.getHttpServer() as
+      Server | undefined;
     server?.closeIdleConnections?.();
     if (this.inFlight > 0) {
-      this.logger.log(`Stopping: ${this.inFlight} request(s) in flight, new ones refused`);
+      this.logger.log(
+        `Stopping: ${this.inFlight} request(s) in flight, new ones refused`,
+      );
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, DRAIN_TIMEOUT_MS);
         this.idle = () => {

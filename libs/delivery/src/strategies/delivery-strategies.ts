@@ -10,7 +10,11 @@ import { QueuedDelivery } from './queued-delivery.js';
 export class DeliveryStrategies {
   private readonly byMode: Record<DeliveryMode, DeliveryStrategy>;
 
-  constructor(ephemeral: EphemeralDelivery, queued: QueuedDelivery, durable: DurableDelivery) {
+  constructor(
+    ephemeral: EphemeralDelivery,
+    queued: QueuedDelivery,
+    durable: DurableDelivery,
+  ) {
     this.byMode = { ephemeral, queued, durable };
   }
 

@@ -15,7 +15,11 @@ export interface DeliveryStrategy {
    * An announcement of `orderId` heard by `heard` (members of `group`). Resolves once it is
    * taken care of: applied (ephemeral) or safely in a queue (queued, durable). Never rejects.
    */
-  take(group: ListenerGroup, orderId: string, heard: readonly RunningListener[]): Promise<void>;
+  take(
+    group: ListenerGroup,
+    orderId: string,
+    heard: readonly RunningListener[],
+  ): Promise<void>;
   /** The BullMQ queue the group's orders wait in, or null when they wait nowhere. */
   queueOf(group: ListenerGroup): string | null;
   /** For readiness: throws unless every worker it runs works; returns the groups they work for. */

@@ -24,7 +24,10 @@ export class DurableDelivery extends QueuedDelivery {
     await super.start();
   }
 
-  protected override async needsEnqueue(group: ListenerGroup, orderId: string): Promise<boolean> {
+  protected override async needsEnqueue(
+    group: ListenerGroup,
+    orderId: string,
+  ): Promise<boolean> {
     return (await this.redis.exists(jobKey(group.name, orderId))) === 0;
   }
 }

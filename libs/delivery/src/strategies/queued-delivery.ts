@@ -5,13 +5,29 @@ import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import { withLogContext } from '@podium/observability';
-import { appliedKey, eventChannel, globMatches, ORDERS_CHANNEL, type Order } from '@podium/orders';
-import { GroupQueues, ORDER_JOB, orderJobOptions, QUEUE_PREFIX, type OrderJobData } from '@podium/queues';
+import {
+  appliedKey,
+  eventChannel,
+  globMatches,
+  ORDERS_CHANNEL,
+  type Order,
+} from '@podium/orders';
+import {
+  GroupQueues,
+  ORDER_JOB,
+  orderJobOptions,
+  QUEUE_PREFIX,
+  type OrderJobData,
+} from '@podium/queues';
 import { createRedis, REDIS } from '@podium/redis';
 import { DELIVERY_OPTIONS, type DeliveryOptions } from '../delivery.options.js';
 import type { ListenerGroup, RunningListener } from '../listener-group.js';
 import { ListenerStats } from '../listener-stats.js';
-import { OrderWork, RejectedMessageError, type ListenerResult } from '../order-work.js';
+import {
+  OrderWork,
+  RejectedMessageError,
+  type ListenerResult,
+} from '../order-work.js';
 import type { DeliveryStrategy } from './delivery-strategy.js';
 
 /** Orders this process enqueued lately, per group: an order is announced on two channels. */
@@ -35,7 +51,11 @@ export class QueuedDelivery implements DeliveryStrategy {
   protected readonly logger = new Logger('Listeners');
   protected readonly groups: ListenerGroup[] = [];
   private readonly queueSet: GroupQueues;
-  private readonly workers: { group: string; worker: Worker<OrderJobData>; connection: Redis }[] = [];
+  private readonly workers: {
+    group: string;
+    worker: Worker<OrderJobData>;
+    connection: Redis;
+  }[] = [];
   private readonly recent = new Map<string, LRUCache<string, true>>();
   /** Per group and event: the members an order of that event is for. */
   private readonly members = new Map<string, Map<string, RunningListener[]>>();
@@ -48,7 +68,9 @@ export class QueuedDelivery implements DeliveryStrategy {
     @Inject(REDIS) protected readonly redis: Redis,
     @Inject(DELIVERY_OPTIONS) private readonly options: DeliveryOptions,
   ) {
-    this.queueSet = new GroupQueues(() => createRedis(options.redisUrl, 'podium-queues', { autoPipelining: false }));
+    this.queueSet = new GroupQueues(() =>
+      createRedis(options.redisUrl, 'podium-queues', { autoPipelining: false }),
+    );
   }
 
   bind(group: ListenerGroup): void {
@@ -60,7 +82,11 @@ export class QueuedDelivery implements DeliveryStrategy {
     for (const group of this.groups) this.startWorker(group);
   }
 
-  async take(group: ListenerGroup, orderId: string, heard: readonly RunningListener[]): Promise<void> {
+  async take(
+    group: ListenerGroup,
+    orderId: string,
+    heard: readonly RunningListener[],
+  ): Promise<void> {
     const recent = this.recent.get(group.name)!;
     if (recent.has(orderId)) return;
     recent.set(orderId, true);
@@ -68,22 +94,40 @@ export class QueuedDelivery implements DeliveryStrategy {
     for (let attempt = 1; ; attempt++) {
       try {
         if (await this.needsEnqueue(group, orderId)) {
-          await this.queueSet.get(group.name).add(ORDER_JOB, { orderId }, orderJobOptions(orderId, this.options.queue));
+          await this.queueSet
+            .get(group.name)
+            .add(
+              ORDER_JOB,
+              { orderId },
+              orderJobOptions(orderId, this.options.queue),
+            );
         }
         return;
       } catch (err) {
         if (Date.now() >= giveUpAt) {
           recent.delete(orderId);
-          return this.stats.lost(orderId, heard, new Error(`could not be enqueued for group ${group.name}: ${(err as Error).message}`));
+          return this.stats.lost(
+            orderId,
+            heard,
+            new Error(
+              `could not be enqueued for group ${group.name}: ${(err as Error).message}`,
+            ),
+          );
         }
-        if (attempt === 1) this.logger.warn(`[${group.name}] enqueueing order ${orderId} failed, trying again: ${(err as Error).message}`);
+        if (attempt === 1)
+          this.logger.warn(
+            `[${group.name}] enqueueing order ${orderId} failed, trying again: ${(err as Error).message}`,
+          );
         await sleep(Math.min(100 * 2 ** (attempt - 1), 5000));
       }
     }
   }
 
   /** Whether this process must add the job: in queued mode, every process that hears the order does. */
-  protected async needsEnqueue(_group: ListenerGroup, _orderId: string): Promise<boolean> {
+  protected async needsEnqueue(
+    _group: ListenerGroup,
+    _orderId: string,
+  ): Promise<boolean> {
     return true;
   }
 
@@ -92,22 +136,33 @@ export class QueuedDelivery implements DeliveryStrategy {
   }
 
   async check(): Promise<string[]> {
-    const stopped = this.workers.filter((w) => !w.worker.isRunning()).map((w) => w.group);
-    if (stopped.length > 0) throw new Error(`workers not running: ${stopped.join(', ')}`);
+    const stopped = this.workers
+      .filter((w) => !w.worker.isRunning())
+      .map((w) => w.group);
+    if (stopped.length > 0)
+      throw new Error(`workers not running: ${stopped.join(', ')}`);
     const down = this.workers.find((w) => w.connection.status !== 'ready');
-    if (down) throw new Error(`worker connection of ${down.group} is ${down.connection.status}`);
+    if (down)
+      throw new Error(
+        `worker connection of ${down.group} is ${down.connection.status}`,
+      );
     await Promise.all(this.workers.map((w) => w.connection.ping()));
     return this.workers.map((w) => w.group);
   }
 
   queues(): { group: string; queue: Queue }[] {
-    return this.groups.map((g) => ({ group: g.name, queue: this.queueSet.get(g.name) }));
+    return this.groups.map((g) => ({
+      group: g.name,
+      queue: this.queueSet.get(g.name),
+    }));
   }
 
   /** Stops taking jobs, waits for the active ones, then closes the queues. */
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.worker.close()));
-    await Promise.all(this.workers.map((w) => w.connection.quit().catch(() => undefined)));
+    await Promise.all(
+      this.workers.map((w) => w.connection.quit().catch(() => undefined)),
+    );
     await this.queueSet.close();
   }
 
@@ -115,18 +170,28 @@ export class QueuedDelivery implements DeliveryStrategy {
     const { concurrency, lockMs, stalledCheckMs } = this.options.queue;
     // Each worker has a connection of its own: sharing the enqueueing connection put lock
     // renewals behind bursts of adds, and jobs ran twice after their locks lapsed.
-    const connection = createRedis(this.options.redisUrl, `podium-worker-${group.name}`, { autoPipelining: false });
-    const worker = new Worker<OrderJobData>(group.name, (job) => this.process(group, job), {
-      connection,
-      prefix: QUEUE_PREFIX,
-      name: this.workerName,
-      concurrency,
-      lockDuration: lockMs,
-      stalledInterval: stalledCheckMs,
-      // A crash leaves jobs stalled; effects are idempotent, so running them again is safe.
-      maxStalledCount: 10,
-    });
-    worker.on('error', (err) => this.logger.warn(`[${group.name}] worker: ${err.message}`));
+    const connection = createRedis(
+      this.options.redisUrl,
+      `podium-worker-${group.name}`,
+      { autoPipelining: false },
+    );
+    const worker = new Worker<OrderJobData>(
+      group.name,
+      (job) => this.process(group, job),
+      {
+        connection,
+        prefix: QUEUE_PREFIX,
+        name: this.workerName,
+        concurrency,
+        lockDuration: lockMs,
+        stalledInterval: stalledCheckMs,
+        // A crash leaves jobs stalled; effects are idempotent, so running them again is safe.
+        maxStalledCount: 10,
+      },
+    );
+    worker.on('error', (err) =>
+      this.logger.warn(`[${group.name}] worker: ${err.message}`),
+    );
     this.workers.push({ group: group.name, worker, connection });
   }
 
@@ -140,35 +205,66 @@ export class QueuedDelivery implements DeliveryStrategy {
       // that have not applied the order yet, on the order as it is now in Redis.
       const retry = job.attemptsMade > 0 || job.data.failed !== undefined;
       try {
-        const done = retry ? new Set(await this.redis.hkeys(appliedKey(orderId))) : undefined;
-        results = await this.work.run(orderId, (order) => this.membersFor(group, order).filter((l) => !done?.has(l.name)), { fresh: retry });
+        const done = retry
+          ? new Set(await this.redis.hkeys(appliedKey(orderId)))
+          : undefined;
+        results = await this.work.run(
+          orderId,
+          (order) =>
+            this.membersFor(group, order).filter((l) => !done?.has(l.name)),
+          { fresh: retry },
+        );
       } catch (err) {
         if (err instanceof RejectedMessageError) {
           this.stats.rejected(orderId, group.listeners, err);
-          const failed = Object.fromEntries(group.listeners.map((l) => [l.name, err.message]));
-          await job.updateData({ ...job.data, failed, counted: 'rejected' }).catch(() => undefined);
+          const failed = Object.fromEntries(
+            group.listeners.map((l) => [l.name, err.message]),
+          );
+          await job
+            .updateData({ ...job.data, failed, counted: 'rejected' })
+            .catch(() => undefined);
           throw new UnrecoverableError(err.message);
         }
         // The order could not be read (Redis unreachable): every member failed this try.
-        results = group.listeners.map((listener) => ({ listener, outcome: 'failed', error: err as Error }));
+        results = group.listeners.map((listener) => ({
+          listener,
+          outcome: 'failed',
+          error: err as Error,
+        }));
       }
       const failed = results.filter((r) => r.outcome === 'failed');
-      this.stats.settled(orderId, results, startedAt, final || failed.length === 0);
+      this.stats.settled(
+        orderId,
+        results,
+        startedAt,
+        final || failed.length === 0,
+      );
       if (failed.length === 0) return;
-      const reasons = Object.fromEntries(failed.map((r) => [r.listener.name, r.error?.message ?? 'failed']));
-      await job.updateData({ ...job.data, failed: reasons }).catch(() => undefined);
-      throw new Error(failed.map((r) => `${r.listener.name}: ${reasons[r.listener.name]}`).join('; '));
+      const reasons = Object.fromEntries(
+        failed.map((r) => [r.listener.name, r.error?.message ?? 'failed']),
+      );
+      await job
+        .updateData({ ...job.data, failed: reasons })
+        .catch(() => undefined);
+      throw new Error(
+        failed
+          .map((r) => `${r.listener.name}: ${reasons[r.listener.name]}`)
+          .join('; '),
+      );
     });
   }
 
   /** The members whose subscription matches one of the order's channels (an announcement is both). */
   private membersFor(group: ListenerGroup, order: Order): RunningListener[] {
     let byEvent = this.members.get(group.name);
-    if (!byEvent || byEvent.size > 10_000) this.members.set(group.name, (byEvent = new Map()));
+    if (!byEvent || byEvent.size > 10_000)
+      this.members.set(group.name, (byEvent = new Map()));
     let members = byEvent.get(order.event);
     if (!members) {
       const channels = [ORDERS_CHANNEL, eventChannel(order.event)];
-      members = group.listeners.filter((l) => channels.some((channel) => globMatches(l.pattern, channel)));
+      members = group.listeners.filter((l) =>
+        channels.some((channel) => globMatches(l.pattern, channel)),
+      );
       byEvent.set(order.event, members);
     }
     return members;

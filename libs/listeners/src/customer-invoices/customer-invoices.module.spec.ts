@@ -1,6 +1,11 @@
 import type { Redis } from 'ioredis';
 import { invoicesKey } from '@podium/orders';
-import { DELIVERY_MODES, PrivateRedis, startListenerModule, type ListenerModuleTest } from '@podium/testing';
+import {
+  DELIVERY_MODES,
+  PrivateRedis,
+  startListenerModule,
+  type ListenerModuleTest,
+} from '@podium/testing';
 import { CustomerInvoicesModule } from './customer-invoices.module.js';
 
 let server: PrivateRedis;
@@ -15,7 +20,11 @@ describe.each(DELIVERY_MODES)('customer-invoices, %s delivery', (mode) => {
   let listener: ListenerModuleTest;
   beforeAll(async () => {
     await redis.flushall();
-    listener = await startListenerModule({ listeners: [CustomerInvoicesModule], mode, redis: server });
+    listener = await startListenerModule({
+      listeners: [CustomerInvoicesModule],
+      mode,
+      redis: server,
+    });
   });
   afterAll(() => listener?.close());
 
@@ -25,11 +34,21 @@ describe.each(DELIVERY_MODES)('customer-invoices, %s delivery', (mode) => {
       await listener.announce({ event: 'Opening Ceremony', who: 'ann' }),
     ];
     const bob = await listener.announce({ event: 'Mens 4x400', who: 'bob' });
-    const cafe = await listener.publish({ event: 'Womens Judo', who: 'Zoë [café]*' });
-    for (const order of [...ann, bob, cafe]) expect(await listener.applied(order)).toEqual({ 'customer-invoices': 'applied' });
+    const cafe = await listener.publish({
+      event: 'Womens Judo',
+      who: 'Zoë [café]*',
+    });
+    for (const order of [...ann, bob, cafe])
+      expect(await listener.applied(order)).toEqual({
+        'customer-invoices': 'applied',
+      });
 
-    expect((await redis.smembers(invoicesKey('ann'))).sort()).toEqual(ann.map((o) => o.orderId).sort());
+    expect((await redis.smembers(invoicesKey('ann'))).sort()).toEqual(
+      ann.map((o) => o.orderId).sort(),
+    );
     expect(await redis.smembers(invoicesKey('bob'))).toEqual([bob.orderId]);
-    expect(await redis.smembers(invoicesKey('Zoë [café]*'))).toEqual([cafe.orderId]);
+    expect(await redis.smembers(invoicesKey('Zoë [café]*'))).toEqual([
+      cafe.orderId,
+    ]);
   });
 });

@@ -1,7 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { PodiumEnv } from '@podium/config';
 import { OnPurchase, type Effects } from '@podium/delivery';
-import { ALERTS, eventChannel, OPENING_CEREMONY, type Order } from '@podium/orders';
+import {
+  ALERTS,
+  eventChannel,
+  OPENING_CEREMONY,
+  type Order,
+} from '@podium/orders';
 
 export interface Alert {
   orderId: string;
@@ -28,7 +33,14 @@ export class EventAlertsListener {
   onPurchase(order: Order): Effects | null {
     if (order.event === OPENING_CEREMONY) return null;
     const message = `Purchase ${order.event}: #${order.qty} $${order.cost}`;
-    const alert: Alert = { orderId: order.orderId, event: order.event, qty: order.qty, cost: order.cost, ts: order.ts, message };
+    const alert: Alert = {
+      orderId: order.orderId,
+      event: order.event,
+      qty: order.qty,
+      cost: order.cost,
+      ts: order.ts,
+      message,
+    };
     return {
       writes: [
         ['LPUSH', ALERTS, JSON.stringify(alert)],

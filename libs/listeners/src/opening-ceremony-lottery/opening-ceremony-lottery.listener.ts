@@ -1,6 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { OnPurchase, type Effects } from '@podium/delivery';
-import { eventChannel, LOTTERY_WINNERS, OPENING_CEREMONY, SALES_SUMMARY, salesSummaryField, type Order } from '@podium/orders';
+import {
+  eventChannel,
+  LOTTERY_WINNERS,
+  OPENING_CEREMONY,
+  SALES_SUMMARY,
+  salesSummaryField,
+  type Order,
+} from '@podium/orders';
 
 export const LOTTERY_EVERY_NTH_ORDER = 5;
 
@@ -20,15 +27,25 @@ return 0
 export class OpeningCeremonyLotteryListener {
   private readonly logger = new Logger('OpeningCeremonyLottery');
 
-  @OnPurchase({ listener: 'opening-ceremony-lottery', channel: eventChannel(OPENING_CEREMONY) })
+  @OnPurchase({
+    listener: 'opening-ceremony-lottery',
+    channel: eventChannel(OPENING_CEREMONY),
+  })
   onPurchase(order: Order): Effects | null {
     if (order.event !== OPENING_CEREMONY) return null;
     return {
       script: DRAW,
       keys: [SALES_SUMMARY, LOTTERY_WINNERS],
-      args: [salesSummaryField.openingCeremonyOrders, order.orderId, LOTTERY_EVERY_NTH_ORDER],
+      args: [
+        salesSummaryField.openingCeremonyOrders,
+        order.orderId,
+        LOTTERY_EVERY_NTH_ORDER,
+      ],
       afterApply: (drawn: unknown) => {
-        if (Number(drawn) > 0) this.logger.log(`===> Winner!!!!! Opening Ceremony Lottery - Order Id: ${order.orderId}`);
+        if (Number(drawn) > 0)
+          this.logger.log(
+            `===> Winner!!!!! Opening Ceremony Lottery - Order Id: ${order.orderId}`,
+          );
       },
     };
   }

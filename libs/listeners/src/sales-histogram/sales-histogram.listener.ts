@@ -1,7 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { PodiumEnv } from '@podium/config';
 import { OnPurchase, type Effects } from '@podium/delivery';
-import { eventHistogramKey, HISTOGRAM_ALL_EVENTS, histogramIncrementArgs, hourOfDay, ORDERS_CHANNEL, type Order } from '@podium/orders';
+import {
+  eventHistogramKey,
+  HISTOGRAM_ALL_EVENTS,
+  histogramIncrementArgs,
+  hourOfDay,
+  ORDERS_CHANNEL,
+  type Order,
+} from '@podium/orders';
 
 /** Tickets sold per hour of day (UTC, from the order's ts), for all events and per event. */
 @Injectable()
@@ -10,7 +17,11 @@ export class SalesHistogramListener {
 
   @OnPurchase({ listener: 'sales-histogram', channel: ORDERS_CHANNEL })
   onPurchase(order: Order): Effects {
-    const increment = histogramIncrementArgs(this.env.HISTOGRAM_ENCODING, hourOfDay(order.ts), order.qty);
+    const increment = histogramIncrementArgs(
+      this.env.HISTOGRAM_ENCODING,
+      hourOfDay(order.ts),
+      order.qty,
+    );
     return {
       writes: [
         ['BITFIELD', HISTOGRAM_ALL_EVENTS, ...increment],

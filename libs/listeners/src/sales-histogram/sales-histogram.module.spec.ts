@@ -1,6 +1,11 @@
 import type { Redis } from 'ioredis';
 import { eventHistogramKey, HISTOGRAM_ALL_EVENTS } from '@podium/orders';
-import { DELIVERY_MODES, PrivateRedis, startListenerModule, type ListenerModuleTest } from '@podium/testing';
+import {
+  DELIVERY_MODES,
+  PrivateRedis,
+  startListenerModule,
+  type ListenerModuleTest,
+} from '@podium/testing';
 import { SalesHistogramModule } from './sales-histogram.module.js';
 
 let server: PrivateRedis;
@@ -11,17 +16,27 @@ beforeAll(async () => {
 });
 afterAll(() => server?.destroy());
 
-const at = (hour: number, minute = 0) => Date.UTC(2026, 6, 24, hour, minute) / 1000;
+const at = (hour: number, minute = 0) =>
+  Date.UTC(2026, 6, 24, hour, minute) / 1000;
 /** The u32 counters of hours 0 to 23 (HISTOGRAM_ENCODING=u32, the default). */
 const hours = async (key: string): Promise<number[]> =>
-  (await redis.call('BITFIELD', key, ...Array.from({ length: 24 }, (_, h) => ['GET', 'u32', `#${h}`]).flat())) as number[];
-const only = (counts: Record<number, number>) => Array.from({ length: 24 }, (_, h) => counts[h] ?? 0);
+  (await redis.call(
+    'BITFIELD',
+    key,
+    ...Array.from({ length: 24 }, (_, h) => ['GET', 'u32', `#${h}`]).flat(),
+  )) as number[];
+const only = (counts: Record<number, number>) =>
+  Array.from({ length: 24 }, (_, h) => counts[h] ?? 0);
 
 describe.each(DELIVERY_MODES)('sales-histogram, %s delivery', (mode) => {
   let listener: ListenerModuleTest;
   beforeAll(async () => {
     await redis.flushall();
-    listener = await startListenerModule({ listeners: [SalesHistogramModule], mode, redis: server });
+    listener = await startListenerModule({
+      listeners: [SalesHistogramModule],
+      mode,
+      redis: server,
+    });
   });
   afterAll(() => listener?.close());
 
@@ -32,24 +47,60 @@ describe.each(DELIVERY_MODES)('sales-histogram, %s delivery', (mode) => {
       await listener.publish({ event: 'Womens Judo', qty: 1, ts: at(0, 5) }),
       await listener.announce({ event: 'Womens Judo', qty: 4, ts: at(23, 59) }),
     ];
-    for (const order of orders) expect(await listener.applied(order)).toEqual({ 'sales-histogram': 'applied' });
+    for (const order of orders)
+      expect(await listener.applied(order)).toEqual({
+        'sales-histogram': 'applied',
+      });
 
-    expect(await hours(HISTOGRAM_ALL_EVENTS)).toEqual(only({ 0: 1, 14: 5, 23: 4 }));
-    expect(await hours(eventHistogramKey('Womens Judo'))).toEqual(only({ 0: 1, 14: 3, 23: 4 }));
-    expect(await hours(eventHistogramKey('Mens 4x400'))).toEqual(only({ 14: 2 }));
+    expect(await hours(HISTOGRAM_ALL_EVENTS)).toEqual(
+      only({ 0: 1, 14: 5, 23: 4 }),
+    );
+    expect(await hours(eventHistogramKey('Womens Judo'))).toEqual(
+      only({ 0: 1, 14: 3, 23: 4 }),
+    );
+    expect(await hours(eventHistogramKey('Mens 4x400'))).toEqual(
+      only({ 14: 2 }),
+    );
   });
 });
 
 describe('sales-histogram with HISTOGRAM_ENCODING=seed-u8', () => {
   it("writes the seed's layout, u8 at bit offset (hour + 1) * 8, which wraps after 255", async () => {
     await redis.flushall();
-    const listener = await startListenerModule({ listeners: [SalesHistogramModule], redis: server, env: { HISTOGRAM_ENCODING: 'seed-u8' } });
+    const listener = await startListenerModule({
+      listeners: [SalesHistogramModule],
+      redis: server,
+      env: { HISTOGRAM_ENCODING: 'seed-u8' },
+    });
     try {
-      const nine = await listener.announce({ event: 'Seed', qty: 4, ts: at(9) });
-      const wrap = [await listener.announce({ event: 'Wrap', qty: 200, ts: at(3) }), await listener.announce({ event: 'Wrap', qty: 100, ts: at(3) })];
+      const nine = await listener.announce({
+        event: 'Seed',
+        qty: 4,
+        ts: at(9),
+      });
+      const wrap = [
+        await listener.announce({ event: 'Wrap', qty: 200, ts: at(3) }),
+        await listener.announce({ event: 'Wrap', qty: 100, ts: at(3) }),
+      ];
       for (const order of [nine, ...wrap]) await listener.applied(order);
-      expect(await redis.call('BITFIELD', eventHistogramKey('Seed'), 'GET', 'u8', String((9 + 1) * 8))).toEqual([4]);
-      expect(await redis.call('BITFIELD', eventHistogramKey('Wrap'), 'GET', 'u8', String((3 + 1) * 8))).toEqual([300 - 256]);
+      expect(
+        await redis.call(
+          'BITFIELD',
+          eventHistogramKey('Seed'),
+          'GET',
+          'u8',
+          String((9 + 1) * 8),
+        ),
+      ).toEqual([4]);
+      expect(
+        await redis.call(
+          'BITFIELD',
+          eventHistogramKey('Wrap'),
+          'GET',
+          'u8',
+          String((3 + 1) * 8),
+        ),
+      ).toEqual([300 - 256]);
     } finally {
       await listener.close();
     }

@@ -1,6 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { OnPurchase, type Effects } from '@podium/delivery';
-import { ORDERS_CHANNEL, SALES_SUMMARY, salesSetKey, salesSummaryField, type Order } from '@podium/orders';
+import {
+  ORDERS_CHANNEL,
+  SALES_SUMMARY,
+  salesSetKey,
+  salesSummaryField,
+  type Order,
+} from '@podium/orders';
 
 /** Per event: the set of its orders, total sales and tickets sold (hash sales_summary). */
 @Injectable()
@@ -10,8 +16,18 @@ export class SalesSummaryListener {
     return {
       writes: [
         ['SADD', salesSetKey(order.event), order.orderId],
-        ['HINCRBYFLOAT', SALES_SUMMARY, salesSummaryField.totalSales(order.event), order.cost],
-        ['HINCRBY', SALES_SUMMARY, salesSummaryField.ticketsSold(order.event), order.qty],
+        [
+          'HINCRBYFLOAT',
+          SALES_SUMMARY,
+          salesSummaryField.totalSales(order.event),
+          order.cost,
+        ],
+        [
+          'HINCRBY',
+          SALES_SUMMARY,
+          salesSummaryField.ticketsSold(order.event),
+          order.qty,
+        ],
       ],
     };
   }

@@ -1,6 +1,11 @@
 import type { Redis } from 'ioredis';
 import { SALES_SUMMARY, salesSetKey } from '@podium/orders';
-import { DELIVERY_MODES, PrivateRedis, startListenerModule, type ListenerModuleTest } from '@podium/testing';
+import {
+  DELIVERY_MODES,
+  PrivateRedis,
+  startListenerModule,
+  type ListenerModuleTest,
+} from '@podium/testing';
 import { SalesSummaryModule } from './sales-summary.module.js';
 
 let server: PrivateRedis;
@@ -15,17 +20,24 @@ describe.each(DELIVERY_MODES)('sales-summary, %s delivery', (mode) => {
   let listener: ListenerModuleTest;
   beforeAll(async () => {
     await redis.flushall();
-    listener = await startListenerModule({ listeners: [SalesSummaryModule], mode, redis: server });
+    listener = await startListenerModule({
+      listeners: [SalesSummaryModule],
+      mode,
+      redis: server,
+    });
   });
   afterAll(() => listener?.close());
 
-  it("adds every order to its event: the set sales:<event>, total sales and tickets sold in sales_summary", async () => {
+  it('adds every order to its event: the set sales:<event>, total sales and tickets sold in sales_summary', async () => {
     const orders = [
       await listener.publish({ event: 'Womens Judo', qty: 3, cost: '60' }), // as the box office records it
       await listener.announce({ event: 'Womens Judo', qty: 2, cost: '40.5' }), // the seed's wire format
       await listener.publish({ event: '100m [Final]*', qty: 1, cost: '12.5' }),
     ];
-    for (const order of orders) expect(await listener.applied(order)).toEqual({ 'sales-summary': 'applied' });
+    for (const order of orders)
+      expect(await listener.applied(order)).toEqual({
+        'sales-summary': 'applied',
+      });
 
     expect(await redis.hgetall(SALES_SUMMARY)).toEqual({
       'Womens Judo:total_sales': '100.5',
@@ -33,7 +45,11 @@ describe.each(DELIVERY_MODES)('sales-summary, %s delivery', (mode) => {
       '100m [Final]*:total_sales': '12.5',
       '100m [Final]*:total_tickets_sold': '1',
     });
-    expect((await redis.smembers(salesSetKey('Womens Judo'))).sort()).toEqual([orders[0].orderId, orders[1].orderId].sort());
-    expect(await redis.smembers(salesSetKey('100m [Final]*'))).toEqual([orders[2].orderId]);
+    expect((await redis.smembers(salesSetKey('Womens Judo'))).sort()).toEqual(
+      [orders[0].orderId, orders[1].orderId].sort(),
+    );
+    expect(await redis.smembers(salesSetKey('100m [Final]*'))).toEqual([
+      orders[2].orderId,
+    ]);
   });
 });

@@ -22,7 +22,9 @@ export class OutboxMetrics {
     }
     let pending: Promise<OutboxState | undefined> | undefined;
     const snapshot = (): Promise<OutboxState | undefined> => {
-      pending ??= read(redis).finally(() => setTimeout(() => (pending = undefined), 100).unref());
+      pending ??= read(redis).finally(() =>
+        setTimeout(() => (pending = undefined), 100).unref(),
+      );
       return pending;
     };
     const registers = [registry];
@@ -57,9 +59,14 @@ export class OutboxMetrics {
 async function read(redis: Redis): Promise<OutboxState | undefined> {
   if (redis.status !== 'ready') return undefined;
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), TIMEOUT_MS)));
+  const timeout = new Promise<undefined>(
+    (resolve) => (timer = setTimeout(() => resolve(undefined), TIMEOUT_MS)),
+  );
   try {
-    return await Promise.race([readOutbox(redis).catch(() => undefined), timeout]);
+    return await Promise.race([
+      readOutbox(redis).catch(() => undefined),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -1,16 +1,35 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Inject, Injectable, Logger, Optional, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { PodiumEnv } from '@podium/config';
 import { METRICS_REGISTRY } from '@podium/observability';
 import { eventChannel, orderKey, ORDERS_CHANNEL } from '@podium/orders';
-import { GroupQueues, ORDER_JOB, orderJobOptions, readDurableSubscriptions, type DurableSubscription } from '@podium/queues';
+import {
+  GroupQueues,
+  ORDER_JOB,
+  orderJobOptions,
+  readDurableSubscriptions,
+  type DurableSubscription,
+} from '@podium/queues';
 import { createRedis, LuaScript, REDIS } from '@podium/redis';
 import { durableGroupsMatching } from '../durable-groups.js';
 import { OutboxMetrics } from './outbox-metrics.js';
-import { LUA_NOW_MS, OUTBOX, OUTBOX_LEASE, readOutbox, type OutboxState } from './outbox.js';
+import {
+  LUA_NOW_MS,
+  OUTBOX,
+  OUTBOX_LEASE,
+  readOutbox,
+  type OutboxState,
+} from './outbox.js';
 
 /**
  * How long a relay's lease on the outbox lasts; renewed after every batch. A relay that
@@ -28,8 +47,12 @@ ${LUA_NOW_MS}
 return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]), 'LIMIT', 0, tonumber(ARGV[2]))
 `);
 // Renews or releases the lease only if this relay still holds it.
-const RENEW = new LuaScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`);
-const RELEASE = new LuaScript(`if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`);
+const RENEW = new LuaScript(
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`,
+);
+const RELEASE = new LuaScript(
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`,
+);
 
 /** Injection token: a function, asked at start-up, that says whether this process runs the relay (default: it does). */
 export const OUTBOX_RELAY_ENABLED = Symbol('OUTBOX_RELAY_ENABLED');
@@ -51,7 +74,9 @@ export type OutboxRelayEnabled = () => boolean;
  * effects are guarded by its applied marker, so it is still applied once.
  */
 @Injectable()
-export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class OutboxRelay
+  implements OnApplicationBootstrap, BeforeApplicationShutdown
+{
   private readonly logger = new Logger('OutboxRelay');
   /** Names this relay in the lease. */
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
@@ -66,10 +91,16 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     @Inject(REDIS) private readonly redis: Redis,
     private readonly env: PodiumEnv,
     @Optional() @Inject(METRICS_REGISTRY) private readonly registry?: Registry,
-    @Optional() @Inject(OUTBOX_RELAY_ENABLED) private readonly enabled?: OutboxRelayEnabled,
+    @Optional()
+    @Inject(OUTBOX_RELAY_ENABLED)
+    private readonly enabled?: OutboxRelayEnabled,
   ) {
     // Its own connection for BullMQ, opened on the first re-drive only.
-    this.queues = new GroupQueues(() => createRedis(env.REDIS_URL, 'podium-outbox-relay', { autoPipelining: false }));
+    this.queues = new GroupQueues(() =>
+      createRedis(env.REDIS_URL, 'podium-outbox-relay', {
+        autoPipelining: false,
+      }),
+    );
   }
 
   onApplicationBootstrap(): void {
@@ -88,9 +119,12 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   /** Looks at the outbox every OUTBOX_RELAY_INTERVAL_MS from now on. */
   start(): void {
     if (this.timer || this.stopped) return;
-    if (this.registry) this.metrics = new OutboxMetrics(this.registry, this.redis);
+    if (this.registry)
+      this.metrics = new OutboxMetrics(this.registry, this.redis);
     this.schedule();
-    this.logger.log(`Outbox relay on: re-drives orders still unannounced ${this.env.OUTBOX_GRACE_MS} ms after they were recorded`);
+    this.logger.log(
+      `Outbox relay on: re-drives orders still unannounced ${this.env.OUTBOX_GRACE_MS} ms after they were recorded`,
+    );
   }
 
   /** Stops looking, waits for the pass under way and gives the lease back. */
@@ -110,24 +144,47 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     const state = await readOutbox(this.redis);
     this.warnIfOld(state);
     if (state.oldestAgeMs < this.env.OUTBOX_GRACE_MS) return 0;
-    const leased = await this.redis.set(OUTBOX_LEASE, this.owner, 'PX', OUTBOX_LEASE_MS, 'NX');
+    const leased = await this.redis.set(
+      OUTBOX_LEASE,
+      this.owner,
+      'PX',
+      OUTBOX_LEASE_MS,
+      'NX',
+    );
     if (leased !== 'OK') return 0; // another relay is at work
     let redriven = 0;
     try {
       for (;;) {
-        const due = await DUE.run<string[]>(this.redis, [OUTBOX], [this.env.OUTBOX_GRACE_MS, BATCH]);
+        const due = await DUE.run<string[]>(
+          this.redis,
+          [OUTBOX],
+          [this.env.OUTBOX_GRACE_MS, BATCH],
+        );
         if (due.length === 0) break;
         const subscriptions = await readDurableSubscriptions(this.redis);
-        const results = await Promise.allSettled(due.map((orderId) => this.redrive(orderId, subscriptions)));
-        redriven += results.filter((r) => r.status === 'fulfilled' && r.value).length;
+        const results = await Promise.allSettled(
+          due.map((orderId) => this.redrive(orderId, subscriptions)),
+        );
+        redriven += results.filter(
+          (r) => r.status === 'fulfilled' && r.value,
+        ).length;
         const failed = results.find((r) => r.status === 'rejected');
         // A failing entry stays for the next pass; this one stops rather than fetch it again.
         if (failed) throw (failed as PromiseRejectedResult).reason;
         if (due.length < BATCH || this.stopped) break;
-        if ((await RENEW.run<number>(this.redis, [OUTBOX_LEASE], [this.owner, OUTBOX_LEASE_MS])) !== 1) break;
+        if (
+          (await RENEW.run<number>(
+            this.redis,
+            [OUTBOX_LEASE],
+            [this.owner, OUTBOX_LEASE_MS],
+          )) !== 1
+        )
+          break;
       }
     } finally {
-      await RELEASE.run(this.redis, [OUTBOX_LEASE], [this.owner]).catch(() => undefined);
+      await RELEASE.run(this.redis, [OUTBOX_LEASE], [this.owner]).catch(
+        () => undefined,
+      );
       if (redriven > 0) {
         this.metrics?.redriven.inc(redriven);
         this.logger.warn(
@@ -144,7 +201,11 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       this.pass = this.runOnce()
         .then(
           () => undefined,
-          (err: Error) => this.throttled('failure', `Outbox relay: ${err.message}; the entries stay for the next pass`),
+          (err: Error) =>
+            this.throttled(
+              'failure',
+              `Outbox relay: ${err.message}; the entries stay for the next pass`,
+            ),
         )
         .finally(() => {
           this.pass = undefined;
@@ -155,17 +216,36 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   /** Queues the order for every durable group that matches it and announces it; false when there is no such order any more. */
-  private async redrive(orderId: string, subscriptions: DurableSubscription[]): Promise<boolean> {
+  private async redrive(
+    orderId: string,
+    subscriptions: DurableSubscription[],
+  ): Promise<boolean> {
     const event = await this.redis.hget(orderKey(orderId), 'event');
     if (event === null) {
       await this.redis.zrem(OUTBOX, orderId);
-      this.logger.warn(`Outbox: order ${orderId} has no hash any more; its entry is dropped`);
+      this.logger.warn(
+        `Outbox: order ${orderId} has no hash any more; its entry is dropped`,
+      );
       return false;
     }
-    const retry = { attempts: this.env.QUEUE_ATTEMPTS, backoffMs: this.env.QUEUE_BACKOFF_MS };
+    const retry = {
+      attempts: this.env.QUEUE_ATTEMPTS,
+      backoffMs: this.env.QUEUE_BACKOFF_MS,
+    };
     const groups = durableGroupsMatching(subscriptions, event);
-    await Promise.all(groups.map((g) => this.queues.get(g).add(ORDER_JOB, { orderId }, orderJobOptions(orderId, retry))));
-    await this.redis.multi().publish(ORDERS_CHANNEL, orderId).publish(eventChannel(event), orderId).zrem(OUTBOX, orderId).exec();
+    await Promise.all(
+      groups.map((g) =>
+        this.queues
+          .get(g)
+          .add(ORDER_JOB, { orderId }, orderJobOptions(orderId, retry)),
+      ),
+    );
+    await this.redis
+      .multi()
+      .publish(ORDERS_CHANNEL, orderId)
+      .publish(eventChannel(event), orderId)
+      .zrem(OUTBOX, orderId)
+      .exec();
     return true;
   }
 

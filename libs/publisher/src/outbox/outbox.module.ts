@@ -1,12 +1,23 @@
-import { Module, type DynamicModule, type InjectionToken } from '@nestjs/common';
-import { OUTBOX_RELAY_ENABLED, OutboxRelay, type OutboxRelayEnabled } from './outbox-relay.js';
+import {
+  Module,
+  type DynamicModule,
+  type InjectionToken,
+} from '@nestjs/common';
+import {
+  OUTBOX_RELAY_ENABLED,
+  OutboxRelay,
+  type OutboxRelayEnabled,
+} from './outbox-relay.js';
 
 export interface OutboxModuleOptions {
   /**
    * Decides, at start-up, whether this process runs the relay (the listeners process: only
    * when it runs durable listeners). Without it, the relay runs.
    */
-  enabled?: { inject: InjectionToken[]; useFactory: (...deps: never[]) => OutboxRelayEnabled };
+  enabled?: {
+    inject: InjectionToken[];
+    useFactory: (...deps: never[]) => OutboxRelayEnabled;
+  };
 }
 
 /** The outbox relay (see OutboxRelay). Needs PodiumConfigModule and RedisModule (both global) in the app. */
@@ -15,7 +26,10 @@ export class OutboxModule {
   static forRoot({ enabled }: OutboxModuleOptions = {}): DynamicModule {
     return {
       module: OutboxModule,
-      providers: [OutboxRelay, ...(enabled ? [{ provide: OUTBOX_RELAY_ENABLED, ...enabled }] : [])],
+      providers: [
+        OutboxRelay,
+        ...(enabled ? [{ provide: OUTBOX_RELAY_ENABLED, ...enabled }] : []),
+      ],
       exports: [OutboxRelay],
     };
   }

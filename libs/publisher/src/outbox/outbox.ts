@@ -33,6 +33,10 @@ export interface OutboxState {
 }
 
 export async function readOutbox(redis: Redis): Promise<OutboxState> {
-  const [entries, oldestAgeMs] = await STATE.run<[number, number]>(redis, [OUTBOX], []);
+  const [entries, oldestAgeMs] = await STATE.run<[number, number]>(
+    redis,
+    [OUTBOX],
+    [],
+  );
   return { entries, oldestAgeMs };
 }

@@ -202,7 +202,7 @@ function startApp(
     env: { ...process.env, ...env, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  for (const stream of [child.stdout!, child.stderr!]) {
+  for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => {
       const message = line.replace(/^\[Nest\].*?\[[^\]]+\]\s*/, '');
       if (/===> Winner|^Purchase /.test(message)) console.log(message);

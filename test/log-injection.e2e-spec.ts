@@ -100,7 +100,9 @@ describe.each(['pretty', 'json'] as const)(
       ).toBe(true);
       expect(shown.some((t) => t.includes(`nope\\n${FORGED}`))).toBe(true);
       // Neither the raw lines nor the decoded texts hold a control character or a line separator.
+      // eslint-disable-next-line no-control-regex -- looking for control characters is the point
       expect(output.join('')).not.toMatch(/[\r\u001b\u0085\u2028]/);
+      // eslint-disable-next-line no-control-regex -- likewise
       expect(shown.join('')).not.toMatch(/[\n\r\u001b\u0085\u2028]/);
       // The data itself is kept as written: the log escapes, Redis does not.
       expect(JSON.parse((await redis.lindex('alerts', 0))!)).toMatchObject({

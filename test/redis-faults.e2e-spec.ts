@@ -1,7 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
-import { LISTENER_MODULES } from '@podium/listeners';
 import {
   eventChannel,
   eventKey,

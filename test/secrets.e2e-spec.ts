@@ -142,8 +142,10 @@ describe('no secret in any output: start-up errors, failed connections, /health,
           listenersOutput.push(line),
         );
       running.push({
-        terminate: async () =>
-          listeners.exitCode === null && listeners.kill('SIGKILL'),
+        terminate: () =>
+          Promise.resolve(
+            listeners.exitCode === null && listeners.kill('SIGKILL'),
+          ),
       });
 
       const ready = await waitFor(

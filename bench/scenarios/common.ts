@@ -224,7 +224,7 @@ export class Session {
     const ok = await this.waitApplied({ deadlineS: 60, idleS: 10 });
     if (!ok)
       throw new Error(
-        `${this.system.label}: the warm-up orders were not all applied (${this.collector.applied} of ${this.expected()})`,
+        `${this.system.label}: the warm-up orders were not all applied (${String(this.collector.applied)} of ${String(this.expected())})`,
       );
     await sleep(this.ctx.plan.pauseMs);
     this.timings.warmup = (performance.now() - t) / 1000;

@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { exitCleanlyOnSignals, validatePodiumEnv } from '@podium/config';
 import { createListenersApplication } from '@podium/delivery';
@@ -23,7 +25,7 @@ async function bootstrap(): Promise<void> {
   });
   exitCleanlyOnSignals(app, logger);
   await app.listen(env.HEALTH_PORT, '0.0.0.0');
-  const { port } = app.getHttpServer().address() as { port: number };
+  const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
   logger.log(
     `Listeners process ready: subscribed to ${transport.patterns().join(', ')}; health and metrics on port ${port}`,
   );

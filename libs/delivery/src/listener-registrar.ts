@@ -172,7 +172,7 @@ export class ListenerRegistrar
           pattern:
             meta.channel !== undefined
               ? escapeGlob(meta.channel)
-              : meta.pattern!,
+              : meta.pattern,
           handle: (order) => handler.call(instance, order),
         });
       }

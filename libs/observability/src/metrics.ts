@@ -164,8 +164,9 @@ export function httpMetricsMiddleware(registry: Registry) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const start = process.hrtime.bigint();
     res.once('finish', () => {
-      const route = req.route?.path
-        ? `${req.baseUrl}${String(req.route.path)}`
+      const path = (req.route as { path?: unknown } | undefined)?.path;
+      const route = path
+        ? `${req.baseUrl}${String(path)}`
         : req.baseUrl || 'unmatched';
       const labels = { method: req.method, route };
       requests.inc({ ...labels, status: String(res.statusCode) });

@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import { currentLogContext, withLogContext } from './log-context.js';
 import {
   escapeLogText,
@@ -66,16 +67,14 @@ describe('SafeConsoleLogger', () => {
   /** What the logger writes to stdout and stderr during fn. */
   function written(fn: () => void): string {
     const chunks: string[] = [];
-    const out = process.stdout.write;
-    const err = process.stderr.write;
     const keep = (chunk: string | Uint8Array) => chunks.push(String(chunk)) > 0;
-    process.stdout.write = keep as typeof process.stdout.write;
-    process.stderr.write = keep as typeof process.stderr.write;
+    const spies = [process.stdout, process.stderr].map((stream) =>
+      jest.spyOn(stream, 'write').mockImplementation(keep),
+    );
     try {
       fn();
     } finally {
-      process.stdout.write = out;
-      process.stderr.write = err;
+      for (const spy of spies) spy.mockRestore();
     }
     return chunks.join('');
   }

@@ -61,23 +61,18 @@ export function operatorAuth(env: PodiumEnv) {
       case 'allowed':
         return next();
       case 'not-configured':
-        res
-          .status(403)
-          .json({
-            statusCode: 403,
-            message: OPERATOR_NOT_CONFIGURED,
-            error: 'Forbidden',
-          });
+        res.status(403).json({
+          statusCode: 403,
+          message: OPERATOR_NOT_CONFIGURED,
+          error: 'Forbidden',
+        });
         return;
       case 'unauthorized':
-        res
-          .status(401)
-          .set('WWW-Authenticate', CHALLENGE)
-          .json({
-            statusCode: 401,
-            message: OPERATOR_CREDENTIALS_REQUIRED,
-            error: 'Unauthorized',
-          });
+        res.status(401).set('WWW-Authenticate', CHALLENGE).json({
+          statusCode: 401,
+          message: OPERATOR_CREDENTIALS_REQUIRED,
+          error: 'Unauthorized',
+        });
     }
   };
 }

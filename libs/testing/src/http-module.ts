@@ -10,6 +10,7 @@ import {
   type TestingModuleBuilder,
 } from '@nestjs/testing';
 import type { Redis } from 'ioredis';
+import type { Server } from 'node:http';
 import request from 'supertest';
 import { validatePodiumEnv, type PodiumEnv } from '@podium/config';
 import { PrivateRedis } from './private-redis.js';
@@ -75,7 +76,7 @@ export async function startHttpModule(
       env,
       server,
       redis,
-      http: () => request(started.getHttpServer()),
+      http: () => request(started.getHttpServer() as Server),
       close: async () => {
         await redis.quit().catch(() => undefined);
         await started.close();

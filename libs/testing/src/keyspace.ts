@@ -29,7 +29,7 @@ export async function snapshotKeyspace(
         break;
       default:
         snapshot[key] =
-          `${type}, ${await redis.call('MEMORY', 'USAGE', key)} bytes`;
+          `${type}, ${String(await redis.call('MEMORY', 'USAGE', key))} bytes`;
     }
   }
   return snapshot;

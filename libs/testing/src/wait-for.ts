@@ -19,7 +19,7 @@ export async function waitFor<T>(
   for (;;) {
     try {
       last = await check();
-      if (last) return last as NonNullable<T>;
+      if (last) return last;
     } catch (err) {
       lastError = err;
     }

@@ -49,8 +49,10 @@ export class DashboardSnapshotService {
         this.reports.histogram(event).then(
           ({ hours }) => ({ event, hours }),
           // An event deleted since it was listed: leave it out.
-          (err: unknown) =>
-            err instanceof NotFoundException ? null : Promise.reject(err),
+          (err: unknown) => {
+            if (err instanceof NotFoundException) return null;
+            throw err;
+          },
         ),
       ),
     );

@@ -170,7 +170,7 @@ export class OutboxRelay
         ).length;
         const failed = results.find((r) => r.status === 'rejected');
         // A failing entry stays for the next pass; this one stops rather than fetch it again.
-        if (failed) throw (failed as PromiseRejectedResult).reason;
+        if (failed) throw failed.reason;
         if (due.length < BATCH || this.stopped) break;
         if (
           (await RENEW.run<number>(

@@ -96,7 +96,7 @@ describe('box office operations: health, metrics, queue dashboard, rate limit, O
       }),
     ).toBe(4);
     expect(
-      sample(text, 'podium_durable_jobs_enqueued_total', {
+      sample(text, 'podium_durable_orders_enqueued_total', {
         group: 'summaries',
       }),
     ).toBe(4);

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { AnnouncementDispatcher } from '@podium/delivery';
 import {
+  addAnnouncement,
   eventChannel,
   listenerStatsKey,
   newOrderId,
@@ -9,12 +10,14 @@ import {
   orderToHash,
   ORDERS_CHANNEL,
 } from '@podium/orders';
-import { DELIVERY_MODES, GroupQueues, jobIdFor } from '@podium/queues';
+import { GroupQueues, jobOrders } from '@podium/queues';
+import { DELIVERY_MODES } from '@podium/config';
 import { validatePodiumEnv } from '@podium/config';
-import { OrderPublisher } from '@podium/publisher';
+import { standalonePublisher } from '@podium/publisher';
 import {
   announceOrder,
   CapturedLogger,
+  newOrder,
   PrivateRedis,
   startListenersApp,
   waitFor,
@@ -106,7 +109,7 @@ describe.each(DELIVERY_MODES)(
   },
 );
 
-describe('ephemeral delivery costs one order read and one script per order', () => {
+describe('ephemeral delivery works by the batch: the announcements of one read are one order read and one script', () => {
   it('for a group of two listeners on two channels', async () => {
     const server = await PrivateRedis.start();
     const redis = server.client();
@@ -120,16 +123,20 @@ describe('ephemeral delivery costs one order read and one script per order', () 
         await commandCalls(redis, 'hgetall'),
         await commandCalls(redis, 'evalsha'),
       ];
-      const orders = [];
-      for (let i = 0; i < 20; i++)
-        orders.push(
-          await announceOrder(redis, { event: 'Mens 4x400', who: 'fan' }),
-        );
+      // 20 orders recorded and announced in one MULTI: the subscriber reads them at once.
+      const orders = Array.from({ length: 20 }, () =>
+        newOrder({ event: 'Mens 4x400', who: 'fan' }),
+      );
+      const multi = redis.multi();
+      for (const o of orders) multi.hset(orderKey(o.orderId), orderToHash(o));
+      for (const o of orders) addAnnouncement(multi, o.orderId, o.event);
+      await multi.exec();
       for (const o of orders)
         await waitForApplied(redis, o.orderId, ['steady', 'flaky']);
-      // Each order is announced on two channels, one heard by each listener.
+      // Each order is announced on two channels, one heard by each listener: one read each,
+      // and one script for all 20 orders and both listeners.
       expect((await commandCalls(redis, 'hgetall')) - reads).toBe(20);
-      expect((await commandCalls(redis, 'evalsha')) - scripts).toBe(20);
+      expect((await commandCalls(redis, 'evalsha')) - scripts).toBe(1);
     } finally {
       await app.close();
       await server.destroy();
@@ -161,15 +168,12 @@ describe('durable delivery: one enqueue per order, however it was announced', ()
     await server?.destroy();
   });
 
-  /** BullMQ records every add in the queue's event stream: "added" the first time, "duplicated" after. */
-  async function adds(orderId: string): Promise<string[]> {
-    const events = (
-      await redis.xrange('podium:queue:durable:events', '-', '+')
-    ).map(([, fields]) => fields);
-    return events
-      .filter((f) => f[f.indexOf('jobId') + 1] === jobIdFor(orderId))
-      .map((f) => f[f.indexOf('event') + 1])
-      .filter((e) => e === 'added' || e === 'duplicated');
+  /** How many of the group queue's jobs carry the order, whatever their state. */
+  async function jobsCarrying(orderId: string): Promise<number> {
+    const jobs = await queues
+      .get('durable')
+      .getJobs(['completed', 'waiting', 'active', 'delayed', 'failed']);
+    return jobs.filter((job) => jobOrders(job.data).includes(orderId)).length;
   }
 
   it('a raw PUBLISH from another program is enqueued once, by the listeners process', async () => {
@@ -188,31 +192,48 @@ describe('durable delivery: one enqueue per order, however it was announced', ()
     await redis.publish(ORDERS_CHANNEL, orderId);
     await redis.publish(eventChannel('Womens Judo'), orderId);
     await waitForApplied(redis, orderId, ['steady', 'flaky']);
-    expect(await adds(orderId)).toEqual(['added']);
-    expect(await queues.get('durable').getJobState(jobIdFor(orderId))).toBe(
-      'completed',
-    );
+    expect(await jobsCarrying(orderId)).toBe(1);
   });
 
-  it("an order recorded by podium's publisher is enqueued once, by the publisher", async () => {
-    const publisher = new OrderPublisher(
+  it('a raw PUBLISH read together with the announcements of recorded orders is enqueued once, and only it', async () => {
+    const { publisher, close } = standalonePublisher(
       redis,
       validatePodiumEnv({ REDIS_URL: server.url }),
     );
     try {
-      const order = {
-        orderId: newOrderId(),
-        who: 'bought',
-        qty: 1,
-        cost: '20',
-        event: 'Womens Judo',
-        ts: 1_700_000_000,
-      };
+      const raw = newOrder({ event: 'Womens Judo', who: 'raw' });
+      await redis.hset(orderKey(raw.orderId), orderToHash(raw));
+      // The raw announcement and the box office's own go out in the same tick, so the
+      // listeners process reads them together.
+      const recorded = Array.from({ length: 5 }, () =>
+        newOrder({ event: 'Womens Judo', who: 'bought' }),
+      );
+      const [, ...results] = await Promise.all([
+        addAnnouncement(redis.multi(), raw.orderId, raw.event).exec(),
+        ...recorded.map((o) => publisher.record(o)),
+      ]);
+      expect(results.map((r) => r.outcome)).toEqual(Array(5).fill('created'));
+      for (const o of [raw, ...recorded]) {
+        await waitForApplied(redis, o.orderId, ['steady', 'flaky']);
+        expect(await jobsCarrying(o.orderId)).toBe(1);
+      }
+    } finally {
+      await close();
+    }
+  });
+
+  it("an order recorded by podium's publisher is enqueued once, by the publisher", async () => {
+    const { publisher, close } = standalonePublisher(
+      redis,
+      validatePodiumEnv({ REDIS_URL: server.url }),
+    );
+    try {
+      const order = newOrder({ event: 'Womens Judo', who: 'bought' });
       expect((await publisher.record(order)).outcome).toBe('created');
       await waitForApplied(redis, order.orderId, ['steady', 'flaky']);
-      expect(await adds(order.orderId)).toEqual(['added']);
+      expect(await jobsCarrying(order.orderId)).toBe(1);
     } finally {
-      await publisher.onApplicationShutdown();
+      await close();
     }
   });
 });
@@ -235,7 +256,7 @@ describe('bounded memory: at MAX_IN_FLIGHT the subscriber stops reading', () => 
       logger: logs,
     });
     const boxOffice = await startBoxOffice(server.url);
-    const publisher = new OrderPublisher(
+    const { publisher, close } = standalonePublisher(
       redis,
       validatePodiumEnv({ REDIS_URL: server.url }),
     );
@@ -321,7 +342,7 @@ describe('bounded memory: at MAX_IN_FLIGHT the subscriber stops reading', () => 
       );
     } finally {
       gate.release();
-      await publisher.onApplicationShutdown();
+      await close();
       await boxOffice.close();
       await app.close();
       await server.destroy();

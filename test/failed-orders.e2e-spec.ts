@@ -8,7 +8,7 @@ import {
   orderToHash,
   ORDERS_CHANNEL,
 } from '@podium/orders';
-import { DELIVERY_MODES } from '@podium/queues';
+import { DELIVERY_MODES } from '@podium/config';
 import {
   operatorAuth,
   PrivateRedis,

@@ -2,25 +2,32 @@ import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { validatePodiumEnv } from '@podium/config';
 import {
+  enqueuedKey,
   eventChannel,
   eventKey,
   newOrderId,
   orderKey,
-  orderToHash,
-  ORDERS_CHANNEL,
-  type Order,
-} from '@podium/orders';
-import {
-  OrderPublisher,
   OUTBOX,
   OUTBOX_LEASE,
+  ORDERS_CHANNEL,
+} from '@podium/orders';
+import {
   OutboxRelay,
   readOutbox,
+  standalonePublisher,
 } from '@podium/publisher';
-import { jobKey, registerDurableSubscription } from '@podium/queues';
+import {
+  createOrderEnqueuer,
+  GroupQueues,
+  jobOrders,
+  outboxEntry,
+  registerDurableSubscription,
+  type OrderEnqueuer,
+} from '@podium/queues';
 import { SalesSummaryModule } from '@podium/listeners';
 import {
   CapturedLogger,
+  newOrder,
   PrivateRedis,
   startListenersApp,
   waitFor,
@@ -33,24 +40,35 @@ import { sample } from './support/metrics.js';
 const JUDO = 'Womens Judo';
 const CURLING = 'Curling';
 
-describe('the outbox: orders recorded for durable subscriptions until they are announced', () => {
+describe('the outbox: the jobs of recorded orders, until they exist', () => {
   let server: PrivateRedis;
   let redis: Redis;
   let recorder: FaultyRecorder;
   let announcements: Announcements;
-  const relays: OutboxRelay[] = [];
+  let queues: GroupQueues;
+  const relays: { relay: OutboxRelay; enqueuer: OrderEnqueuer }[] = [];
 
   function relay(env: Record<string, string> = {}): OutboxRelay {
-    const made = new OutboxRelay(
-      redis,
-      validatePodiumEnv({
-        REDIS_URL: server.url,
-        OUTBOX_GRACE_MS: '100',
-        ...env,
-      }),
-    );
-    relays.push(made);
+    const config = validatePodiumEnv({
+      REDIS_URL: server.url,
+      OUTBOX_GRACE_MS: '100',
+      ...env,
+    });
+    const enqueuer = createOrderEnqueuer(redis, config);
+    const made = new OutboxRelay(redis, config, enqueuer);
+    relays.push({ relay: made, enqueuer });
     return made;
+  }
+
+  /** The groups whose queues hold a job carrying the order. */
+  async function queuedFor(orderId: string): Promise<string[]> {
+    const groups = [];
+    for (const group of ['durable', 'judo', 'other']) {
+      const jobs = await queues.get(group).getJobs(['waiting', 'delayed']);
+      if (jobs.some((job) => jobOrders(job.data).includes(orderId)))
+        groups.push(group);
+    }
+    return groups;
   }
 
   /** Redis's clock, ms: the outbox's scores are on it. */
@@ -95,50 +113,63 @@ describe('the outbox: orders recorded for durable subscriptions until they are a
       await redis.hset(eventKey(name), { name, price: '20', sold: '0' });
     recorder = await FaultyRecorder.start(server);
     announcements = await Announcements.listen(server);
+    queues = new GroupQueues(() => server.client());
   });
 
   afterEach(async () => {
-    for (const r of relays.splice(0)) await r.close();
+    for (const { relay, enqueuer } of relays.splice(0)) {
+      await relay.close();
+      await enqueuer.queues.close();
+    }
+    await queues?.close();
     await recorder?.stop();
     await server?.destroy();
   });
 
-  it("the record script writes the entry with the order, on Redis's clock; the announcement removes it", async () => {
+  it("the record script enters a job per durable group that hears the order, on Redis's clock, and announces it; the job's add removes the entry", async () => {
     const before = await redisNow();
     const ghost = await recorder.record({ event: JUDO, qty: 3 });
-    const score = Number(await redis.zscore(OUTBOX, ghost.orderId));
-    expect(score).toBeGreaterThanOrEqual(before);
-    expect(score).toBeLessThanOrEqual(await redisNow());
-    // Recorded and counted, neither queued nor announced: a ghost, but one the outbox knows.
+    const entries = await redis.zrange(OUTBOX, 0, -1, 'WITHSCORES');
+    expect(entries.filter((_, i) => i % 2 === 0).sort()).toEqual([
+      outboxEntry('durable', ghost.orderId),
+      outboxEntry('judo', ghost.orderId),
+    ]);
+    for (const score of entries.filter((_, i) => i % 2 === 1)) {
+      expect(Number(score)).toBeGreaterThanOrEqual(before);
+      expect(Number(score)).toBeLessThanOrEqual(await redisNow());
+    }
+    // Recorded, counted, marked for its groups and announced; not queued: what the outbox is for.
     expect(await redis.hget(orderKey(ghost.orderId), 'qty')).toBe('3');
     expect(await redis.hget(eventKey(JUDO), 'sold')).toBe('3');
-    expect(await redis.exists(jobKey('durable', ghost.orderId))).toBe(0);
+    expect((await redis.smembers(enqueuedKey(ghost.orderId))).sort()).toEqual([
+      'durable',
+      'judo',
+    ]);
+    await announcements.settle(redis);
+    expect(announcements.heard.get(ghost.orderId)).toEqual([
+      ORDERS_CHANNEL,
+      eventChannel(JUDO),
+    ]);
+    expect(await queuedFor(ghost.orderId)).toEqual([]);
 
-    const publisher = new OrderPublisher(
+    const { publisher, close } = standalonePublisher(
       redis,
       validatePodiumEnv({ REDIS_URL: server.url }),
     );
     try {
-      const order: Order = {
-        orderId: newOrderId(),
-        who: 'ann',
-        qty: 1,
-        cost: '20',
-        event: JUDO,
-        ts: 1_700_000_000,
-      };
+      const order = newOrder({ event: CURLING });
       expect((await publisher.record(order)).outcome).toBe('created');
-      expect(await redis.zscore(OUTBOX, order.orderId)).toBeNull();
-      expect(await redis.exists(jobKey('durable', order.orderId))).toBe(1);
+      expect(await queuedFor(order.orderId)).toEqual(['durable']);
     } finally {
-      await publisher.onApplicationShutdown();
+      await close();
     }
-    await announcements.settle(redis);
-    expect(announcements.count(ghost.orderId)).toBe(0);
-    expect(await redis.zrange(OUTBOX, 0, -1)).toEqual([ghost.orderId]);
+    expect(await redis.zrange(OUTBOX, 0, -1)).toEqual([
+      outboxEntry('durable', ghost.orderId),
+      outboxEntry('judo', ghost.orderId),
+    ]);
   });
 
-  it('an order no durable subscription matches gets no entry: the script announces it as it records it', async () => {
+  it('an order no durable subscription hears gets no entry', async () => {
     await redis.hdel('podium:durable-subscriptions', 'durable');
     const order = await recorder.recordAnnounced({ event: CURLING });
     await announcements.settle(redis);
@@ -149,51 +180,36 @@ describe('the outbox: orders recorded for durable subscriptions until they are a
     expect(await redis.exists(OUTBOX)).toBe(0);
   });
 
-  it('a relay leaves entries younger than the grace; older ones get a job per matching durable group, one announcement, and leave', async () => {
+  it('a relay leaves entries younger than the grace; older ones are queued for their groups and leave', async () => {
     const ghost = await recorder.record({ event: JUDO });
     expect(await relay({ OUTBOX_GRACE_MS: '3600000' }).runOnce()).toBe(0);
-    expect(await redis.zscore(OUTBOX, ghost.orderId)).not.toBeNull();
+    expect(await redis.zcard(OUTBOX)).toBe(2);
 
     await allOlderThan(100);
-    expect(await relay().runOnce()).toBe(1);
-    expect(
-      await redis.exists(
-        jobKey('durable', ghost.orderId),
-        jobKey('judo', ghost.orderId),
-      ),
-    ).toBe(2);
-    expect(await redis.exists(jobKey('other', ghost.orderId))).toBe(0);
+    expect(await relay().runOnce()).toBe(2);
+    expect(await queuedFor(ghost.orderId)).toEqual(['durable', 'judo']);
     expect(await redis.exists(OUTBOX, OUTBOX_LEASE)).toBe(0);
     await announcements.settle(redis);
-    expect(announcements.heard.get(ghost.orderId)).toEqual([
-      ORDERS_CHANNEL,
-      eventChannel(JUDO),
-    ]);
+    // Announced once, by the record script: the relay only queues.
+    expect(announcements.count(ghost.orderId)).toBe(1);
   });
 
-  it('two relays at once: one holds the lease and re-drives every order once, the other stands by', async () => {
+  it('two relays at once: one holds the lease and queues every entry once, the other stands by', async () => {
     // More than one batch, so the lease is renewed along the way.
     const ghosts = await Promise.all(
-      Array.from({ length: 250 }, (_, i) =>
+      Array.from({ length: 600 }, (_, i) =>
         recorder.record({ event: i % 2 ? JUDO : CURLING }),
       ),
     );
+    const entries = await redis.zcard(OUTBOX);
+    expect(entries).toBe(900); // Womens Judo's orders have two groups
     await allOlderThan(100);
     const counts = await Promise.all([relay().runOnce(), relay().runOnce()]);
-    expect(counts.sort((a, b) => a - b)).toEqual([0, 250]);
-    await announcements.settle(redis);
-    expect(ghosts.filter((g) => announcements.count(g.orderId) !== 1)).toEqual(
-      [],
-    );
+    expect(counts.sort((a, b) => a - b)).toEqual([0, 900]);
+    const jobs = await queues.get('durable').getJobs(['waiting']);
+    const queued = jobs.flatMap((job) => jobOrders(job.data));
+    expect(queued.sort()).toEqual(ghosts.map((g) => g.orderId).sort());
     expect(await redis.exists(OUTBOX, OUTBOX_LEASE)).toBe(0);
-  });
-
-  it('an entry whose order hash is gone is dropped', async () => {
-    const ghost = await recorder.record({ event: JUDO });
-    await redis.del(orderKey(ghost.orderId));
-    await allOlderThan(100);
-    expect(await relay().runOnce()).toBe(0);
-    expect(await redis.exists(OUTBOX)).toBe(0);
   });
 
   it('the box office shows the outbox in /metrics and warns while its oldest entry is older than OUTBOX_WARN_AGE_SECONDS', async () => {
@@ -217,18 +233,15 @@ describe('the outbox: orders recorded for durable subscriptions until they are a
         sample(await metrics(), 'podium_outbox_oldest_entry_age_seconds'),
       ).toBe(0);
 
-      // Two orders a box office recorded, one of them a minute ago, and never announced.
+      // The jobs of two orders a box office recorded, one of them a minute ago, and never queued.
       const now = await redisNow();
-      const old: Order = {
-        orderId: newOrderId(),
-        who: 'ann',
-        qty: 1,
-        cost: '20',
-        event: JUDO,
-        ts: 1_700_000_000,
-      };
-      await redis.hset(orderKey(old.orderId), orderToHash(old));
-      await redis.zadd(OUTBOX, now - 60_000, old.orderId, now, newOrderId());
+      await redis.zadd(
+        OUTBOX,
+        now - 60_000,
+        outboxEntry('durable', newOrderId()),
+        now,
+        outboxEntry('durable', newOrderId()),
+      );
       // The gauges share one read per scrape (kept 100 ms): wait for a fresh one.
       const text = await waitFor(
         async () => {
@@ -245,7 +258,7 @@ describe('the outbox: orders recorded for durable subscriptions until they are a
       await waitFor(
         () =>
           logs.matching(
-            '2 order(s) recorded but not announced, the oldest 60 s ago',
+            '2 job(s) of recorded orders not queued yet, the oldest entered 60 s ago',
           ).length > 0,
         { what: 'the warning' },
       );
@@ -255,9 +268,10 @@ describe('the outbox: orders recorded for durable subscriptions until they are a
     }
   });
 
-  it('a listeners process runs a relay only while it runs durable listeners', async () => {
+  it('a listeners process runs a relay only while it runs listeners with a queue', async () => {
     for (const [DELIVERY, runs] of [
       ['durable', true],
+      ['queued', true],
       ['ephemeral', false],
     ] as const) {
       const app = await startListenersApp({

@@ -10,7 +10,7 @@ import {
   ORDERS_CHANNEL,
   type Order,
 } from '@podium/orders';
-import { DELIVERY_MODES } from '@podium/queues';
+import { DELIVERY_MODES } from '@podium/config';
 import {
   operatorAuth,
   PrivateRedis,

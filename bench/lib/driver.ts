@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { validatePodiumEnv } from '@podium/config';
 import type { Order } from '@podium/orders';
-import { OrderPublisher } from '@podium/publisher';
+import { standalonePublisher } from '@podium/publisher';
 import { createRedis } from '@podium/redis';
 import { ListenerJobs } from '../baselines/bullmq-queues.js';
 import { OrdersStream } from '../baselines/orders-stream.js';
@@ -60,7 +60,7 @@ export class Driver {
 
   private constructor(
     private readonly redis: Redis,
-    private readonly publisher: OrderPublisher,
+    private readonly publishing: ReturnType<typeof standalonePublisher>,
     private readonly step: PublishStep | undefined,
   ) {}
 
@@ -69,14 +69,14 @@ export class Driver {
     const step = PUBLISH_STEPS[kind]?.({ redis, redisUrl, variant });
     return new Driver(
       redis,
-      new OrderPublisher(redis, validatePodiumEnv({ REDIS_URL: redisUrl })),
+      standalonePublisher(redis, validatePodiumEnv({ REDIS_URL: redisUrl })),
       step,
     );
   }
 
   async close(): Promise<void> {
     await this.step?.close();
-    await this.publisher.onApplicationShutdown();
+    await this.publishing.close();
     await this.redis.quit().catch(() => undefined);
   }
 
@@ -84,7 +84,7 @@ export class Driver {
     this.t0.set(order.orderId, now());
     this.published++;
     try {
-      const result = await this.publisher.record(order);
+      const result = await this.publishing.publisher.record(order);
       if (result.outcome !== 'created') {
         this.errors++;
         this.lastError = `${order.orderId}: ${result.outcome}`;

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { eventKey } from '@podium/orders';
-import { jobKey, QUEUE_PREFIX } from '@podium/queues';
+import { eventKey, QUEUE_PREFIX } from '@podium/orders';
 import { PrivateRedis } from '@podium/testing';
 import { EVENTS, PRICE } from './model.js';
 
@@ -110,33 +109,6 @@ export class BenchRedis {
         return Number(info.get('pending') ?? 0) + Number(info.get('lag') ?? 0);
     }
     return 0;
-  }
-
-  /**
-   * BullMQ's own timestamps of some of a podium queue's jobs (job id = order id): created,
-   * processing started, finished, epoch ms. Jobs not found are left out.
-   */
-  async jobTimes(
-    queue: string,
-    orderIds: readonly string[],
-  ): Promise<{ created: number; started: number; finished: number }[]> {
-    const pipeline = this.client.pipeline();
-    for (const id of orderIds)
-      pipeline.hmget(
-        jobKey(queue, id),
-        'timestamp',
-        'processedOn',
-        'finishedOn',
-      );
-    const out: { created: number; started: number; finished: number }[] = [];
-    for (const [, reply] of (await pipeline.exec()) ?? []) {
-      const [created, started, finished] = (reply as (string | null)[]).map(
-        Number,
-      );
-      if (created && started && finished)
-        out.push({ created, started, finished });
-    }
-    return out;
   }
 
   async destroy(): Promise<void> {

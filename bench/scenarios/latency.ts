@@ -66,18 +66,6 @@ export async function latencyRun(
         for (const [id, t1] of m) others.push(t1 - s.driver.t0.get(id)!);
       });
       const expected = s.expected(orders).reduce((a, b) => a + b, 0);
-      let jobs: LatencyPhase['jobs'];
-      const queue = s.queueOf('sales-summary');
-      if (queue) {
-        const times = await ctx.redis.jobTimes(
-          queue,
-          orders.map((o) => o.orderId),
-        );
-        jobs = {
-          waited: rounded(percentiles(times.map((t) => t.started - t.created))),
-          ran: rounded(percentiles(times.map((t) => t.finished - t.started))),
-        };
-      }
       phases.push({
         rate,
         orders: orders.length,
@@ -91,7 +79,6 @@ export async function latencyRun(
           Object.entries(perListener).map(([k, v]) => [k, rounded(v)]),
         ),
         record: rounded(percentiles(s.driver.recordDurations(orders))),
-        ...(jobs && { jobs }),
         cpu,
       });
       // A system that could not keep up would carry its backlog into the next rate.

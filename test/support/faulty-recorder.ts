@@ -1,16 +1,17 @@
-import { validatePodiumEnv } from '@podium/config';
-import { newOrderId, type Order } from '@podium/orders';
-import { OrderPublisher, OUTBOX } from '@podium/publisher';
 import type { Redis } from 'ioredis';
+import { validatePodiumEnv } from '@podium/config';
+import { newOrderId, OUTBOX, type Order } from '@podium/orders';
+import { standalonePublisher, type OrderPublisher } from '@podium/publisher';
+import { outboxEntry } from '@podium/queues';
 import { createRedis } from '@podium/redis';
 import type { PrivateRedis } from '@podium/testing';
 
 /**
- * A fault between recording an order and enqueueing it, without touching the code: a
+ * A fault between recording an order and queueing it, without touching the code: a
  * publisher whose Redis user may run the record script (orders, events, idempotency keys,
- * the outbox) but may not write the queues, so the job add after the script fails with
- * NOPERM. What it leaves is what a box office killed at that point leaves: the order
- * recorded and counted in `sold`, in the outbox, with no job and no announcement.
+ * markers, the outbox) but may not write the queues, so the job add after the script
+ * fails with NOPERM. What it leaves is what a box office killed at that point leaves: the
+ * order recorded, counted in `sold` and announced, in the outbox, with no job.
  */
 export class FaultyRecorder {
   private constructor(
@@ -32,6 +33,7 @@ export class FaultyRecorder {
         '~events:*',
         '~purchase_order_details:*',
         '~podium:outbox',
+        '~podium:enqueued:*',
         '~podium:idempotency:*',
         '~podium:stats:*',
         '&*',
@@ -39,22 +41,25 @@ export class FaultyRecorder {
       );
     const url = `redis://recorder:recorder-password@127.0.0.1:${server.port}`;
     const redis = createRedis(url, 'faulty-recorder');
-    const publisher = new OrderPublisher(
+    const { publisher, close } = standalonePublisher(
       redis,
       validatePodiumEnv({ REDIS_URL: url }),
     );
     return new FaultyRecorder(publisher, redis, async () => {
-      await publisher.onApplicationShutdown();
+      await close();
       await redis.quit();
     });
   }
 
   /**
    * Records an order; resolves with it once the step after the script has failed. The
-   * purchase stands (created: the publisher leaves the rest to the outbox relay), and the
-   * order waits in the outbox.
+   * purchase stands (created: the publisher leaves the rest to the outbox relay), and its
+   * job for `group` waits in the outbox.
    */
-  async record(fields: Pick<Order, 'event'> & Partial<Order>): Promise<Order> {
+  async record(
+    fields: Pick<Order, 'event'> & Partial<Order>,
+    group = 'durable',
+  ): Promise<Order> {
     const order: Order = {
       orderId: newOrderId(),
       who: 'faulty',
@@ -71,7 +76,10 @@ export class FaultyRecorder {
       throw new Error(
         `expected the order to be recorded, got ${result.outcome}`,
       );
-    if ((await this.redis.zscore(OUTBOX, order.orderId)) === null)
+    if (
+      (await this.redis.zscore(OUTBOX, outboxEntry(group, order.orderId))) ===
+      null
+    )
       throw new Error(`expected order ${order.orderId} to wait in the outbox`);
     return order;
   }

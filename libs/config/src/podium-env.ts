@@ -17,7 +17,7 @@ import {
   GROUP_NAME,
   isDeliveryMode,
   type DeliveryMode,
-} from '@podium/queues';
+} from './delivery-mode.js';
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && value.trim() !== '' ? Number(value) : value;

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { METRICS_REGISTRY, registryOrPrivate } from '@podium/observability';
-import type { DeliveryMode } from '@podium/queues';
+import type { DeliveryMode } from '@podium/config';
 
 /** What became of one message for one listener. */
 export type MessageOutcome =

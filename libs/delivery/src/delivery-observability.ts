@@ -15,10 +15,10 @@ import {
   RedisMetrics,
   registerQueueMetrics,
 } from '@podium/observability';
-import { AnnouncementDispatcher } from './announcement-dispatcher.js';
+import { AnnouncementDispatcher } from './announcements/announcement-dispatcher.js';
 import { ListenerRegistrar } from './listener-registrar.js';
 import { ListenerStats } from './listener-stats.js';
-import { PurchaseTransport } from './purchase-transport.js';
+import { PurchaseTransport } from './announcements/purchase-transport.js';
 import { DeliveryStrategies } from './strategies/delivery-strategies.js';
 
 /** How long after the subscriber is back the listeners' counters are read for what it missed. */
@@ -61,7 +61,7 @@ export class DeliveryObservability
     let known = await this.stats.unaccounted(unqueued);
     this.transport.on('ready', (client: string) => {
       if (client !== 'sub' || this.transport.reconnectCount === 0) return;
-      setTimeout(async () => {
+      const sayMissed = async (): Promise<void> => {
         const now = await this.stats.unaccounted(unqueued);
         for (const [listener, missed] of now) {
           const more = missed - (known.get(listener) ?? 0);
@@ -71,7 +71,8 @@ export class DeliveryObservability
             );
         }
         known = new Map([...known, ...now]);
-      }, MISSED_CHECK_DELAY_MS).unref();
+      };
+      setTimeout(() => void sayMissed(), MISSED_CHECK_DELAY_MS).unref();
     });
   }
 
@@ -104,19 +105,26 @@ export class DeliveryObservability
         .check('queues')
         .attempt(async () => {
           const groups = (
-            await Promise.all(this.strategies.all().map((s) => s.check()))
+            await Promise.all(
+              this.strategies
+                .all()
+                .map((s) => (s.check ? s.check() : Promise.resolve([]))),
+            )
           ).flat();
           return { workers: groups.length, groups };
         })
         .withTimeout(READINESS_TIMEOUT_MS),
     );
     if (this.registry) {
-      const queues = () => this.strategies.all().flatMap((s) => s.queues());
+      const queues = () =>
+        this.strategies.all().flatMap((s) => s.queues?.() ?? []);
       registerQueueMetrics(this.registry, {
         connection: () =>
           queues()[0]?.queue.opts.connection as Redis | undefined,
-        queues: async () =>
-          queues().map(({ group, queue }) => ({ name: group, queue })),
+        queues: () =>
+          Promise.resolve(
+            queues().map(({ group, queue }) => ({ name: group, queue })),
+          ),
       });
     }
   }

@@ -1,15 +1,16 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { AnnouncementDispatcher } from './announcement-dispatcher.js';
+import { QueuesModule } from '@podium/queues';
+import { AnnouncementDispatcher } from './announcements/announcement-dispatcher.js';
 import { DeliveryMetrics } from './delivery-metrics.js';
 import { DeliveryObservability } from './delivery-observability.js';
 import { DELIVERY_OPTIONS, type DeliveryOptions } from './delivery.options.js';
-import { EffectApplier } from './effect-applier.js';
+import { EffectApplier } from './effects/effect-applier.js';
 import { ListenerRegistrar } from './listener-registrar.js';
 import { ListenerStats } from './listener-stats.js';
-import { OrderLoader } from './order-loader.js';
-import { OrderWork } from './order-work.js';
-import { PurchaseTransport } from './purchase-transport.js';
+import { OrderLoader } from './work/order-loader.js';
+import { OrderWork } from './work/order-work.js';
+import { PurchaseTransport } from './announcements/purchase-transport.js';
 import { DeliveryStrategies } from './strategies/delivery-strategies.js';
 import { DurableDelivery } from './strategies/durable-delivery.js';
 import { EphemeralDelivery } from './strategies/ephemeral-delivery.js';
@@ -30,7 +31,7 @@ export class DeliveryModule {
   }: DeliveryModuleOptions): DynamicModule {
     return {
       module: DeliveryModule,
-      imports: [DiscoveryModule],
+      imports: [DiscoveryModule, QueuesModule],
       providers: [
         { provide: DELIVERY_OPTIONS, useValue: options },
         { provide: PurchaseTransport, useValue: transport },

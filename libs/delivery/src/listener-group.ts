@@ -2,9 +2,9 @@ import {
   deliveryVariable,
   groupVariable,
   type DeliveryMode,
-} from '@podium/queues';
+} from '@podium/config';
 import type { Order } from '@podium/orders';
-import type { Effects } from './effects.js';
+import type { Effects } from './effects/effects.js';
 
 /** A listener as the registrar found it: its name, what it subscribes to, its handler. */
 export interface ListenerDefinition {

@@ -2,18 +2,20 @@ import {
   Inject,
   Injectable,
   Logger,
+  Scope,
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
   type OnModuleInit,
 } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import type { Redis } from 'ioredis';
 import { escapeGlob, type Order } from '@podium/orders';
 import { readDurableSubscriptions, recordListeners } from '@podium/queues';
 import { REDIS } from '@podium/redis';
-import { AnnouncementDispatcher } from './announcement-dispatcher.js';
+import { AnnouncementDispatcher } from './announcements/announcement-dispatcher.js';
 import { DELIVERY_OPTIONS, type DeliveryOptions } from './delivery.options.js';
-import type { Effects } from './effects.js';
+import type { Effects } from './effects/effects.js';
 import {
   planGroups,
   type ListenerDefinition,
@@ -24,14 +26,15 @@ import {
   ON_PURCHASE,
   type OnPurchaseOptions,
 } from './on-purchase.decorator.js';
-import { PurchaseTransport } from './purchase-transport.js';
+import { PurchaseTransport } from './announcements/purchase-transport.js';
 import { DeliveryStrategies } from './strategies/delivery-strategies.js';
 
 /**
  * Finds every @OnPurchase method at start-up, plans the groups this process runs (see
  * planGroups) and binds each group to its delivery and its patterns to the transport.
  * Wiring mistakes stop start-up with one clear line: two handlers claiming one listener
- * name, a LISTENERS entry or a variable that names no listener, a group mixing modes.
+ * name, a handler on a request-scoped or transient provider, a LISTENERS entry or a
+ * variable that names no listener, a group mixing modes.
  */
 @Injectable()
 export class ListenerRegistrar
@@ -70,7 +73,7 @@ export class ListenerRegistrar
     >();
     for (const group of this.planned) {
       const strategy = this.strategies.for(group.mode);
-      strategy.bind(group);
+      strategy.bind?.(group);
       for (const pattern of new Set(group.listeners.map((l) => l.pattern))) {
         const bindings = byPattern.get(pattern) ?? [];
         bindings.push({
@@ -90,9 +93,10 @@ export class ListenerRegistrar
       }));
       this.transport.addHandler(
         pattern,
-        async (payload: unknown) => {
+        (payload: unknown) => {
           for (const t of targets)
             this.dispatcher.heard(t.group, t.strategy, t.listeners, payload);
+          return Promise.resolve();
         },
         true,
       );
@@ -114,7 +118,7 @@ export class ListenerRegistrar
         })),
       ),
     );
-    for (const strategy of this.strategies.all()) await strategy.start();
+    for (const strategy of this.strategies.all()) await strategy.start?.();
     for (const subscription of await readDurableSubscriptions(this.redis)) {
       const moved = this.active.filter(
         (l) =>
@@ -138,35 +142,33 @@ export class ListenerRegistrar
   async beforeApplicationShutdown(): Promise<void> {
     await this.transport.close();
     await this.dispatcher.drain();
-    for (const strategy of this.strategies.all()) await strategy.close();
+    for (const strategy of this.strategies.all()) await strategy.close?.();
   }
 
   private discover(): ListenerDefinition[] {
     const byName = new Map<string, ListenerDefinition>();
     for (const wrapper of this.discovery.getProviders()) {
-      const instance = wrapper.instance as Record<string, unknown> | undefined;
-      if (
-        !instance ||
-        typeof instance !== 'object' ||
-        !wrapper.isDependencyTreeStatic()
-      )
-        continue;
-      for (const method of this.scanner.getAllMethodNames(
-        Object.getPrototypeOf(instance),
-      )) {
-        const handler = instance[method] as (
-          order: Order,
-        ) => Effects | null | Promise<Effects | null>;
+      const prototype = classPrototype(wrapper);
+      if (!prototype) continue;
+      for (const method of this.scanner.getAllMethodNames(prototype)) {
         const meta = this.reflector.get<OnPurchaseOptions | undefined>(
           ON_PURCHASE,
-          handler,
+          prototype[method] as () => unknown,
         );
         if (!meta) continue;
-        if (byName.has(meta.listener)) {
+        const where = `${String(wrapper.name)}.${method}`;
+        const scope = notSingleton(wrapper);
+        if (scope)
+          throw new Error(
+            `@OnPurchase on ${where} (listener "${meta.listener}"): ${String(wrapper.name)} is ${scope}, but a listener ` +
+              'is bound once at start-up to one instance for the whole process; make it a default (singleton) provider',
+          );
+        if (byName.has(meta.listener))
           throw new Error(
             `Two handlers claim listener "${meta.listener}"; listener names must be unique`,
           );
-        }
+        const instance = wrapper.instance as Record<string, Handler>;
+        const handler = instance[method];
         byName.set(meta.listener, {
           name: meta.listener,
           pattern:
@@ -179,4 +181,28 @@ export class ListenerRegistrar
     }
     return [...byName.values()];
   }
+}
+
+type Handler = (order: Order) => Effects | null | Promise<Effects | null>;
+
+/** The prototype whose methods a provider's instances have: of its instance, or of its class. */
+function classPrototype(
+  wrapper: InstanceWrapper,
+): Record<string, unknown> | undefined {
+  const instance: unknown = wrapper.instance;
+  if (instance && typeof instance === 'object')
+    return Object.getPrototypeOf(instance) as Record<string, unknown>;
+  const metatype: unknown = wrapper.metatype;
+  return typeof metatype === 'function' && !wrapper.inject
+    ? (metatype.prototype as Record<string, unknown>)
+    : undefined;
+}
+
+/** Why a provider is not one instance for the whole process, if it is not. */
+function notSingleton(wrapper: InstanceWrapper): string | undefined {
+  if (wrapper.isTransient) return 'transient';
+  if (wrapper.scope === Scope.REQUEST) return 'request-scoped';
+  if (!wrapper.isDependencyTreeStatic())
+    return 'request-scoped through what it injects';
+  return undefined;
 }

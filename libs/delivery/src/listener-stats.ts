@@ -10,7 +10,7 @@ import { readListenerCounts, unaccountedOrders } from '@podium/queues';
 import { REDIS } from '@podium/redis';
 import { DeliveryMetrics } from './delivery-metrics.js';
 import type { RunningListener } from './listener-group.js';
-import type { ListenerResult } from './order-work.js';
+import type { ListenerResult } from './work/order-work.js';
 
 export type OutcomeObserver = (
   listener: string,

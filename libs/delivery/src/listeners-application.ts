@@ -13,7 +13,7 @@ import {
   PinoNestLogger,
 } from '@podium/observability';
 import { PodiumListenersModule } from './podium-listeners.module.js';
-import { PurchaseTransport } from './purchase-transport.js';
+import { PurchaseTransport } from './announcements/purchase-transport.js';
 
 export interface ListenersApplicationOptions {
   env: PodiumEnv;

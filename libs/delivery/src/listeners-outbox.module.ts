@@ -1,16 +1,20 @@
 import { OutboxModule } from '@podium/publisher';
 import { ListenerRegistrar } from './listener-registrar.js';
+import { DeliveryStrategies } from './strategies/delivery-strategies.js';
 
 /**
- * The outbox relay in a listeners process, on while the process runs a durable group: its
- * listeners are the ones waiting for orders a dead box office recorded without announcing,
- * so they are re-driven even when no box office runs. (A process with only ephemeral or
- * queued listeners leaves it to the others.)
+ * The outbox relay in a listeners process, on while the process runs a group with a queue
+ * (queued or durable): its claims, and the jobs of durable orders a dead box office
+ * recorded without queueing them, are queued even when no box office runs. (A process
+ * with only ephemeral listeners leaves it to the others.)
  */
 export const ListenersOutboxModule = OutboxModule.forRoot({
   enabled: {
-    inject: [ListenerRegistrar],
-    useFactory: (registrar: ListenerRegistrar) => () =>
-      registrar.groups.some((group) => group.mode === 'durable'),
+    inject: [ListenerRegistrar, DeliveryStrategies],
+    useFactory:
+      (registrar: ListenerRegistrar, strategies: DeliveryStrategies) => () =>
+        registrar.groups.some(
+          (group) => strategies.for(group.mode).queueOf(group) !== null,
+        ),
   },
 });

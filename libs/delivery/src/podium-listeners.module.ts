@@ -9,7 +9,7 @@ import { ObservabilityModule } from '@podium/observability';
 import { RedisModule } from '@podium/redis';
 import { DeliveryModule } from './delivery.module.js';
 import { ListenersOutboxModule } from './listeners-outbox.module.js';
-import type { PurchaseTransport } from './purchase-transport.js';
+import type { PurchaseTransport } from './announcements/purchase-transport.js';
 
 export interface PodiumListenersOptions {
   env: PodiumEnv;

@@ -164,7 +164,8 @@ export function httpMetricsMiddleware(registry: Registry) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const start = process.hrtime.bigint();
     res.once('finish', () => {
-      const path = (req.route as { path?: unknown } | undefined)?.path;
+      // Express's route path: a string, or a RegExp for a pattern route.
+      const path = (req.route as { path?: string | RegExp } | undefined)?.path;
       const route = path
         ? `${req.baseUrl}${String(path)}`
         : req.baseUrl || 'unmatched';

@@ -26,18 +26,3 @@ export const salesSummaryField = {
 /** Keys of podium's own that the seed does not define. */
 export const LOTTERY_WINNERS = 'lottery:winners';
 export const ALERTS = 'alerts';
-/** One hash per order: field = listener name, set when that listener applied the order. */
-export const appliedKey = (orderId: string): string =>
-  `podium:applied:${orderId}`;
-/**
- * Per-listener counters, across processes: announced (by podium's box office, on a channel
- * the listener subscribes to), applied, skipped (not for it), duplicates, rejected (not a
- * readable order), failed (now in its failed set), lost (could not be kept: not enqueued).
- */
-export const listenerStatsKey = (listener: string): string =>
-  `podium:stats:${listener}`;
-/** An ephemeral listener's failed set: order id -> JSON {error, failedAt}. Queued and durable ones use their BullMQ queue's. */
-export const failedOrdersKey = (listener: string): string =>
-  `podium:failed:${listener}`;
-export const idempotencyKey = (key: string): string =>
-  `podium:idempotency:${key}`;

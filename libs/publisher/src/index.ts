@@ -1,4 +1,3 @@
-export * from './durable-groups.js';
 export * from './order-publisher.js';
 export * from './outbox/outbox.js';
 export * from './outbox/outbox-metrics.js';

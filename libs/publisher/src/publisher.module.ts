@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { QueuesModule } from '@podium/queues';
 import { OrderPublisher } from './order-publisher.js';
 import { OutboxModule } from './outbox/outbox.module.js';
 
@@ -7,7 +8,7 @@ import { OutboxModule } from './outbox/outbox.module.js';
  * undone, the outbox relay. Needs PodiumConfigModule and RedisModule (both global) in the app.
  */
 @Module({
-  imports: [OutboxModule.forRoot()],
+  imports: [QueuesModule, OutboxModule.forRoot()],
   providers: [OrderPublisher],
   exports: [OrderPublisher, OutboxModule],
 })

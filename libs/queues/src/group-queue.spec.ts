@@ -1,38 +1,28 @@
-import {
-  deliveryVariable,
-  groupVariable,
-  isDeliveryMode,
-} from './delivery-mode.js';
-import { jobIdFor, jobKey } from './group-queue.js';
+import { jobName, jobOrders, retryJobId } from './group-queue.js';
+import { outboxEntry, parseOutboxEntry } from './order-enqueuer.js';
 
-describe('job ids', () => {
-  it('are the order id when BullMQ accepts it', () => {
-    expect(jobIdFor('9I1CHS')).toBe('9I1CHS');
+describe('jobs', () => {
+  it('carry orders, and say how many in their name (bull-board shows it)', () => {
+    expect(jobOrders({ orders: ['A1', 'B2'] })).toEqual(['A1', 'B2']);
+    expect(jobName(1)).toBe('1 order');
+    expect(jobName(37)).toBe('37 orders');
   });
 
-  it('escape ids BullMQ refuses: all digits, or a colon', () => {
-    expect(jobIdFor('123456')).toBe('order-123456');
-    expect(jobIdFor('a:b')).toBe('order-a%3Ab');
+  it('queued before jobs carried batches still give their one order', () => {
+    expect(jobOrders({ orderId: 'OLD1' } as never)).toEqual(['OLD1']);
   });
 
-  it('name the job hash BullMQ keeps under the group queue', () => {
-    expect(jobKey('durable', '123')).toBe('podium:queue:durable:order-123');
+  it("that retry one order of a batch get an id BullMQ accepts: never all digits, no ':'", () => {
+    expect(retryJobId('123', '456')).toBe('123-456');
+    expect(retryJobId('123', 'a:b')).toBe('123-a%3Ab');
   });
 });
 
-describe('delivery modes', () => {
-  it('names the variables of one listener', () => {
-    expect(deliveryVariable('sales-histogram')).toBe(
-      'DELIVERY_SALES_HISTOGRAM',
-    );
-    expect(groupVariable('sales-histogram')).toBe(
-      'DELIVERY_GROUP_SALES_HISTOGRAM',
-    );
-  });
-
-  it('knows the three modes', () => {
-    expect(
-      ['ephemeral', 'queued', 'durable', 'fast'].map(isDeliveryMode),
-    ).toEqual([true, true, true, false]);
+describe('outbox entries', () => {
+  it('name the group and the order', () => {
+    expect(parseOutboxEntry(outboxEntry('slow-invoices', 'A:1 2'))).toEqual({
+      group: 'slow-invoices',
+      orderId: 'A:1 2',
+    });
   });
 });

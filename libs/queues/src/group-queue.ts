@@ -1,54 +1,53 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { QUEUE_PREFIX } from '@podium/orders';
 
-/** BullMQ keys live under podium:queue:<group>:... */
-export const QUEUE_PREFIX = 'podium:queue';
-export const ORDER_JOB = 'order';
-
+/** The data of a job: the orders it carries (one or many), for one listener group. */
 export interface OrderJobData {
-  orderId: string;
-  /** Set by a worker when listeners of the group failed on the order: listener -> error. */
+  orders: string[];
+  /** A job queued before jobs carried batches: its one order. */
+  orderId?: string;
+  /** Set when listeners of the group failed on the job's one order: listener -> error. */
   failed?: Record<string, string>;
   /** The listeners' counter the failure was counted in (rejected: no readable order); a retry takes it back. */
   counted?: 'failed' | 'rejected';
 }
 
+/** The orders a job carries, whichever version queued it. */
+export function jobOrders(data: OrderJobData): string[] {
+  return data.orders ?? (data.orderId === undefined ? [] : [data.orderId]);
+}
+
+/** How often a job is tried, and the first retry's delay (it doubles with each try). */
 export interface RetryPolicy {
   attempts: number;
   backoffMs: number;
 }
 
-/**
- * The job id of an order: the order id itself, so that every process enqueueing the same
- * order for a group makes one job. BullMQ refuses ids with ':' and all-digit ids, which
- * other publishers may use, so those are escaped the same way everywhere.
- */
-export function jobIdFor(orderId: string): string {
-  return /^\d+$/.test(orderId) || orderId.includes(':')
-    ? `order-${orderId.replaceAll(':', '%3A')}`
-    : orderId;
-}
+/** A job's name, as bull-board shows it: how many orders it carries. */
+export const jobName = (orders: number): string =>
+  orders === 1 ? '1 order' : `${orders} orders`;
 
-/** The hash BullMQ keeps for a job: it exists from the add until the job is removed. */
-export function jobKey(group: string, orderId: string): string {
-  return `${QUEUE_PREFIX}:${group}:${jobIdFor(orderId)}`;
-}
-
-export function orderJobOptions(
-  orderId: string,
-  retry: RetryPolicy,
-): JobsOptions {
+export function orderJobOptions(retry: RetryPolicy): JobsOptions {
   return {
-    jobId: jobIdFor(orderId),
     attempts: retry.attempts,
     backoff: { type: 'exponential', delay: retry.backoffMs },
-    // Completed jobs stay a minute (at most 10,000), so that a listeners process hearing
-    // an order the box office already queued sees its job and does not add it again; a
-    // later duplicate is still caught by the applied markers. Kept longer, they cost Redis
-    // several KB an order. Failed jobs stay for inspection and retry through the API.
-    removeOnComplete: { age: 60, count: 10_000 },
+    // An order is queued once per group by its enqueued marker, not by a job id, so a
+    // completed job is not needed after it ran: the last thousand stay for a look in
+    // bull-board, whatever the rate. Failed jobs (one order each) stay for inspection and
+    // retry through the API.
+    removeOnComplete: { count: 1000 },
     removeOnFail: false,
   };
+}
+
+/**
+ * The job id of a job that retries one order of a batch: made of the batch's id and the
+ * order's, so that a batch run again after a crash does not queue the retry twice. BullMQ
+ * refuses ids with ':' and all-digit ids: ':' is escaped, and the id has a '-'.
+ */
+export function retryJobId(batchJobId: string, orderId: string): string {
+  return `${batchJobId}-${orderId.replaceAll(':', '%3A')}`;
 }
 
 /** A group's queue, on a connection of the caller's (BullMQ leaves it open on close). */

@@ -1,4 +1,5 @@
-export * from './delivery-mode.js';
 export * from './listener-directory.js';
 export * from './group-queue.js';
 export * from './listener-counts.js';
+export * from './order-enqueuer.js';
+export * from './queues.module.js';

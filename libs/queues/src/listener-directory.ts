@@ -1,10 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { DeliveryMode } from './delivery-mode.js';
-
-/** Hash: listener name -> JSON of what the last listeners process to start it announced. */
-export const LISTENER_DIRECTORY = 'podium:listeners';
-/** Hash: group name -> JSON DurableSubscription. It outlives every process. */
-export const DURABLE_SUBSCRIPTIONS = 'podium:durable-subscriptions';
+import type { DeliveryMode } from '@podium/config';
+import { DURABLE_SUBSCRIPTIONS, LISTENER_DIRECTORY } from '@podium/orders';
 
 export interface ListenerEntry {
   name: string;

@@ -10,4 +10,4 @@ export * from './operator.js';
 export * from './keyspace.js';
 export * from './test-logger.js';
 /** The delivery modes, for `describe.each(DELIVERY_MODES)`. */
-export { DELIVERY_MODES, type DeliveryMode } from '@podium/queues';
+export { DELIVERY_MODES, type DeliveryMode } from '@podium/config';

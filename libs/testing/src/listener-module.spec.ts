@@ -2,8 +2,7 @@ import { Injectable, Module } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import { OnPurchase, type Effects } from '@podium/delivery';
 import { METRICS_REGISTRY } from '@podium/observability';
-import { ORDERS_CHANNEL, type Order } from '@podium/orders';
-import { jobKey } from '@podium/queues';
+import { enqueuedKey, ORDERS_CHANNEL, type Order } from '@podium/orders';
 import { PrivateRedis } from './private-redis.js';
 import { startListenerModule } from './listener-module.js';
 
@@ -71,7 +70,7 @@ describe('startListenerModule', () => {
     }
   });
 
-  it('durable: publish() goes through the OrderPublisher, which enqueues the job before announcing; applied() names a listener that failed', async () => {
+  it('durable: publish() goes through the OrderPublisher, which queues the order as it records it; applied() names a listener that failed', async () => {
     const listener = await startListenerModule({
       listeners: [EuroSalesModule],
       mode: 'durable',
@@ -85,16 +84,16 @@ describe('startListenerModule', () => {
         cost: '10',
       });
       await listener.applied(order);
-      expect(
-        await listener.redis.exists(jobKey('durable', order.orderId)),
-      ).toBe(1);
+      expect(await listener.redis.smembers(enqueuedKey(order.orderId))).toEqual(
+        ['durable'],
+      );
       const enqueued = await listener.module
         .get<Registry>(METRICS_REGISTRY)
-        .getSingleMetric('podium_durable_jobs_enqueued_total')!
+        .getSingleMetric('podium_durable_orders_enqueued_total')!
         .get();
       expect(enqueued.values).toEqual([
         { labels: { group: 'durable' }, value: 1 },
-      ]); // by the publisher, before it announced
+      ]); // by the publisher, as it recorded it
       const broken = await listener.publish({
         event: 'Womens Judo',
         who: 'broken',

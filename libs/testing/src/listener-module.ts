@@ -22,7 +22,7 @@ import {
   type Order,
 } from '@podium/orders';
 import { OrderPublisher, PublisherModule } from '@podium/publisher';
-import type { DeliveryMode } from '@podium/queues';
+import type { DeliveryMode } from '@podium/config';
 import { announceOrder, newOrder, type OrderFields } from './orders.js';
 import { PrivateRedis } from './private-redis.js';
 import { testLogger } from './test-logger.js';

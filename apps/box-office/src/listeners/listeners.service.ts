@@ -1,13 +1,14 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import {
-  eventChannel,
+  addAnnouncement,
   failedOrdersKey,
   listenerStatsKey,
   orderKey,
   ORDERS_CHANNEL,
 } from '@podium/orders';
 import {
+  jobOrders,
   readDurableSubscriptions,
   readListenerCounts,
   readListenerDirectory,
@@ -138,17 +139,24 @@ export class ListenersService {
     const jobs = await this.queues.get(queueName).getFailed(0, FAILED_SCAN - 1);
     return jobs
       .filter((job) => !job.data.failed || listener in job.data.failed)
-      .map((job) => ({
-        orderId: job.data.orderId,
-        error: job.data.failed?.[listener] ?? job.failedReason,
-        attempts: job.attemptsMade,
-        failedAt: job.finishedOn
-          ? new Date(job.finishedOn).toISOString()
-          : null,
-        counted: job.data.counted ?? 'failed',
-        countedFor: job.data.failed ? Object.keys(job.data.failed) : [listener],
-        retry: () => job.retry('failed'),
-      }));
+      .flatMap((job) => {
+        // A failed job carries one order, unless Redis refused a whole batch to its last try.
+        let retried: Promise<void> | undefined;
+        const retry = () => (retried ??= job.retry('failed'));
+        return jobOrders(job.data).map((orderId) => ({
+          orderId,
+          error: job.data.failed?.[listener] ?? job.failedReason,
+          attempts: job.attemptsMade,
+          failedAt: job.finishedOn
+            ? new Date(job.finishedOn).toISOString()
+            : null,
+          counted: job.data.counted ?? 'failed',
+          countedFor: job.data.failed
+            ? Object.keys(job.data.failed)
+            : [listener],
+          retry,
+        }));
+      });
   }
 
   /** An ephemeral listener's failed set: retrying announces the order again, as the box office does. */
@@ -170,9 +178,9 @@ export class ListenersService {
         retry: async () => {
           await this.redis.hdel(failedOrdersKey(listener), orderId);
           const event = await this.redis.hget(orderKey(orderId), 'event');
-          const announce = this.redis.multi().publish(ORDERS_CHANNEL, orderId);
-          if (event) announce.publish(eventChannel(event), orderId);
-          await announce.exec();
+          // An order whose hash is gone has no event: its general channel alone says so.
+          if (event === null) await this.redis.publish(ORDERS_CHANNEL, orderId);
+          else await addAnnouncement(this.redis.multi(), orderId, event).exec();
         },
       };
     });

@@ -13,6 +13,7 @@ import {
   type HttpModuleTest,
 } from '@podium/testing';
 import { startBoxOfficeModule } from '../box-office.testing.js';
+import { EventsModule } from '../events/events.module.js';
 import { PurchasesModule } from './purchases.module.js';
 
 describe('PurchasesModule: POST /purchases records an order once and announces it', () => {
@@ -22,7 +23,7 @@ describe('PurchasesModule: POST /purchases records an order once and announces i
   const http = () => box.http();
 
   beforeAll(async () => {
-    box = await startBoxOfficeModule([PurchasesModule]);
+    box = await startBoxOfficeModule([PurchasesModule, EventsModule]);
     subscriber = box.server.client();
     subscriber.on(
       'pmessage',
@@ -30,7 +31,7 @@ describe('PurchasesModule: POST /purchases records an order once and announces i
         announced.push([channel, message]),
     );
     await subscriber.psubscribe(`${ORDERS_CHANNEL}*`);
-    // The module imports EventsModule: its events are made through its own API.
+    // Events are made through the events module's own API.
     await http()
       .post('/events')
       .set('Authorization', operatorAuth)

@@ -1,12 +1,11 @@
 import { Module } from '@nestjs/common';
 import { PublisherModule } from '@podium/publisher';
-import { EventsModule } from '../events/events.module.js';
 import { PurchasesController } from './purchases.controller.js';
 import { PurchasesService } from './purchases.service.js';
 
 /** Purchases, rate limited per client IP address (PURCHASE_RATE_LIMIT a minute: see the controller). */
 @Module({
-  imports: [EventsModule, PublisherModule],
+  imports: [PublisherModule],
   controllers: [PurchasesController],
   providers: [PurchasesService],
 })

@@ -7,17 +7,9 @@ import {
   UnprocessableEntityException,
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import {
-  formatCents,
-  newOrderId,
-  orderFromHash,
-  orderKey,
-  parsePriceToCents,
-  type Order,
-} from '@podium/orders';
+import { orderFromHash, orderKey, type Order } from '@podium/orders';
 import { OrderPublisher } from '@podium/publisher';
 import { REDIS } from '@podium/redis';
-import { EventsService } from '../events/events.service.js';
 import type { CreatePurchaseDto } from './dto/create-purchase.dto.js';
 
 export interface PurchaseResult {
@@ -30,35 +22,29 @@ export interface PurchaseResult {
 export class PurchasesService {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
-    private readonly events: EventsService,
     private readonly publisher: OrderPublisher,
   ) {}
 
+  /**
+   * One round trip to Redis: the record script finds the event and its price itself (a
+   * replayed Idempotency-Key reads the earlier order too).
+   */
   async purchase(
     dto: CreatePurchaseDto,
     idempotencyKey?: string,
   ): Promise<PurchaseResult> {
-    const event = await this.events.find(dto.event);
-    if (!event)
-      throw new NotFoundException(`event "${dto.event}" does not exist`);
-    const order: Order = {
-      orderId: newOrderId(),
-      who: dto.who,
-      qty: dto.qty,
-      cost: formatCents(dto.qty * parsePriceToCents(event.price)),
-      event: dto.event,
-      ts: Math.floor(Date.now() / 1000),
-    };
     const fingerprint = createHash('sha256')
       .update(JSON.stringify([dto.event, dto.qty, dto.who]))
       .digest('hex');
-    const result = await this.publisher.record(
-      order,
+    const result = await this.publisher.purchase(
+      { event: dto.event, qty: dto.qty, who: dto.who },
       idempotencyKey ? { key: idempotencyKey, fingerprint } : undefined,
     );
     switch (result.outcome) {
       case 'created':
-        return { order, replayed: false };
+        return { order: result.order, replayed: false };
+      case 'no_event':
+        throw new NotFoundException(`event "${dto.event}" does not exist`);
       case 'sold_out':
         throw new ConflictException(
           `event "${dto.event}" has ${result.ticketsLeft} ticket(s) left, ${dto.qty} requested`,

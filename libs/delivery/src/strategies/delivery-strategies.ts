@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { DeliveryMode } from '@podium/queues';
+import type { DeliveryMode } from '@podium/config';
 import type { DeliveryStrategy } from './delivery-strategy.js';
 import { DurableDelivery } from './durable-delivery.js';
 import { EphemeralDelivery } from './ephemeral-delivery.js';

@@ -1,15 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { jobKey, registerDurableSubscription } from '@podium/queues';
-import type { ListenerGroup } from '../listener-group.js';
+import { registerDurableSubscription } from '@podium/queues';
 import { QueuedDelivery } from './queued-delivery.js';
 
 /**
  * As queued, plus a durable subscription per group, registered in Redis at start-up: from
- * then on the box office enqueues one job per matching order itself, before announcing it,
- * so orders recorded while no listeners process runs wait in the queue. An order is
- * enqueued once whoever announced it: this process adds the job only when the
- * announcement came from a program that did not (a raw PUBLISH), which it sees by the job's
- * absence.
+ * then on the box office queues the group's orders itself as it records them (and marks
+ * them queued for the group), so orders recorded while no listeners process runs wait in
+ * the queue. An order is queued once whoever announced it: the claim of an announcement
+ * finds the box office's mark and adds nothing; only an order announced by a program that
+ * did not queue it (a raw PUBLISH) is claimed and queued here.
  */
 @Injectable()
 export class DurableDelivery extends QueuedDelivery {
@@ -22,12 +21,5 @@ export class DurableDelivery extends QueuedDelivery {
       });
     }
     await super.start();
-  }
-
-  protected override async needsEnqueue(
-    group: ListenerGroup,
-    orderId: string,
-  ): Promise<boolean> {
-    return (await this.redis.exists(jobKey(group.name, orderId))) === 0;
   }
 }

@@ -1,22 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
-import type { ListenerGroup, RunningListener } from '../listener-group.js';
+import type { ListenerGroup } from '../listener-group.js';
 import { ListenerStats } from '../listener-stats.js';
-import {
-  OrderWork,
-  RejectedMessageError,
-  type ListenerResult,
-} from '../order-work.js';
-import type { DeliveryStrategy } from './delivery-strategy.js';
+import { OrderWork, type ListenerResult } from '../work/order-work.js';
+import type { DeliveryStrategy, Heard } from './delivery-strategy.js';
 
 /** Tries of an order whose effects Redis refused (out of memory, a blip), 100 ms apart, doubling. */
 export const EPHEMERAL_REDIS_TRIES = 4;
 
 /**
  * At most once: the listeners that heard an announcement run on it at once, in this
- * process. Effects that Redis refuses are tried again briefly; a handler that throws, or
- * effects still refused after that, fail: logged, counted, and kept in the listener's failed
- * set (podium:failed:<listener>), from which the API can announce the order again.
+ * process, a batch of orders at a time. Effects that Redis refuses are tried again
+ * briefly; a handler that throws, or effects still refused after that, fail: logged,
+ * counted, and kept in the listener's failed set (podium:failed:<listener>), from which
+ * the API can announce the order again.
  */
 @Injectable()
 export class EphemeralDelivery implements DeliveryStrategy {
@@ -25,53 +22,57 @@ export class EphemeralDelivery implements DeliveryStrategy {
     private readonly stats: ListenerStats,
   ) {}
 
-  bind(): void {}
-
-  async start(): Promise<void> {}
-
-  async take(
-    group: ListenerGroup,
-    orderId: string,
-    heard: readonly RunningListener[],
-  ): Promise<void> {
+  async take(group: ListenerGroup, batch: readonly Heard[]): Promise<void> {
     const startedAt = performance.now();
-    let pending = heard;
+    let pending = batch;
     for (let attempt = 1; pending.length > 0; attempt++) {
-      let results: ListenerResult[];
-      try {
-        results = await this.work.run(orderId, () => pending, {
-          sequence: group.name,
-          fresh: attempt > 1,
-        });
-      } catch (err) {
-        if (err instanceof RejectedMessageError) {
-          this.stats.rejected(orderId, pending, err);
-          if (err.poison)
-            await Promise.all(
-              pending.map((l) =>
-                this.stats.keepFailed(l.name, orderId, err, 'rejected'),
-              ),
-            );
-          return;
+      const outcomes = await this.work.run(
+        pending.map(({ orderId, listeners }) => ({
+          orderId,
+          select: () => listeners,
+        })),
+        { sequence: group.name, fresh: attempt > 1 },
+      );
+      const again: Heard[] = [];
+      for (const [
+        i,
+        { orderId, results, rejected, unread },
+      ] of outcomes.entries()) {
+        const heard = pending[i].listeners;
+        if (rejected) {
+          this.stats.rejected(orderId, heard, rejected);
+          if (rejected.poison)
+            for (const l of heard)
+              await this.stats.keepFailed(
+                l.name,
+                orderId,
+                rejected,
+                'rejected',
+              );
+          continue;
         }
-        // The order could not be read (Redis unreachable): every listener that heard it failed this try.
-        results = pending.map((listener) => ({
-          listener,
-          outcome: 'failed',
-          error: err as Error,
-          failedIn: 'redis',
-        }));
+        // Unread: Redis did not give the order; every listener that heard it failed this try.
+        const tried: ListenerResult[] = unread
+          ? heard.map((listener) => ({
+              listener,
+              outcome: 'failed',
+              error: unread,
+              failedIn: 'redis',
+            }))
+          : results;
+        const retry =
+          attempt < EPHEMERAL_REDIS_TRIES
+            ? tried.filter((r) => r.failedIn === 'redis')
+            : [];
+        const settled = tried.filter((r) => !retry.includes(r));
+        this.stats.settled(orderId, settled, startedAt);
+        for (const r of settled)
+          if (r.outcome === 'failed')
+            await this.stats.keepFailed(r.listener.name, orderId, r.error!);
+        if (retry.length > 0)
+          again.push({ orderId, listeners: retry.map((r) => r.listener) });
       }
-      const retry =
-        attempt < EPHEMERAL_REDIS_TRIES
-          ? results.filter((r) => r.failedIn === 'redis')
-          : [];
-      const settled = results.filter((r) => !retry.includes(r));
-      this.stats.settled(orderId, settled, startedAt);
-      for (const r of settled)
-        if (r.outcome === 'failed')
-          await this.stats.keepFailed(r.listener.name, orderId, r.error!);
-      pending = retry.map((r) => r.listener);
+      pending = again;
       if (pending.length > 0) await sleep(100 * 2 ** (attempt - 1));
     }
   }
@@ -79,14 +80,4 @@ export class EphemeralDelivery implements DeliveryStrategy {
   queueOf(): null {
     return null;
   }
-
-  async check(): Promise<string[]> {
-    return [];
-  }
-
-  queues(): [] {
-    return [];
-  }
-
-  async close(): Promise<void> {}
 }

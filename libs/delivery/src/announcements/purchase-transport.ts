@@ -1,4 +1,5 @@
 import { ServerRedis } from '@nestjs/microservices';
+import type { Redis } from 'ioredis';
 import { redisOptionsFromUrl } from '@podium/redis';
 
 /**
@@ -42,13 +43,18 @@ export class PurchaseTransport extends ServerRedis {
     });
   }
 
+  /** Nest types its subscriber connection as any: it is an ioredis connection. */
+  private get subscriber(): Redis | undefined {
+    return this.subClient as Redis | undefined;
+  }
+
   /** Stops reading announcements (they wait in Redis and the socket buffers). */
   pause(): void {
-    this.subClient?.stream?.pause();
+    this.subscriber?.stream?.pause();
   }
 
   resume(): void {
-    this.subClient?.stream?.resume();
+    this.subscriber?.stream?.resume();
   }
 
   /** The patterns this process subscribes to (one per distinct listener subscription). */
@@ -58,7 +64,7 @@ export class PurchaseTransport extends ServerRedis {
 
   /** True while the subscriber connection is up (its subscriptions are restored on ready). */
   isSubscribed(): boolean {
-    return this.subClient?.status === 'ready';
+    return this.subscriber?.status === 'ready';
   }
 
   /**
@@ -66,7 +72,7 @@ export class PurchaseTransport extends ServerRedis {
    * connection is answered after them. Announcements made after this are heard.
    */
   async whenSubscribed(): Promise<void> {
-    await this.subClient.ping();
+    await this.subscriber?.ping();
   }
 
   get reconnectCount(): number {

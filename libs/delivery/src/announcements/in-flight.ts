@@ -18,7 +18,7 @@ export class InFlight {
     return this.count;
   }
 
-  /** Counts one unit now, before its work starts (so a burst is counted as it arrives). */
+  /** Counts one announcement now, before its work starts (so a burst is counted as it arrives). */
   reserve(): void {
     if (++this.count >= this.max && !this.paused) {
       this.paused = true;
@@ -26,12 +26,12 @@ export class InFlight {
     }
   }
 
-  /** The work of a reserved unit: released when it settles. */
-  track(work: Promise<unknown>): void {
+  /** The work of `units` reserved announcements: released when it settles. */
+  track(work: Promise<unknown>, units = 1): void {
     this.work.add(work);
     void work.finally(() => {
       this.work.delete(work);
-      this.release();
+      this.release(units);
     });
   }
 
@@ -40,8 +40,9 @@ export class InFlight {
     while (this.work.size > 0) await Promise.allSettled([...this.work]);
   }
 
-  private release(): void {
-    if (--this.count <= this.max / 2 && this.paused) {
+  private release(units: number): void {
+    this.count -= units;
+    if (this.count <= this.max / 2 && this.paused) {
       this.paused = false;
       this.flow.resume();
     }

@@ -1,0 +1,284 @@
+import type { Redis } from 'ioredis';
+import { appliedKey, listenerStatsKey } from '@podium/orders';
+import { PrivateRedis, snapshotKeyspace } from '@podium/testing';
+import type { DeliveryOptions } from '../delivery.options.js';
+import { EffectApplier, type EffectEntry } from './effect-applier.js';
+import type { Effects, RedisWrite } from './effects.js';
+
+/** Every key with its value and its TTL: what "nothing was written" is compared on. */
+async function keyspace(redis: Redis): Promise<Record<string, unknown>> {
+  const values = await snapshotKeyspace(redis);
+  const ttls = await Promise.all(Object.keys(values).map((k) => redis.pttl(k)));
+  return Object.fromEntries(
+    Object.entries(values).map(([key, value], i) => [
+      key,
+      { value, ttl: ttls[i] < 0 ? ttls[i] : Math.round(ttls[i] / 100_000) },
+    ]),
+  );
+}
+
+/** A write that fails in Redis: HINCRBY on a field that holds no integer. */
+const FAILING: RedisWrite = ['HINCRBY', 'poisoned', 'field', 1];
+
+describe('EffectApplier', () => {
+  let server: PrivateRedis;
+  let redis: Redis;
+  let applier: EffectApplier;
+  let order = 0;
+  const nextOrder = () => `ORDER${++order}`;
+  const writes = (...list: RedisWrite[]): Effects => ({ writes: list });
+
+  beforeAll(async () => {
+    server = await PrivateRedis.start();
+    redis = server.client();
+    applier = new EffectApplier(redis, {
+      appliedMarkerTtlSeconds: 3600,
+    } as DeliveryOptions);
+  });
+  afterAll(() => server.destroy());
+  beforeEach(async () => {
+    await redis.flushall();
+    await redis.hset('poisoned', 'field', 'not a number');
+  });
+
+  it('applies an entry once, marks it, and counts applied, duplicates and skipped', async () => {
+    const orderId = nextOrder();
+    const entry = (listener: string, effects: Effects | null): EffectEntry => ({
+      orderId,
+      listener,
+      effects,
+    });
+    const first = await applier.apply([
+      entry('a', writes(['SADD', 'set', orderId], ['INCRBY', 'n', 2])),
+      entry('b', null),
+    ]);
+    expect(first).toEqual(['applied', 'skipped']);
+    const again = await applier.apply([
+      entry('a', writes(['SADD', 'set', orderId], ['INCRBY', 'n', 2])),
+    ]);
+    expect(again).toEqual(['duplicate']);
+    expect(await redis.get('n')).toBe('2');
+    expect(await redis.hgetall(appliedKey(orderId))).toEqual({
+      a: '1',
+      b: '0',
+    });
+    expect(await redis.ttl(appliedKey(orderId))).toBeGreaterThan(3500);
+    expect(await redis.hgetall(listenerStatsKey('a'))).toEqual({
+      applied: '1',
+      duplicates: '1',
+    });
+    expect(await redis.hgetall(listenerStatsKey('b'))).toEqual({
+      skipped: '1',
+    });
+  });
+
+  it('runs afterApply once, with the replies, only for entries applied now', async () => {
+    const orderId = nextOrder();
+    const seen: unknown[] = [];
+    const effects: Effects = {
+      writes: [['INCRBY', 'n', 5]],
+      afterApply: (replies: unknown[]) => seen.push(replies),
+    };
+    await applier.apply([{ orderId, listener: 'a', effects }]);
+    await applier.apply([{ orderId, listener: 'a', effects }]);
+    expect(seen).toEqual([[5]]);
+  });
+
+  /*
+   * All or nothing: each kind of write, made on a key in a known state, then a write that
+   * fails. The keyspace (values and TTLs) must be exactly as before, and once the cause is
+   * fixed the entry applies once.
+   */
+  const takenBack: [string, () => Promise<unknown>, RedisWrite[]][] = [
+    [
+      'hash fields (HSET, HINCRBY, HINCRBYFLOAT, HDEL, HSETNX)',
+      () => redis.hset('h', { a: '1', b: '2.5', c: 'x' }),
+      [
+        ['HSET', 'h', 'a', '10', 'new', 'v'],
+        ['HINCRBY', 'h', 'a', 3],
+        ['HINCRBYFLOAT', 'h', 'b', '0.25'],
+        ['HDEL', 'h', 'c'],
+        ['HSETNX', 'h', 'other', 'w'],
+      ],
+    ],
+    [
+      'set members (SADD, SREM)',
+      () => redis.sadd('s', 'x', 'y'),
+      [
+        ['SADD', 's', 'z', 'x'],
+        ['SREM', 's', 'y'],
+      ],
+    ],
+    [
+      'sorted-set members (ZADD with options, ZINCRBY, ZREM)',
+      () => redis.zadd('z', 1, 'one', 2.5, 'two'),
+      [
+        ['ZADD', 'z', 'CH', 5, 'one', 7, 'three'],
+        ['ZINCRBY', 'z', 0.5, 'two'],
+        ['ZREM', 'z', 'one'],
+      ],
+    ],
+    [
+      'strings and bit fields (SET, INCRBY, INCRBYFLOAT, APPEND, BITFIELD, SETBIT, PFADD)',
+      async () => {
+        await redis.set('str', 'abc');
+        await redis.set('num', '41');
+        await redis.set('float', '1.5');
+        await redis.call('BITFIELD', 'bits', 'SET', 'u32', '#3', '7');
+        await redis.pfadd('hll', 'a', 'b');
+      },
+      [
+        ['SET', 'str', 'xyz'],
+        ['APPEND', 'str', '!!'],
+        ['INCRBY', 'num', 1],
+        ['INCRBYFLOAT', 'float', '0.5'],
+        ['BITFIELD', 'bits', 'OVERFLOW', 'SAT', 'INCRBY', 'u32', '#3', 2],
+        ['SETBIT', 'bits', 1, 1],
+        ['PFADD', 'hll', 'c', 'd'],
+      ],
+    ],
+    [
+      'lists (LPUSH, RPUSH, LTRIM)',
+      () => redis.rpush('l', 'a', 'b', 'c', 'd'),
+      [
+        ['LPUSH', 'l', 'x', 'y'],
+        ['RPUSH', 'l', 'z'],
+        ['LTRIM', 'l', 1, 3],
+      ],
+    ],
+    [
+      'whole keys (DEL, SET over another type) and expiries',
+      async () => {
+        await redis.sadd('gone', 'a', 'b');
+        await redis.hset('typed', 'f', 'v');
+        await redis.set('ttl', 'v', 'EX', 1000);
+        await redis.set('forever', 'v');
+      },
+      [
+        ['DEL', 'gone'],
+        ['SET', 'typed', 'now a string'],
+        ['EXPIRE', 'ttl', 5],
+        ['PERSIST', 'ttl'],
+        ['EXPIRE', 'forever', 50],
+      ],
+    ],
+    [
+      'keys that did not exist before (created, then deleted again)',
+      () => Promise.resolve(),
+      [
+        ['HSET', 'fresh-hash', 'f', 'v'],
+        ['SADD', 'fresh-set', 'm'],
+        ['RPUSH', 'fresh-list', 'a'],
+        ['INCR', 'fresh-counter'],
+      ],
+    ],
+  ];
+
+  it.each(takenBack)(
+    'takes back %s when a later write fails, then applies once after the fix',
+    async (_kind, setUp, list) => {
+      await setUp();
+      await redis.expire(
+        (await redis.keys('*')).find((k) => k !== 'poisoned') ?? 'none',
+        900,
+      );
+      const before = await keyspace(redis);
+      const orderId = nextOrder();
+      const entry = {
+        orderId,
+        listener: 'l',
+        effects: writes(...list, FAILING),
+      };
+
+      const [failed] = await applier.apply([entry]);
+      expect(failed).toBeInstanceOf(Error);
+      expect((failed as Error).message).toMatch(/not an integer/);
+      expect(await keyspace(redis)).toEqual(before);
+
+      await redis.hset('poisoned', 'field', '0'); // the cause, fixed
+      const fixed = await keyspace(redis);
+      expect(await applier.apply([entry])).toEqual(['applied']);
+      expect(await applier.apply([entry])).toEqual(['duplicate']);
+      expect(await keyspace(redis)).not.toEqual(fixed);
+      expect(await redis.hget('poisoned', 'field')).toBe('1');
+    },
+  );
+
+  it('takes back what a script effect wrote before it raised an error', async () => {
+    await redis.hset('summary', 'count', '4');
+    const before = await keyspace(redis);
+    const script = `
+      redis.call('HINCRBY', KEYS[1], 'count', 1)
+      redis.call('RPUSH', KEYS[2], ARGV[1])
+      if ARGV[2] == 'fail' then error('the listener gave up') end
+      return redis.call('HGET', KEYS[1], 'count')`;
+    const effects = (mode: string): Effects => ({
+      script,
+      keys: ['summary', 'winners'],
+      args: ['w1', mode],
+    });
+    const orderId = nextOrder();
+    const [failed] = await applier.apply([
+      { orderId, listener: 'lottery', effects: effects('fail') },
+    ]);
+    expect((failed as Error).message).toMatch(/the listener gave up/);
+    expect(await keyspace(redis)).toEqual(before);
+
+    const drawn: unknown[] = [];
+    const [applied] = await applier.apply([
+      {
+        orderId,
+        listener: 'lottery',
+        effects: {
+          ...effects('go'),
+          afterApply: (r: unknown) => drawn.push(r),
+        },
+      },
+    ]);
+    expect(applied).toBe('applied');
+    expect(drawn).toEqual(['5']);
+  });
+
+  it('refuses, before anything is written, a write it could not take back', async () => {
+    await redis.rpush('src', 'a');
+    const before = await keyspace(redis);
+    const [refused] = await applier.apply([
+      {
+        orderId: nextOrder(),
+        listener: 'l',
+        effects: writes(['SADD', 'fine', 'x'], ['RENAME', 'src', 'dst']),
+      },
+    ]);
+    expect((refused as Error).message).toBe(
+      'podium cannot take RENAME back if a later write fails, so effects may not use it',
+    );
+    expect(await keyspace(redis)).toEqual(before);
+  });
+
+  it('applies a batch of orders and listeners, each entry on its own: a failing one does not hold back the others', async () => {
+    const ids = Array.from({ length: 50 }, nextOrder);
+    const entries: EffectEntry[] = ids.flatMap((orderId, i) => [
+      {
+        orderId,
+        listener: 'steady',
+        effects: writes(['SADD', 'all', orderId]),
+      },
+      {
+        orderId,
+        listener: 'picky',
+        effects:
+          i === 7
+            ? writes(['SADD', 'picked', orderId], FAILING)
+            : writes(['SADD', 'picked', orderId]),
+      },
+    ]);
+    const outcomes = await applier.apply(entries);
+    expect(outcomes.filter((o) => o === 'applied')).toHaveLength(99);
+    expect(outcomes[15]).toBeInstanceOf(Error);
+    expect(await redis.scard('all')).toBe(50);
+    expect(await redis.sismember('picked', ids[7])).toBe(0);
+    expect(await redis.scard('picked')).toBe(49);
+    expect(await redis.hget(listenerStatsKey('picky'), 'applied')).toBe('49');
+    expect(await redis.hgetall(appliedKey(ids[7]))).toEqual({ steady: '1' });
+  });
+});

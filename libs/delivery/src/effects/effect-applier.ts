@@ -1,0 +1,128 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { withLogContext } from '@podium/observability';
+import { appliedKey, listenerStatsKey } from '@podium/orders';
+import { LuaScript, REDIS } from '@podium/redis';
+import { DELIVERY_OPTIONS, type DeliveryOptions } from '../delivery.options.js';
+import { isScriptEffects, type Effects, type RedisArg } from './effects.js';
+import { effectsScript, WRITES_BODY } from './effects-script.js';
+
+/** One listener's effects on one order; null when the order is not for it (it skips it). */
+export interface EffectEntry {
+  orderId: string;
+  listener: string;
+  effects: Effects | null;
+}
+
+/**
+ * Per entry, in the order given: applied now, skipped now (not for it), already applied
+ * before (a duplicate: nothing written), or failed (nothing written: its writes were taken
+ * back).
+ */
+export type ApplyOutcome = 'applied' | 'skipped' | 'duplicate' | Error;
+
+type Reply = [status: number, reply?: unknown];
+
+/**
+ * Applies listeners' effects on a batch of orders in ONE Lua script (effects-script.ts):
+ * each (order, listener) entry is checked against its applied marker (field <listener> of
+ * podium:applied:<order>), applied all or nothing, and marked, so at-least-once delivery
+ * gives exactly-once effects and a retry runs only what is not marked yet. Entries run in
+ * the order given. The script is sent on the shared auto-pipelining connection, so the
+ * scripts of concurrent batches reach Redis in the order apply() was called.
+ */
+@Injectable()
+export class EffectApplier {
+  /** Lua bodies by index: plain writes first, then each script effect as it first appears. */
+  private readonly bodies: string[] = [WRITES_BODY];
+  private script = new LuaScript(effectsScript(this.bodies));
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(DELIVERY_OPTIONS) private readonly options: DeliveryOptions,
+  ) {}
+
+  /**
+   * Applies the entries and, for each one applied now, runs its afterApply. Rejects only
+   * when the script did not run (Redis unreachable or refusing writes): nothing was
+   * applied then.
+   */
+  async apply(entries: readonly EffectEntry[]): Promise<ApplyOutcome[]> {
+    if (entries.length === 0) return [];
+    const keys = new KeyIndex();
+    const args: RedisArg[] = [this.options.appliedMarkerTtlSeconds];
+    for (const { orderId, listener, effects } of entries) {
+      const [body, effectKeys, effectArgs] = this.encode(effects);
+      args.push(
+        keys.of(appliedKey(orderId)),
+        keys.of(listenerStatsKey(listener)),
+        listener,
+        body,
+        effectKeys.length,
+        ...effectKeys.map((key) => keys.of(key)),
+        effectArgs.length,
+        ...effectArgs,
+      );
+    }
+    const replies = await this.script.run<Reply[]>(this.redis, keys.list, args);
+    return entries.map((entry, i) => outcome(entry, replies[i]));
+  }
+
+  /** The body index (0: skip), keys and args of one entry. */
+  private encode(
+    effects: Effects | null,
+  ): [number, readonly string[], readonly RedisArg[]] {
+    if (!effects) return [0, [], []];
+    if (isScriptEffects(effects))
+      return [this.bodyIndex(effects.script), effects.keys, effects.args];
+    return [
+      1,
+      effects.writes.map(([, key]) => key),
+      effects.writes.flatMap(([command, , ...rest]) => [
+        rest.length + 1,
+        command,
+        ...rest,
+      ]),
+    ];
+  }
+
+  /** The 1-based index of a script effect's body, adding it (and so a new script) the first time. */
+  private bodyIndex(body: string): number {
+    let index = this.bodies.indexOf(body);
+    if (index < 0) {
+      index = this.bodies.push(body) - 1;
+      this.script = new LuaScript(effectsScript(this.bodies));
+    }
+    return index + 1;
+  }
+}
+
+function outcome(
+  { orderId, listener, effects }: EffectEntry,
+  [status, reply]: Reply,
+): ApplyOutcome {
+  if (status === 0) return 'duplicate';
+  if (status === 2 || !effects) return 'skipped';
+  if (status !== 1) return new Error(String(reply));
+  // Lines an afterApply logs carry the order and the listener (JSON logs).
+  withLogContext({ orderId, listener }, () => {
+    if (isScriptEffects(effects)) effects.afterApply?.(reply);
+    else effects.afterApply?.(reply as unknown[]);
+  });
+  return 'applied';
+}
+
+/** The KEYS of a script, each key once, named by its 1-based index. */
+class KeyIndex {
+  readonly list: string[] = [];
+  private readonly index = new Map<string, number>();
+
+  of(key: string): number {
+    let i = this.index.get(key);
+    if (i === undefined) {
+      i = this.list.push(key);
+      this.index.set(key, i);
+    }
+    return i;
+  }
+}

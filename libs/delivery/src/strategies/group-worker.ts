@@ -1,0 +1,221 @@
+import { Logger } from '@nestjs/common';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  appliedKey,
+  hearsOrder,
+  QUEUE_PREFIX,
+  type Order,
+} from '@podium/orders';
+import { jobOrders, OrderEnqueuer, type OrderJobData } from '@podium/queues';
+import { createRedis } from '@podium/redis';
+import type { QueueSettings } from '../delivery.options.js';
+import type { ListenerGroup, RunningListener } from '../listener-group.js';
+import { ListenerStats } from '../listener-stats.js';
+import {
+  OrderWork,
+  type ListenerResult,
+  type OrderOutcome,
+} from '../work/order-work.js';
+
+export interface GroupWorkerDeps {
+  work: OrderWork;
+  stats: ListenerStats;
+  enqueuer: OrderEnqueuer;
+  /** The shared command connection, to read applied markers on a retry. */
+  redis: Redis;
+  redisUrl: string;
+  settings: QueueSettings;
+  /** Names this process's workers in BullMQ's job.processedBy. */
+  workerName: string;
+}
+
+/**
+ * The BullMQ worker of one queued or durable group: a job carries one order or a batch,
+ * and runs every member whose subscription hears each order (an announcement is both
+ * channels). A listener that fails is retried alone (the others' markers are set): in a
+ * batch, each failing order is given a job of its own with the tries left, so that it ends
+ * in the failed set on its own; a one-order job is retried by BullMQ with its backoff and,
+ * after the last try, waits in the failed set naming the listeners it failed for.
+ */
+export class GroupWorker {
+  private readonly logger = new Logger('Listeners');
+  private readonly worker: Worker<OrderJobData>;
+  /** Each worker has a connection of its own: sharing the enqueueing connection put lock
+   * renewals behind bursts of adds, and jobs ran twice after their locks lapsed. */
+  readonly connection: Redis;
+  /** Per event: the members an order of that event is for. */
+  private members = new Map<string, RunningListener[]>();
+
+  constructor(
+    readonly group: ListenerGroup,
+    private readonly deps: GroupWorkerDeps,
+  ) {
+    const { concurrency, lockMs, stalledCheckMs } = deps.settings;
+    this.connection = createRedis(
+      deps.redisUrl,
+      `podium-worker-${group.name}`,
+      {
+        autoPipelining: false,
+      },
+    );
+    this.worker = new Worker<OrderJobData>(
+      group.name,
+      (job) => this.process(job),
+      {
+        connection: this.connection,
+        prefix: QUEUE_PREFIX,
+        name: deps.workerName,
+        concurrency,
+        lockDuration: lockMs,
+        stalledInterval: stalledCheckMs,
+        // A crash leaves jobs stalled; effects are idempotent, so running them again is safe.
+        maxStalledCount: 10,
+      },
+    );
+    this.worker.on('error', (err) =>
+      this.logger.warn(`[${group.name}] worker: ${err.message}`),
+    );
+  }
+
+  get running(): boolean {
+    return this.worker.isRunning();
+  }
+
+  /** Stops taking jobs and waits for the active ones. */
+  async close(): Promise<void> {
+    await this.worker.close();
+    await this.connection.quit().catch(() => undefined);
+  }
+
+  private async process(job: Job<OrderJobData>): Promise<void> {
+    const startedAt = performance.now();
+    const orderIds = jobOrders(job.data);
+    // A retry (a later try, or a failed job retried through the API) runs only the members
+    // that have not applied the order yet, on the order as it is now in Redis.
+    const retry = job.attemptsMade > 0 || job.data.failed !== undefined;
+    const done = retry ? await this.appliedBy(orderIds) : undefined;
+    const outcomes = await this.deps.work.run(
+      orderIds.map((orderId) => ({
+        orderId,
+        select: (order) =>
+          this.membersFor(order).filter(
+            (l) => !done?.get(orderId)?.has(l.name),
+          ),
+      })),
+      { fresh: retry },
+    );
+    const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    if (outcomes.length === 1)
+      return this.settleOne(job, outcomes[0], startedAt, final);
+    return this.settleBatch(job, outcomes, startedAt, final);
+  }
+
+  /** A job of one order: BullMQ retries it, or keeps it in the failed set after the last try. */
+  private async settleOne(
+    job: Job<OrderJobData>,
+    outcome: OrderOutcome,
+    startedAt: number,
+    final: boolean,
+  ): Promise<void> {
+    const { orderId, rejected } = outcome;
+    const { stats } = this.deps;
+    if (rejected) {
+      stats.rejected(orderId, this.group.listeners, rejected);
+      const failed = Object.fromEntries(
+        this.group.listeners.map((l) => [l.name, rejected.message]),
+      );
+      await job
+        .updateData({ ...job.data, failed, counted: 'rejected' })
+        .catch(() => undefined);
+      throw new UnrecoverableError(rejected.message);
+    }
+    const results = this.resultsOf(outcome);
+    const failed = results.filter((r) => r.outcome === 'failed');
+    stats.settled(orderId, results, startedAt, final || failed.length === 0);
+    if (failed.length === 0) return;
+    const reasons = reasonsOf(failed);
+    await job
+      .updateData({ ...job.data, failed: reasons })
+      .catch(() => undefined);
+    throw new Error(
+      failed
+        .map((r) => `${r.listener.name}: ${reasons[r.listener.name]}`)
+        .join('; '),
+    );
+  }
+
+  /**
+   * A batch: what applied is counted now; each order that failed (or named no readable
+   * order) gets a job of its own. When Redis gave none of the orders, the whole batch is
+   * tried again instead.
+   */
+  private async settleBatch(
+    job: Job<OrderJobData>,
+    outcomes: OrderOutcome[],
+    startedAt: number,
+    final: boolean,
+  ): Promise<void> {
+    const unread = outcomes.find((o) => o.unread)?.unread;
+    if (unread && !final && outcomes.every((o) => o.unread)) throw unread;
+    const apart = new Map<string, Record<string, string>>();
+    for (const outcome of outcomes) {
+      const { orderId, rejected } = outcome;
+      if (rejected) {
+        apart.set(
+          orderId,
+          Object.fromEntries(
+            this.group.listeners.map((l) => [l.name, rejected.message]),
+          ),
+        );
+        continue;
+      }
+      const results = this.resultsOf(outcome);
+      const failed = results.filter((r) => r.outcome === 'failed');
+      this.deps.stats.settled(orderId, results, startedAt, failed.length === 0);
+      if (failed.length > 0) apart.set(orderId, reasonsOf(failed));
+    }
+    if (apart.size > 0)
+      await this.deps.enqueuer.retryApart(this.group.name, job, apart);
+  }
+
+  /** An order Redis did not give: every member failed this try. */
+  private resultsOf({ results, unread }: OrderOutcome): ListenerResult[] {
+    if (!unread) return results;
+    return this.group.listeners.map((listener) => ({
+      listener,
+      outcome: 'failed',
+      error: unread,
+      failedIn: 'redis',
+    }));
+  }
+
+  /** Per order, the listeners that have an applied (or skipped) marker for it. */
+  private async appliedBy(
+    orderIds: string[],
+  ): Promise<Map<string, Set<string>>> {
+    const marked = await Promise.all(
+      orderIds.map((id) => this.deps.redis.hkeys(appliedKey(id))),
+    );
+    return new Map(orderIds.map((id, i) => [id, new Set(marked[i])]));
+  }
+
+  /** The members whose subscription hears the order. */
+  private membersFor(order: Order): RunningListener[] {
+    if (this.members.size > 10_000) this.members = new Map();
+    let members = this.members.get(order.event);
+    if (!members) {
+      members = this.group.listeners.filter((l) =>
+        hearsOrder(l.pattern, order.event),
+      );
+      this.members.set(order.event, members);
+    }
+    return members;
+  }
+}
+
+function reasonsOf(failed: ListenerResult[]): Record<string, string> {
+  return Object.fromEntries(
+    failed.map((r) => [r.listener.name, r.error?.message ?? 'failed']),
+  );
+}

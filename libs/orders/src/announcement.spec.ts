@@ -1,0 +1,29 @@
+import { escapeGlob } from './glob.js';
+import { hearsOrder, luaAnnounceOrder, orderChannels } from './announcement.js';
+
+describe('the announcement of an order', () => {
+  it("is the seed's two channels, the general one first", () => {
+    expect(orderChannels('Womens Judo')).toEqual([
+      'purchase_orders',
+      'purchase_orders:Womens Judo',
+    ]);
+  });
+
+  it('is heard by a pattern that matches one of its channels', () => {
+    expect(hearsOrder('purchase_orders', 'Archery')).toBe(true);
+    expect(hearsOrder('purchase_orders:*', 'Archery')).toBe(true);
+    expect(hearsOrder('purchase_orders:Opening Ceremony', 'Archery')).toBe(
+      false,
+    );
+    const exact = `purchase_orders:${escapeGlob('100m [Final]*')}`;
+    expect(hearsOrder(exact, '100m [Final]*')).toBe(true);
+    expect(hearsOrder(exact, '100m F')).toBe(false);
+  });
+
+  it('is published the same way from Lua', () => {
+    expect(luaAnnounceOrder('ARGV[1]', 'ARGV[2]')).toBe(
+      "redis.call('PUBLISH', 'purchase_orders', ARGV[1])\n" +
+        "redis.call('PUBLISH', 'purchase_orders:' .. ARGV[2], ARGV[1])",
+    );
+  });
+});

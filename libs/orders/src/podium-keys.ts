@@ -1,0 +1,57 @@
+/*
+ * Every key of podium's own (the seed defines none of them), in one place. The seed's
+ * keys and channels are in keys.ts.
+ */
+
+/**
+ * One hash per order, the listeners' applied markers: field = listener name, '1' once it
+ * applied the order, '0' once it skipped it (not for it). Checked and set in the same
+ * script as the effects, so an order is applied at most once per listener.
+ */
+export const appliedKey = (orderId: string): string =>
+  `podium:applied:${orderId}`;
+
+/**
+ * One set per order: the listener groups its jobs were queued for (by the box office as it
+ * recorded it, or by a listeners process that heard it announced by another program), so
+ * that an order is queued once per group whoever announces it.
+ */
+export const enqueuedKey = (orderId: string): string =>
+  `podium:enqueued:${orderId}`;
+
+/**
+ * Per-listener counters, across processes: announced (by podium's box office, on a channel
+ * the listener subscribes to), applied, skipped (not for it), duplicates, rejected (not a
+ * readable order), failed (now in its failed set), lost (could not be kept: not enqueued).
+ */
+export const listenerStatsKey = (listener: string): string =>
+  `podium:stats:${listener}`;
+
+/** An ephemeral listener's failed set: order id -> JSON {error, failedAt}. Queued and durable ones use their BullMQ queue's. */
+export const failedOrdersKey = (listener: string): string =>
+  `podium:failed:${listener}`;
+
+/** A purchase's Idempotency-Key: the order it recorded and the request's fingerprint (24 h). */
+export const idempotencyKey = (key: string): string =>
+  `podium:idempotency:${key}`;
+
+/**
+ * Sorted set, the transactional outbox: member = `<group> <order id>` for a job that must
+ * exist and may not yet (the order is recorded, or claimed, for that group), score = epoch
+ * ms on Redis's clock. Removed once the job exists; what stays past the grace, a relay
+ * queues (see OutboxRelay).
+ */
+export const OUTBOX = 'podium:outbox';
+/** String: the id of the relay working on the outbox, with an expiry (see OutboxRelay). */
+export const OUTBOX_LEASE = 'podium:outbox:lease';
+
+/** Hash: listener name -> JSON of what the last listeners process to start it announced. */
+export const LISTENER_DIRECTORY = 'podium:listeners';
+/** Hash: group name -> JSON DurableSubscription. It outlives every process. */
+export const DURABLE_SUBSCRIPTIONS = 'podium:durable-subscriptions';
+
+/** BullMQ's keys: podium:queue:<queue>:... (one queue per listener group). */
+export const QUEUE_PREFIX = 'podium:queue';
+
+/** The key the readiness probe writes (a few bytes, expiring after a minute). */
+export const READINESS_PROBE_KEY = 'podium:health:probe';

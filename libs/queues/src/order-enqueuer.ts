@@ -1,0 +1,125 @@
+import type { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { enqueuedKey, OUTBOX } from '@podium/orders';
+import { LuaScript } from '@podium/redis';
+import {
+  GroupQueues,
+  jobName,
+  orderJobOptions,
+  retryJobId,
+  type OrderJobData,
+  type RetryPolicy,
+} from './group-queue.js';
+
+/** Redis's clock in ms, in Lua: every outbox age is measured on the one clock that wrote it. */
+export const LUA_NOW_MS = `local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)`;
+
+/** The outbox entry of an order that must be in a group's queue. */
+export const outboxEntry = (group: string, orderId: string): string =>
+  `${group} ${orderId}`;
+
+/** The same entry built in Lua: `group` and `orderId` are Lua expressions. */
+export const luaOutboxEntry = (group: string, orderId: string): string =>
+  `${group} .. ' ' .. ${orderId}`;
+
+/** The group and the order of an outbox entry. */
+export function parseOutboxEntry(entry: string): {
+  group: string;
+  orderId: string;
+} {
+  const space = entry.indexOf(' ');
+  return { group: entry.slice(0, space), orderId: entry.slice(space + 1) };
+}
+
+/*
+ * Claims orders for a group: an order not yet queued for it (its enqueued marker does not
+ * hold the group: the box office did not queue it as it recorded it, nor did another
+ * listeners process) is marked and entered in the outbox, in one atomic step, so that it
+ * is queued once however many processes heard it, and queued by a relay should this one
+ * die before its job exists.
+ * KEYS: each order's enqueued marker, then the outbox. ARGV: group, marker ttl, order ids.
+ * Reply: the ids claimed now.
+ */
+const CLAIM = new LuaScript(`
+${LUA_NOW_MS}
+local claimed = {}
+for i = 1, #KEYS - 1 do
+  if redis.call('SADD', KEYS[i], ARGV[1]) == 1 then
+    redis.call('EXPIRE', KEYS[i], ARGV[2])
+    redis.call('ZADD', KEYS[#KEYS], now, ${luaOutboxEntry('ARGV[1]', 'ARGV[i + 2]')})
+    claimed[#claimed + 1] = ARGV[i + 2]
+  end
+end
+return claimed
+`);
+
+/**
+ * Puts orders in their groups' queues, the one way every part of podium does it (the box
+ * office as it records, an outbox relay, a listeners process that heard an announcement
+ * the box office did not queue), with one retry policy: one BullMQ job per call and group,
+ * carrying the orders, then the orders' outbox entries cleared (only once the job exists).
+ */
+export class OrderEnqueuer {
+  constructor(
+    /** For the markers and the outbox: the shared command connection. */
+    private readonly redis: Redis,
+    readonly queues: GroupQueues,
+    private readonly retry: RetryPolicy,
+    private readonly markerTtlSeconds: number,
+  ) {}
+
+  /** Claims the orders for the group (see CLAIM); resolves with those it must now enqueue. */
+  claim(group: string, orderIds: readonly string[]): Promise<string[]> {
+    if (orderIds.length === 0) return Promise.resolve([]);
+    return CLAIM.run<string[]>(
+      this.redis,
+      [...orderIds.map(enqueuedKey), OUTBOX],
+      [group, this.markerTtlSeconds, ...orderIds],
+    );
+  }
+
+  /** One job carrying the orders, then their outbox entries cleared. */
+  async enqueue(group: string, orderIds: readonly string[]): Promise<void> {
+    if (orderIds.length === 0) return;
+    await this.queues
+      .get(group)
+      .add(
+        jobName(orderIds.length),
+        { orders: [...orderIds] },
+        orderJobOptions(this.retry),
+      );
+    await this.redis.zrem(
+      OUTBOX,
+      ...orderIds.map((id) => outboxEntry(group, id)),
+    );
+  }
+
+  /**
+   * Gives each order of a batch job that failed a job of its own, with the tries the batch
+   * had left and its backoff, so that an order that keeps failing ends in the failed set on
+   * its own and is retried on its own. `failed`: per order, listener -> error.
+   */
+  async retryApart(
+    group: string,
+    batch: Job<OrderJobData>,
+    failed: Map<string, Record<string, string>>,
+  ): Promise<void> {
+    const attemptsLeft = Math.max(
+      1,
+      this.retry.attempts - batch.attemptsMade - 1,
+    );
+    const delay = this.retry.backoffMs * 2 ** batch.attemptsMade;
+    await this.queues.get(group).addBulk(
+      [...failed].map(([orderId, reasons]) => ({
+        name: jobName(1),
+        data: { orders: [orderId], failed: reasons },
+        opts: {
+          ...orderJobOptions({ ...this.retry, attempts: attemptsLeft }),
+          jobId: retryJobId(batch.id ?? 'batch', orderId),
+          delay,
+        },
+      })),
+    );
+  }
+}

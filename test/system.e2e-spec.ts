@@ -11,6 +11,7 @@ import {
   type RunningListenersApp,
 } from '@podium/testing';
 import type { PurchaseResponse } from '../apps/box-office/src/purchases/purchases.controller.js';
+import { BigSpendersModule } from '../examples/big-spenders/big-spenders.module.js';
 import { startBoxOffice } from './support/box-office.js';
 
 type PurchaseBody = PurchaseResponse;
@@ -25,9 +26,10 @@ describe('box office and listeners together: the read API shows what was bought'
   beforeAll(async () => {
     server = await PrivateRedis.start();
     redis = server.client();
+    // podium's listeners and one more, the README's recipe: the seed's figures stay exact.
     listeners = await startListenersApp({
       redisUrl: server.url,
-      listeners: LISTENER_MODULES,
+      listeners: [...LISTENER_MODULES, BigSpendersModule],
       logger: false,
     });
     boxOffice = await startBoxOffice(server.url);

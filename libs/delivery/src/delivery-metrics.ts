@@ -61,7 +61,7 @@ export class DeliveryMetrics {
   }
 
   messageReceived(listener: string, mode: DeliveryMode): void {
-    this.received.inc({ listener, mode });
+    this.child(this.received, listener, mode).inc();
   }
 
   /** `startedAt` from performance.now(); omitted when no handler ran (a rejected message). */
@@ -70,12 +70,33 @@ export class DeliveryMetrics {
     outcome: MessageOutcome,
     startedAt?: number,
   ): void {
-    this.processed.inc({ listener, outcome });
+    this.child(this.processed, listener, outcome).inc();
     if (startedAt !== undefined)
-      this.duration.observe(
-        { listener, outcome },
+      this.child(this.duration, listener, outcome).observe(
         (performance.now() - startedAt) / 1000,
       );
+  }
+
+  /**
+   * A metric's series for two label values, looked up once: prom-client hashes the labels
+   * on every call otherwise, and these run for every order and listener.
+   */
+  private readonly children = new Map<
+    object,
+    Map<string, Map<string, unknown>>
+  >();
+  private child<C>(
+    metric: { labels(...values: string[]): C },
+    first: string,
+    second: string,
+  ): C {
+    let byFirst = this.children.get(metric);
+    if (!byFirst) this.children.set(metric, (byFirst = new Map()));
+    let bySecond = byFirst.get(first);
+    if (!bySecond) byFirst.set(first, (bySecond = new Map()));
+    let child = bySecond.get(second) as C | undefined;
+    if (!child) bySecond.set(second, (child = metric.labels(first, second)));
+    return child;
   }
 
   retry(listener: string): void {

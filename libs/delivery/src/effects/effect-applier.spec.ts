@@ -255,6 +255,37 @@ describe('EffectApplier', () => {
     expect(await keyspace(redis)).toEqual(before);
   });
 
+  it('takes an entry back to what the entries before it in the batch wrote', async () => {
+    await redis.set('expiring', '1', 'EX', 500);
+    const [a, b, c] = [nextOrder(), nextOrder(), nextOrder()];
+    const outcomes = await applier.apply([
+      // a creates both keys and gives one a TTL...
+      {
+        orderId: a,
+        listener: 'l',
+        effects: writes(
+          ['SADD', 'made', a],
+          ['SET', 'expiring', '2', 'EX', 100],
+        ),
+      },
+      // ...b writes to them and fails: they stay as a left them...
+      {
+        orderId: b,
+        listener: 'l',
+        effects: writes(['SADD', 'made', b], ['PERSIST', 'expiring'], FAILING),
+      },
+      // ...and c, after b was taken back, still finds them so.
+      { orderId: c, listener: 'l', effects: writes(['SADD', 'made', c]) },
+    ]);
+    expect(outcomes[0]).toBe('applied');
+    expect(outcomes[1]).toBeInstanceOf(Error);
+    expect(outcomes[2]).toBe('applied');
+    expect((await redis.smembers('made')).sort()).toEqual([a, c].sort());
+    expect(await redis.get('expiring')).toBe('2');
+    expect(await redis.ttl('expiring')).toBeGreaterThan(90);
+    expect(await redis.ttl('expiring')).toBeLessThanOrEqual(100);
+  });
+
   it('applies a batch of orders and listeners, each entry on its own: a failing one does not hold back the others', async () => {
     const ids = Array.from({ length: 50 }, nextOrder);
     const entries: EffectEntry[] = ids.flatMap((orderId, i) => [

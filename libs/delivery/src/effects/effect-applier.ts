@@ -50,21 +50,21 @@ export class EffectApplier {
   async apply(entries: readonly EffectEntry[]): Promise<ApplyOutcome[]> {
     if (entries.length === 0) return [];
     const keys = new KeyIndex();
-    const args: RedisArg[] = [this.options.appliedMarkerTtlSeconds];
-    for (const { orderId, listener, effects } of entries) {
+    const encoded = entries.map(({ orderId, listener, effects }) => {
       const [body, effectKeys, effectArgs] = this.encode(effects);
-      args.push(
+      return [
         keys.of(appliedKey(orderId)),
         keys.of(listenerStatsKey(listener)),
         listener,
         body,
-        effectKeys.length,
-        ...effectKeys.map((key) => keys.of(key)),
-        effectArgs.length,
-        ...effectArgs,
-      );
-    }
-    const replies = await this.script.run<Reply[]>(this.redis, keys.list, args);
+        effectKeys.map((key) => keys.of(key)),
+        effectArgs.map(String),
+      ];
+    });
+    const replies = await this.script.run<Reply[]>(this.redis, keys.list, [
+      this.options.appliedMarkerTtlSeconds,
+      JSON.stringify(encoded),
+    ]);
     return entries.map((entry, i) => outcome(entry, replies[i]));
   }
 
@@ -75,15 +75,10 @@ export class EffectApplier {
     if (!effects) return [0, [], []];
     if (isScriptEffects(effects))
       return [this.bodyIndex(effects.script), effects.keys, effects.args];
-    return [
-      1,
-      effects.writes.map(([, key]) => key),
-      effects.writes.flatMap(([command, , ...rest]) => [
-        rest.length + 1,
-        command,
-        ...rest,
-      ]),
-    ];
+    const args: RedisArg[] = [];
+    for (const [command, , ...rest] of effects.writes)
+      args.push(rest.length + 1, command, ...rest);
+    return [1, effects.writes.map(([, key]) => key), args];
   }
 
   /** The 1-based index of a script effect's body, adding it (and so a new script) the first time. */
@@ -104,6 +99,7 @@ function outcome(
   if (status === 0) return 'duplicate';
   if (status === 2 || !effects) return 'skipped';
   if (status !== 1) return new Error(String(reply));
+  if (!effects.afterApply) return 'applied';
   // Lines an afterApply logs carry the order and the listener (JSON logs).
   withLogContext({ orderId, listener }, () => {
     if (isScriptEffects(effects)) effects.afterApply?.(reply);

@@ -72,12 +72,40 @@ const JOURNAL = `
 local journal, existed = {}, {}
 local function note(entry) journal[#journal + 1] = entry end
 
+-- What the batch knows of a key's existence and TTL (PTTL: -2 no such key, -1 no TTL):
+-- read once, and kept while the entries that succeed only add to the key. A write that
+-- may delete the key or change its TTL makes the batch read it again.
+local known, reshaped = {}, {}
+local RESHAPES = ${luaSet(['SET', 'SETEX', 'PSETEX', 'GETSET', ...WRITES.keyDeletes, ...WRITES.expiries, 'SREM', 'ZREM', 'HDEL', 'LTRIM', 'LPUSHX', 'RPUSHX'])}
+
 local function first_touch(key)
   if existed[key] == nil then
-    existed[key] = redis.call('EXISTS', key) == 1
-    note({'key', key, existed[key], existed[key] and redis.call('PTTL', key) or -2})
+    local pttl = known[key] or redis.call('PTTL', key)
+    existed[key] = pttl ~= -2
+    note({'key', key, existed[key], pttl})
   end
   return existed[key]
+end
+
+local function may_reshape(name, args)
+  if RESHAPES[name] then return true end
+  if name ~= 'BITFIELD' then return false end
+  for _, arg in ipairs(args) do
+    local sub = string.upper(arg)
+    if sub == 'SET' or sub == 'INCRBY' then return false end
+  end
+  return true
+end
+
+-- After an entry succeeded: a key it wrote exists now, with the TTL it had (-1 if it
+-- created it), unless a write may have deleted it or changed its TTL.
+local function remember_touched()
+  for _, entry in ipairs(journal) do
+    if entry[1] == 'key' then
+      local key = entry[2]
+      known[key] = (not reshaped[key]) and (entry[3] and entry[4] or -1) or nil
+    end
+  end
 end
 
 local function skip_options(args, options)
@@ -188,8 +216,12 @@ local function guarded_call(command, key, ...)
   local args = {...}
   local after
   if first_touch(key) then after = keep(key, args) end
+  if may_reshape(name, args) then reshaped[key] = true end
   if name == 'DEL' or name == 'UNLINK' then
-    for i = 1, #args do if first_touch(args[i]) then keep(args[i], {}) end end
+    for i = 1, #args do
+      if first_touch(args[i]) then keep(args[i], {}) end
+      reshaped[args[i]] = true
+    end
   end
   local reply = redis.call(command, key, ...)
   if after then after(reply) end
@@ -214,49 +246,68 @@ local proxy = {
 
 /*
  * KEYS: every key the batch touches, once (entries name them by index).
- * ARGV[1]: the markers' TTL in seconds; then, per entry:
- *   marker key index, stats key index, listener, body index (0: the order is not for it),
- *   #keys, its key indexes, #args, its args.
+ * ARGV[1]: the markers' TTL in seconds. ARGV[2]: the entries, as JSON (one argument for
+ * the whole batch instead of thousands), each
+ *   [marker key index, stats key index, listener, body index (0: the order is not for it),
+ *    [its key indexes], [its args, as strings]].
  * Reply, per entry: {0} already applied (a duplicate), {1, reply} applied now, {2} skipped
  * now, {-1, error} failed and taken back, {-2, error} failed and NOT taken back (a bug).
  */
 const MAIN = `
-local out, counts, markers = {}, {}, {}
-local a, n = 2, 0
-while a <= #ARGV do
-  n = n + 1
-  local marker, stats = KEYS[tonumber(ARGV[a])], KEYS[tonumber(ARGV[a + 1])]
-  local listener, body, nk = ARGV[a + 2], tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
+-- Each order's markers, read once (HGETALL) and written once (one HSET) per batch.
+local marks, marked = {}, {}
+local function marks_of(marker)
+  local known_marks = marks[marker]
+  if not known_marks then
+    known_marks = {}
+    local flat = redis.call('HGETALL', marker)
+    for i = 1, #flat, 2 do known_marks[flat[i]] = flat[i + 1] end
+    marks[marker] = known_marks
+    marked[marker] = {}
+  end
+  return known_marks
+end
+local function mark(marker, listener, value)
+  marks[marker][listener] = value
+  local fields = marked[marker]
+  fields[#fields + 1] = listener
+  fields[#fields + 1] = value
+end
+
+local out, counts = {}, {}
+for n, entry in ipairs(cjson.decode(ARGV[2])) do
+  local marker, stats, listener, body = KEYS[entry[1]], KEYS[entry[2]], entry[3], entry[4]
   local keys = {}
-  for i = 1, nk do keys[i] = KEYS[tonumber(ARGV[a + 4 + i])] end
-  local na = tonumber(ARGV[a + 5 + nk])
-  local args = {unpack(ARGV, a + 6 + nk, a + 5 + nk + na)}
-  a = a + 6 + nk + na
-  markers[marker] = true
+  for i, index in ipairs(entry[5]) do keys[i] = KEYS[index] end
   local count = counts[stats]
   if not count then count = {applied = 0, skipped = 0, duplicates = 0}; counts[stats] = count end
-  if redis.call('HEXISTS', marker, listener) == 1 then
+  if marks_of(marker)[listener] then
     count.duplicates = count.duplicates + 1
     out[n] = {0}
   elseif body == 0 then
-    redis.call('HSET', marker, listener, '0')
+    mark(marker, listener, '0')
     count.skipped = count.skipped + 1
     out[n] = {2}
   else
-    journal, existed = {}, {}
-    local ok, reply = pcall(bodies[body], keys, args, proxy)
+    journal, existed, reshaped = {}, {}, {}
+    local ok, reply = pcall(bodies[body], keys, entry[6], proxy)
     if ok then
-      redis.call('HSET', marker, listener, '1')
+      mark(marker, listener, '1')
+      remember_touched()
       count.applied = count.applied + 1
       out[n] = {1, reply}
     else
       local failure = type(reply) == 'table' and reply.err or tostring(reply)
       local undone, why = pcall(take_all_back)
+      for key in pairs(existed) do known[key] = nil end
       out[n] = undone and {-1, failure} or {-2, failure .. '; taking it back failed: ' .. tostring(why)}
     end
   end
 end
-for marker in pairs(markers) do redis.call('EXPIRE', marker, ARGV[1]) end
+for marker, fields in pairs(marked) do
+  if #fields > 0 then redis.call('HSET', marker, unpack(fields)) end
+  redis.call('EXPIRE', marker, ARGV[1])
+end
 for stats, count in pairs(counts) do
   for field, value in pairs(count) do
     if value > 0 then redis.call('HINCRBY', stats, field, value) end

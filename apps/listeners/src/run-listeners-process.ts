@@ -1,0 +1,39 @@
+import 'reflect-metadata';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Logger, type Type } from '@nestjs/common';
+import { exitCleanlyOnSignals, validatePodiumEnv } from '@podium/config';
+import { createListenersApplication } from '@podium/delivery';
+import { escapeLogText, prettyLogger } from '@podium/observability';
+
+const logger = new Logger('Listeners');
+
+/**
+ * The listeners process, hosting these listener modules: Nest's Redis transport, plus HTTP
+ * on HEALTH_PORT for /health/live, /health/ready, /metrics and /docs. Configuration from
+ * the environment; a process that cannot start says why in one line and exits 1.
+ */
+export function runListenersProcess(listeners: Type[]): void {
+  start(listeners).catch((err: Error) => {
+    logger.error(`Cannot start: ${escapeLogText(err.message)}`);
+    process.exit(1);
+  });
+}
+
+async function start(listeners: Type[]): Promise<void> {
+  const env = validatePodiumEnv(process.env);
+  // Pretty logs escape what they print from data, as JSON logs do (SafeConsoleLogger).
+  const appLogger =
+    env.LOG_FORMAT === 'json' ? undefined : prettyLogger(env.LOG_LEVEL);
+  const { app, transport } = await createListenersApplication({
+    env,
+    listeners,
+    logger: appLogger,
+  });
+  exitCleanlyOnSignals(app, logger);
+  await app.listen(env.HEALTH_PORT, '0.0.0.0');
+  const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
+  logger.log(
+    `Listeners process ready: subscribed to ${transport.patterns().join(', ')}; health and metrics on port ${port}`,
+  );
+}

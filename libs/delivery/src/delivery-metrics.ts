@@ -91,9 +91,13 @@ export class DeliveryMetrics {
     second: string,
   ): C {
     let byFirst = this.children.get(metric);
-    if (!byFirst) this.children.set(metric, (byFirst = new Map()));
+    if (!byFirst)
+      this.children.set(
+        metric,
+        (byFirst = new Map<string, Map<string, unknown>>()),
+      );
     let bySecond = byFirst.get(first);
-    if (!bySecond) byFirst.set(first, (bySecond = new Map()));
+    if (!bySecond) byFirst.set(first, (bySecond = new Map<string, unknown>()));
     let child = bySecond.get(second) as C | undefined;
     if (!child) bySecond.set(second, (child = metric.labels(first, second)));
     return child;

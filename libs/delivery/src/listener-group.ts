@@ -6,17 +6,36 @@ import {
 import type { Order } from '@podium/orders';
 import type { Effects } from './effects/effects.js';
 
+/**
+ * What a listener's interceptors and guards see of the call besides the order, as Nest
+ * microservice handlers do: `context.switchToRpc().getData()` is the order,
+ * `context.switchToRpc().getContext()` this.
+ */
+export interface ListenerContext {
+  listener: string;
+  mode: DeliveryMode;
+  group: string;
+  pattern: string;
+}
+
 /** A listener as the registrar found it: its name, what it subscribes to, its handler. */
 export interface ListenerDefinition {
   name: string;
   /** The PSUBSCRIBE pattern (an exact channel arrives here glob-escaped). */
   pattern: string;
-  handle(order: Order): Effects | null | Promise<Effects | null>;
+  handle(
+    order: Order,
+    context: ListenerContext,
+  ): Effects | null | Promise<Effects | null>;
 }
 
-export interface RunningListener extends ListenerDefinition {
+/** A listener as this process runs it: in a mode and a group, its handler given its context. */
+export interface RunningListener {
+  name: string;
+  pattern: string;
   mode: DeliveryMode;
   group: string;
+  handle(order: Order): Effects | null | Promise<Effects | null>;
 }
 
 /**
@@ -87,7 +106,19 @@ export function planGroups(
           `give one of them a group of its own (${groupVariable(listener.name)})`,
       );
     }
-    group.listeners.push({ ...listener, mode, group: name });
+    const context: ListenerContext = {
+      listener: listener.name,
+      mode,
+      group: name,
+      pattern: listener.pattern,
+    };
+    group.listeners.push({
+      name: listener.name,
+      pattern: listener.pattern,
+      mode,
+      group: name,
+      handle: (order) => listener.handle(order, context),
+    });
   }
   return [...groups.values()];
 }

@@ -7,7 +7,12 @@ import {
   type OnApplicationBootstrap,
   type OnModuleInit,
 } from '@nestjs/common';
-import { DiscoveryService, MetadataScanner, Reflector } from '@nestjs/core';
+import {
+  DiscoveryService,
+  ExternalContextCreator,
+  MetadataScanner,
+  Reflector,
+} from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import type { Redis } from 'ioredis';
 import { escapeGlob, type Order } from '@podium/orders';
@@ -18,6 +23,7 @@ import { DELIVERY_OPTIONS, type DeliveryOptions } from './delivery.options.js';
 import type { Effects } from './effects/effects.js';
 import {
   planGroups,
+  type ListenerContext,
   type ListenerDefinition,
   type ListenerGroup,
   type RunningListener,
@@ -47,6 +53,7 @@ export class ListenerRegistrar
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
     private readonly reflector: Reflector,
+    private readonly contexts: ExternalContextCreator,
     private readonly strategies: DeliveryStrategies,
     private readonly dispatcher: AnnouncementDispatcher,
     private readonly transport: PurchaseTransport,
@@ -145,6 +152,29 @@ export class ListenerRegistrar
     for (const strategy of this.strategies.all()) await strategy.close?.();
   }
 
+  /**
+   * The handler, called through Nest's context as a microservice handler is (context type
+   * 'rpc'): the interceptors, guards and exception filters bound to it, to its class or
+   * globally apply to it. They see the handler's call: its order and what it returns (the
+   * effects), not the script that applies them later with the batch's.
+   */
+  private throughNest(
+    instance: Record<string, Handler>,
+    method: string,
+  ): Handler {
+    return this.contexts.create(
+      instance,
+      instance[method] as (...args: unknown[]) => unknown,
+      method,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      'rpc',
+    ) as Handler;
+  }
+
   private discover(): ListenerDefinition[] {
     const byName = new Map<string, ListenerDefinition>();
     for (const wrapper of this.discovery.getProviders()) {
@@ -168,14 +198,13 @@ export class ListenerRegistrar
             `Two handlers claim listener "${meta.listener}"; listener names must be unique`,
           );
         const instance = wrapper.instance as Record<string, Handler>;
-        const handler = instance[method];
         byName.set(meta.listener, {
           name: meta.listener,
           pattern:
             meta.channel !== undefined
               ? escapeGlob(meta.channel)
               : meta.pattern,
-          handle: (order) => handler.call(instance, order),
+          handle: this.throughNest(instance, method),
         });
       }
     }
@@ -183,7 +212,10 @@ export class ListenerRegistrar
   }
 }
 
-type Handler = (order: Order) => Effects | null | Promise<Effects | null>;
+type Handler = (
+  order: Order,
+  context: ListenerContext,
+) => Effects | null | Promise<Effects | null>;
 
 /** The prototype whose methods a provider's instances have: of its instance, or of its class. */
 function classPrototype(

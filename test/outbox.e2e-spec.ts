@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { validatePodiumEnv } from '@podium/config';
 import {
-  enqueuedKey,
+  appliedKey,
   eventChannel,
   eventKey,
   newOrderId,
@@ -141,10 +141,10 @@ describe('the outbox: the jobs of recorded orders, until they exist', () => {
     // Recorded, counted, marked for its groups and announced; not queued: what the outbox is for.
     expect(await redis.hget(orderKey(ghost.orderId), 'qty')).toBe('3');
     expect(await redis.hget(eventKey(JUDO), 'sold')).toBe('3');
-    expect((await redis.smembers(enqueuedKey(ghost.orderId))).sort()).toEqual([
-      'durable',
-      'judo',
-    ]);
+    expect(await redis.hgetall(appliedKey(ghost.orderId))).toEqual({
+      'queued:durable': '1',
+      'queued:judo': '1',
+    });
     await announcements.settle(redis);
     expect(announcements.heard.get(ghost.orderId)).toEqual([
       ORDERS_CHANNEL,

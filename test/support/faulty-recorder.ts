@@ -9,7 +9,7 @@ import type { PrivateRedis } from '@podium/testing';
 /**
  * A fault between recording an order and queueing it, without touching the code: a
  * publisher whose Redis user may run the record script (orders, events, idempotency keys,
- * markers, the outbox) but may not write the queues, so the job add after the script
+ * order markers, the outbox) but may not write the queues, so the job add after the script
  * fails with NOPERM. What it leaves is what a box office killed at that point leaves: the
  * order recorded, counted in `sold` and announced, in the outbox, with no job.
  */
@@ -33,7 +33,7 @@ export class FaultyRecorder {
         '~events:*',
         '~purchase_order_details:*',
         '~podium:outbox',
-        '~podium:enqueued:*',
+        '~podium:applied:*',
         '~podium:idempotency:*',
         '~podium:stats:*',
         '&*',

@@ -4,20 +4,18 @@
  */
 
 /**
- * One hash per order, the listeners' applied markers: field = listener name, '1' once it
- * applied the order, '0' once it skipped it (not for it). Checked and set in the same
- * script as the effects, so an order is applied at most once per listener.
+ * One hash per order, its markers. Field <listener>: '1' once that listener applied the
+ * order, '0' once it skipped it (not for it); checked and set in the same script as the
+ * effects, so an order is applied at most once per listener. Field `queued:<group>` (see
+ * queuedField): set once the order's job for that group is queued or on its way (by the
+ * box office as it recorded it, or by a listeners process that heard it announced by
+ * another program), so that an order is queued once per group whoever announces it.
  */
 export const appliedKey = (orderId: string): string =>
   `podium:applied:${orderId}`;
 
-/**
- * One set per order: the listener groups its jobs were queued for (by the box office as it
- * recorded it, or by a listeners process that heard it announced by another program), so
- * that an order is queued once per group whoever announces it.
- */
-export const enqueuedKey = (orderId: string): string =>
-  `podium:enqueued:${orderId}`;
+/** The marker field saying that an order is queued for a group (listener names hold no ':'). */
+export const queuedField = (group: string): string => `queued:${group}`;
 
 /**
  * Per-listener counters, across processes: announced (by podium's box office, on a channel

@@ -8,13 +8,14 @@ import {
   withLogContext,
 } from '@podium/observability';
 import {
-  enqueuedKey,
+  appliedKey,
   eventKey,
   idempotencyKey,
   listenerStatsKey,
   newOrderId,
   orderKey,
   OUTBOX,
+  queuedField,
   type Order,
 } from '@podium/orders';
 import { createOrderEnqueuer, OrderEnqueuer } from '@podium/queues';
@@ -115,7 +116,7 @@ export class OrderPublisher {
         orderKey(order.orderId),
         idempotency ? idempotencyKey(idempotency.key) : orderKey(order.orderId),
         OUTBOX,
-        enqueuedKey(order.orderId),
+        appliedKey(order.orderId),
         ...listeners.map(listenerStatsKey),
       ],
       [
@@ -128,7 +129,7 @@ export class OrderPublisher {
         order.event,
         order.ts,
         this.env.APPLIED_MARKER_TTL_SECONDS,
-        ...durable,
+        ...durable.flatMap((group) => [group, queuedField(group)]),
       ],
     );
     switch (outcome) {

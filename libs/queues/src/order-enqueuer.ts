@@ -1,6 +1,6 @@
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { enqueuedKey, OUTBOX } from '@podium/orders';
+import { appliedKey, OUTBOX, queuedField } from '@podium/orders';
 import { LuaScript } from '@podium/redis';
 import {
   GroupQueues,
@@ -33,22 +33,22 @@ export function parseOutboxEntry(entry: string): {
 }
 
 /*
- * Claims orders for a group: an order not yet queued for it (its enqueued marker does not
- * hold the group: the box office did not queue it as it recorded it, nor did another
- * listeners process) is marked and entered in the outbox, in one atomic step, so that it
- * is queued once however many processes heard it, and queued by a relay should this one
- * die before its job exists.
- * KEYS: each order's enqueued marker, then the outbox. ARGV: group, marker ttl, order ids.
- * Reply: the ids claimed now.
+ * Claims orders for a group: an order not yet queued for it (its markers do not say so:
+ * the box office did not queue it as it recorded it, nor did another listeners process)
+ * is marked and entered in the outbox, in one atomic step, so that it is queued once
+ * however many processes heard it, and queued by a relay should this one die before its
+ * job exists.
+ * KEYS: each order's markers, then the outbox. ARGV: group, its marker field, marker ttl,
+ * then the order ids. Reply: the ids claimed now.
  */
 const CLAIM = new LuaScript(`
 ${LUA_NOW_MS}
 local claimed = {}
 for i = 1, #KEYS - 1 do
-  if redis.call('SADD', KEYS[i], ARGV[1]) == 1 then
-    redis.call('EXPIRE', KEYS[i], ARGV[2])
-    redis.call('ZADD', KEYS[#KEYS], now, ${luaOutboxEntry('ARGV[1]', 'ARGV[i + 2]')})
-    claimed[#claimed + 1] = ARGV[i + 2]
+  if redis.call('HSETNX', KEYS[i], ARGV[2], '1') == 1 then
+    redis.call('EXPIRE', KEYS[i], ARGV[3])
+    redis.call('ZADD', KEYS[#KEYS], now, ${luaOutboxEntry('ARGV[1]', 'ARGV[i + 3]')})
+    claimed[#claimed + 1] = ARGV[i + 3]
   end
 end
 return claimed
@@ -74,8 +74,8 @@ export class OrderEnqueuer {
     if (orderIds.length === 0) return Promise.resolve([]);
     return CLAIM.run<string[]>(
       this.redis,
-      [...orderIds.map(enqueuedKey), OUTBOX],
-      [group, this.markerTtlSeconds, ...orderIds],
+      [...orderIds.map(appliedKey), OUTBOX],
+      [group, queuedField(group), this.markerTtlSeconds, ...orderIds],
     );
   }
 

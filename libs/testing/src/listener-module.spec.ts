@@ -2,7 +2,7 @@ import { Injectable, Module } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import { OnPurchase, type Effects } from '@podium/delivery';
 import { METRICS_REGISTRY } from '@podium/observability';
-import { enqueuedKey, ORDERS_CHANNEL, type Order } from '@podium/orders';
+import { appliedKey, ORDERS_CHANNEL, type Order } from '@podium/orders';
 import { PrivateRedis } from './private-redis.js';
 import { startListenerModule } from './listener-module.js';
 
@@ -84,9 +84,9 @@ describe('startListenerModule', () => {
         cost: '10',
       });
       await listener.applied(order);
-      expect(await listener.redis.smembers(enqueuedKey(order.orderId))).toEqual(
-        ['durable'],
-      );
+      expect(
+        await listener.redis.hget(appliedKey(order.orderId), 'queued:durable'),
+      ).toBe('1');
       const enqueued = await listener.module
         .get<Registry>(METRICS_REGISTRY)
         .getSingleMetric('podium_durable_orders_enqueued_total')!

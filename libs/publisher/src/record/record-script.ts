@@ -13,10 +13,10 @@ import { LuaScript } from '@podium/redis';
  *
  * KEYS: 1 event hash, 2 order hash, 3 idempotency hash (without a key: the order hash
  *       again, so that a Redis user limited to podium's key patterns may run it),
- *       4 outbox, 5 the order's enqueued marker, then the listeners' stats hashes
+ *       4 outbox, 5 the order's markers, then the listeners' stats hashes
  * ARGV: 1 qty, 2 fingerprint ('' without an Idempotency-Key), 3 idempotency ttl,
  *       4 order id, 5 cost ('' to compute qty x price), 6 who, 7 event, 8 ts,
- *       9 marker ttl, then the durable groups
+ *       9 marker ttl, then per durable group: its name and its marker field
  * Reply: {'created', cost} | {'replay', order id, fingerprint, groups still to queue...}
  *        | {'sold_out', tickets left} | {'no_event'}
  */
@@ -26,7 +26,7 @@ if idempotent then
   local known = redis.call('HMGET', KEYS[3], 'order_id', 'fingerprint')
   if known[1] then
     local reply = {'replay', known[1], known[2]}
-    for i = 10, #ARGV do
+    for i = 10, #ARGV, 2 do
       if redis.call('ZSCORE', KEYS[4], ${luaOutboxEntry('ARGV[i]', 'known[1]')}) then reply[#reply + 1] = ARGV[i] end
     end
     return reply
@@ -54,8 +54,8 @@ if idempotent then
 end
 if #ARGV >= 10 then
   ${LUA_NOW_MS}
-  for i = 10, #ARGV do
-    redis.call('SADD', KEYS[5], ARGV[i])
+  for i = 10, #ARGV, 2 do
+    redis.call('HSET', KEYS[5], ARGV[i + 1], '1')
     redis.call('ZADD', KEYS[4], now, ${luaOutboxEntry('ARGV[i]', 'ARGV[4]')})
   end
   redis.call('EXPIRE', KEYS[5], ARGV[9])

@@ -276,4 +276,35 @@ describe('GroupWorker', () => {
     expect(await counter('steady', 'duplicates')).toBeNull();
     expect(await counter('flaky', 'failed')).toBeNull(); // a retry, not a failure
   });
+
+  it('a one-order job whose order Redis does not give on its last try fails for the members that have not applied it alone', async () => {
+    const steady = member('steady', ORDERS_CHANNEL, adding('steady'));
+    // On the first try, once the order was read, its key comes to hold something Redis
+    // cannot give as an order: steady applies it, flaky fails, and the next tries read nothing.
+    const flaky = member('flaky', ORDERS_CHANNEL, async (order) => {
+      await redis.del(orderKey(order.orderId));
+      await redis.set(orderKey(order.orderId), 'not a hash');
+      throw new Error('not now');
+    });
+    const queue = start('unread', steady, flaky);
+    const order = await recorded();
+    await enqueuer.enqueue('unread', [order.orderId]);
+
+    const [failed] = await waitFor(
+      async () => {
+        const jobs = await queue.getFailed();
+        return jobs.length > 0 && jobs;
+      },
+      { what: 'the job in the failed set' },
+    );
+    expect(Object.keys(failed.data.failed ?? {})).toEqual(['flaky']);
+    expect(failed.failedReason).toMatch(/^flaky: WRONGTYPE/);
+    await waitFor(async () => (await counter('flaky', 'failed')) === '1', {
+      what: "flaky's failure counted",
+    });
+    expect(await counter('steady', 'failed')).toBeNull();
+    expect(await redis.hgetall(appliedKey(order.orderId))).toEqual({
+      steady: '1',
+    });
+  });
 });

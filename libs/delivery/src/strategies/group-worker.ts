@@ -107,8 +107,8 @@ export class GroupWorker {
     );
     const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     if (outcomes.length === 1)
-      return this.settleOne(job, outcomes[0], startedAt, final);
-    return this.settleBatch(job, outcomes, startedAt, final);
+      return this.settleOne(job, outcomes[0], startedAt, final, done);
+    return this.settleBatch(job, outcomes, startedAt, final, done);
   }
 
   /** A job of one order: BullMQ retries it, or keeps it in the failed set after the last try. */
@@ -117,6 +117,7 @@ export class GroupWorker {
     outcome: OrderOutcome,
     startedAt: number,
     final: boolean,
+    done?: Map<string, Set<string>>,
   ): Promise<void> {
     const { orderId, rejected } = outcome;
     const { stats } = this.deps;
@@ -130,7 +131,7 @@ export class GroupWorker {
         .catch(() => undefined);
       throw new UnrecoverableError(rejected.message);
     }
-    const results = this.resultsOf(outcome);
+    const results = this.resultsOf(outcome, done);
     const failed = results.filter((r) => r.outcome === 'failed');
     stats.settled(orderId, results, startedAt, final || failed.length === 0);
     if (failed.length === 0) return;
@@ -155,6 +156,7 @@ export class GroupWorker {
     outcomes: OrderOutcome[],
     startedAt: number,
     final: boolean,
+    done?: Map<string, Set<string>>,
   ): Promise<void> {
     const unread = outcomes.find((o) => o.unread)?.unread;
     if (unread && !final && outcomes.every((o) => o.unread)) throw unread;
@@ -170,7 +172,7 @@ export class GroupWorker {
         );
         continue;
       }
-      const results = this.resultsOf(outcome);
+      const results = this.resultsOf(outcome, done);
       const failed = results.filter((r) => r.outcome === 'failed');
       this.deps.stats.settled(orderId, results, startedAt, failed.length === 0);
       if (failed.length > 0) apart.set(orderId, reasonsOf(failed));
@@ -179,10 +181,18 @@ export class GroupWorker {
       await this.deps.enqueuer.retryApart(this.group.name, job, apart);
   }
 
-  /** An order Redis did not give: every member failed this try. */
-  private resultsOf({ results, unread }: OrderOutcome): ListenerResult[] {
+  /**
+   * An order Redis did not give: every member failed this try, but those that applied it
+   * on an earlier try (a retry knows them by their markers): they are done with it.
+   */
+  private resultsOf(
+    { orderId, results, unread }: OrderOutcome,
+    done?: Map<string, Set<string>>,
+  ): ListenerResult[] {
     if (!unread) return results;
-    return this.group.listeners.map((listener) => ({
+    const applied = done?.get(orderId);
+    const pending = this.group.listeners.filter((l) => !applied?.has(l.name));
+    return pending.map((listener) => ({
       listener,
       outcome: 'failed',
       error: unread,

@@ -119,6 +119,8 @@ describe('GroupWorker', () => {
       REDIS_URL: server.url,
       QUEUE_ATTEMPTS: '3',
       QUEUE_BACKOFF_MS: '10',
+      // BullMQ's stalled check may start its next wait as a worker closes: short, so the test ends at once.
+      QUEUE_STALLED_CHECK_MS: '500',
     });
     redis = createRedis(server.url, 'group-worker-spec');
     enqueuer = createOrderEnqueuer(redis, env);

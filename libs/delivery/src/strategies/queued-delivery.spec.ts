@@ -63,6 +63,8 @@ describe('QueuedDelivery', () => {
       REDIS_URL: queueUrl,
       QUEUE_ATTEMPTS: '2',
       QUEUE_BACKOFF_MS: '10',
+      // BullMQ's stalled check may start its next wait as a worker closes: short, so the test ends at once.
+      QUEUE_STALLED_CHECK_MS: '500',
     });
     const options: DeliveryOptions = {
       redisUrl: server.url,

@@ -309,4 +309,36 @@ describe('GroupWorker', () => {
       steady: '1',
     });
   });
+
+  it('a one-order job whose order is gone on a retry is rejected for the members that have not applied it alone', async () => {
+    const steady = member('steady', ORDERS_CHANNEL, adding('steady'));
+    // On the first try, once the order was read, it is deleted: steady applies it, flaky
+    // fails, and the retry finds no order.
+    const flaky = member('flaky', ORDERS_CHANNEL, async (order) => {
+      await redis.del(orderKey(order.orderId));
+      throw new Error('not now');
+    });
+    const queue = start('gone', steady, flaky);
+    const order = await recorded();
+    await enqueuer.enqueue('gone', [order.orderId]);
+
+    const [failed] = await waitFor(
+      async () => {
+        const jobs = await queue.getFailed();
+        return jobs.length > 0 && jobs;
+      },
+      { what: 'the job in the failed set' },
+    );
+    expect(failed.data).toEqual({
+      orders: [order.orderId],
+      failed: {
+        flaky: `no order "${order.orderId}" (key ${orderKey(order.orderId)} does not exist)`,
+      },
+      counted: 'rejected',
+    });
+    await waitFor(async () => (await counter('flaky', 'rejected')) === '1', {
+      what: "flaky's rejection counted",
+    });
+    expect(await counter('steady', 'rejected')).toBeNull();
+  });
 });

@@ -122,9 +122,11 @@ export class GroupWorker {
     const { orderId, rejected } = outcome;
     const { stats } = this.deps;
     if (rejected) {
-      stats.rejected(orderId, this.group.listeners, rejected);
+      const pending = this.pending(orderId, done);
+      if (pending.length === 0) return;
+      stats.rejected(orderId, pending, rejected);
       const failed = Object.fromEntries(
-        this.group.listeners.map((l) => [l.name, rejected.message]),
+        pending.map((l) => [l.name, rejected.message]),
       );
       await job
         .updateData({ ...job.data, failed, counted: 'rejected' })
@@ -164,12 +166,12 @@ export class GroupWorker {
     for (const outcome of outcomes) {
       const { orderId, rejected } = outcome;
       if (rejected) {
-        apart.set(
-          orderId,
-          Object.fromEntries(
-            this.group.listeners.map((l) => [l.name, rejected.message]),
-          ),
-        );
+        const pending = this.pending(orderId, done);
+        if (pending.length > 0)
+          apart.set(
+            orderId,
+            Object.fromEntries(pending.map((l) => [l.name, rejected.message])),
+          );
         continue;
       }
       const results = this.resultsOf(outcome, done);
@@ -181,23 +183,33 @@ export class GroupWorker {
       await this.deps.enqueuer.retryApart(this.group.name, job, apart);
   }
 
-  /**
-   * An order Redis did not give: every member failed this try, but those that applied it
-   * on an earlier try (a retry knows them by their markers): they are done with it.
-   */
+  /** An order Redis did not give: every member not done with it failed this try. */
   private resultsOf(
     { orderId, results, unread }: OrderOutcome,
     done?: Map<string, Set<string>>,
   ): ListenerResult[] {
     if (!unread) return results;
-    const applied = done?.get(orderId);
-    const pending = this.group.listeners.filter((l) => !applied?.has(l.name));
-    return pending.map((listener) => ({
+    return this.pending(orderId, done).map((listener) => ({
       listener,
       outcome: 'failed',
       error: unread,
       failedIn: 'redis',
     }));
+  }
+
+  /**
+   * The members not done with an order: on a retry, those without a marker for it. An order
+   * a retry cannot read (unread, or rejected: gone, malformed) fails for them alone; the
+   * others applied it on an earlier try.
+   */
+  private pending(
+    orderId: string,
+    done?: Map<string, Set<string>>,
+  ): RunningListener[] {
+    const marked = done?.get(orderId);
+    return marked
+      ? this.group.listeners.filter((l) => !marked.has(l.name))
+      : this.group.listeners;
   }
 
   /** Per order, the listeners that have an applied (or skipped) marker for it. */

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { Job } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { validatePodiumEnv, type PodiumEnv } from '@podium/config';
 import {
@@ -60,6 +60,16 @@ const adding =
   (order: Order): Effects => ({
     writes: [['SADD', `test:${name}`, order.orderId]],
   });
+
+/** Waits until the queue's failed set holds a job; resolves with its jobs. */
+const failedJobs = (queue: Queue<OrderJobData>, what: string) =>
+  waitFor(
+    async () => {
+      const jobs = await queue.getFailed();
+      return jobs.length > 0 ? jobs : undefined;
+    },
+    { what },
+  );
 
 /** What a test checks of a job. */
 const shape = (job: Job<OrderJobData>) => ({
@@ -184,13 +194,7 @@ describe('GroupWorker', () => {
     const bad = ids[1];
     await enqueuer.enqueue('batch', ids);
 
-    const [failed] = await waitFor(
-      async () => {
-        const jobs = await queue.getFailed();
-        return jobs.length > 0 && jobs;
-      },
-      { what: 'a job in the failed set' },
-    );
+    const [failed] = await failedJobs(queue, 'a job in the failed set');
     const [batch] = await queue.getCompleted();
     expect(batch.data.orders).toEqual(ids);
     expect(await queue.getFailedCount()).toBe(1);
@@ -231,12 +235,9 @@ describe('GroupWorker', () => {
     const unknown = newOrder({ event: 'Womens Judo' }).orderId;
     await enqueuer.enqueue('rejecting', [good.orderId, unknown]);
 
-    const [failed] = await waitFor(
-      async () => {
-        const jobs = await queue.getFailed();
-        return jobs.length > 0 && jobs;
-      },
-      { what: 'the rejected order in the failed set' },
+    const [failed] = await failedJobs(
+      queue,
+      'the rejected order in the failed set',
     );
     const why = `no order "${unknown}" (key ${orderKey(unknown)} does not exist)`;
     expect(failed.data).toEqual({
@@ -292,13 +293,7 @@ describe('GroupWorker', () => {
     const order = await recorded();
     await enqueuer.enqueue('unread', [order.orderId]);
 
-    const [failed] = await waitFor(
-      async () => {
-        const jobs = await queue.getFailed();
-        return jobs.length > 0 && jobs;
-      },
-      { what: 'the job in the failed set' },
-    );
+    const [failed] = await failedJobs(queue, 'the job in the failed set');
     expect(Object.keys(failed.data.failed ?? {})).toEqual(['flaky']);
     expect(failed.failedReason).toMatch(/^flaky: WRONGTYPE/);
     await waitFor(async () => (await counter('flaky', 'failed')) === '1', {
@@ -322,13 +317,7 @@ describe('GroupWorker', () => {
     const order = await recorded();
     await enqueuer.enqueue('gone', [order.orderId]);
 
-    const [failed] = await waitFor(
-      async () => {
-        const jobs = await queue.getFailed();
-        return jobs.length > 0 && jobs;
-      },
-      { what: 'the job in the failed set' },
-    );
+    const [failed] = await failedJobs(queue, 'the job in the failed set');
     expect(failed.data).toEqual({
       orders: [order.orderId],
       failed: {

@@ -107,8 +107,8 @@ export class GroupWorker {
     );
     const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     if (outcomes.length === 1)
-      return this.settleOne(job, outcomes[0], startedAt, final);
-    return this.settleBatch(job, outcomes, startedAt, final);
+      return this.settleOne(job, outcomes[0], startedAt, final, done);
+    return this.settleBatch(job, outcomes, startedAt, final, done);
   }
 
   /** A job of one order: BullMQ retries it, or keeps it in the failed set after the last try. */
@@ -117,20 +117,23 @@ export class GroupWorker {
     outcome: OrderOutcome,
     startedAt: number,
     final: boolean,
+    done?: Map<string, Set<string>>,
   ): Promise<void> {
     const { orderId, rejected } = outcome;
     const { stats } = this.deps;
     if (rejected) {
-      stats.rejected(orderId, this.group.listeners, rejected);
+      const pending = this.pending(orderId, done);
+      if (pending.length === 0) return;
+      stats.rejected(orderId, pending, rejected);
       const failed = Object.fromEntries(
-        this.group.listeners.map((l) => [l.name, rejected.message]),
+        pending.map((l) => [l.name, rejected.message]),
       );
       await job
         .updateData({ ...job.data, failed, counted: 'rejected' })
         .catch(() => undefined);
       throw new UnrecoverableError(rejected.message);
     }
-    const results = this.resultsOf(outcome);
+    const results = this.resultsOf(outcome, done);
     const failed = results.filter((r) => r.outcome === 'failed');
     stats.settled(orderId, results, startedAt, final || failed.length === 0);
     if (failed.length === 0) return;
@@ -155,6 +158,7 @@ export class GroupWorker {
     outcomes: OrderOutcome[],
     startedAt: number,
     final: boolean,
+    done?: Map<string, Set<string>>,
   ): Promise<void> {
     const unread = outcomes.find((o) => o.unread)?.unread;
     if (unread && !final && outcomes.every((o) => o.unread)) throw unread;
@@ -162,15 +166,15 @@ export class GroupWorker {
     for (const outcome of outcomes) {
       const { orderId, rejected } = outcome;
       if (rejected) {
-        apart.set(
-          orderId,
-          Object.fromEntries(
-            this.group.listeners.map((l) => [l.name, rejected.message]),
-          ),
-        );
+        const pending = this.pending(orderId, done);
+        if (pending.length > 0)
+          apart.set(
+            orderId,
+            Object.fromEntries(pending.map((l) => [l.name, rejected.message])),
+          );
         continue;
       }
-      const results = this.resultsOf(outcome);
+      const results = this.resultsOf(outcome, done);
       const failed = results.filter((r) => r.outcome === 'failed');
       this.deps.stats.settled(orderId, results, startedAt, failed.length === 0);
       if (failed.length > 0) apart.set(orderId, reasonsOf(failed));
@@ -179,15 +183,33 @@ export class GroupWorker {
       await this.deps.enqueuer.retryApart(this.group.name, job, apart);
   }
 
-  /** An order Redis did not give: every member failed this try. */
-  private resultsOf({ results, unread }: OrderOutcome): ListenerResult[] {
+  /** An order Redis did not give: every member not done with it failed this try. */
+  private resultsOf(
+    { orderId, results, unread }: OrderOutcome,
+    done?: Map<string, Set<string>>,
+  ): ListenerResult[] {
     if (!unread) return results;
-    return this.group.listeners.map((listener) => ({
+    return this.pending(orderId, done).map((listener) => ({
       listener,
       outcome: 'failed',
       error: unread,
       failedIn: 'redis',
     }));
+  }
+
+  /**
+   * The members not done with an order: on a retry, those without a marker for it. An order
+   * a retry cannot read (unread, or rejected: gone, malformed) fails for them alone; the
+   * others applied it on an earlier try.
+   */
+  private pending(
+    orderId: string,
+    done?: Map<string, Set<string>>,
+  ): RunningListener[] {
+    const marked = done?.get(orderId);
+    return marked
+      ? this.group.listeners.filter((l) => !marked.has(l.name))
+      : this.group.listeners;
   }
 
   /** Per order, the listeners that have an applied (or skipped) marker for it. */

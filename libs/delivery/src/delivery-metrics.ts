@@ -19,6 +19,7 @@ export class DeliveryMetrics {
   private readonly retried: Counter<'listener'>;
   private readonly lostOrders: Counter<'listener'>;
   private readonly duration: Histogram<'listener' | 'outcome'>;
+  private readonly batches: Histogram<'group' | 'source'>;
 
   constructor(@Optional() @Inject(METRICS_REGISTRY) registry?: Registry) {
     const registers = [registryOrPrivate(registry)];
@@ -58,6 +59,20 @@ export class DeliveryMetrics {
       ],
       registers,
     });
+    this.batches = new Histogram({
+      name: 'podium_batch_orders',
+      help:
+        'Orders per unit of work of a group, by source: announcements (the orders of one read from the subscriber, ' +
+        'at most 100) and job (the orders a queue job carries).',
+      labelNames: ['group', 'source'],
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
+      registers,
+    });
+  }
+
+  /** One unit of work of `orders` orders for a group. */
+  batch(group: string, source: 'announcements' | 'job', orders: number): void {
+    this.child(this.batches, group, source).observe(orders);
   }
 
   messageReceived(listener: string, mode: DeliveryMode): void {

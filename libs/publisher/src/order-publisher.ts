@@ -198,15 +198,16 @@ export class OrderPublisher {
 
 /**
  * The publisher outside a Nest app (the bench, a script): it opens its queue connection
- * itself, and close() closes it.
+ * itself, and close() closes it. Its metrics go to `registry` when given.
  */
 export function standalonePublisher(
   redis: Redis,
   env: PodiumEnv,
+  registry?: Registry,
 ): { publisher: OrderPublisher; close: () => Promise<void> } {
   const enqueuer = createOrderEnqueuer(redis, env);
   return {
-    publisher: new OrderPublisher(redis, env, enqueuer),
+    publisher: new OrderPublisher(redis, env, enqueuer, registry),
     close: () => enqueuer.queues.close(),
   };
 }

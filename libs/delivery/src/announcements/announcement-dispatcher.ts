@@ -96,6 +96,7 @@ export class AnnouncementDispatcher {
       }));
       for (let i = 0; i < all.length; i += MAX_BATCH_ORDERS) {
         const batch = all.slice(i, i + MAX_BATCH_ORDERS);
+        this.metrics.batch(group.name, 'announcements', batch.length);
         this.inFlight.track(strategy.take(group, batch), batch.length);
       }
     }

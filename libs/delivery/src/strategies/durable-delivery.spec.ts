@@ -93,6 +93,7 @@ describe('DurableDelivery', () => {
         new EffectApplier(shared, options),
       ),
       new ListenerStats(shared, new DeliveryMetrics()),
+      new DeliveryMetrics(),
       enqueuer,
       shared,
       options,

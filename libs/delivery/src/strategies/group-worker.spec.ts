@@ -104,6 +104,7 @@ describe('GroupWorker', () => {
       new GroupWorker(group, {
         work,
         stats,
+        metrics: new DeliveryMetrics(),
         enqueuer,
         redis,
         redisUrl: server.url,

@@ -9,6 +9,7 @@ import {
 } from '@podium/orders';
 import { jobOrders, OrderEnqueuer, type OrderJobData } from '@podium/queues';
 import { createRedis } from '@podium/redis';
+import { DeliveryMetrics } from '../delivery-metrics.js';
 import type { QueueSettings } from '../delivery.options.js';
 import type { ListenerGroup, RunningListener } from '../listener-group.js';
 import { ListenerStats } from '../listener-stats.js';
@@ -21,6 +22,7 @@ import {
 export interface GroupWorkerDeps {
   work: OrderWork;
   stats: ListenerStats;
+  metrics: DeliveryMetrics;
   enqueuer: OrderEnqueuer;
   /** The shared command connection, to read applied markers on a retry. */
   redis: Redis;
@@ -91,6 +93,7 @@ export class GroupWorker {
   private async process(job: Job<OrderJobData>): Promise<void> {
     const startedAt = performance.now();
     const orderIds = jobOrders(job.data);
+    this.deps.metrics.batch(this.group.name, 'job', orderIds.length);
     // A retry (a later try, or a failed job retried through the API) runs only the members
     // that have not applied the order yet, on the order as it is now in Redis.
     const retry = job.attemptsMade > 0 || job.data.failed !== undefined;

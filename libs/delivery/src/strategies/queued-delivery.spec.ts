@@ -99,6 +99,7 @@ describe('QueuedDelivery', () => {
     const delivery = new QueuedDelivery(
       work,
       new ListenerStats(shared, new DeliveryMetrics()),
+      new DeliveryMetrics(),
       enqueuer,
       shared,
       options,

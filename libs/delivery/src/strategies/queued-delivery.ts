@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import { isPlausibleOrderId } from '@podium/orders';
 import { OrderEnqueuer } from '@podium/queues';
 import { REDIS } from '@podium/redis';
+import { DeliveryMetrics } from '../delivery-metrics.js';
 import { DELIVERY_OPTIONS, type DeliveryOptions } from '../delivery.options.js';
 import type { ListenerGroup } from '../listener-group.js';
 import { ListenerStats } from '../listener-stats.js';
@@ -37,6 +38,7 @@ export class QueuedDelivery implements DeliveryStrategy {
   constructor(
     private readonly work: OrderWork,
     private readonly stats: ListenerStats,
+    private readonly metrics: DeliveryMetrics,
     protected readonly enqueuer: OrderEnqueuer,
     @Inject(REDIS) protected readonly redis: Redis,
     @Inject(DELIVERY_OPTIONS) private readonly options: DeliveryOptions,
@@ -52,6 +54,7 @@ export class QueuedDelivery implements DeliveryStrategy {
         new GroupWorker(group, {
           work: this.work,
           stats: this.stats,
+          metrics: this.metrics,
           enqueuer: this.enqueuer,
           redis: this.redis,
           redisUrl: this.options.redisUrl,

@@ -7,6 +7,7 @@ export class PublisherMetrics {
   readonly duration: Histogram<'outcome'>;
   readonly enqueued: Counter<'group'>;
   readonly leftToRelay: Counter;
+  readonly jobOrders: Histogram<'group'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -39,6 +40,13 @@ export class PublisherMetrics {
     this.leftToRelay = new Counter({
       name: 'podium_orders_left_to_relay_total',
       help: 'Orders recorded whose durable jobs Redis did not let this process queue in time: the outbox relay queues them.',
+      registers,
+    });
+    this.jobOrders = new Histogram({
+      name: 'podium_publisher_job_orders',
+      help: 'Orders per job this process queued for a durable group: the purchases of one tick share one.',
+      labelNames: ['group'],
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500],
       registers,
     });
   }

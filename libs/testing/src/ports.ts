@@ -1,4 +1,4 @@
-import { connect, createServer } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 
 /** A loopback port nobody listens on now (the OS picks it). */
 export async function freePort(): Promise<number> {
@@ -30,4 +30,34 @@ export function acceptsConnections(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/**
+ * `count` distinct free loopback ports, each passing `accept` (e.g. its cluster bus port is
+ * free too). All are held until the last is found, so none is handed out twice.
+ */
+export async function freePorts(
+  count: number,
+  accept: (port: number) => boolean | Promise<boolean> = () => true,
+): Promise<number[]> {
+  const held: Server[] = [];
+  const ports: number[] = [];
+  try {
+    for (let tries = 0; ports.length < count; tries += 1) {
+      if (tries > count * 100) throw new Error(`no ${count} free ports found`);
+      const server = createServer();
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', resolve);
+      });
+      held.push(server);
+      const { port } = server.address() as { port: number };
+      if (await accept(port)) ports.push(port);
+    }
+    return ports;
+  } finally {
+    await Promise.all(
+      held.map((server) => new Promise((resolve) => server.close(resolve))),
+    );
+  }
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
 import { acceptsConnections, freePort } from './ports.js';
+import { callOnce, parseInfo } from './redis-call.js';
 import { waitFor } from './wait-for.js';
 
 export interface PrivateRedisOptions {
@@ -328,40 +329,4 @@ export class PrivateRedis {
 
 function portOf(server: PrivateRedis | number | undefined) {
   return typeof server === 'number' ? server : server?.port;
-}
-
-async function callOnce(
-  options: RedisOptions,
-  command: string,
-  ...args: (string | number)[]
-): Promise<unknown> {
-  const connection = new Redis({
-    ...options,
-    lazyConnect: true,
-    enableReadyCheck: false,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: 2_000,
-  });
-  connection.on('error', () => undefined);
-  try {
-    await connection.connect();
-    return await connection.call(command, ...args);
-  } finally {
-    // On an ended connection ioredis' disconnect() would leave a 2 s timer behind.
-    if (connection.status !== 'end') connection.disconnect();
-  }
-}
-
-/** INFO's text as field → value (section headers and blank lines left out). */
-export function parseInfo(text: string): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const line of text.split('\r\n')) {
-    const colon = line.indexOf(':');
-    if (colon > 0 && !line.startsWith('#')) {
-      fields[line.slice(0, colon)] = line.slice(colon + 1);
-    }
-  }
-  return fields;
 }

@@ -87,6 +87,7 @@ export class ClusterTopology {
       await Promise.all(
         ports.map(async (port) => {
           topology.nodes.push(
+            // PrivateRedis passes --repl-diskless-sync-delay 0, --appendonly no, --save ''.
             await PrivateRedis.start({
               port,
               args: [

@@ -7,6 +7,8 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { Redis } from 'ioredis';
+import { Keyspace } from '@podium/orders';
+import { PlacedReads } from './placed-reads.js';
 import { redactSecrets, redisOptionsFromUrl } from './redis-url.js';
 
 /** Injection token of the shared command connection. */
@@ -51,8 +53,11 @@ export class RedisModule implements OnApplicationShutdown {
             return redis;
           },
         },
+        // Where each key lives (the seed's names on one Redis).
+        { provide: Keyspace, useValue: Keyspace.singleRedis },
+        { provide: PlacedReads, inject: [REDIS, Keyspace], useFactory: (redis: Redis, keys: Keyspace) => new PlacedReads(redis, keys) },
       ],
-      exports: [REDIS],
+      exports: [REDIS, Keyspace, PlacedReads],
     };
   }
 

@@ -17,7 +17,7 @@ import {
   type HistogramEncoding,
   type Order,
 } from '@podium/orders';
-import { REDIS } from '@podium/redis';
+import { PlacedReads, REDIS } from '@podium/redis';
 import type { TicketedEvent } from '../events/event.js';
 import { EventsService } from '../events/events.service.js';
 
@@ -35,11 +35,15 @@ export interface Histogram {
   hours: number[];
 }
 
-/** Reads the metrics the listeners write, from the seed's keys. */
+/**
+ * Reads the metrics the listeners write, from the seed's keys (on a cluster, from the parts
+ * they are split in: PlacedReads).
+ */
 @Injectable()
 export class ReportsService {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
+    private readonly reads: PlacedReads,
     private readonly env: PodiumEnv,
     private readonly events: EventsService,
   ) {}
@@ -47,18 +51,20 @@ export class ReportsService {
   /** Per event: sales, tickets and orders; of the events given, or of all (a scan of the keyspace). */
   async sales(events?: TicketedEvent[]): Promise<EventSales[]> {
     events ??= await this.events.list();
-    const pipeline = this.redis.pipeline().hgetall(SALES_SUMMARY);
-    for (const { name } of events) pipeline.scard(salesSetKey(name));
-    const [[, summary], ...counts] = ((await pipeline.exec()) ?? []) as [
-      unknown,
-      unknown,
-    ][];
-    const fields = summary as Record<string, string>;
+    const [summary, counts] = await Promise.all([
+      this.reads.hashSums(SALES_SUMMARY),
+      Promise.all(
+        events.map(({ name }) => this.reads.setSize(salesSetKey(name))),
+      ),
+    ]);
     return events.map(({ name }, i) => ({
       event: name,
-      totalSales: Number(fields[salesSummaryField.totalSales(name)] ?? 0),
-      ticketsSold: Number(fields[salesSummaryField.ticketsSold(name)] ?? 0),
-      orders: Number(counts[i]?.[1] ?? 0),
+      // Cents, then back: the parts' float sums must not show as 59.970000000000006.
+      totalSales:
+        Math.round((summary[salesSummaryField.totalSales(name)] ?? 0) * 100) /
+        100,
+      ticketsSold: summary[salesSummaryField.ticketsSold(name)] ?? 0,
+      orders: counts[i],
     }));
   }
 
@@ -69,37 +75,34 @@ export class ReportsService {
     const key =
       event === undefined ? HISTOGRAM_ALL_EVENTS : eventHistogramKey(event);
     const encoding = this.env.HISTOGRAM_ENCODING;
-    const hours = (await this.redis.call(
-      'BITFIELD',
+    const hours = await this.reads.bitfieldSums(
       key,
-      ...histogramReadArgs(encoding),
-    )) as number[];
-    return { event: event ?? null, encoding, hours: hours.map(Number) };
+      histogramReadArgs(encoding),
+    );
+    return { event: event ?? null, encoding, hours };
   }
 
   async invoices(who: string): Promise<Order[]> {
-    return this.orders(await this.redis.smembers(invoicesKey(who)));
+    return this.orders(await this.reads.setMembers(invoicesKey(who)));
   }
 
   /** Winning orders in the order they won; only the last `last` of them when given. */
   async lotteryWinners(last?: number): Promise<Order[]> {
     return this.orders(
-      await this.redis.lrange(LOTTERY_WINNERS, last ? -last : 0, -1),
+      await this.reads.listRange(LOTTERY_WINNERS, last ? -last : 0, -1),
       false,
     );
   }
 
   async alerts(limit: number): Promise<Alert[]> {
-    const lines = await this.redis.lrange(ALERTS, 0, limit - 1);
+    const lines = await this.reads.listRange(ALERTS, 0, limit - 1, newestFirst);
     return lines.map((line) => JSON.parse(line) as Alert);
   }
 
   /** Loads orders by id, oldest first unless told to keep the given order. */
   private async orders(ids: string[], sortByTime = true): Promise<Order[]> {
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.hgetall(orderKey(id));
-    const hashes = ((await pipeline.exec()) ?? []).map(
-      ([, h]) => h as Record<string, string>,
+    const hashes = await Promise.all(
+      ids.map((id) => this.redis.hgetall(orderKey(id))),
     );
     const orders = ids.flatMap((id, i) => {
       try {
@@ -112,4 +115,10 @@ export class ReportsService {
       ? orders.sort((a, b) => a.ts - b.ts || a.orderId.localeCompare(b.orderId))
       : orders;
   }
+}
+
+/** Alerts newest first: by the order's time, then id (on a cluster alerts are kept in parts). */
+function newestFirst(a: string, b: string): number {
+  const [x, y] = [JSON.parse(a) as Alert, JSON.parse(b) as Alert];
+  return y.ts - x.ts || y.orderId.localeCompare(x.orderId);
 }

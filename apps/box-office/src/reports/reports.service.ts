@@ -59,10 +59,10 @@ export class ReportsService {
     ]);
     return events.map(({ name }, i) => ({
       event: name,
-      // Cents, then back: the parts' float sums must not show as 59.970000000000006.
-      totalSales:
-        Math.round((summary[salesSummaryField.totalSales(name)] ?? 0) * 100) /
-        100,
+      // The parts' sum without binary noise (59.970000000000006 is 59.97).
+      totalSales: Number(
+        (summary[salesSummaryField.totalSales(name)] ?? 0).toFixed(9),
+      ),
       ticketsSold: summary[salesSummaryField.ticketsSold(name)] ?? 0,
       orders: counts[i],
     }));

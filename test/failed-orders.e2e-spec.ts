@@ -78,7 +78,9 @@ describe.each(DELIVERY_MODES)('a poison order, %s delivery', (mode) => {
         error: `order ${orderId}: field "qty" is not an integer from 1 to 2147483647`,
       });
     }
-    expect(await redis.exists(`podium:applied:${orderId}`)).toBe(0); // nothing half-applied
+    // Nothing half-applied: no listener's marker (queued and durable: the order's queued mark only).
+    const marks = await redis.hkeys(`podium:applied:${orderId}`);
+    expect(marks.filter((mark) => !mark.startsWith('queued:'))).toEqual([]);
 
     await redis.hset(orderKey(orderId), 'qty', '3');
     const retried = await http()

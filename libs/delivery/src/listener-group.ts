@@ -23,6 +23,8 @@ export interface ListenerDefinition {
   name: string;
   /** The PSUBSCRIBE pattern (an exact channel arrives here glob-escaped). */
   pattern: string;
+  /** On a cluster, its keys stay in one slot (see OnPurchase). */
+  oneSlot?: boolean;
   handle(
     order: Order,
     context: ListenerContext,
@@ -33,6 +35,7 @@ export interface ListenerDefinition {
 export interface RunningListener {
   name: string;
   pattern: string;
+  oneSlot: boolean;
   mode: DeliveryMode;
   group: string;
   handle(order: Order): Effects | null | Promise<Effects | null>;
@@ -115,6 +118,7 @@ export function planGroups(
     group.listeners.push({
       name: listener.name,
       pattern: listener.pattern,
+      oneSlot: listener.oneSlot ?? false,
       mode,
       group: name,
       handle: (order) => listener.handle(order, context),

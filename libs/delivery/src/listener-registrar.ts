@@ -204,6 +204,7 @@ export class ListenerRegistrar
             meta.channel !== undefined
               ? escapeGlob(meta.channel)
               : meta.pattern,
+          oneSlot: meta.oneSlot,
           handle: this.throughNest(instance, method),
         });
       }

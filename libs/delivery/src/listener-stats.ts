@@ -5,7 +5,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { failedOrdersKey, listenerStatsKey } from '@podium/orders';
+import { failedOrdersKey, Keyspace, listenerStatsKey } from '@podium/orders';
 import { readListenerCounts, unaccountedOrders } from '@podium/queues';
 import { REDIS } from '@podium/redis';
 import { DeliveryMetrics } from './delivery-metrics.js';
@@ -40,6 +40,7 @@ export class ListenerStats implements OnApplicationShutdown {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     private readonly metrics: DeliveryMetrics,
+    private readonly keyspace: Keyspace = Keyspace.singleRedis,
   ) {}
 
   /** Calls `observer` with every outcome from now on (applied, duplicate, skipped, failed, rejected). */
@@ -149,9 +150,11 @@ export class ListenerStats implements OnApplicationShutdown {
     const out = new Map<string, number>();
     await Promise.all(
       listeners.map(async (listener) => {
-        const counts = await readListenerCounts(this.redis, listener).catch(
-          () => undefined,
-        );
+        const counts = await readListenerCounts(
+          this.redis,
+          this.keyspace,
+          listener,
+        ).catch(() => undefined);
         if (counts) out.set(listener, unaccountedOrders(counts));
       }),
     );
@@ -171,7 +174,14 @@ export class ListenerStats implements OnApplicationShutdown {
     field: 'rejected' | 'failed' | 'lost',
   ): Promise<void> {
     await this.save(() =>
-      this.redis.hincrby(listenerStatsKey(listener), field, 1),
+      this.redis.hincrby(
+        this.keyspace.key(
+          this.keyspace.sharedPlace,
+          listenerStatsKey(listener),
+        ),
+        field,
+        1,
+      ),
     );
   }
 

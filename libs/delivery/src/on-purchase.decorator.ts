@@ -2,9 +2,18 @@ import { SetMetadata } from '@nestjs/common';
 
 export const ON_PURCHASE = 'podium:on-purchase';
 
-export type OnPurchaseOptions =
+export type OnPurchaseOptions = (
   | { listener: string; channel: string; pattern?: never }
-  | { listener: string; pattern: string; channel?: never };
+  | { listener: string; pattern: string; channel?: never }
+) & {
+  /**
+   * On a Redis Cluster, keep this listener's keys in one slot for every order, for effects
+   * that need one sequence across all orders (the lottery's every 5th order). By default a
+   * listener's keys are split by order over the cluster's primaries (see Keyspace).
+   * Nothing changes on one Redis.
+   */
+  oneSlot?: boolean;
+};
 
 /**
  * Marks a provider method as a listener's handler. It only records metadata; the

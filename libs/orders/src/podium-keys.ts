@@ -40,6 +40,12 @@ export const idempotencyKey = (key: string): string =>
  * queues (see OutboxRelay).
  */
 export const OUTBOX = 'podium:outbox';
+/**
+ * Set, on a Redis Cluster only: the places (hash tags, see Keyspace) where podium keeps
+ * keys per slot on the record path, an outbox and announced counts, so that relays and
+ * readers find every one of them.
+ */
+export const PLACES = 'podium:places';
 /** String: the id of the relay working on the outbox, with an expiry (see OutboxRelay). */
 export const OUTBOX_LEASE = 'podium:outbox:lease';
 

@@ -12,13 +12,17 @@ import {
   eventKey,
   idempotencyKey,
   listenerStatsKey,
-  newOrderId,
   orderKey,
+  type Keyspace,
   OUTBOX,
   queuedField,
   type Order,
 } from '@podium/orders';
-import { createOrderEnqueuer, OrderEnqueuer } from '@podium/queues';
+import {
+  createOrderEnqueuer,
+  OrderEnqueuer,
+  RecordPlaces,
+} from '@podium/queues';
 import { REDIS, redactSecrets } from '@podium/redis';
 import { OrderRoutes } from './record/order-routes.js';
 import { PublisherMetrics } from './record/publisher-metrics.js';
@@ -64,6 +68,7 @@ export class OrderPublisher {
   private readonly metrics: PublisherMetrics;
   private readonly routes: OrderRoutes;
   private readonly batches = new Map<string, TickBatch<string, void>>();
+  private readonly places: RecordPlaces;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -73,6 +78,7 @@ export class OrderPublisher {
   ) {
     this.metrics = new PublisherMetrics(registryOrPrivate(registry));
     this.routes = new OrderRoutes(redis);
+    this.places = new RecordPlaces(redis, enqueuer.keys);
   }
 
   /** A purchase: the order's cost is the event's price times qty, computed in the script, in cents. */
@@ -81,7 +87,7 @@ export class OrderPublisher {
     idempotency?: Idempotency,
   ): Promise<RecordResult> {
     const order: Order = {
-      orderId: newOrderId(),
+      orderId: this.enqueuer.keys.newOrderId(request.event),
       ...request,
       cost: '',
       ts: Math.floor(Date.now() / 1000),
@@ -108,16 +114,27 @@ export class OrderPublisher {
     order: Order,
     idempotency?: Idempotency,
   ): Promise<RecordResult> {
+    const keys = this.enqueuer.keys;
+    if (!keys.fits(order.orderId, order.event))
+      throw new Error(
+        `order ${order.orderId} cannot be recorded for event "${order.event}" on this cluster: its hash would not be in ` +
+          "the event's slot (make its id with Keyspace.newOrderId(event), as purchase() does)",
+      );
     const { durable, listeners } = await this.routes.of(order.event);
+    // Everything the script writes lives in the event's slot (one place on one Redis).
+    const place = keys.eventPlace(order.event);
+    await this.places.register([place]);
     const [outcome, ...rest] = await RECORD.run<string[]>(
       this.redis,
       [
         eventKey(order.event),
         orderKey(order.orderId),
-        idempotency ? idempotencyKey(idempotency.key) : orderKey(order.orderId),
-        OUTBOX,
-        appliedKey(order.orderId),
-        ...listeners.map(listenerStatsKey),
+        idempotency
+          ? keys.key(place, idempotencyKey(idempotency.key))
+          : orderKey(order.orderId),
+        keys.key(place, OUTBOX),
+        keys.key(place, appliedKey(order.orderId)),
+        ...listeners.map((l) => keys.key(place, listenerStatsKey(l))),
       ],
       [
         order.qty,
@@ -204,8 +221,9 @@ export function standalonePublisher(
   redis: Redis,
   env: PodiumEnv,
   registry?: Registry,
+  keys?: Keyspace,
 ): { publisher: OrderPublisher; close: () => Promise<void> } {
-  const enqueuer = createOrderEnqueuer(redis, env);
+  const enqueuer = createOrderEnqueuer(redis, env, keys);
   return {
     publisher: new OrderPublisher(redis, env, enqueuer, registry),
     close: () => enqueuer.queues.close(),

@@ -1,6 +1,6 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { QUEUE_PREFIX } from '@podium/orders';
+import { Keyspace, QUEUE_PREFIX } from '@podium/orders';
 
 /** The data of a job: the orders it carries (one or many), for one listener group. */
 export interface OrderJobData {
@@ -54,8 +54,13 @@ export function retryJobId(batchJobId: string, orderId: string): string {
 export function groupQueue(
   group: string,
   connection: Redis,
+  keys: Keyspace = Keyspace.singleRedis,
 ): Queue<OrderJobData> {
-  return new Queue<OrderJobData>(group, { connection, prefix: QUEUE_PREFIX });
+  // On a cluster the name carries a hash tag: one queue, one slot (BullMQ needs its keys together).
+  return new Queue<OrderJobData>(keys.queueName(group), {
+    connection,
+    prefix: QUEUE_PREFIX,
+  });
 }
 
 /**
@@ -66,12 +71,15 @@ export class GroupQueues {
   private connection?: Redis;
   private readonly queues = new Map<string, Queue<OrderJobData>>();
 
-  constructor(private readonly connect: () => Redis) {}
+  constructor(
+    private readonly connect: () => Redis,
+    private readonly keys: Keyspace = Keyspace.singleRedis,
+  ) {}
 
   get(group: string): Queue<OrderJobData> {
     let queue = this.queues.get(group);
     if (!queue) {
-      queue = groupQueue(group, this.redis);
+      queue = groupQueue(group, this.redis, this.keys);
       this.queues.set(group, queue);
     }
     return queue;

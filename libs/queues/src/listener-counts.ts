@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
-import { listenerStatsKey } from '@podium/orders';
+import { listenerStatsKey, type Keyspace } from '@podium/orders';
+import { readRecordPlaces } from './record-places.js';
 
 /** A listener's counters across processes (hash podium:stats:<listener>). */
 export interface ListenerCounts {
@@ -22,13 +23,29 @@ const FIELDS = [
   'lost',
 ] as const;
 
+/**
+ * A listener's counters: on one Redis its hash; on a cluster the sum of its hashes in every
+ * place they are counted in (the effects' parts, the events' slots: see Keyspace).
+ */
 export async function readListenerCounts(
   redis: Redis,
+  keys: Keyspace,
   listener: string,
 ): Promise<ListenerCounts> {
-  const stats = await redis.hgetall(listenerStatsKey(listener));
+  const places = new Set([
+    ...keys.effectsPlaces(),
+    ...(await readRecordPlaces(redis, keys)),
+  ]);
+  const hashes = await Promise.all(
+    [...places].map((place) =>
+      redis.hgetall(keys.key(place, listenerStatsKey(listener))),
+    ),
+  );
   return Object.fromEntries(
-    FIELDS.map((field) => [field, Number(stats[field] ?? 0)]),
+    FIELDS.map((field) => [
+      field,
+      hashes.reduce((sum, stats) => sum + Number(stats[field] ?? 0), 0),
+    ]),
   ) as unknown as ListenerCounts;
 }
 

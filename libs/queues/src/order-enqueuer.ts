@@ -1,6 +1,12 @@
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { appliedKey, OUTBOX, queuedField } from '@podium/orders';
+import {
+  appliedKey,
+  Keyspace,
+  OUTBOX,
+  queuedField,
+  type Place,
+} from '@podium/orders';
 import { LuaScript } from '@podium/redis';
 import {
   GroupQueues,
@@ -10,6 +16,7 @@ import {
   type OrderJobData,
   type RetryPolicy,
 } from './group-queue.js';
+import { RecordPlaces } from './record-places.js';
 
 /** Redis's clock in ms, in Lua: every outbox age is measured on the one clock that wrote it. */
 export const LUA_NOW_MS = `local clock = redis.call('TIME')
@@ -61,22 +68,40 @@ return claimed
  * carrying the orders, then the orders' outbox entries cleared (only once the job exists).
  */
 export class OrderEnqueuer {
+  private readonly places: RecordPlaces;
+
   constructor(
     /** For the markers and the outbox: the shared command connection. */
     private readonly redis: Redis,
     readonly queues: GroupQueues,
     private readonly retry: RetryPolicy,
     private readonly markerTtlSeconds: number,
-  ) {}
+    /** Where the keys live; the queues' names too. */
+    readonly keys: Keyspace = Keyspace.singleRedis,
+  ) {
+    this.places = new RecordPlaces(redis, keys);
+  }
 
-  /** Claims the orders for the group (see CLAIM); resolves with those it must now enqueue. */
-  claim(group: string, orderIds: readonly string[]): Promise<string[]> {
-    if (orderIds.length === 0) return Promise.resolve([]);
-    return CLAIM.run<string[]>(
-      this.redis,
-      [...orderIds.map(appliedKey), OUTBOX],
-      [group, queuedField(group), this.markerTtlSeconds, ...orderIds],
+  /**
+   * Claims the orders for the group (see CLAIM); resolves with those it must now enqueue.
+   * An order's markers and outbox entry live with its hash (on a cluster: one claim per slot).
+   */
+  async claim(group: string, orderIds: readonly string[]): Promise<string[]> {
+    const byPlace = this.byOrderPlace(orderIds);
+    await this.places.register(byPlace.keys());
+    const claimed = await Promise.all(
+      [...byPlace].map(([place, ids]) =>
+        CLAIM.run<string[]>(
+          this.redis,
+          [
+            ...ids.map((id) => this.keys.key(place, appliedKey(id))),
+            this.keys.key(place, OUTBOX),
+          ],
+          [group, queuedField(group), this.markerTtlSeconds, ...ids],
+        ),
+      ),
     );
+    return claimed.flat();
   }
 
   /** One job carrying the orders, then their outbox entries cleared. */
@@ -89,10 +114,24 @@ export class OrderEnqueuer {
         { orders: [...orderIds] },
         orderJobOptions(this.retry),
       );
-    await this.redis.zrem(
-      OUTBOX,
-      ...orderIds.map((id) => outboxEntry(group, id)),
+    await Promise.all(
+      [...this.byOrderPlace(orderIds)].map(([place, ids]) =>
+        this.redis.zrem(
+          this.keys.key(place, OUTBOX),
+          ...ids.map((id) => outboxEntry(group, id)),
+        ),
+      ),
     );
+  }
+
+  /** The orders by the place of their hash. */
+  private byOrderPlace(orderIds: readonly string[]): Map<Place, string[]> {
+    const byPlace = new Map<Place, string[]>();
+    for (const id of orderIds) {
+      const place = this.keys.orderPlace(id);
+      byPlace.set(place, [...(byPlace.get(place) ?? []), id]);
+    }
+    return byPlace;
   }
 
   /**

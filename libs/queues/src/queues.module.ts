@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { PodiumEnv } from '@podium/config';
+import { Keyspace } from '@podium/orders';
 import { createRedis, REDIS } from '@podium/redis';
 import { GroupQueues } from './group-queue.js';
 import { OrderEnqueuer } from './order-enqueuer.js';
@@ -19,14 +20,18 @@ import { OrderEnqueuer } from './order-enqueuer.js';
 export function createOrderEnqueuer(
   redis: Redis,
   env: PodiumEnv,
+  keys: Keyspace = Keyspace.singleRedis,
 ): OrderEnqueuer {
   return new OrderEnqueuer(
     redis,
-    new GroupQueues(() =>
-      createRedis(env.REDIS_URL, 'podium-queues', { autoPipelining: false }),
+    new GroupQueues(
+      () =>
+        createRedis(env.REDIS_URL, 'podium-queues', { autoPipelining: false }),
+      keys,
     ),
     { attempts: env.QUEUE_ATTEMPTS, backoffMs: env.QUEUE_BACKOFF_MS },
     env.APPLIED_MARKER_TTL_SECONDS,
+    keys,
   );
 }
 
@@ -51,7 +56,7 @@ class QueuesShutdown implements OnApplicationShutdown {
   providers: [
     {
       provide: OrderEnqueuer,
-      inject: [REDIS, PodiumEnv],
+      inject: [REDIS, PodiumEnv, Keyspace],
       useFactory: createOrderEnqueuer,
     },
     QueuesShutdown,

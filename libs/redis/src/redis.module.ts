@@ -55,7 +55,12 @@ export class RedisModule implements OnApplicationShutdown {
         },
         // Where each key lives (the seed's names on one Redis).
         { provide: Keyspace, useValue: Keyspace.singleRedis },
-        { provide: PlacedReads, inject: [REDIS, Keyspace], useFactory: (redis: Redis, keys: Keyspace) => new PlacedReads(redis, keys) },
+        {
+          provide: PlacedReads,
+          inject: [REDIS, Keyspace],
+          useFactory: (redis: Redis, keys: Keyspace) =>
+            new PlacedReads(redis, keys),
+        },
       ],
       exports: [REDIS, Keyspace, PlacedReads],
     };

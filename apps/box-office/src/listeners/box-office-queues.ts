@@ -9,6 +9,7 @@ import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { PodiumEnv } from '@podium/config';
+import { Keyspace } from '@podium/orders';
 import { METRICS_REGISTRY, registerQueueMetrics } from '@podium/observability';
 import {
   GroupQueues,
@@ -31,11 +32,14 @@ export class BoxOfficeQueues implements OnApplicationShutdown {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     env: PodiumEnv,
+    keys: Keyspace,
   ) {
-    this.queues = new GroupQueues(() =>
-      createRedis(env.REDIS_URL, 'podium-box-office-queues', {
-        autoPipelining: false,
-      }),
+    this.queues = new GroupQueues(
+      () =>
+        createRedis(env.REDIS_URL, 'podium-box-office-queues', {
+          autoPipelining: false,
+        }),
+      keys,
     );
   }
 

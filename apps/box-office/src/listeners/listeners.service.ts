@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import {
   addAnnouncement,
   failedOrdersKey,
+  Keyspace,
   listenerStatsKey,
   orderKey,
   ORDERS_CHANNEL,
@@ -48,6 +49,7 @@ interface FailedEntry extends FailedOrder {
 export class ListenersService {
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
+    private readonly keyspace: Keyspace,
     private readonly queues: BoxOfficeQueues,
   ) {}
 
@@ -63,7 +65,7 @@ export class ListenersService {
         if (queueName && !depths.has(queueName))
           depths.set(queueName, this.depth(queueName));
         const [counts, queue] = await Promise.all([
-          readListenerCounts(this.redis, entry.name),
+          readListenerCounts(this.redis, this.keyspace, entry.name),
           queueName ? depths.get(queueName)! : null,
         ]);
         const lag = unaccountedOrders(counts);
@@ -111,7 +113,11 @@ export class ListenersService {
     for (const entry of entries) {
       await entry.retry();
       for (const name of entry.countedFor)
-        await this.redis.hincrby(listenerStatsKey(name), entry.counted, -1);
+        await this.redis.hincrby(
+          this.keyspace.key(this.keyspace.sharedPlace, listenerStatsKey(name)),
+          entry.counted,
+          -1,
+        );
     }
     return entries.length;
   }

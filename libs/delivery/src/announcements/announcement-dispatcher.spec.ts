@@ -20,6 +20,7 @@ const member = (
 ): RunningListener => ({
   name,
   pattern,
+  oneSlot: false,
   mode: 'ephemeral',
   group,
   handle: () => null,

@@ -1,3 +1,4 @@
+import { Keyspace } from '@podium/orders';
 import type { Redis } from 'ioredis';
 import { appliedKey, listenerStatsKey } from '@podium/orders';
 import { PrivateRedis, snapshotKeyspace } from '@podium/testing';
@@ -31,7 +32,7 @@ describe('EffectApplier', () => {
   beforeAll(async () => {
     server = await PrivateRedis.start();
     redis = server.client();
-    applier = new EffectApplier(redis, {
+    applier = new EffectApplier(redis, Keyspace.singleRedis, {
       appliedMarkerTtlSeconds: 3600,
     } as DeliveryOptions);
   });

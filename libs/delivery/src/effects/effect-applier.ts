@@ -1,7 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { withLogContext } from '@podium/observability';
-import { appliedKey, listenerStatsKey } from '@podium/orders';
+import {
+  appliedKey,
+  Keyspace,
+  listenerStatsKey,
+  type Place,
+} from '@podium/orders';
 import { LuaScript, REDIS } from '@podium/redis';
 import { DELIVERY_OPTIONS, type DeliveryOptions } from '../delivery.options.js';
 import { isScriptEffects, type Effects, type RedisArg } from './effects.js';
@@ -12,6 +17,8 @@ export interface EffectEntry {
   orderId: string;
   listener: string;
   effects: Effects | null;
+  /** On a cluster: its keys stay in one slot for every order (see OnPurchase's oneSlot). */
+  oneSlot?: boolean;
 }
 
 /**
@@ -39,17 +46,44 @@ export class EffectApplier {
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
+    private readonly keyspace: Keyspace,
     @Inject(DELIVERY_OPTIONS) private readonly options: DeliveryOptions,
   ) {}
 
   /**
-   * Applies the entries and, for each one applied now, runs its afterApply. Rejects only
-   * when the script did not run (Redis unreachable or refusing writes): nothing was
-   * applied then.
+   * Applies the entries and, for each one applied now, runs its afterApply. On a cluster
+   * the entries go to one script per place their keys live in (Keyspace), all sent
+   * together. Rejects only when a script did not run (Redis unreachable or refusing
+   * writes): nothing of that script was applied then.
    */
   async apply(entries: readonly EffectEntry[]): Promise<ApplyOutcome[]> {
     if (entries.length === 0) return [];
-    const keys = new KeyIndex();
+    const byPlace = new Map<Place, number[]>();
+    entries.forEach(({ orderId, oneSlot }, i) => {
+      const place = this.keyspace.effectsPlace(orderId, oneSlot ?? false);
+      byPlace.set(place, [...(byPlace.get(place) ?? []), i]);
+    });
+    const outcomes: ApplyOutcome[] = new Array<ApplyOutcome>(entries.length);
+    await Promise.all(
+      [...byPlace].map(async ([place, indexes]) => {
+        const replies = await this.applyAt(
+          place,
+          indexes.map((i) => entries[i]),
+        );
+        indexes.forEach(
+          (entry, i) => (outcomes[entry] = outcome(entries[entry], replies[i])),
+        );
+      }),
+    );
+    return outcomes;
+  }
+
+  /** One script for the entries of one place, every key in that place. */
+  private applyAt(
+    place: Place,
+    entries: readonly EffectEntry[],
+  ): Promise<Reply[]> {
+    const keys = new KeyIndex((key) => this.keyspace.key(place, key));
     const encoded = entries.map(({ orderId, listener, effects }) => {
       const [body, effectKeys, effectArgs] = this.encode(effects);
       return [
@@ -61,11 +95,10 @@ export class EffectApplier {
         effectArgs.map(String),
       ];
     });
-    const replies = await this.script.run<Reply[]>(this.redis, keys.list, [
+    return this.script.run<Reply[]>(this.redis, keys.list, [
       this.options.appliedMarkerTtlSeconds,
       JSON.stringify(encoded),
     ]);
-    return entries.map((entry, i) => outcome(entry, replies[i]));
   }
 
   /** The body index (0: skip), keys and args of one entry. */
@@ -108,15 +141,17 @@ function outcome(
   return 'applied';
 }
 
-/** The KEYS of a script, each key once, named by its 1-based index. */
+/** The KEYS of a script, each key once (as placed), named by its 1-based index. */
 class KeyIndex {
   readonly list: string[] = [];
   private readonly index = new Map<string, number>();
 
+  constructor(private readonly placed: (key: string) => string) {}
+
   of(key: string): number {
     let i = this.index.get(key);
     if (i === undefined) {
-      i = this.list.push(key);
+      i = this.list.push(this.placed(key));
       this.index.set(key, i);
     }
     return i;

@@ -1,3 +1,4 @@
+import { Keyspace } from '@podium/orders';
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { validatePodiumEnv } from '@podium/config';
@@ -44,6 +45,7 @@ async function queuedGroups(redis: Redis, orderId: string): Promise<string[]> {
 const member = (name: string, pattern: string): RunningListener => ({
   name,
   pattern,
+  oneSlot: false,
   mode: 'durable',
   group: 'durable',
   handle: (order) => ({
@@ -90,7 +92,7 @@ describe('DurableDelivery', () => {
     const delivery = new DurableDelivery(
       new OrderWork(
         new OrderLoader(shared),
-        new EffectApplier(shared, options),
+        new EffectApplier(shared, Keyspace.singleRedis, options),
       ),
       new ListenerStats(shared, new DeliveryMetrics()),
       new DeliveryMetrics(),

@@ -1,3 +1,4 @@
+import { Keyspace } from '@podium/orders';
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import {
@@ -37,6 +38,7 @@ function member(
   return {
     name,
     pattern: ORDERS_CHANNEL,
+    oneSlot: false,
     mode: 'ephemeral',
     group: 'ephemeral',
     calls,
@@ -98,7 +100,10 @@ describe('EphemeralDelivery', () => {
       seen.push(`${listener} ${orderId} ${outcome}`),
     );
     delivery = new EphemeralDelivery(
-      new OrderWork(new OrderLoader(redis), new EffectApplier(redis, options)),
+      new OrderWork(
+        new OrderLoader(redis),
+        new EffectApplier(redis, Keyspace.singleRedis, options),
+      ),
       stats,
     );
   });

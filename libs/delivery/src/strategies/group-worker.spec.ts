@@ -1,3 +1,4 @@
+import { Keyspace } from '@podium/orders';
 import { Logger } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -44,6 +45,7 @@ function member(
   return {
     name,
     pattern,
+    oneSlot: false,
     mode: 'queued',
     group: '',
     calls,
@@ -138,7 +140,7 @@ describe('GroupWorker', () => {
     stats = new ListenerStats(redis, new DeliveryMetrics());
     work = new OrderWork(
       new OrderLoader(redis),
-      new EffectApplier(redis, {
+      new EffectApplier(redis, Keyspace.singleRedis, {
         appliedMarkerTtlSeconds: 3600,
       } as DeliveryOptions),
     );

@@ -62,7 +62,7 @@ export class GroupWorker {
       },
     );
     this.worker = new Worker<OrderJobData>(
-      group.name,
+      deps.enqueuer.keys.queueName(group.name),
       (job) => this.process(job),
       {
         connection: this.connection,
@@ -219,10 +219,22 @@ export class GroupWorker {
   private async appliedBy(
     orderIds: string[],
   ): Promise<Map<string, Set<string>>> {
+    const { redis } = this.deps;
+    const keyspace = this.deps.enqueuer.keys;
+    // The markers live with each member's effects: the order's part, or the one slot.
+    const oneSlot = [...new Set(this.group.listeners.map((l) => l.oneSlot))];
     const marked = await Promise.all(
-      orderIds.map((id) => this.deps.redis.hkeys(appliedKey(id))),
+      orderIds.map(async (id) => {
+        const places = oneSlot.map((one) => keyspace.effectsPlace(id, one));
+        const fields = await Promise.all(
+          [...new Set(places)].map((place) =>
+            redis.hkeys(keyspace.key(place, appliedKey(id))),
+          ),
+        );
+        return new Set(fields.flat());
+      }),
     );
-    return new Map(orderIds.map((id, i) => [id, new Set(marked[i])]));
+    return new Map(orderIds.map((id, i) => [id, marked[i]]));
   }
 
   /** The members whose subscription hears the order. */

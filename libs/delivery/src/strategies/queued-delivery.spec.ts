@@ -1,3 +1,4 @@
+import { Keyspace } from '@podium/orders';
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { validatePodiumEnv } from '@podium/config';
@@ -45,6 +46,7 @@ async function queuedGroups(redis: Redis, orderId: string): Promise<string[]> {
 const member = (name: string, group: string): RunningListener => ({
   name,
   pattern: ORDERS_CHANNEL,
+  oneSlot: false,
   mode: 'queued',
   group,
   handle: (order) => ({ writes: [['SADD', `test:${name}`, order.orderId]] }),
@@ -94,7 +96,7 @@ describe('QueuedDelivery', () => {
     const enqueuer = createOrderEnqueuer(shared, env);
     const work = new OrderWork(
       new OrderLoader(shared),
-      new EffectApplier(shared, options),
+      new EffectApplier(shared, Keyspace.singleRedis, options),
     );
     const delivery = new QueuedDelivery(
       work,

@@ -1,3 +1,4 @@
+import { Keyspace } from '@podium/orders';
 import { jest } from '@jest/globals';
 import type { Redis } from 'ioredis';
 import {
@@ -34,6 +35,7 @@ function listener(
   return {
     name,
     pattern: ORDERS_CHANNEL,
+    oneSlot: false,
     mode: 'ephemeral',
     group: 'work',
     calls,
@@ -92,7 +94,7 @@ describe('OrderWork', () => {
     await redis.flushall();
     work = new OrderWork(
       new OrderLoader(redis),
-      new EffectApplier(redis, OPTIONS),
+      new EffectApplier(redis, Keyspace.singleRedis, OPTIONS),
     );
   });
 
@@ -293,14 +295,14 @@ describe('OrderWork', () => {
 
     const unread = await new OrderWork(
       new OrderLoader(gone),
-      new EffectApplier(redis, OPTIONS),
+      new EffectApplier(redis, Keyspace.singleRedis, OPTIONS),
     ).run(itemsFor([order.orderId], steady));
     expect(unread[0].unread?.message).toBe('Connection is closed.');
     expect(steady.calls.size).toBe(0);
 
     const [refused] = await new OrderWork(
       new OrderLoader(redis),
-      new EffectApplier(gone, OPTIONS),
+      new EffectApplier(gone, Keyspace.singleRedis, OPTIONS),
     ).run(itemsFor([order.orderId], steady, fragile));
     expect(summary([refused])[0].results).toEqual({
       steady: 'failed in redis',

@@ -94,6 +94,7 @@ export class OrderWork {
             orderId,
             listener: result.listener.name,
             effects: effects[i][j],
+            oneSlot: result.listener.oneSlot,
           });
           applying.push(result);
         }),

@@ -30,6 +30,8 @@ export class OpeningCeremonyLotteryListener {
   @OnPurchase({
     listener: 'opening-ceremony-lottery',
     channel: eventChannel(OPENING_CEREMONY),
+    // Every 5th order counts all of them: on a cluster its keys stay in one slot.
+    oneSlot: true,
   })
   onPurchase(order: Order): Effects | null {
     if (order.event !== OPENING_CEREMONY) return null;

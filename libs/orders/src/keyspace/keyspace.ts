@@ -69,6 +69,11 @@ export class Keyspace {
     return this.isCluster ? [...PART_TAGS, ONE_SLOT] : [''];
   }
 
+  /** The place of podium's keys that belong to no order or event (counts made outside a script). */
+  get sharedPlace(): Place {
+    return this.isCluster ? ONE_SLOT : '';
+  }
+
   /** A key in a place: `{place}:key` on a cluster (the tag first: the key itself may hold braces). */
   key(place: Place, key: string): string {
     return place ? `{${place}}:${key}` : key;
@@ -81,10 +86,8 @@ export class Keyspace {
 
   /** A new order id for an event; on a cluster its hash lands in the event's slot. */
   newOrderId(event: string): string {
-    const random = newOrderId(8);
-    return this.isCluster
-      ? steeredId(orderKey(''), random, keySlot(eventKey(event)))
-      : newOrderId();
+    if (!this.isCluster) return newOrderId();
+    return steeredId(orderKey(''), newOrderId(8), keySlot(eventKey(event)));
   }
 
   /** Whether an order id may be recorded for an event here (on a cluster: same slot). */

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { Keyspace } from '@podium/orders';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { readOutbox, type OutboxState } from './outbox.js';
 
@@ -13,7 +14,7 @@ const TIMEOUT_MS = 1000;
 export class OutboxMetrics {
   readonly redriven: Counter;
 
-  constructor(registry: Registry, redis: Redis) {
+  constructor(registry: Registry, redis: Redis, keys: Keyspace) {
     // An app may run two relays (a listeners module tested beside the publisher): one set of series.
     const known = registry.getSingleMetric('podium_outbox_redriven_total');
     if (known) {
@@ -22,7 +23,7 @@ export class OutboxMetrics {
     }
     let pending: Promise<OutboxState | undefined> | undefined;
     const snapshot = (): Promise<OutboxState | undefined> => {
-      pending ??= read(redis).finally(() =>
+      pending ??= read(redis, keys).finally(() =>
         setTimeout(() => (pending = undefined), 100).unref(),
       );
       return pending;
@@ -56,7 +57,10 @@ export class OutboxMetrics {
   }
 }
 
-async function read(redis: Redis): Promise<OutboxState | undefined> {
+async function read(
+  redis: Redis,
+  keys: Keyspace,
+): Promise<OutboxState | undefined> {
   if (redis.status !== 'ready') return undefined;
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<undefined>(
@@ -64,7 +68,7 @@ async function read(redis: Redis): Promise<OutboxState | undefined> {
   );
   try {
     return await Promise.race([
-      readOutbox(redis).catch(() => undefined),
+      readOutbox(redis, keys).catch(() => undefined),
       timeout,
     ]);
   } finally {

@@ -12,11 +12,11 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { PodiumEnv } from '@podium/config';
 import { METRICS_REGISTRY } from '@podium/observability';
-import { OUTBOX, OUTBOX_LEASE } from '@podium/orders';
+import { OUTBOX_LEASE } from '@podium/orders';
 import { LUA_NOW_MS, OrderEnqueuer, parseOutboxEntry } from '@podium/queues';
 import { LuaScript, REDIS } from '@podium/redis';
 import { OutboxMetrics } from './outbox-metrics.js';
-import { readOutbox, type OutboxState } from './outbox.js';
+import { outboxKeys, readOutbox, type OutboxState } from './outbox.js';
 
 /**
  * How long a relay's lease on the outbox lasts; renewed after every batch. A relay that
@@ -100,7 +100,11 @@ export class OutboxRelay
   start(): void {
     if (this.timer || this.stopped) return;
     if (this.registry)
-      this.metrics = new OutboxMetrics(this.registry, this.redis);
+      this.metrics = new OutboxMetrics(
+        this.registry,
+        this.redis,
+        this.enqueuer.keys,
+      );
     this.schedule();
     this.logger.log(
       `Outbox relay on: queues the jobs still missing ${this.env.OUTBOX_GRACE_MS} ms after their orders were recorded or claimed`,
@@ -120,7 +124,8 @@ export class OutboxRelay
    * lease. Resolves with the number of entries it queued.
    */
   async runOnce(): Promise<number> {
-    const state = await readOutbox(this.redis);
+    const keys = this.enqueuer.keys;
+    const state = await readOutbox(this.redis, keys);
     this.warnIfOld(state);
     if (state.oldestAgeMs < this.env.OUTBOX_GRACE_MS) return 0;
     const leased = await this.redis.set(
@@ -133,22 +138,10 @@ export class OutboxRelay
     if (leased !== 'OK') return 0; // another relay is at work
     let redriven = 0;
     try {
-      for (;;) {
-        const due = await DUE.run<string[]>(
-          this.redis,
-          [OUTBOX],
-          [this.env.OUTBOX_GRACE_MS, BATCH],
-        );
-        if (due.length === 0) break;
-        await this.queueAll(due);
-        redriven += due.length;
-        if (due.length < BATCH || this.stopped) break;
-        const renewed = await RENEW.run<number>(
-          this.redis,
-          [OUTBOX_LEASE],
-          [this.owner, OUTBOX_LEASE_MS],
-        );
-        if (renewed !== 1) break;
+      for (const outbox of await outboxKeys(this.redis, keys)) {
+        const { queued, leaseKept } = await this.drain(outbox);
+        redriven += queued;
+        if (!leaseKept || this.stopped) break;
       }
     } finally {
       await RELEASE.run(this.redis, [OUTBOX_LEASE], [this.owner]).catch(
@@ -165,6 +158,34 @@ export class OutboxRelay
     return redriven;
   }
 
+  /**
+   * Queues one outbox's due entries, a batch at a time, renewing the lease after each
+   * batch; stops when the lease went to another relay.
+   */
+  private async drain(
+    outbox: string,
+  ): Promise<{ queued: number; leaseKept: boolean }> {
+    let queued = 0;
+    for (;;) {
+      const due = await DUE.run<string[]>(
+        this.redis,
+        [outbox],
+        [this.env.OUTBOX_GRACE_MS, BATCH],
+      );
+      if (due.length === 0) return { queued, leaseKept: true };
+      await this.queueAll(due);
+      queued += due.length;
+      const renewed = await RENEW.run<number>(
+        this.redis,
+        [OUTBOX_LEASE],
+        [this.owner, OUTBOX_LEASE_MS],
+      );
+      if (renewed !== 1) return { queued, leaseKept: false };
+      if (due.length < BATCH || this.stopped)
+        return { queued, leaseKept: true };
+    }
+  }
+
   /** One job per group for the entries; a failure leaves the entries for the next pass. */
   private async queueAll(entries: string[]): Promise<void> {
     const byGroup = new Map<string, string[]>();
@@ -172,9 +193,13 @@ export class OutboxRelay
       const { group, orderId } = parseOutboxEntry(entry);
       byGroup.set(group, [...(byGroup.get(group) ?? []), orderId]);
     }
-    await Promise.all(
+    // Every group's add is let finish before a failure is reported: the lease is given
+    // back only once nothing of this pass is still under way.
+    const results = await Promise.allSettled(
       [...byGroup].map(([group, ids]) => this.enqueuer.enqueue(group, ids)),
     );
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed?.status === 'rejected') throw failed.reason;
   }
 
   private schedule(): void {

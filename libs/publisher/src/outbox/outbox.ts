@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { OUTBOX } from '@podium/orders';
-import { LUA_NOW_MS } from '@podium/queues';
+import { Keyspace, OUTBOX } from '@podium/orders';
+import { LUA_NOW_MS, readRecordPlaces } from '@podium/queues';
 import { LuaScript } from '@podium/redis';
 
 // Reply: {entries, ms since the oldest entry was recorded (0 when empty)}.
@@ -19,11 +19,28 @@ export interface OutboxState {
   oldestAgeMs: number;
 }
 
-export async function readOutbox(redis: Redis): Promise<OutboxState> {
-  const [entries, oldestAgeMs] = await STATE.run<[number, number]>(
-    redis,
-    [OUTBOX],
-    [],
+/** The outbox's keys: one on one Redis; on a cluster one per place of the record path. */
+export async function outboxKeys(
+  redis: Redis,
+  keys: Keyspace,
+): Promise<string[]> {
+  return (await readRecordPlaces(redis, keys)).map((place) =>
+    keys.key(place, OUTBOX),
   );
-  return { entries, oldestAgeMs };
+}
+
+/** The outbox as a whole (on a cluster, every place's added up). */
+export async function readOutbox(
+  redis: Redis,
+  keys: Keyspace = Keyspace.singleRedis,
+): Promise<OutboxState> {
+  const states = await Promise.all(
+    (await outboxKeys(redis, keys)).map((key) =>
+      STATE.run<[number, number]>(redis, [key], []),
+    ),
+  );
+  return {
+    entries: states.reduce((sum, [entries]) => sum + entries, 0),
+    oldestAgeMs: Math.max(0, ...states.map(([, age]) => age)),
+  };
 }

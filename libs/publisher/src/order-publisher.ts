@@ -204,9 +204,10 @@ export class OrderPublisher {
   private batchOf(group: string): TickBatch<string, void> {
     let batch = this.batches.get(group);
     if (!batch) {
-      batch = new TickBatch((orderIds) =>
-        this.enqueuer.enqueue(group, orderIds),
-      );
+      batch = new TickBatch((orderIds) => {
+        this.metrics.jobOrders.observe({ group }, orderIds.length);
+        return this.enqueuer.enqueue(group, orderIds);
+      });
       this.batches.set(group, batch);
     }
     return batch;

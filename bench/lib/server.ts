@@ -32,9 +32,14 @@ export class BenchRedis {
     return this.server.url;
   }
 
+  /** Empties the private Redis. */
+  async flush(): Promise<void> {
+    await this.client.flushall();
+  }
+
   /** Empties the private Redis and creates the seed's four events. */
   async fresh(): Promise<void> {
-    await this.client.flushall();
+    await this.flush();
     const multi = this.client.multi();
     for (const name of EVENTS)
       multi.hset(eventKey(name), { name, price: String(PRICE), sold: '0' });

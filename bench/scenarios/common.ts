@@ -48,6 +48,17 @@ export interface RunCommon {
   timingsS: Record<string, number>;
 }
 
+export interface SessionOptions {
+  /** Figures the monitor samples every 250 ms besides RSS and the subscriber's buffer. */
+  extra?: (
+    s: Session,
+  ) => Promise<Record<string, number>> | Record<string, number>;
+  /** More settings for the listeners process. */
+  env?: Record<string, string>;
+  /** false: the private Redis is flushed but the seed's events are not created (the HTTP scenario creates them through the box office). */
+  seedEvents?: boolean;
+}
+
 interface CpuMark {
   listeners: number;
   redis: number;
@@ -93,12 +104,10 @@ export class Session {
     system: SystemSpec,
     variant: Variant,
     tag: string,
-    extra?: (
-      s: Session,
-    ) => Promise<Record<string, number>> | Record<string, number>,
-    env?: Record<string, string>,
+    { extra, env, seedEvents = true }: SessionOptions = {},
   ): Promise<Session> {
-    await ctx.redis.fresh();
+    if (seedEvents) await ctx.redis.fresh();
+    else await ctx.redis.flush();
     const session = new Session(ctx, system, variant, tag, env);
     const t = performance.now();
     session.proc = await session.spawn();
@@ -347,12 +356,9 @@ export async function withSession<T>(
   variant: Variant,
   tag: string,
   fn: (session: Session) => Promise<T>,
-  extra?: (
-    s: Session,
-  ) => Promise<Record<string, number>> | Record<string, number>,
-  env?: Record<string, string>,
+  options?: SessionOptions,
 ): Promise<T> {
-  const session = await Session.open(ctx, system, variant, tag, extra, env);
+  const session = await Session.open(ctx, system, variant, tag, options);
   try {
     return await fn(session);
   } catch (err) {

@@ -68,6 +68,8 @@ export class ListenersProcess {
   /** Peak RSS seen so far (VmHWM), kB. */
   hwmKb = 0;
   readyMs = Number.NaN;
+  /** podium: http://127.0.0.1:<port> of its /health and /metrics, from its 'ready' message. */
+  httpUrl?: string;
   /** RSS right after start-up, before any order: the process at rest, kB. */
   rssAtReadyKb = Number.NaN;
   private readonly exited: Promise<number | null>;
@@ -155,6 +157,8 @@ export class ListenersProcess {
       );
       child.on('message', (message: ChildMessage) => {
         if (message.type === 'ready') {
+          if (message.httpPort !== undefined)
+            proc.httpUrl = `http://127.0.0.1:${message.httpPort}`;
           clearTimeout(timer);
           resolve();
         }

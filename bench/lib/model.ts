@@ -144,7 +144,8 @@ export interface SamplesMessage {
 }
 
 export type ChildMessage =
-  { type: 'ready'; startedMs: number } | SamplesMessage;
+  /** httpPort: where a podium listeners process serves /health and /metrics. */
+  { type: 'ready'; startedMs: number; httpPort?: number } | SamplesMessage;
 export type ParentMessage = { type: 'flush'; seq: number } | { type: 'stop' };
 
 /**

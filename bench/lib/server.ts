@@ -1,9 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { eventKey, QUEUE_PREFIX } from '@podium/orders';
+import { appliedKey, eventKey, orderKey, QUEUE_PREFIX } from '@podium/orders';
 import { PrivateRedis } from '@podium/testing';
 import { EVENTS, PRICE } from './model.js';
+
+export type KeyKind = 'orders' | 'markers' | 'queues' | 'podium' | 'effects';
+
+function keyKind(key: string): KeyKind {
+  if (key.startsWith(orderKey(''))) return 'orders';
+  if (key.startsWith(appliedKey(''))) return 'markers';
+  if (key.startsWith(`${QUEUE_PREFIX}:`)) return 'queues';
+  if (key.startsWith('podium:')) return 'podium';
+  return 'effects';
+}
 
 /** The bench's own redis-server, on a free port: the only Redis the bench writes to or flushes. */
 export class BenchRedis {
@@ -52,6 +62,34 @@ export class BenchRedis {
       /used_memory:(\d+)/.exec(await this.client.info('memory'))?.[1] ??
         Number.NaN,
     );
+  }
+
+  /**
+   * What the keys hold, bytes (MEMORY USAGE, every element counted), by kind: the order
+   * hashes, podium's applied markers, its BullMQ queues, podium's other keys, and the
+   * listeners' effects (everything else). Estimates with the allocator's overhead: not
+   * used_memory, which also counts Redis's own tables and buffers.
+   */
+  async memoryByKind(): Promise<Record<KeyKind, number>> {
+    const out: Record<KeyKind, number> = {
+      orders: 0,
+      markers: 0,
+      queues: 0,
+      podium: 0,
+      effects: 0,
+    };
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.client.scan(cursor, 'COUNT', 1000);
+      cursor = next;
+      const pipeline = this.client.pipeline();
+      for (const key of keys) pipeline.memory('USAGE', key, 'SAMPLES', 0);
+      const replies = (await pipeline.exec()) ?? [];
+      keys.forEach((key, i) => {
+        out[keyKind(key)] += Number(replies[i]?.[1] ?? 0);
+      });
+    } while (cursor !== '0');
+    return out;
   }
 
   async version(): Promise<string> {

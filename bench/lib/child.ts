@@ -221,18 +221,23 @@ export class ListenersProcess {
 
   /** Warnings and errors the process logged. */
   problems(): { count: number; first: string[] } {
-    const lines = [
-      readText(`${this.options.logBase}.err`),
-      readText(`${this.options.logBase}.out`),
-    ]
-      .join('\n')
-      .split('\n')
-      .filter((line) => /\b(ERROR|WARN|Error|error)\b/.test(line));
-    return {
-      count: lines.length,
-      first: lines.slice(0, 5).map((l) => l.slice(0, 300)),
-    };
+    return logProblems(this.options.logBase);
   }
+}
+
+/** Warning and error lines in a process's <logBase>.err and .out. */
+export function logProblems(logBase: string): {
+  count: number;
+  first: string[];
+} {
+  const lines = [readText(`${logBase}.err`), readText(`${logBase}.out`)]
+    .join('\n')
+    .split('\n')
+    .filter((line) => /\b(ERROR|WARN|Error|error)\b/.test(line));
+  return {
+    count: lines.length,
+    first: lines.slice(0, 5).map((l) => l.slice(0, 300)),
+  };
 }
 
 function readText(path: string): string {

@@ -1,7 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { appliedKey, eventKey, orderKey, QUEUE_PREFIX } from '@podium/orders';
+import {
+  appliedKey,
+  eventKey,
+  orderFromHash,
+  orderKey,
+  QUEUE_PREFIX,
+  type Order,
+} from '@podium/orders';
 import { PrivateRedis } from '@podium/testing';
 import { EVENTS, PRICE } from './model.js';
 
@@ -88,6 +95,34 @@ export class BenchRedis {
       keys.forEach((key, i) => {
         out[keyKind(key)] += Number(replies[i]?.[1] ?? 0);
       });
+    } while (cursor !== '0');
+    return out;
+  }
+
+  /** Every order hash in Redis, read back as orders (the HTTP scenario learns its orders so). */
+  async orders(): Promise<Order[]> {
+    const out: Order[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.client.scan(
+        cursor,
+        'MATCH',
+        `${orderKey('')}*`,
+        'COUNT',
+        1000,
+      );
+      cursor = next;
+      const pipeline = this.client.pipeline();
+      for (const key of keys) pipeline.hgetall(key);
+      const replies = (await pipeline.exec()) ?? [];
+      keys.forEach((key, i) =>
+        out.push(
+          orderFromHash(
+            key.slice(orderKey('').length),
+            replies[i][1] as Record<string, string>,
+          ),
+        ),
+      );
     } while (cursor !== '0');
     return out;
   }

@@ -74,15 +74,15 @@ function planFrom(args: string[]): Plan {
   };
 }
 
-/** Rough orders/s each system applies at saturation on 2 cores (the last full runs), for the estimate. */
+/** Rough orders/s each system applies at saturation on 2 cores (the last full run's medians), for the estimate. */
 const SATURATION_RATE: Record<string, number> = {
-  seed: 1700,
-  nest: 1500,
-  bullmq: 1000,
-  streams: 4000,
-  ephemeral: 2000,
-  queued: 650,
-  durable: 500,
+  seed: 3200,
+  nest: 2650,
+  bullmq: 1280,
+  streams: 8900,
+  ephemeral: 5800,
+  queued: 2900,
+  durable: 2400,
 };
 /** Systems whose listeners run BullMQ jobs: slower to drain after a stream they could not keep up with. */
 const JOB_QUEUES = new Set(['bullmq', 'queued', 'durable']);

@@ -42,7 +42,7 @@ export interface HttpRun extends RunCommon {
   complete: boolean;
   /** From the end of the load until its last effect was applied, or the deadline. */
   drainS: number;
-  /** CPU from the start of the load until every effect was applied; `server` is the HTTP server's. */
+  /** CPU from the start of the load until every effect was applied; `server` is the HTTP server's, until it stopped after the load. */
   cpu: CpuUse & { server: number };
   serverPeakRssMb: number;
   serverStartupMs: number;
@@ -125,6 +125,16 @@ export async function httpRun(
           connections,
           duration: seconds,
         });
+        // autocannon drops the purchases in flight when it stops; the server still records them.
+        // Stopping it lets them finish (the box office drains its requests, the bare app its
+        // MULTIs), so that the orders read back are all there will be.
+        const serverCpu = round(cpuSeconds(http.pid) - server0, 2);
+        const publisher = await s.publisherHistograms();
+        s.publisherHistograms = () => Promise.resolve(publisher);
+        http.sample();
+        const stopping = performance.now();
+        await http.stop();
+        s.timings.serverStop = (performance.now() - stopping) / 1000;
         const measured = (await ctx.redis.orders()).filter(
           (o) => !before.has(o.orderId),
         );
@@ -137,8 +147,6 @@ export async function httpRun(
         const lastApplied = s.collector.lastApplied(ids);
         const drained = complete ? lastApplied : now();
         const cpu = s.cpuSince(cpu0);
-        const serverCpu = round(cpuSeconds(http.pid) - server0, 2);
-        http.sample();
         const answered = new Set(load.answered);
         const common = await s.close(rep);
         const answeredMissing = [...answered].filter((id) => !ids.has(id));
@@ -173,7 +181,7 @@ export async function httpRun(
           ),
         };
       } finally {
-        await http.stop();
+        await http.stop(); // already stopped unless the run failed
       }
     },
     // The bare endpoint has no events API: its events are written directly, as in every other scenario.

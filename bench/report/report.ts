@@ -762,7 +762,7 @@ function renderMarkdown(results: Results, charts: string[]): string {
         "The HTTP server runs as its own process beside the listeners process, with podium's Node flags: **podium's box office** (`dist/apps/box-office/src/main.js`, `PURCHASE_RATE_LIMIT=0`, the seed's events created through `POST /events` as an operator) " +
         "in front of podium's ephemeral or durable listeners, or the **bare NestJS endpoint** (`bench/baselines/bare-purchase-app.ts`: one controller that writes the order hash and publishes its id on both channels in one MULTI, nothing else) in front of podium's ephemeral listeners. " +
         `Purchases/s counts 2xx answers; latency is autocannon's response time of the 2xx answers. CPU is per purchase recorded, from the start of the load until every effect was applied. Median of ${plan.reps.http} run(s). ` +
-        'Afterwards the orders are read back from Redis (the 201s, and the few in flight when autocannon stopped) and the metric keys checked against them like every other run.',
+        'Afterwards the server is stopped (it finishes what it took), the orders are read back from Redis (the 201s, and the few in flight when autocannon stopped) and the metric keys checked against them like every other run.',
     );
     p(
       table(

@@ -2,8 +2,8 @@
  * `npm run bench [-- --quick]`: podium's three delivery modes and four baselines, side by
  * side, on a private redis-server. See bench/README.md.
  *
- * Options: --quick (a short run, under 3 minutes), --only=saturation,latency,crash,slow,mixed,
- * --systems=seed,nest,bullmq,streams,ephemeral,queued,durable,mixed, --reps=N, --out=DIR, --keep-logs,
+ * Options: --quick (a short run, under 3 minutes), --only=saturation,latency,crash,slow,mixed,http,
+ * --systems=seed,nest,bullmq,streams,ephemeral,queued,durable,mixed,bare, --reps=N, --out=DIR, --keep-logs,
  * --estimate (print the planned runs and the time they should take, run nothing),
  * --from=results.json (only write the report again, from a run's figures).
  */
@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { Order } from '@podium/orders';
 import {
   ALL_SYSTEMS,
+  BARE,
   BULLMQ,
   DURABLE,
   EPHEMERAL,
@@ -32,11 +33,19 @@ import { writeReport } from './report/report.js';
 import type { Results } from './report/results.js';
 import type { Ctx } from './scenarios/common.js';
 import { crashRun } from './scenarios/crash.js';
+import { httpRun } from './scenarios/http.js';
 import { latencyRun } from './scenarios/latency.js';
 import { saturationRun } from './scenarios/saturation.js';
 import { slowRun } from './scenarios/slow.js';
 
-const SCENARIOS = ['saturation', 'latency', 'crash', 'slow', 'mixed'] as const;
+const SCENARIOS = [
+  'saturation',
+  'latency',
+  'crash',
+  'slow',
+  'mixed',
+  'http',
+] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 interface Step {
@@ -59,18 +68,21 @@ function planFrom(args: string[]): Plan {
   const n = Number(reps);
   if (!Number.isInteger(n) || n < 1)
     throw new Error('--reps must be a positive integer');
-  return { ...base, reps: { saturation: n, latency: n, crash: n, slow: n } };
+  return {
+    ...base,
+    reps: { saturation: n, latency: n, crash: n, slow: n, http: n },
+  };
 }
 
-/** Rough orders/s each system applies at saturation on 2 cores (the last full runs), for the estimate. */
+/** Rough orders/s each system applies at saturation on 2 cores (the last full run's medians), for the estimate. */
 const SATURATION_RATE: Record<string, number> = {
-  seed: 1700,
-  nest: 1500,
-  bullmq: 1000,
-  streams: 4000,
-  ephemeral: 2000,
-  queued: 650,
-  durable: 500,
+  seed: 3200,
+  nest: 2650,
+  bullmq: 1280,
+  streams: 8900,
+  ephemeral: 5800,
+  queued: 2900,
+  durable: 2400,
 };
 /** Systems whose listeners run BullMQ jobs: slower to drain after a stream they could not keep up with. */
 const JOB_QUEUES = new Set(['bullmq', 'queued', 'durable']);
@@ -111,6 +123,19 @@ function weight(plan: Plan, scenario: Scenario, system: SystemSpec): number {
         plan.slow.seconds +
         (system.id === 'seed' ? plan.slow.drainS : 1)
       );
+    case 'http': {
+      // Measured: the listeners process and the HTTP server start (the box office's Nest app takes longer),
+      // the warm-up (durable purchases wait for their jobs), the load, then reading the orders back, the drain and the checks.
+      const durable = system.id === 'durable';
+      return (
+        1.5 +
+        (system.id === 'bare' ? 0.8 : 1.5) +
+        0.6 +
+        plan.http.warmup / (durable ? 500 : 800) +
+        plan.http.seconds +
+        (durable ? 1.5 : 1.2)
+      );
+    }
   }
 }
 
@@ -193,6 +218,23 @@ function steps(
       await slowRun(ctx, system, rep, orders.slowWarmup, orders.slow, 'mixed'),
     );
   });
+  // Purchases over HTTP: the bare endpoint (with podium's ephemeral listeners), then the box office in front of
+  // podium's ephemeral and durable listeners.
+  add(
+    'http',
+    [BARE, EPHEMERAL, DURABLE],
+    plan.reps.http,
+    async (ctx, system, rep) => {
+      (results.http ??= []).push(
+        await httpRun(
+          ctx,
+          system,
+          system === BARE ? 'bare' : 'box-office',
+          rep,
+        ),
+      );
+    },
+  );
   return out;
 }
 
@@ -215,7 +257,7 @@ async function main(): Promise<void> {
       `--only: unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.join(', ')}`,
     );
   const systems = option(args, 'systems')?.split(',');
-  const known = [...ALL_SYSTEMS, MIXED].map((s) => s.id);
+  const known = [...ALL_SYSTEMS, MIXED, BARE].map((s) => s.id);
   const strangers = systems?.filter((s) => !known.includes(s));
   if (strangers?.length)
     throw new Error(
@@ -290,6 +332,7 @@ async function main(): Promise<void> {
     crash: [],
     slow: [],
     mixed: [],
+    http: [],
     failures: [],
   };
   const todo = steps(plan, orders, only ?? [...SCENARIOS], systems, results);

@@ -68,6 +68,8 @@ export class ListenersProcess {
   /** Peak RSS seen so far (VmHWM), kB. */
   hwmKb = 0;
   readyMs = Number.NaN;
+  /** podium: http://127.0.0.1:<port> of its /health and /metrics, from its 'ready' message. */
+  httpUrl?: string;
   /** RSS right after start-up, before any order: the process at rest, kB. */
   rssAtReadyKb = Number.NaN;
   private readonly exited: Promise<number | null>;
@@ -155,6 +157,8 @@ export class ListenersProcess {
       );
       child.on('message', (message: ChildMessage) => {
         if (message.type === 'ready') {
+          if (message.httpPort !== undefined)
+            proc.httpUrl = `http://127.0.0.1:${message.httpPort}`;
           clearTimeout(timer);
           resolve();
         }
@@ -217,18 +221,23 @@ export class ListenersProcess {
 
   /** Warnings and errors the process logged. */
   problems(): { count: number; first: string[] } {
-    const lines = [
-      readText(`${this.options.logBase}.err`),
-      readText(`${this.options.logBase}.out`),
-    ]
-      .join('\n')
-      .split('\n')
-      .filter((line) => /\b(ERROR|WARN|Error|error)\b/.test(line));
-    return {
-      count: lines.length,
-      first: lines.slice(0, 5).map((l) => l.slice(0, 300)),
-    };
+    return logProblems(this.options.logBase);
   }
+}
+
+/** Warning and error lines in a process's <logBase>.err and .out. */
+export function logProblems(logBase: string): {
+  count: number;
+  first: string[];
+} {
+  const lines = [readText(`${logBase}.err`), readText(`${logBase}.out`)]
+    .join('\n')
+    .split('\n')
+    .filter((line) => /\b(ERROR|WARN|Error|error)\b/.test(line));
+  return {
+    count: lines.length,
+    first: lines.slice(0, 5).map((l) => l.slice(0, 300)),
+  };
 }
 
 function readText(path: string): string {

@@ -1,11 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import { validatePodiumEnv } from '@podium/config';
 import type { Order } from '@podium/orders';
 import { standalonePublisher } from '@podium/publisher';
 import { createRedis } from '@podium/redis';
 import { ListenerJobs } from '../baselines/bullmq-queues.js';
 import { OrdersStream } from '../baselines/orders-stream.js';
+import { parseHistograms, type HistogramSnapshot } from './metrics.js';
 import type { SystemKind, Variant } from './model.js';
 
 export const now = (): number => performance.timeOrigin + performance.now();
@@ -62,16 +64,29 @@ export class Driver {
     private readonly redis: Redis,
     private readonly publishing: ReturnType<typeof standalonePublisher>,
     private readonly step: PublishStep | undefined,
+    /** The publisher's own metrics (podium_publisher_job_orders: orders per job it queued). */
+    private readonly registry: Registry,
   ) {}
 
   static create(redisUrl: string, kind: SystemKind, variant: Variant): Driver {
     const redis = createRedis(redisUrl, 'bench-publisher');
     const step = PUBLISH_STEPS[kind]?.({ redis, redisUrl, variant });
+    const registry = new Registry();
     return new Driver(
       redis,
-      standalonePublisher(redis, validatePodiumEnv({ REDIS_URL: redisUrl })),
+      standalonePublisher(
+        redis,
+        validatePodiumEnv({ REDIS_URL: redisUrl }),
+        registry,
+      ),
       step,
+      registry,
     );
+  }
+
+  /** The publisher's job sizes so far. */
+  async histograms(): Promise<HistogramSnapshot> {
+    return parseHistograms(await this.registry.metrics());
   }
 
   async close(): Promise<void> {

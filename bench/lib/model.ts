@@ -108,6 +108,16 @@ export const MIXED: SystemSpec = {
   mode: 'ephemeral',
   overrides: { DELIVERY_SLOW_INVOICES: 'durable' },
 };
+/**
+ * The HTTP scenario's baseline: a bare NestJS purchase endpoint (baselines/bare-purchase-app.ts)
+ * in place of podium's box office, with podium's ephemeral listeners applying its orders.
+ */
+export const BARE: SystemSpec = {
+  id: 'bare',
+  label: 'bare NestJS endpoint (podium ephemeral listeners)',
+  kind: 'podium',
+  mode: 'ephemeral',
+};
 export const PODIUM_MODES = [EPHEMERAL, QUEUED, DURABLE];
 export const ALL_SYSTEMS = [...BASELINES, ...PODIUM_MODES];
 
@@ -144,7 +154,8 @@ export interface SamplesMessage {
 }
 
 export type ChildMessage =
-  { type: 'ready'; startedMs: number } | SamplesMessage;
+  /** httpPort: where a podium listeners process serves /health and /metrics. */
+  { type: 'ready'; startedMs: number; httpPort?: number } | SamplesMessage;
 export type ParentMessage = { type: 'flush'; seq: number } | { type: 'stop' };
 
 /**

@@ -1,9 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import { eventKey, QUEUE_PREFIX } from '@podium/orders';
+import {
+  appliedKey,
+  eventKey,
+  orderFromHash,
+  orderKey,
+  QUEUE_PREFIX,
+  type Order,
+} from '@podium/orders';
 import { PrivateRedis } from '@podium/testing';
 import { EVENTS, PRICE } from './model.js';
+
+export type KeyKind = 'orders' | 'markers' | 'queues' | 'podium' | 'effects';
+
+function keyKind(key: string): KeyKind {
+  if (key.startsWith(orderKey(''))) return 'orders';
+  if (key.startsWith(appliedKey(''))) return 'markers';
+  if (key.startsWith(`${QUEUE_PREFIX}:`)) return 'queues';
+  if (key.startsWith('podium:')) return 'podium';
+  return 'effects';
+}
 
 /** The bench's own redis-server, on a free port: the only Redis the bench writes to or flushes. */
 export class BenchRedis {
@@ -32,9 +49,14 @@ export class BenchRedis {
     return this.server.url;
   }
 
+  /** Empties the private Redis. */
+  async flush(): Promise<void> {
+    await this.client.flushall();
+  }
+
   /** Empties the private Redis and creates the seed's four events. */
   async fresh(): Promise<void> {
-    await this.client.flushall();
+    await this.flush();
     const multi = this.client.multi();
     for (const name of EVENTS)
       multi.hset(eventKey(name), { name, price: String(PRICE), sold: '0' });
@@ -47,6 +69,62 @@ export class BenchRedis {
       /used_memory:(\d+)/.exec(await this.client.info('memory'))?.[1] ??
         Number.NaN,
     );
+  }
+
+  /**
+   * What the keys hold, bytes (MEMORY USAGE, every element counted), by kind: the order
+   * hashes, podium's applied markers, its BullMQ queues, podium's other keys, and the
+   * listeners' effects (everything else). Estimates with the allocator's overhead: not
+   * used_memory, which also counts Redis's own tables and buffers.
+   */
+  async memoryByKind(): Promise<Record<KeyKind, number>> {
+    const out: Record<KeyKind, number> = {
+      orders: 0,
+      markers: 0,
+      queues: 0,
+      podium: 0,
+      effects: 0,
+    };
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.client.scan(cursor, 'COUNT', 1000);
+      cursor = next;
+      const pipeline = this.client.pipeline();
+      for (const key of keys) pipeline.memory('USAGE', key, 'SAMPLES', 0);
+      const replies = (await pipeline.exec()) ?? [];
+      keys.forEach((key, i) => {
+        out[keyKind(key)] += Number(replies[i]?.[1] ?? 0);
+      });
+    } while (cursor !== '0');
+    return out;
+  }
+
+  /** Every order hash in Redis, read back as orders (the HTTP scenario learns its orders so). */
+  async orders(): Promise<Order[]> {
+    const out: Order[] = [];
+    let cursor = '0';
+    do {
+      const [next, keys] = await this.client.scan(
+        cursor,
+        'MATCH',
+        `${orderKey('')}*`,
+        'COUNT',
+        1000,
+      );
+      cursor = next;
+      const pipeline = this.client.pipeline();
+      for (const key of keys) pipeline.hgetall(key);
+      const replies = (await pipeline.exec()) ?? [];
+      keys.forEach((key, i) =>
+        out.push(
+          orderFromHash(
+            key.slice(orderKey('').length),
+            replies[i][1] as Record<string, string>,
+          ),
+        ),
+      );
+    } while (cursor !== '0');
+    return out;
   }
 
   async version(): Promise<string> {

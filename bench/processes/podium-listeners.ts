@@ -6,6 +6,8 @@
  * bench over IPC. Started by the bench as a child process, so it can be killed.
  */
 import 'reflect-metadata';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { validatePodiumEnv } from '@podium/config';
 import {
   AnnouncementDispatcher,
@@ -47,7 +49,9 @@ async function main(): Promise<void> {
   const dispatcher = app.get(AnnouncementDispatcher);
 
   await app.listen(env.HEALTH_PORT, '127.0.0.1');
+  const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
   sampler.start({
+    httpPort: port,
     pending: () => [dispatcher.size],
     reconnects: () => transport.reconnectCount,
     onStop: () => app.close(),

@@ -51,6 +51,8 @@ export class Sampler {
     pending?: () => number[];
     reconnects?: () => number;
     onStop: () => Promise<void>;
+    /** The process's HTTP port (podium's /metrics), told to the bench with 'ready'. */
+    httpPort?: number;
   }): void {
     if (options.pending) this.pendingOf = options.pending;
     if (options.reconnects) this.reconnectsOf = options.reconnects;
@@ -63,7 +65,11 @@ export class Sampler {
       }
     });
     process.on('disconnect', () => process.exit(0)); // the bench is gone
-    this.post({ type: 'ready', startedMs: now() - performance.timeOrigin });
+    this.post({
+      type: 'ready',
+      startedMs: now() - performance.timeOrigin,
+      ...(options.httpPort !== undefined && { httpPort: options.httpPort }),
+    });
   }
 
   private send(flush?: number): void {

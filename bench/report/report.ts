@@ -1,52 +1,31 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALL_SYSTEMS, MIXED, SLOW_LISTENER } from '../lib/model.js';
+import type { BatchFigure } from '../lib/metrics.js';
+import { SLOW_LISTENER } from '../lib/model.js';
 import { median, medianRun } from '../lib/stats.js';
-import type { RunCommon } from '../scenarios/common.js';
-import type { LatencyPhase } from '../scenarios/latency.js';
 import type { SlowRun } from '../scenarios/slow.js';
 import type { Results } from './results.js';
+import {
+  allRuns,
+  bySystem,
+  HTTP_LABEL,
+  httpSummary,
+  LABEL,
+  latencySummaries,
+  ms,
+  PODIUM,
+  ratio,
+  saturationSummary,
+  SHORT,
+} from './summaries.js';
 import { barChart, COLORS, fmt, lineChart } from './svg.js';
+import {
+  publisherJobsMissing,
+  RSS_LIMIT_MB,
+  TARGET,
+  targets,
+} from './targets.js';
 
-const LABEL: Record<string, string> = Object.fromEntries(
-  [...ALL_SYSTEMS, MIXED].map((s) => [s.id, s.label]),
-);
-const SHORT: Record<string, string> = {
-  seed: '(a) seed',
-  nest: '(b) Nest',
-  bullmq: '(c) BullMQ',
-  streams: '(d) Streams',
-  ephemeral: 'ephemeral',
-  queued: 'queued',
-  durable: 'durable',
-  mixed: 'mixed',
-};
-const PODIUM = new Set(['ephemeral', 'queued', 'durable', 'mixed']);
-const BASE: Record<string, string> = { seed: '(a)', bullmq: '(c)' };
-
-/** The targets, each judged against the baselines of the same run (medians). */
-const TARGET = {
-  ephemeralSaturationVsA: 2,
-  durableSaturationVsA: 1,
-  durableSaturationVsC: 2,
-  ephemeralP99Ms: 5,
-  ephemeralP99Rate: 2000,
-  durableP99Ms: 20,
-  durableP99Rate: 500,
-  rssMb: 250,
-};
-const RSS_LIMIT_MB = TARGET.rssMb;
-
-const ms = (v: number | undefined) =>
-  v === undefined || !Number.isFinite(v) ? '–' : `${fmt(v)}`;
-const ratio = (v: number | undefined, base: number | undefined) =>
-  v === undefined ||
-  base === undefined ||
-  !Number.isFinite(v) ||
-  !Number.isFinite(base) ||
-  base === 0
-    ? '–'
-    : `${fmt(v / base, 2)}×`;
 const yes = (ok: boolean | null) =>
   ok === null ? 'not measured' : ok ? '**met**' : '**missed**';
 
@@ -68,126 +47,55 @@ function table(head: string[], rows: (string | number)[][]): string {
   ].join('\n');
 }
 
-function bySystem<T extends { system: string }>(runs: T[]): Map<string, T[]> {
-  const map = new Map<string, T[]>();
-  for (const run of runs)
-    map.set(run.system, [...(map.get(run.system) ?? []), run]);
-  return map;
-}
+const orders = (v: number) => (v === null || v === Infinity ? '> 500' : fmt(v));
 
-interface Target {
-  name: string;
-  figure: string;
-  met: boolean | null;
-  why?: string;
-}
-
-interface LatencySummary {
-  system: string;
-  rate: number;
-  runs: number;
-  complete: boolean;
-  p50: number;
-  p95: number;
-  p99: number;
-  max: number;
-  othersP99: number;
-  appliedShare: number;
-  achievedRate: number;
-  perListenerP99: Record<string, number>;
-  cpuMsPerOrder: number;
-  redisCpuMsPerOrder: number;
-  benchCpuMsPerOrder: number;
-  recordP50: number;
-  recordP99: number;
-  jobWaitP50: number;
-  jobWaitP99: number;
-  jobRunP50: number;
-  /** Share of one core the listeners process used during the stream and drain. */
-  busy: number;
-}
-
-function latencySummaries(results: Results): LatencySummary[] {
-  const out: LatencySummary[] = [];
-  for (const [system, runs] of bySystem(results.latency)) {
-    for (const rate of results.meta.plan.latency.rates) {
-      const phases = runs
-        .map((r) => r.phases.find((p) => p.rate === rate))
-        .filter((p): p is LatencyPhase => Boolean(p));
-      if (phases.length === 0) {
-        out.push({
-          system,
-          rate,
-          runs: 0,
-          complete: false,
-          p50: NaN,
-          p95: NaN,
-          p99: NaN,
-          max: NaN,
-          othersP99: NaN,
-          appliedShare: 0,
-          achievedRate: NaN,
-          perListenerP99: {},
-          cpuMsPerOrder: NaN,
-          redisCpuMsPerOrder: NaN,
-          benchCpuMsPerOrder: NaN,
-          recordP50: NaN,
-          recordP99: NaN,
-          jobWaitP50: NaN,
-          jobWaitP99: NaN,
-          jobRunP50: NaN,
-          busy: NaN,
-        });
-        continue;
-      }
-      const listeners = Object.keys(phases[0].perListener);
-      out.push({
-        system,
-        rate,
-        runs: phases.length,
-        complete: phases.every((p) => p.complete),
-        p50: median(phases.map((p) => p.all.p50)),
-        p95: median(phases.map((p) => p.all.p95)),
-        p99: median(phases.map((p) => p.all.p99)),
-        max: median(phases.map((p) => p.all.max)),
-        othersP99: median(phases.map((p) => p.othersThanInvoices.p99)),
-        appliedShare: Math.min(...phases.map((p) => p.appliedShare)),
-        achievedRate: median(phases.map((p) => p.achievedRate)),
-        perListenerP99: Object.fromEntries(
-          listeners.map((l) => [
-            l,
-            median(phases.map((p) => p.perListener[l]?.p99 ?? NaN)),
-          ]),
-        ),
-        cpuMsPerOrder: median(
-          phases.map((p) => (p.cpu.listeners * 1000) / p.orders),
-        ),
-        redisCpuMsPerOrder: median(
-          phases.map((p) => (p.cpu.redis * 1000) / p.orders),
-        ),
-        benchCpuMsPerOrder: median(
-          phases.map((p) => (p.cpu.bench * 1000) / p.orders),
-        ),
-        recordP50: median(phases.map((p) => p.record?.p50 ?? NaN)),
-        recordP99: median(phases.map((p) => p.record?.p99 ?? NaN)),
-        jobWaitP50: median(phases.map((p) => p.jobs?.waited.p50 ?? NaN)),
-        jobWaitP99: median(phases.map((p) => p.jobs?.waited.p99 ?? NaN)),
-        jobRunP50: median(phases.map((p) => p.jobs?.ran.p50 ?? NaN)),
-        busy: median(phases.map((p) => p.cpu.listeners / p.cpu.wall)),
-      });
-    }
+/**
+ * The batch sizes each podium run reached: orders per unit of work in the listeners process
+ * (an announcements batch, a job), and per job its publisher queued.
+ */
+function batchTable(
+  rows: { label: string; batches?: BatchFigure[]; durableGroups?: string[] }[],
+): string | undefined {
+  const lines: (string | number)[][] = [];
+  for (const { label, batches, durableGroups } of rows) {
+    if (!batches) continue;
+    for (const b of batches)
+      lines.push([
+        label,
+        `${b.side}: ${b.source === 'job' ? 'jobs' : 'announcement batches'}`,
+        b.group,
+        fmt(b.units),
+        fmt(b.orders),
+        fmt(b.mean),
+        orders(b.p50),
+        orders(b.p90),
+      ]);
+    for (const group of publisherJobsMissing(batches, durableGroups))
+      lines.push([
+        label,
+        'publisher: jobs',
+        group,
+        '–',
+        '–',
+        'not recorded: podium_publisher_job_orders has no observation',
+        '–',
+        '–',
+      ]);
   }
-  return out;
-}
-
-function allRuns(results: Results): { scenario: string; run: RunCommon }[] {
-  return [
-    ...results.saturation.map((run) => ({ scenario: 'saturation', run })),
-    ...results.latency.map((run) => ({ scenario: 'latency', run })),
-    ...results.crash.map((run) => ({ scenario: 'crash', run })),
-    ...results.slow.map((run) => ({ scenario: 'slow listener', run })),
-    ...results.mixed.map((run) => ({ scenario: 'mixed', run })),
-  ];
+  if (!lines.length) return undefined;
+  return table(
+    [
+      'system',
+      'unit of work',
+      'group',
+      'units',
+      'orders',
+      'orders per unit: mean',
+      'p50',
+      'p90',
+    ],
+    lines,
+  );
 }
 
 export function writeReport(dir: string, results: Results): string[] {
@@ -204,206 +112,6 @@ export function writeReport(dir: string, results: Results): string[] {
   return files.filter(
     (f) => f.endsWith('REPORT.md') || f.endsWith('results.json'),
   );
-}
-
-// ---------------------------------------------------------------- summaries
-
-function saturationSummary(results: Results) {
-  return [...bySystem(results.saturation)].map(([system, runs]) => {
-    const rate = median(runs.map((r) => r.ordersPerSecond));
-    const mid = medianRun(runs, (r) => r.ordersPerSecond)!;
-    return {
-      system,
-      runs,
-      rate,
-      mid,
-      all: runs.map((r) => r.ordersPerSecond),
-      cpuListenersMs: median(
-        runs.map((r) => (r.cpu.listeners * 1000) / r.orders),
-      ),
-      cpuRedisMs: median(runs.map((r) => (r.cpu.redis * 1000) / r.orders)),
-      cpuBenchMs: median(runs.map((r) => (r.cpu.bench * 1000) / r.orders)),
-    };
-  });
-}
-
-function targets(results: Results): Target[] {
-  const sat = new Map(saturationSummary(results).map((s) => [s.system, s]));
-  const lat = latencySummaries(results);
-  const out: Target[] = [];
-  const cpu = (s: ReturnType<typeof saturationSummary>[number]) =>
-    `listeners process ${fmt(s.cpuListenersMs)} ms, redis-server ${fmt(s.cpuRedisMs)} ms, the bench's publisher ${fmt(s.cpuBenchMs)} ms`;
-
-  const satTarget = (system: string, base: string, factor: number) => {
-    const name = `${system} saturation ≥ ${fmt(factor)}× ${BASE[base]}`;
-    const s = sat.get(system);
-    const b = sat.get(base);
-    if (!s || !b) return out.push({ name, figure: 'not measured', met: null });
-    const r = s.rate / b.rate;
-    const t: Target = {
-      name,
-      figure: `${fmt(s.rate)} vs ${fmt(b.rate)} orders/s = ${fmt(r, 2)}× ${BASE[base]}`,
-      met: r >= factor,
-    };
-    if (!t.met) {
-      const oneCore = 1000 / s.cpuListenersMs;
-      const allCores =
-        (1000 * results.meta.machine.cpus) /
-        (s.cpuListenersMs + s.cpuRedisMs + s.cpuBenchMs);
-      t.why =
-        `${fmt(factor)}× ${BASE[base]} is ${fmt(factor * b.rate)} orders/s. CPU per order, podium ${system}: ${cpu(s)}; ` +
-        `its listeners process (one Node thread) allows at most ~${fmt(oneCore)} orders/s on one core, and the three processes on ${results.meta.machine.cpus} cores at most ~${fmt(allCores)}. ` +
-        `${BASE[base]}: ${cpu(b)}.` +
-        (s.runs.some((r) => !r.complete)
-          ? ` Not every run finished within ${results.meta.plan.saturation.deadlineS} s (longest stall ${fmt(Math.max(...s.runs.map((r) => r.longestStallS)))} s).`
-          : '');
-    }
-    out.push(t);
-  };
-  satTarget('ephemeral', 'seed', TARGET.ephemeralSaturationVsA);
-  satTarget('durable', 'seed', TARGET.durableSaturationVsA);
-  satTarget('durable', 'bullmq', TARGET.durableSaturationVsC);
-
-  const latTarget = (system: string, rate: number, limit: number) => {
-    const name = `${system} p99 ≤ ${fmt(limit)} ms at ${rate.toLocaleString('en-US')} orders/s`;
-    const s = lat.find((l) => l.system === system && l.rate === rate);
-    if (!s || s.runs === 0)
-      return out.push({ name, figure: 'not measured', met: null });
-    const a = lat.find(
-      (l) => l.system === 'seed' && l.rate === rate && l.runs > 0,
-    );
-    const t: Target = {
-      name,
-      figure:
-        `p99 ${ms(s.p99)} ms (p50 ${ms(s.p50)}, p95 ${ms(s.p95)})${a ? `; (a) p99 ${ms(a.p99)} ms, ${ratio(s.p99, a.p99)} (a)` : ''}` +
-        `${s.complete ? '' : `; only ${fmt(s.appliedShare * 100)}% applied before the drain deadline`}`,
-      met: s.complete && s.p99 <= limit,
-    };
-    if (!t.met) {
-      const worst = Object.entries(s.perListenerP99).sort(
-        (a, b) => b[1] - a[1],
-      )[0];
-      const parts = [
-        s.complete
-          ? `slowest listener ${worst?.[0]} at p99 ${ms(worst?.[1])} ms`
-          : `it could not keep up with ${rate} orders/s: the backlog grew during the stream`,
-        `the listeners process was busy ${fmt(s.busy * 100)}% of a core; CPU per order: listeners process ${fmt(s.cpuMsPerOrder)} ms, redis-server ${fmt(s.redisCpuMsPerOrder)} ms, the bench's publisher ${fmt(s.benchCpuMsPerOrder)} ms` +
-          (a
-            ? ` ((a): ${fmt(a.cpuMsPerOrder)}, ${fmt(a.redisCpuMsPerOrder)} and ${fmt(a.benchCpuMsPerOrder)} ms)`
-            : ''),
-        `publishing (OrderPublisher.record) alone took p50 ${ms(s.recordP50)} / p99 ${ms(s.recordP99)} ms`,
-        ...(Number.isFinite(s.jobWaitP50)
-          ? [
-              `jobs waited p50 ${ms(s.jobWaitP50)} / p99 ${ms(s.jobWaitP99)} ms in BullMQ before a worker took them`,
-            ]
-          : []),
-      ];
-      t.why = `${parts.join('; ')}.`;
-    }
-    out.push(t);
-  };
-  latTarget('ephemeral', TARGET.ephemeralP99Rate, TARGET.ephemeralP99Ms);
-  latTarget('durable', TARGET.durableP99Rate, TARGET.durableP99Ms);
-
-  {
-    const name = `listeners RSS ≤ ${RSS_LIMIT_MB} MB in every scenario (podium processes)`;
-    const runs = allRuns(results);
-    const podiumRuns = runs.filter(({ run }) => PODIUM.has(run.system));
-    if (podiumRuns.length === 0)
-      out.push({ name, figure: 'not measured', met: null });
-    else {
-      const worst = (list: typeof runs) => {
-        const perScenario = new Map<
-          string,
-          { mb: number; system: string; heapMb: number }
-        >();
-        for (const { scenario, run } of list) {
-          const cur = perScenario.get(scenario);
-          if (!cur || run.peakRssMb > cur.mb)
-            perScenario.set(scenario, {
-              mb: run.peakRssMb,
-              system: run.system,
-              heapMb: run.peakHeapUsedMb,
-            });
-        }
-        return perScenario;
-      };
-      const perScenario = worst(podiumRuns);
-      const seed = worst(runs.filter(({ run }) => run.system === 'seed'));
-      const over = [...perScenario].filter(([, v]) => v.mb > RSS_LIMIT_MB);
-      const resting = median(podiumRuns.map(({ run }) => run.restingRssMb));
-      out.push({
-        name,
-        figure: [...perScenario]
-          .map(
-            ([s, v]) =>
-              `${s} ${fmt(v.mb)} MB (${v.system}${seed.has(s) ? `; ${ratio(v.mb, seed.get(s)!.mb)} (a)` : ''})`,
-          )
-          .join('; '),
-        met: over.length === 0,
-        ...(over.length > 0 && {
-          why:
-            `over in ${over.map(([s, v]) => `${s} (${v.system}: V8 heap in use up to ${fmt(v.heapMb)} MB)`).join(', ')}; ` +
-            `podium's listeners process takes ${fmt(resting)} MB at rest (after start-up, no order yet); while it is behind it holds every announcement it has read, with the work started for it`,
-        }),
-      });
-    }
-  }
-  {
-    const runs = allRuns(results).filter(({ run }) => PODIUM.has(run.system));
-    const doubles = runs.filter(({ run }) => run.verification.double > 0);
-    const c = results.crash.filter((r) => r.system === 'bullmq');
-    out.push({
-      name: '0 double counts in every podium run',
-      figure: runs.length
-        ? `${runs.reduce((s, { run }) => s + run.verification.double, 0)} double-counted over ${runs.length} runs` +
-          (c.length
-            ? `; (c) after its kill -9: ${c.map((r) => r.verification.double).join(', ')}`
-            : '')
-        : 'not measured',
-      met: runs.length ? doubles.length === 0 : null,
-      ...(doubles.length > 0 && {
-        why: doubles
-          .map(
-            ({ scenario, run }) =>
-              `${scenario} ${run.system} run ${run.rep}: ${run.verification.double}`,
-          )
-          .join('; '),
-      }),
-    });
-  }
-  {
-    const runs = allRuns(results).filter(
-      ({ run }) => run.system === 'durable' || run.system === 'mixed',
-    );
-    const lost = (run: RunCommon) =>
-      run.system === 'mixed'
-        ? (run.verification.listeners.find((l) => l.listener === SLOW_LISTENER)
-            ?.lost ?? 0)
-        : run.verification.lost;
-    const bad = runs.filter(({ run }) => lost(run) > 0);
-    const crashed = runs.filter(({ scenario }) => scenario === 'crash').length;
-    const a = results.crash.filter((r) => r.system === 'seed');
-    out.push({
-      name: '0 lost in durable, crash included (durable runs, and the durable listener of the mixed run)',
-      figure: runs.length
-        ? `${runs.reduce((s, { run }) => s + lost(run), 0)} lost over ${runs.length} runs (${crashed} crash)` +
-          (a.length
-            ? `; (a) lost ${a.map((r) => fmt(r.verification.lost)).join(', ')} in its crash`
-            : '')
-        : 'not measured',
-      met: runs.length ? bad.length === 0 : null,
-      ...(bad.length > 0 && {
-        why: bad
-          .map(
-            ({ scenario, run }) =>
-              `${scenario} ${run.system} run ${run.rep}: ${lost(run)}`,
-          )
-          .join('; '),
-      }),
-    });
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------- charts
@@ -430,10 +138,6 @@ function renderCharts(results: Results): Record<string, string> {
                 value: TARGET.ephemeralSaturationVsA * seedRate,
                 label: `${TARGET.ephemeralSaturationVsA}× (a): ephemeral target`,
               },
-            ]
-          : []),
-        ...(seedRate
-          ? [
               {
                 value: TARGET.durableSaturationVsA * seedRate,
                 label: `${TARGET.durableSaturationVsA}× (a): durable target`,
@@ -462,6 +166,8 @@ function renderCharts(results: Results): Record<string, string> {
   for (const rate of results.meta.plan.latency.rates) {
     const rows = lat.filter((l) => l.rate === rate);
     if (!rows.length) continue;
+    const seed = rows.find((r) => r.system === 'seed' && r.runs > 0);
+    const seedP99 = seed && Number.isFinite(seed.p99) ? seed.p99 : undefined;
     charts[`latency-${rate}.svg`] = barChart({
       title: `Latency at ${rate.toLocaleString('en-US')} orders/s: purchase recorded → effect applied`,
       subtitle: `all listeners pooled; median over ${results.meta.plan.reps.latency} run(s); * = not all applied before the drain deadline`,
@@ -476,11 +182,11 @@ function renderCharts(results: Results): Record<string, string> {
       unit: 'ms',
       log: true,
       refs: [
-        ...(rate === TARGET.ephemeralP99Rate
+        ...(seedP99 !== undefined
           ? [
               {
-                value: TARGET.ephemeralP99Ms,
-                label: `${TARGET.ephemeralP99Ms} ms: ephemeral p99 target`,
+                value: seedP99,
+                label: `(a)'s p99: ephemeral target`,
               },
             ]
           : []),
@@ -489,6 +195,15 @@ function renderCharts(results: Results): Record<string, string> {
               {
                 value: TARGET.durableP99Ms,
                 label: `${TARGET.durableP99Ms} ms: durable p99 target`,
+                color: '#2ca02c',
+              },
+            ]
+          : []),
+        ...(rate === TARGET.durableP99VsARate && seedP99 !== undefined
+          ? [
+              {
+                value: TARGET.durableP99VsA * seedP99,
+                label: `${TARGET.durableP99VsA}× (a)'s p99: durable target`,
                 color: '#2ca02c',
               },
             ]
@@ -572,6 +287,41 @@ function renderCharts(results: Results): Record<string, string> {
       spans: span,
     });
   }
+  const http = httpSummary(results);
+  const bare = http.find((h) => h.system === 'bare')?.rate;
+  if (http.length) {
+    charts['http.svg'] = barChart({
+      title: 'Purchases over HTTP: 2xx answers per second',
+      subtitle: `${results.meta.plan.http.connections} autocannon connections for ${results.meta.plan.http.seconds} s, median of ${results.meta.plan.reps.http} run(s); label: purchases/s (× the bare endpoint)`,
+      categories: http.map((h) => HTTP_LABEL[h.system] ?? h.system),
+      series: [
+        {
+          name: 'purchases/s',
+          color: '#1f77b4',
+          values: http.map((h) => h.rate),
+        },
+      ],
+      unit: 'purchases/s',
+      label: (v) => `${fmt(v)}${bare ? ` (${fmt(v / bare, 2)}×)` : ''}`,
+      refs: bare
+        ? [
+            {
+              value: TARGET.httpEphemeralVsBare * bare,
+              label: `${TARGET.httpEphemeralVsBare}× bare: ephemeral target`,
+            },
+            {
+              value: TARGET.httpDurableVsBare * bare,
+              label: `${TARGET.httpDurableVsBare}× bare: durable target`,
+              color: '#2ca02c',
+            },
+          ]
+        : [],
+    });
+    charts['http.svg'] = colourBars(
+      charts['http.svg'],
+      http.map((h) => (h.system === 'bare' ? COLORS.seed : COLORS[h.system])),
+    );
+  }
   return charts;
 }
 
@@ -629,7 +379,8 @@ function renderMarkdown(results: Results, charts: string[]): string {
     p(
       `${plan.saturation.orders.toLocaleString('en-US')} orders published as fast as ${plan.saturation.concurrency} concurrent publishers allow (after ${plan.warmup} warm-up orders); ` +
         `throughput = orders ÷ (last effect applied − first publish). Median of ${plan.reps.saturation} run(s); CPU is per order over the same window. ` +
-        'Longest stall = the longest stretch after the first publish in which no effect was applied. Redis bytes/order = used_memory left behind per order (order hash included).',
+        'Longest stall = the longest stretch after the first publish in which no effect was applied. Redis bytes/order = used_memory left behind per order (order hash included). ' +
+        "Publish rate = records/s of the bench's publisher (median); record = how long one `OrderPublisher.record` (and the system's publish step) took.",
     );
     p(
       table(
@@ -641,6 +392,7 @@ function renderMarkdown(results: Results, charts: string[]): string {
           'each run',
           'longest stall s',
           'publish rate',
+          'record p50 / p99 ms',
           'listeners CPU ms/order',
           'redis CPU ms/order',
           'publisher CPU ms/order',
@@ -663,7 +415,8 @@ function renderMarkdown(results: Results, charts: string[]): string {
             )
             .join(', '),
           fmt(median(s.runs.map((r) => r.longestStallS))),
-          fmt(s.mid.publishRate),
+          fmt(s.publishRate),
+          `${ms(s.recordP50)} / ${ms(s.recordP99)}`,
           fmt(s.cpuListenersMs),
           fmt(s.cpuRedisMs),
           fmt(s.cpuBenchMs),
@@ -680,6 +433,46 @@ function renderMarkdown(results: Results, charts: string[]): string {
         `"≥": not every effect was applied within ${plan.saturation.deadlineS} s of the first publish (or nothing was applied for ${plan.saturation.idleS} s); ` +
           'the rate counts the share applied by the worst listener over the time waited. The rest was still queued (see Checks), not lost.',
       );
+    const podiumSat = sat.filter((s) => PODIUM.has(s.system));
+    const batches = batchTable(
+      podiumSat.map((s) => ({
+        label: LABEL[s.system],
+        batches: s.mid.batches,
+      })),
+    );
+    if (batches) {
+      p(
+        "Batch sizes reached (median run; from the end of the warm-up to the last effect): orders per unit of work in the listeners process (`podium_batch_orders`: an announcements batch, a job), and per job the bench's publisher queued (`podium_publisher_job_orders`). " +
+          'p50 and p90 come from the histogram buckets (1, 2, 5, 10, 20, 50, 100, 200, 500), spread linearly over the whole numbers each holds.',
+      );
+      p(batches);
+    }
+    if (podiumSat.some((s) => s.mid.redisBytesByKind)) {
+      const kinds = [
+        'orders',
+        'markers',
+        'queues',
+        'podium',
+        'effects',
+      ] as const;
+      p(
+        "What the keys hold at the end of the run, bytes per order (`MEMORY USAGE` of every key, median run): the order hashes, podium's applied markers, its BullMQ queues, its other keys, the listeners' effects. `MEMORY USAGE` estimates each key with its allocator overhead, and used_memory also counts Redis's own tables and buffers, so the two differ a little.",
+      );
+      p(
+        table(
+          ['system', 'used_memory', ...kinds, 'sum of keys'],
+          podiumSat.map((s) => {
+            const k = s.mid.redisBytesByKind;
+            return [
+              LABEL[s.system],
+              fmt(s.mid.redisBytesPerOrder),
+              ...kinds.map((x) => (k ? fmt(k[x]) : '–')),
+              k ? fmt(kinds.reduce((sum, x) => sum + k[x], 0)) : '–',
+            ];
+          }),
+        ),
+      );
+    }
     img('saturation.svg', 'saturation chart');
   }
 
@@ -742,6 +535,19 @@ function renderMarkdown(results: Results, charts: string[]): string {
           }),
         ),
       );
+      const batches = batchTable(
+        rows
+          .filter((r) => PODIUM.has(r.system))
+          .map((r) => ({
+            label: LABEL[r.system],
+            batches: r.batches,
+            durableGroups: r.durableGroups,
+          })),
+      );
+      if (batches) {
+        p('Batch sizes reached at this rate (stream and drain):');
+        p(batches);
+      }
       img(`latency-${rate}.svg`, `latency at ${rate}/s`);
     }
     const listeners = [
@@ -824,6 +630,20 @@ function renderMarkdown(results: Results, charts: string[]): string {
         ]),
       ),
     );
+    const batches = batchTable(
+      crash
+        .filter(({ system }) => PODIUM.has(system))
+        .map(({ system, run }) => ({
+          label: LABEL[system],
+          batches: run.batches,
+        })),
+    );
+    if (batches) {
+      p(
+        'Batch sizes reached, both listeners processes (the killed one read just before the kill) from the end of the warm-up:',
+      );
+      p(batches);
+    }
     img('crash.svg', 'crash chart');
   }
 
@@ -913,8 +733,108 @@ function renderMarkdown(results: Results, charts: string[]): string {
         }),
       ),
     );
+    const batches = batchTable(
+      slowRows
+        .filter(({ system }) => PODIUM.has(system))
+        .map(({ system, run }) => ({
+          label: LABEL[system],
+          batches: run.batches,
+        })),
+    );
+    if (batches) {
+      p(
+        "Batch sizes reached (slow-invoices in its group `slow`, the other four in their mode's group):",
+      );
+      p(batches);
+    }
     img('slow-memory.svg', 'slow listener RSS');
     img('slow-backlog.svg', 'slow listener backlog');
+  }
+
+  // 6. HTTP
+  const http = httpSummary(results);
+  if (http.length) {
+    const bare = http.find((h) => h.system === 'bare');
+    p('## 6. Purchases over HTTP');
+    p(
+      `The purchase as users make it: \`POST /purchases\` from ${plan.http.connections} autocannon connections (in the bench process), each sending its next purchase as soon as the last is answered, for ${plan.http.seconds} s ` +
+        `after ${plan.http.warmup.toLocaleString('en-US')} warm-up purchases; a few bodies varying event and customer, one ticket each. ` +
+        "The HTTP server runs as its own process beside the listeners process, with podium's Node flags: **podium's box office** (`dist/apps/box-office/src/main.js`, `PURCHASE_RATE_LIMIT=0`, the seed's events created through `POST /events` as an operator) " +
+        "in front of podium's ephemeral or durable listeners, or the **bare NestJS endpoint** (`bench/baselines/bare-purchase-app.ts`: one controller that writes the order hash and publishes its id on both channels in one MULTI, nothing else) in front of podium's ephemeral listeners. " +
+        `Purchases/s counts 2xx answers; latency is autocannon's response time of the 2xx answers. CPU is per purchase recorded, from the start of the load until every effect was applied. Median of ${plan.reps.http} run(s). ` +
+        'Afterwards the server is stopped (it finishes what it took), the orders are read back from Redis (the 201s, and the few in flight when autocannon stopped) and the metric keys checked against them like every other run.',
+    );
+    p(
+      table(
+        [
+          'system',
+          'purchases/s',
+          '× bare',
+          'each run',
+          'p50 ms',
+          'p99 ms',
+          'non-2xx',
+          'errors',
+          'HTTP server CPU ms/purchase',
+          'server busy',
+          'listeners CPU ms/purchase',
+          'redis CPU ms/purchase',
+          'autocannon CPU ms/purchase',
+          'server peak RSS MB',
+          'listeners peak RSS MB',
+          '201s / recorded',
+          'all applied',
+          'lost',
+          'double',
+        ],
+        http.map((h) => [
+          HTTP_LABEL[h.system] ?? h.system,
+          fmt(h.rate),
+          h.system === 'bare' ? '1×' : ratio(h.rate, bare?.rate),
+          h.runs.map((r) => fmt(r.purchasesPerSecond)).join(', '),
+          ms(h.p50),
+          ms(h.p99),
+          Math.max(...h.runs.map((r) => r.non2xx)),
+          Math.max(...h.runs.map((r) => r.errors)),
+          fmt(h.serverCpuMs),
+          `${fmt(h.serverBusy * 100)}%`,
+          fmt(h.listenersCpuMs),
+          fmt(h.redisCpuMs),
+          fmt(h.clientCpuMs),
+          fmt(h.mid.serverPeakRssMb),
+          fmt(h.mid.peakRssMb),
+          `${fmt(h.mid.ok)} / ${fmt(h.mid.recorded)}`,
+          h.runs.every((r) => r.complete)
+            ? 'yes'
+            : `no (within ${plan.http.drainS} s)`,
+          Math.max(...h.runs.map((r) => r.verification.lost)),
+          Math.max(...h.runs.map((r) => r.verification.double)),
+        ]),
+      ),
+    );
+    const ratios = ['ephemeral', 'durable']
+      .map((m) => http.find((h) => h.system === m))
+      .filter((h) => h !== undefined)
+      .map((h) => `${h.system} ${ratio(h.rate, bare?.rate)}`);
+    if (bare && ratios.length)
+      p(
+        `Box office ÷ bare endpoint, purchases/s: ${ratios.join(', ')}. ` +
+          '"201s / recorded": the recorded orders the 201 answers name, and all the load recorded; the difference was in flight when autocannon stopped (at most one per connection), and is applied and checked like the rest.',
+      );
+    const batches = batchTable(
+      http.map((h) => ({
+        label: HTTP_LABEL[h.system] ?? h.system,
+        batches: h.mid.batches,
+        durableGroups: h.mid.durableGroups,
+      })),
+    );
+    if (batches) {
+      p(
+        'Batch sizes reached (median run, the measured load): in the listeners process, and per job the box office queued (its own `/metrics`, read before it stops).',
+      );
+      p(batches);
+    }
+    img('http.svg', 'purchases over HTTP');
   }
 
   // Checks

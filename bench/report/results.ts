@@ -1,5 +1,6 @@
 import type { Plan } from '../lib/plan.js';
 import type { CrashRun } from '../scenarios/crash.js';
+import type { HttpRun } from '../scenarios/http.js';
 import type { LatencyRun } from '../scenarios/latency.js';
 import type { SaturationRun } from '../scenarios/saturation.js';
 import type { SlowRun } from '../scenarios/slow.js';
@@ -28,5 +29,7 @@ export interface Results {
   crash: CrashRun[];
   slow: SlowRun[];
   mixed: SlowRun[];
+  /** Absent from the figures of runs made before the HTTP scenario existed. */
+  http?: HttpRun[];
   failures: { scenario: string; system: string; rep: number; error: string }[];
 }

@@ -1,9 +1,21 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Order } from '@podium/orders';
-import { readListenerDirectory } from '@podium/queues';
+import {
+  readDurableSubscriptions,
+  readListenerDirectory,
+} from '@podium/queues';
 import { ListenersProcess, logBaseFor } from '../lib/child.js';
 import { Collector } from '../lib/collector.js';
 import { Driver } from '../lib/driver.js';
+import {
+  addSnapshots,
+  batchFigures,
+  diffSnapshots,
+  fetchHistograms,
+  type BatchFigure,
+  type HistogramSeries,
+  type HistogramSnapshot,
+} from '../lib/metrics.js';
 import { listenerNames, type SystemSpec, type Variant } from '../lib/model.js';
 import { RunMonitor } from '../lib/monitor.js';
 import { expectedCounts } from '../lib/orders.js';
@@ -46,6 +58,30 @@ export interface RunCommon {
   publishErrors: number;
   /** Where the run's wall time went, seconds: start-up, warm-up, the measurement, stop, checks. */
   timingsS: Record<string, number>;
+  /**
+   * podium: the batch sizes reached from the end of the warm-up to the end of the run, in the
+   * listeners process(es) (podium_batch_orders) and in the publisher (podium_publisher_job_orders).
+   */
+  batches?: BatchFigure[];
+  /** podium: the groups whose jobs the publisher queues (durable subscriptions), so a missing publisher figure shows. */
+  durableGroups?: string[];
+}
+
+/** Where a window of batch figures starts: the histograms as they were then. */
+export interface BatchMark {
+  listeners: HistogramSnapshot;
+  publisher: HistogramSnapshot;
+}
+
+export interface SessionOptions {
+  /** Figures the monitor samples every 250 ms besides RSS and the subscriber's buffer. */
+  extra?: (
+    s: Session,
+  ) => Promise<Record<string, number>> | Record<string, number>;
+  /** More settings for the listeners process. */
+  env?: Record<string, string>;
+  /** false: the private Redis is flushed but the seed's events are not created (the HTTP scenario creates them through the box office). */
+  seedEvents?: boolean;
 }
 
 interface CpuMark {
@@ -64,6 +100,8 @@ export class Session {
   monitor!: RunMonitor;
   /** podium: the BullMQ queue of each listener that has one (its group's), as the process announced it. */
   private queues = new Map<string, string>();
+  /** podium: the durable subscriptions' groups, as the process registered them. */
+  durableGroups: string[] = [];
   private readonly disconnectsBefore: number;
   private reconnectsBefore = 0;
   /** CPU seconds of listeners processes that were replaced (killed). */
@@ -72,6 +110,13 @@ export class Session {
   readonly timings: Record<string, number> = {};
   private readonly openedAt = performance.now();
   readonly logBase: string;
+  /** Batch histograms of listeners processes that were replaced (killed), summed. */
+  private batchesOfGone: HistogramSnapshot = new Map();
+  /** The start of the run's batch window (the end of the warm-up). */
+  private runMark: BatchMark = { listeners: new Map(), publisher: new Map() };
+  /** Where the publisher's job sizes come from: the bench's publisher, or (HTTP) the box office's /metrics. */
+  publisherHistograms: () => Promise<HistogramSnapshot> = () =>
+    this.driver.histograms();
 
   private constructor(
     readonly ctx: Ctx,
@@ -93,12 +138,10 @@ export class Session {
     system: SystemSpec,
     variant: Variant,
     tag: string,
-    extra?: (
-      s: Session,
-    ) => Promise<Record<string, number>> | Record<string, number>,
-    env?: Record<string, string>,
+    { extra, env, seedEvents = true }: SessionOptions = {},
   ): Promise<Session> {
-    await ctx.redis.fresh();
+    if (seedEvents) await ctx.redis.fresh();
+    else await ctx.redis.flush();
     const session = new Session(ctx, system, variant, tag, env);
     const t = performance.now();
     session.proc = await session.spawn();
@@ -131,6 +174,9 @@ export class Session {
       this.queues = new Map(
         entries.flatMap((e) => (e.queue ? [[e.name, e.queue] as const] : [])),
       );
+      this.durableGroups = (
+        await readDurableSubscriptions(this.ctx.redis.client)
+      ).map((d) => d.group);
     }
     return proc;
   }
@@ -146,8 +192,14 @@ export class Session {
     this.proc = await this.spawn();
   }
 
-  /** kill -9 the listeners process (its CPU time and peak RSS are kept for the run). */
+  /** kill -9 the listeners process (its CPU time, peak RSS and batch figures are kept for the run). */
   async kill(): Promise<void> {
+    // A few ms before the kill, so the batches of the process that dies count in the run.
+    if (this.proc.httpUrl)
+      this.batchesOfGone = addSnapshots(
+        this.batchesOfGone,
+        await fetchHistograms(this.proc.httpUrl),
+      );
     const cpu = cpuSeconds(this.proc.pid);
     this.monitor.notePeak(this.proc);
     await this.proc.kill();
@@ -171,6 +223,34 @@ export class Session {
       bench: round(end.bench - mark.bench, 2),
       wall: round(end.wall - mark.wall, 2),
     };
+  }
+
+  /** podium's batch histograms now: the listeners process(es) of the run, and the publisher. */
+  async batchMark(): Promise<BatchMark> {
+    const live: HistogramSnapshot =
+      this.proc.isAlive && this.proc.httpUrl
+        ? await fetchHistograms(this.proc.httpUrl)
+        : new Map<string, HistogramSeries>();
+    return {
+      listeners: addSnapshots(this.batchesOfGone, live),
+      publisher: await this.publisherHistograms(),
+    };
+  }
+
+  /** The batch sizes reached since a mark. */
+  async batchesSince(mark: BatchMark): Promise<BatchFigure[]> {
+    const now = await this.batchMark();
+    return batchFigures(
+      new Map([
+        ...diffSnapshots(now.listeners, mark.listeners),
+        ...diffSnapshots(now.publisher, mark.publisher),
+      ]),
+    );
+  }
+
+  /** Starts the run's batch window (the warm-up does it as it ends). */
+  async startBatchWindow(): Promise<void> {
+    if (this.system.kind === 'podium') this.runMark = await this.batchMark();
   }
 
   /** Seconds since the monitor started (the time axis of monitor points). */
@@ -227,6 +307,7 @@ export class Session {
         `${this.system.label}: the warm-up orders were not all applied (${String(this.collector.applied)} of ${String(this.expected())})`,
       );
     await sleep(this.ctx.plan.pauseMs);
+    await this.startBatchWindow();
     this.timings.warmup = (performance.now() - t) / 1000;
   }
 
@@ -292,6 +373,10 @@ export class Session {
       (this.timings.warmup ?? 0);
     await this.proc.flush();
     const seedWaiting = this.system.kind === 'seed' ? await this.waiting() : {};
+    const batches =
+      this.system.kind === 'podium'
+        ? await this.batchesSince(this.runMark)
+        : undefined;
     await this.proc.stop();
     await this.monitor.stop();
     this.monitor.notePeak(this.proc);
@@ -324,6 +409,10 @@ export class Session {
       timingsS: Object.fromEntries(
         Object.entries(this.timings).map(([k, v]) => [k, round(v, 2)]),
       ),
+      ...(batches && {
+        batches: batches.map(roundBatch),
+        durableGroups: this.durableGroups,
+      }),
     };
   }
 
@@ -340,6 +429,12 @@ export const round = (value: number, digits: number): number => {
   return Math.round(value * f) / f;
 };
 
+/** A batch figure as results.json keeps it. */
+export const roundBatch = (b: BatchFigure): BatchFigure => ({
+  ...b,
+  mean: round(b.mean, 2),
+});
+
 /** Runs fn on an open session, closing it (or killing everything) whatever happens. */
 export async function withSession<T>(
   ctx: Ctx,
@@ -347,12 +442,9 @@ export async function withSession<T>(
   variant: Variant,
   tag: string,
   fn: (session: Session) => Promise<T>,
-  extra?: (
-    s: Session,
-  ) => Promise<Record<string, number>> | Record<string, number>,
-  env?: Record<string, string>,
+  options?: SessionOptions,
 ): Promise<T> {
-  const session = await Session.open(ctx, system, variant, tag, extra, env);
+  const session = await Session.open(ctx, system, variant, tag, options);
   try {
     return await fn(session);
   } catch (err) {

@@ -116,7 +116,6 @@ export async function crashRun(
         series: s.monitor.points,
       };
     },
-    undefined,
-    env,
-  ); // read by podium and baseline (c); the others have no job locks
+    { env }, // read by podium and baseline (c); the others have no job locks
+  );
 }

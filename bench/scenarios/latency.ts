@@ -1,9 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Order } from '@podium/orders';
 import type { CpuUse } from '../lib/cpu.js';
+import type { BatchFigure } from '../lib/metrics.js';
 import type { SystemSpec } from '../lib/model.js';
 import { percentiles, type Percentiles } from '../lib/stats.js';
-import { round, withSession, type Ctx, type RunCommon } from './common.js';
+import {
+  round,
+  roundBatch,
+  withSession,
+  type Ctx,
+  type RunCommon,
+} from './common.js';
 
 export interface LatencyPhase {
   rate: number;
@@ -28,6 +35,8 @@ export interface LatencyPhase {
    */
   jobs?: { waited: Percentiles; ran: Percentiles };
   cpu: CpuUse;
+  /** podium: the batch sizes reached at this rate (stream and drain). */
+  batches?: BatchFigure[];
 }
 
 export interface LatencyRun extends RunCommon {
@@ -51,6 +60,8 @@ export async function latencyRun(
     const phases: LatencyPhase[] = [];
     for (const [i, rate] of rates.entries()) {
       const orders = byRate[i];
+      const podium = system.kind === 'podium';
+      const mark = podium ? await s.batchMark() : undefined;
       const cpu0 = s.cpuMark();
       const stream = await s.paced(orders, rate);
       const complete = await s.waitApplied({
@@ -80,6 +91,9 @@ export async function latencyRun(
         ),
         record: rounded(percentiles(s.driver.recordDurations(orders))),
         cpu,
+        ...(mark && {
+          batches: (await s.batchesSince(mark)).map(roundBatch),
+        }),
       });
       // A system that could not keep up would carry its backlog into the next rate.
       if (!complete) break;

@@ -2,7 +2,10 @@ import type { Order } from '@podium/orders';
 import type { CpuUse } from '../lib/cpu.js';
 import { now } from '../lib/driver.js';
 import type { SystemSpec } from '../lib/model.js';
+import type { KeyKind } from '../lib/server.js';
+import { percentiles, type Percentiles } from '../lib/stats.js';
 import { round, withSession, type Ctx, type RunCommon } from './common.js';
+import { rounded } from './latency.js';
 
 export interface SaturationRun extends RunCommon {
   orders: number;
@@ -21,6 +24,10 @@ export interface SaturationRun extends RunCommon {
   cpu: CpuUse;
   /** Redis memory (used_memory) the run's orders left behind, bytes per order, orders' own hashes included. */
   redisBytesPerOrder: number;
+  /** podium: what the keys hold at the end, bytes per order (MEMORY USAGE), by kind. */
+  redisBytesByKind?: Record<KeyKind, number>;
+  /** How long each publish took (OrderPublisher.record and the system's step), ms. */
+  record: Percentiles;
 }
 
 /**
@@ -62,13 +69,21 @@ export async function saturationRun(
       const share = Math.min(
         ...at.map((m, i) => (expected[i] ? m.size / expected[i] : 1)),
       );
+      const record = rounded(percentiles(s.driver.recordDurations(orders)));
       const common = await s.close(rep);
       const memory = await ctx.redis.usedMemory();
+      const perOrder = (bytes: number) =>
+        round(bytes / (orders.length + warmup.length), 0);
+      const byKind =
+        system.kind === 'podium' ? await ctx.redis.memoryByKind() : undefined;
       return {
-        redisBytesPerOrder: round(
-          (memory - memory0) / (orders.length + warmup.length),
-          0,
-        ),
+        ...(byKind && {
+          redisBytesByKind: Object.fromEntries(
+            Object.entries(byKind).map(([k, v]) => [k, perOrder(v)]),
+          ) as Record<KeyKind, number>,
+        }),
+        record,
+        redisBytesPerOrder: perOrder(memory - memory0),
         ...common,
         orders: orders.length,
         publishRate: round(stream.achievedRate, 0),

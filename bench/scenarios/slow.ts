@@ -119,6 +119,6 @@ export async function slowRun(
         series: points,
       };
     },
-    extra,
+    { extra },
   );
 }

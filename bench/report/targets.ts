@@ -1,0 +1,377 @@
+/** The targets (issue 19), met or missed, and when missed why, from the figures of one run. */
+import type { BatchFigure } from '../lib/metrics.js';
+import { SLOW_LISTENER } from '../lib/model.js';
+import { median } from '../lib/stats.js';
+import type { RunCommon } from '../scenarios/common.js';
+import type { Results } from './results.js';
+import {
+  allRuns,
+  BASE,
+  httpSummary,
+  latencySummaries,
+  ms,
+  PODIUM,
+  ratio,
+  saturationSummary,
+} from './summaries.js';
+import { fmt } from './svg.js';
+
+/**
+ * The targets (issue 19), each a ratio to the baselines of the same run ((a); (c) and the
+ * bare endpoint where said), medians of the run.
+ */
+export const TARGET = {
+  ephemeralSaturationVsA: 2.5,
+  durableSaturationVsA: 1.3,
+  durableSaturationVsC: 3,
+  /** The box office's durable record rate in saturation ÷ its ephemeral one. */
+  durableRecordShare: 0.6,
+  durableP99Ms: 15,
+  durableP99Rate: 500,
+  durableP99VsA: 2,
+  durableP99VsARate: 2000,
+  /** Ephemeral p99 ÷ (a)'s, at every latency rate. */
+  ephemeralP99VsA: 1,
+  rssMb: 250,
+  durableRedisBytesPerOrder: 800,
+  httpEphemeralVsBare: 0.8,
+  httpDurableVsBare: 0.5,
+};
+export const RSS_LIMIT_MB = TARGET.rssMb;
+
+export interface Target {
+  name: string;
+  figure: string;
+  met: boolean | null;
+  why?: string;
+}
+
+type SatSummary = ReturnType<typeof saturationSummary>[number];
+
+/** "mean 12 orders (p50 10, p90 19) per announcements batch, 7.1 per job": the sizes a run reached. */
+export function batchText(batches: BatchFigure[] | undefined): string {
+  if (!batches?.length) return 'not measured';
+  const what = (b: BatchFigure) =>
+    b.side === 'publisher'
+      ? 'jobs queued by the publisher'
+      : b.source === 'job'
+        ? 'jobs run by the listeners'
+        : 'announcement batches';
+  return batches
+    .map(
+      (b) =>
+        `${what(b)} (group ${b.group}): ${fmt(b.units)}, mean ${fmt(b.mean)} orders (p50 ${fmt(b.p50)}, p90 ${fmt(b.p90)})`,
+    )
+    .join('; ');
+}
+
+/** The durable groups whose publisher recorded no job sizes: the metric is missing, not zero. */
+export function publisherJobsMissing(
+  batches: BatchFigure[] | undefined,
+  durableGroups: string[] | undefined,
+): string[] {
+  if (!batches) return [];
+  return (durableGroups ?? []).filter(
+    (group) =>
+      batches.some((b) => b.group === group && b.side === 'listeners') &&
+      !batches.some((b) => b.group === group && b.side === 'publisher'),
+  );
+}
+
+export function targets(results: Results): Target[] {
+  const sat = new Map(saturationSummary(results).map((s) => [s.system, s]));
+  const lat = latencySummaries(results);
+  const http = new Map(httpSummary(results).map((s) => [s.system, s]));
+  const cores = results.meta.machine.cpus;
+  const out: Target[] = [];
+  const cpu = (s: SatSummary) =>
+    `listeners process ${fmt(s.cpuListenersMs)} ms, redis-server ${fmt(s.cpuRedisMs)} ms, the bench's publisher ${fmt(s.cpuBenchMs)} ms`;
+  const notMeasured = (name: string) =>
+    out.push({ name, figure: 'not measured', met: null });
+
+  /** Saturation: system ≥ factor × base (a baseline, or another podium mode). */
+  const satTarget = (system: string, base: string, factor: number) => {
+    const baseName = BASE[base] ?? `${base}'s`;
+    const name =
+      factor === 1 && !BASE[base]
+        ? `${system} saturation ≥ ${base}'s`
+        : `${system} saturation ≥ ${fmt(factor)}× ${baseName}`;
+    const s = sat.get(system);
+    const b = sat.get(base);
+    if (!s || !b) return notMeasured(name);
+    const r = s.rate / b.rate;
+    const t: Target = {
+      name,
+      figure: `${fmt(s.rate)} vs ${fmt(b.rate)} orders/s = ${fmt(r, 2)}× ${BASE[base] ?? base}`,
+      met: r >= factor,
+    };
+    if (!t.met) {
+      const oneCore = 1000 / s.cpuListenersMs;
+      const allCores =
+        (1000 * cores) / (s.cpuListenersMs + s.cpuRedisMs + s.cpuBenchMs);
+      t.why =
+        `${fmt(factor)}× ${BASE[base] ?? base} is ${fmt(factor * b.rate)} orders/s. CPU per order, podium ${system}: ${cpu(s)}; ` +
+        `its listeners process (one Node thread) allows at most ~${fmt(oneCore)} orders/s on one core, and the three processes on ${cores} cores at most ~${fmt(allCores)}. ` +
+        `${BASE[base] ?? base}: ${cpu(b)}. ` +
+        (PODIUM.has(system) ? `Batches: ${batchText(s.mid.batches)}.` : '') +
+        (s.runs.some((r) => !r.complete)
+          ? ` Not every run finished within ${results.meta.plan.saturation.deadlineS} s (longest stall ${fmt(Math.max(...s.runs.map((r) => r.longestStallS)))} s).`
+          : '');
+    }
+    out.push(t);
+  };
+  satTarget('ephemeral', 'seed', TARGET.ephemeralSaturationVsA);
+  satTarget('durable', 'seed', TARGET.durableSaturationVsA);
+  satTarget('durable', 'bullmq', TARGET.durableSaturationVsC);
+  satTarget('queued', 'durable', 1);
+
+  {
+    const name = `box office's durable record rate in saturation ≥ ${fmt(TARGET.durableRecordShare * 100)}% of its ephemeral one`;
+    const d = sat.get('durable');
+    const e = sat.get('ephemeral');
+    if (!d || !e) notMeasured(name);
+    else {
+      const share = d.publishRate / e.publishRate;
+      const t: Target = {
+        name,
+        figure: `${fmt(d.publishRate)} vs ${fmt(e.publishRate)} records/s = ${fmt(share * 100)}%`,
+        met: share >= TARGET.durableRecordShare,
+      };
+      if (!t.met) {
+        const concurrency = results.meta.plan.saturation.concurrency;
+        t.why =
+          `${concurrency} publishers each wait for their last record, so the rate is ~${concurrency} ÷ the time of one: ` +
+          `record() took p50 ${ms(d.recordP50)} / p99 ${ms(d.recordP99)} ms durable against ${ms(e.recordP50)} / ${ms(e.recordP99)} ms ephemeral ` +
+          `(the durable one waits for its group's job too). CPU per order: the bench's publisher ${fmt(d.cpuBenchMs)} ms durable vs ${fmt(e.cpuBenchMs)} ms, ` +
+          `redis-server ${fmt(d.cpuRedisMs)} vs ${fmt(e.cpuRedisMs)} ms (both processes run while the listeners process applies the orders). ` +
+          (publisherJobsMissing(d.mid.batches, d.mid.durableGroups).length
+            ? `The publisher's podium_publisher_job_orders recorded no job (the metric is never observed); ${batchText(d.mid.batches?.filter((b) => b.source === 'job'))}.`
+            : `Jobs: ${batchText(d.mid.batches?.filter((b) => b.source === 'job'))}.`);
+      }
+      out.push(t);
+    }
+  }
+
+  /** Latency: p99 at a rate within `limitMs`, or within `vsA` × (a)'s p99 at that rate. */
+  const latTarget = (
+    system: string,
+    rate: number,
+    limit: { ms: number } | { vsA: number },
+  ) => {
+    const at = `at ${rate.toLocaleString('en-US')} orders/s`;
+    const name =
+      'ms' in limit
+        ? `${system} p99 ≤ ${fmt(limit.ms)} ms ${at}`
+        : limit.vsA === 1
+          ? `${system} p99 ≤ (a)'s ${at}`
+          : `${system} p99 ≤ ${fmt(limit.vsA)}× (a)'s ${at}`;
+    const s = lat.find((l) => l.system === system && l.rate === rate);
+    const a = lat.find(
+      (l) => l.system === 'seed' && l.rate === rate && l.runs > 0,
+    );
+    if (!s || s.runs === 0 || (!('ms' in limit) && !a))
+      return notMeasured(name);
+    const limitMs = 'ms' in limit ? limit.ms : limit.vsA * a!.p99;
+    const t: Target = {
+      name,
+      figure:
+        `p99 ${ms(s.p99)} ms (p50 ${ms(s.p50)}, p95 ${ms(s.p95)})${a ? `; (a) p99 ${ms(a.p99)} ms, ${ratio(s.p99, a.p99)} (a)` : ''}` +
+        `${s.complete ? '' : `; only ${fmt(s.appliedShare * 100)}% applied before the drain deadline`}`,
+      met: s.complete && s.p99 <= limitMs,
+    };
+    if (!t.met) {
+      const worst = Object.entries(s.perListenerP99).sort(
+        (x, y) => y[1] - x[1],
+      )[0];
+      const parts = [
+        ...('ms' in limit ? [] : [`the limit is ${ms(limitMs)} ms`]),
+        s.complete
+          ? `slowest listener ${worst?.[0]} at p99 ${ms(worst?.[1])} ms`
+          : `it could not keep up with ${rate} orders/s: the backlog grew during the stream`,
+        `the listeners process was busy ${fmt(s.busy * 100)}% of a core; CPU per order: listeners process ${fmt(s.cpuMsPerOrder)} ms, redis-server ${fmt(s.redisCpuMsPerOrder)} ms, the bench's publisher ${fmt(s.benchCpuMsPerOrder)} ms` +
+          (a
+            ? ` ((a): ${fmt(a.cpuMsPerOrder)}, ${fmt(a.redisCpuMsPerOrder)} and ${fmt(a.benchCpuMsPerOrder)} ms)`
+            : ''),
+        `publishing (OrderPublisher.record) alone took p50 ${ms(s.recordP50)} / p99 ${ms(s.recordP99)} ms` +
+          (a ? ` ((a): ${ms(a.recordP50)} / ${ms(a.recordP99)} ms)` : ''),
+        ...(Number.isFinite(s.jobWaitP50)
+          ? [
+              `jobs waited p50 ${ms(s.jobWaitP50)} / p99 ${ms(s.jobWaitP99)} ms in BullMQ before a worker took them`,
+            ]
+          : []),
+        `batches: ${batchText(s.batches)}`,
+      ];
+      t.why = `${parts.join('; ')}.`;
+    }
+    out.push(t);
+  };
+  latTarget('durable', TARGET.durableP99Rate, { ms: TARGET.durableP99Ms });
+  latTarget('durable', TARGET.durableP99VsARate, {
+    vsA: TARGET.durableP99VsA,
+  });
+  for (const rate of results.meta.plan.latency.rates)
+    latTarget('ephemeral', rate, { vsA: TARGET.ephemeralP99VsA });
+
+  {
+    const name = `listeners RSS ≤ ${RSS_LIMIT_MB} MB in every scenario (podium processes)`;
+    const runs = allRuns(results);
+    const podiumRuns = runs.filter(({ run }) => PODIUM.has(run.system));
+    if (podiumRuns.length === 0)
+      out.push({ name, figure: 'not measured', met: null });
+    else {
+      const worst = (list: typeof runs) => {
+        const perScenario = new Map<
+          string,
+          { mb: number; system: string; heapMb: number }
+        >();
+        for (const { scenario, run } of list) {
+          const cur = perScenario.get(scenario);
+          if (!cur || run.peakRssMb > cur.mb)
+            perScenario.set(scenario, {
+              mb: run.peakRssMb,
+              system: run.system,
+              heapMb: run.peakHeapUsedMb,
+            });
+        }
+        return perScenario;
+      };
+      const perScenario = worst(podiumRuns);
+      const seed = worst(runs.filter(({ run }) => run.system === 'seed'));
+      const over = [...perScenario].filter(([, v]) => v.mb > RSS_LIMIT_MB);
+      const resting = median(podiumRuns.map(({ run }) => run.restingRssMb));
+      out.push({
+        name,
+        figure: [...perScenario]
+          .map(
+            ([s, v]) =>
+              `${s} ${fmt(v.mb)} MB (${v.system}${seed.has(s) ? `; ${ratio(v.mb, seed.get(s)!.mb)} (a)` : ''})`,
+          )
+          .join('; '),
+        met: over.length === 0,
+        ...(over.length > 0 && {
+          why:
+            `over in ${over.map(([s, v]) => `${s} (${v.system}: V8 heap in use up to ${fmt(v.heapMb)} MB)`).join(', ')}; ` +
+            `podium's listeners process takes ${fmt(resting)} MB at rest (after start-up, no order yet); while it is behind it holds every announcement it has read, with the work started for it`,
+        }),
+      });
+    }
+  }
+  {
+    const name = `Redis bytes per order, durable, ≤ ${fmt(TARGET.durableRedisBytesPerOrder)}`;
+    const d = sat.get('durable');
+    if (!d) notMeasured(name);
+    else {
+      const t: Target = {
+        name,
+        figure:
+          `${fmt(d.bytesPerOrder)} B/order left in used_memory after the saturation run` +
+          ['seed', 'ephemeral', 'queued']
+            .filter((x) => sat.has(x))
+            .map((x) => `; ${BASE[x] ?? x} ${fmt(sat.get(x)!.bytesPerOrder)}`)
+            .join(''),
+        met: d.bytesPerOrder <= TARGET.durableRedisBytesPerOrder,
+      };
+      if (!t.met) {
+        const kinds = (x: SatSummary | undefined) =>
+          x?.mid.redisBytesByKind
+            ? Object.entries(x.mid.redisBytesByKind)
+                .map(([k, v]) => `${k} ${fmt(v)}`)
+                .join(', ')
+            : 'not measured';
+        t.why =
+          `what the keys hold per order (MEMORY USAGE), durable: ${kinds(d)}; ephemeral: ${kinds(sat.get('ephemeral'))} ` +
+          `(orders = the order hashes, markers = podium:applied:<id>, queues = BullMQ's keys, podium = its other keys, effects = the listeners' keys). ` +
+          `Jobs: ${batchText(d.mid.batches?.filter((b) => b.source === 'job'))}.`;
+      }
+      out.push(t);
+    }
+  }
+
+  const httpTarget = (system: string, factor: number) => {
+    const name = `box office purchases/s over HTTP, ${system} listeners, ≥ ${fmt(factor)}× the bare NestJS endpoint's`;
+    const s = http.get(system);
+    const b = http.get('bare');
+    if (!s || !b) return notMeasured(name);
+    const r = s.rate / b.rate;
+    const t: Target = {
+      name,
+      figure: `${fmt(s.rate)} vs ${fmt(b.rate)} purchases/s = ${fmt(r, 2)}× bare (p50 ${ms(s.p50)} vs ${ms(b.p50)} ms)`,
+      met: r >= factor,
+    };
+    if (!t.met) {
+      const connections = results.meta.plan.http.connections;
+      const sum = (x: typeof s) =>
+        x.serverCpuMs + x.listenersCpuMs + x.redisCpuMs + x.clientCpuMs;
+      t.why =
+        `${fmt(factor)}× bare is ${fmt(factor * b.rate)} purchases/s. CPU per purchase: HTTP server ${fmt(s.serverCpuMs)} ms (bare ${fmt(b.serverCpuMs)}), ` +
+        `listeners ${fmt(s.listenersCpuMs)} (${fmt(b.listenersCpuMs)}), redis-server ${fmt(s.redisCpuMs)} (${fmt(b.redisCpuMs)}), autocannon in the bench ${fmt(s.clientCpuMs)} (${fmt(b.clientCpuMs)}) ms. ` +
+        `The box office (one Node thread) allows at most ~${fmt(1000 / s.serverCpuMs)} purchases/s on one core and was busy ${fmt(s.serverBusy * 100)}% of it (bare ${fmt(b.serverBusy * 100)}%); ` +
+        `all four processes on ${cores} cores at most ~${fmt((1000 * cores) / sum(s))} (bare ~${fmt((1000 * cores) / sum(b))}). ` +
+        `${connections} connections at p50 ${ms(s.p50)} ms answer at most ~${fmt((connections * 1000) / s.p50)} purchases/s. ` +
+        (system === 'durable'
+          ? publisherJobsMissing(s.mid.batches, s.mid.durableGroups).length
+            ? `The box office's podium_publisher_job_orders recorded no job (the metric is never observed); ${batchText(s.mid.batches?.filter((x) => x.source === 'job'))}.`
+            : `Jobs: ${batchText(s.mid.batches?.filter((x) => x.source === 'job'))}.`
+          : '');
+    }
+    out.push(t);
+  };
+  httpTarget('ephemeral', TARGET.httpEphemeralVsBare);
+  httpTarget('durable', TARGET.httpDurableVsBare);
+
+  {
+    const runs = allRuns(results).filter(({ run }) => PODIUM.has(run.system));
+    const doubles = runs.filter(({ run }) => run.verification.double > 0);
+    const c = results.crash.filter((r) => r.system === 'bullmq');
+    out.push({
+      name: '0 double counts in every run (podium listeners, HTTP scenario included)',
+      figure: runs.length
+        ? `${runs.reduce((s, { run }) => s + run.verification.double, 0)} double-counted over ${runs.length} runs` +
+          (c.length
+            ? `; (c) after its kill -9: ${c.map((r) => r.verification.double).join(', ')}`
+            : '')
+        : 'not measured',
+      met: runs.length ? doubles.length === 0 : null,
+      ...(doubles.length > 0 && {
+        why: doubles
+          .map(
+            ({ scenario, run }) =>
+              `${scenario} ${run.system} run ${run.rep}: ${run.verification.double}`,
+          )
+          .join('; '),
+      }),
+    });
+  }
+  {
+    const runs = allRuns(results).filter(
+      ({ run }) => run.system === 'durable' || run.system === 'mixed',
+    );
+    const lost = (run: RunCommon) =>
+      run.system === 'mixed'
+        ? (run.verification.listeners.find((l) => l.listener === SLOW_LISTENER)
+            ?.lost ?? 0)
+        : run.verification.lost;
+    const bad = runs.filter(({ run }) => lost(run) > 0);
+    const crashed = runs.filter(({ scenario }) => scenario === 'crash').length;
+    const a = results.crash.filter((r) => r.system === 'seed');
+    out.push({
+      name: '0 lost in durable, crash included (durable runs, HTTP included, and the durable listener of the mixed run)',
+      figure: runs.length
+        ? `${runs.reduce((s, { run }) => s + lost(run), 0)} lost over ${runs.length} runs (${crashed} crash)` +
+          (a.length
+            ? `; (a) lost ${a.map((r) => fmt(r.verification.lost)).join(', ')} in its crash`
+            : '')
+        : 'not measured',
+      met: runs.length ? bad.length === 0 : null,
+      ...(bad.length > 0 && {
+        why: bad
+          .map(
+            ({ scenario, run }) =>
+              `${scenario} ${run.system} run ${run.rep}: ${lost(run)}`,
+          )
+          .join('; '),
+      }),
+    });
+  }
+  return out;
+}

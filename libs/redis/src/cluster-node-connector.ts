@@ -49,11 +49,13 @@ export class ClusterNodeConnector extends AbstractConnector {
                 port: node.port,
               })
             : createConnection({ host: node.host, port: node.port });
-          stream.once('error', (err) => (this.firstError = err));
+          stream.once('error', (err: Error) => {
+            this.firstError = err;
+          });
           this.stream = stream;
           resolve(stream);
         } catch (err) {
-          reject(err as Error);
+          reject(err instanceof Error ? err : new Error(String(err)));
         }
       });
     });

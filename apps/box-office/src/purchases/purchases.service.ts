@@ -33,12 +33,11 @@ export class PurchasesService {
     dto: CreatePurchaseDto,
     idempotencyKey?: string,
   ): Promise<PurchaseResult> {
-    const fingerprint = createHash('sha256')
-      .update(JSON.stringify([dto.event, dto.qty, dto.who]))
-      .digest('hex');
     const result = await this.publisher.purchase(
       { event: dto.event, qty: dto.qty, who: dto.who },
-      idempotencyKey ? { key: idempotencyKey, fingerprint } : undefined,
+      idempotencyKey
+        ? { key: idempotencyKey, fingerprint: fingerprintOf(dto) }
+        : undefined,
     );
     switch (result.outcome) {
       case 'created':
@@ -63,4 +62,11 @@ export class PurchasesService {
         };
     }
   }
+}
+
+/** A digest of the request: the same Idempotency-Key with another request is not a replay. */
+function fingerprintOf(dto: CreatePurchaseDto): string {
+  return createHash('sha256')
+    .update(JSON.stringify([dto.event, dto.qty, dto.who]))
+    .digest('hex');
 }

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { validatePodiumEnv } from '@podium/config';
 import type { Order } from '@podium/orders';
 import { OrderPublisher } from '@podium/publisher';
-import { createRedis } from '@podium/redis';
+import { createRedis, redisTargetFromUrl } from '@podium/redis';
 import { ListenerJobs } from '../baselines/bullmq-queues.js';
 import { OrdersStream } from '../baselines/orders-stream.js';
 import type { SystemKind, Variant } from './model.js';
@@ -65,7 +65,7 @@ export class Driver {
   ) {}
 
   static create(redisUrl: string, kind: SystemKind, variant: Variant): Driver {
-    const redis = createRedis(redisUrl, 'bench-publisher');
+    const redis = createRedis(redisTargetFromUrl(redisUrl), 'bench-publisher');
     const step = PUBLISH_STEPS[kind]?.({ redis, redisUrl, variant });
     return new Driver(
       redis,

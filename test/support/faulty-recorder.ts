@@ -2,7 +2,7 @@ import { validatePodiumEnv } from '@podium/config';
 import { newOrderId, type Order } from '@podium/orders';
 import { OrderPublisher, OUTBOX } from '@podium/publisher';
 import type { Redis } from 'ioredis';
-import { createRedis } from '@podium/redis';
+import { createRedis, redisTargetFromUrl } from '@podium/redis';
 import type { PrivateRedis } from '@podium/testing';
 
 /**
@@ -38,7 +38,7 @@ export class FaultyRecorder {
         '+@all',
       );
     const url = `redis://recorder:recorder-password@127.0.0.1:${server.port}`;
-    const redis = createRedis(url, 'faulty-recorder');
+    const redis = createRedis(redisTargetFromUrl(url), 'faulty-recorder');
     const publisher = new OrderPublisher(
       redis,
       validatePodiumEnv({ REDIS_URL: url }),

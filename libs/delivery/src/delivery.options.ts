@@ -1,3 +1,4 @@
+import type { RedisTarget } from '@podium/redis';
 import type { GroupingOptions } from './listener-group.js';
 
 export const DELIVERY_OPTIONS = Symbol('DELIVERY_OPTIONS');
@@ -11,7 +12,7 @@ export interface QueueSettings {
 }
 
 export interface DeliveryOptions extends GroupingOptions {
-  redisUrl: string;
+  redisTarget: RedisTarget;
   queue: QueueSettings;
   appliedMarkerTtlSeconds: number;
   /** Announcements one process works on at once before it stops reading its subscriber. */

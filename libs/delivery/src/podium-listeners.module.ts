@@ -40,13 +40,13 @@ export class PodiumListenersModule {
       imports: [
         PodiumConfigModule.forRoot(env),
         RedisModule.forRoot({
-          url: env.REDIS_URL,
+          target: env.redisTarget,
           connectionName: 'podium-listeners',
         }),
         ObservabilityModule.forRoot({ app: 'listeners', env, logDestination }),
         DeliveryModule.forRoot({
           transport,
-          redisUrl: env.REDIS_URL,
+          redisTarget: env.redisTarget,
           listeners: parseListenerNames(env.LISTENERS),
           defaultMode: env.DELIVERY,
           modeOverrides: env.deliveryOverrides,

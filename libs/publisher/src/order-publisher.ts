@@ -127,7 +127,7 @@ export class OrderPublisher implements OnApplicationShutdown {
     @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
   ) {
     this.queues = new GroupQueues(() =>
-      createRedis(env.REDIS_URL, 'podium-publisher-queues', {
+      createRedis(env.redisTarget, 'podium-publisher-queues', {
         autoPipelining: false,
       }),
     );

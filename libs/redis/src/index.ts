@@ -1,3 +1,5 @@
+export * from './redis-target.js';
+export * from './redis-connection.js';
 export * from './redis-url.js';
 export * from './redis.module.js';
 export * from './lua-script.js';

@@ -33,7 +33,7 @@ export class BoxOfficeQueues implements OnApplicationShutdown {
     env: PodiumEnv,
   ) {
     this.queues = new GroupQueues(() =>
-      createRedis(env.REDIS_URL, 'podium-box-office-queues', {
+      createRedis(env.redisTarget, 'podium-box-office-queues', {
         autoPipelining: false,
       }),
     );

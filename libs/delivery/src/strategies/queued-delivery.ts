@@ -69,7 +69,9 @@ export class QueuedDelivery implements DeliveryStrategy {
     @Inject(DELIVERY_OPTIONS) private readonly options: DeliveryOptions,
   ) {
     this.queueSet = new GroupQueues(() =>
-      createRedis(options.redisUrl, 'podium-queues', { autoPipelining: false }),
+      createRedis(options.redisTarget, 'podium-queues', {
+        autoPipelining: false,
+      }),
     );
   }
 
@@ -171,7 +173,7 @@ export class QueuedDelivery implements DeliveryStrategy {
     // Each worker has a connection of its own: sharing the enqueueing connection put lock
     // renewals behind bursts of adds, and jobs ran twice after their locks lapsed.
     const connection = createRedis(
-      this.options.redisUrl,
+      this.options.redisTarget,
       `podium-worker-${group.name}`,
       { autoPipelining: false },
     );

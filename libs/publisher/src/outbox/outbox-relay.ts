@@ -97,7 +97,7 @@ export class OutboxRelay
   ) {
     // Its own connection for BullMQ, opened on the first re-drive only.
     this.queues = new GroupQueues(() =>
-      createRedis(env.REDIS_URL, 'podium-outbox-relay', {
+      createRedis(env.redisTarget, 'podium-outbox-relay', {
         autoPipelining: false,
       }),
     );

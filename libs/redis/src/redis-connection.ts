@@ -51,6 +51,31 @@ export function createRedis(
       maxRetriesPerRequest: 0,
     }),
     retryStrategy,
+    /*
+     * READONLY: this connection reaches a replica, typically a demoted primary that an
+     * endpoint's name moved away from, and would get READONLY for every write from now on:
+     * reconnect, through the endpoint (or the Sentinels), to the current primary.
+     * UNBLOCKED: Redis ended a blocking read (BullMQ's) because the server became a replica.
+     * - fail-fast (a request's connection): reconnect only (1). The command fails now and
+     *   the request answers 503 at once; resending it (2) would run a purchase's write
+     *   after the reconnect, possibly long after its client gave up.
+     * - auto-pipelined (the listeners' command connection): reconnect only. It runs
+     *   MULTIs (the outbox relay's announcement), and ioredis would resend a refused
+     *   command of a MULTI alone, outside its transaction. Its callers retry: effects with
+     *   the delivery's retries, the relay on its next pass.
+     * - BullMQ's (autoPipelining false): reconnect and resend (2). BullMQ writes with one
+     *   script per step (an add, a worker's moves), a refused script did not run, so it
+     *   runs once on the primary and its caller waits as for any reconnect instead of
+     *   failing (a worker's failed fetch would pause it for runRetryDelay, 15 s).
+     * Subscribers get neither: on a demoted primary they still hear every PUBLISH, which
+     * replication carries from the new primary, and they move when it goes away.
+     */
+    reconnectOnError: (err) =>
+      /^(READONLY|UNBLOCKED) /.test(err.message)
+        ? failFast || autoPipelining
+          ? 1
+          : 2
+        : false,
   });
   const logger = new Logger(connectionName);
   // Without an error listener ioredis prints every failed reconnect attempt as unhandled.

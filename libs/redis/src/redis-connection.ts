@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';
 import { redactSecrets } from './redis-url.js';
-import type { RedisTarget } from './redis-target.js';
+import type { RedisTarget, SentinelTarget } from './redis-target.js';
 
 /** How long a fail-fast connection's command may take, and how long start-up waits for Redis. */
 export const FAIL_FAST_COMMAND_TIMEOUT_MS = 2000;
@@ -115,4 +115,33 @@ export function connectionOptions(target: RedisTarget): RedisOptions {
         }),
       };
   }
+}
+
+/**
+ * Connections to each Sentinel of a target, for watching its events (FailoverMonitor);
+ * none for a target without Sentinels. They keep reconnecting, at most 1 s apart.
+ */
+export function createSentinelClients(
+  target: SentinelTarget,
+  connectionName: string,
+): Redis[] {
+  const logger = new Logger(connectionName);
+  return target.sentinels.map((sentinel) => {
+    const client = new Redis({
+      ...sentinel,
+      ...(target.sentinelPassword !== undefined && {
+        password: target.sentinelPassword,
+      }),
+      ...(target.login.tls && { tls: {} }),
+      connectionName,
+      maxRetriesPerRequest: null,
+      retryStrategy: sentinelRetryStrategy,
+    });
+    client.on('error', (err: Error) =>
+      logger.warn(
+        `Sentinel ${sentinel.host}:${sentinel.port}: ${redactSecrets(err.message)}`,
+      ),
+    );
+    return client;
+  });
 }

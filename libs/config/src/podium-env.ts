@@ -67,6 +67,30 @@ export class PodiumEnv {
   @IsString()
   REDIS_SENTINEL_PASSWORD?: string;
 
+  /**
+   * A purchase answers 201 only once this many replicas have its order (and its durable
+   * jobs): Redis WAIT after the writes. 0: as soon as the primary has them.
+   */
+  @Transform(toInt)
+  @IsInt({ message: 'REDIS_WAIT_REPLICAS must be an integer' })
+  @Min(0, { message: 'REDIS_WAIT_REPLICAS must be at least 0' })
+  @Max(100, { message: 'REDIS_WAIT_REPLICAS must be at most 100' })
+  REDIS_WAIT_REPLICAS = 0;
+
+  /**
+   * How long WAIT waits for them; a purchase then answers 503 (recorded on the primary, a
+   * retry with the same Idempotency-Key is safe). Below the 2 s deadline of the box
+   * office's commands, which WAIT blocks meanwhile.
+   */
+  @Transform(toInt)
+  @IsInt({ message: 'REDIS_WAIT_TIMEOUT_MS must be an integer' })
+  @Min(1, { message: 'REDIS_WAIT_TIMEOUT_MS must be at least 1' })
+  @Max(1500, {
+    message:
+      'REDIS_WAIT_TIMEOUT_MS must be at most 1500 (the box office gives every Redis command 2 s)',
+  })
+  REDIS_WAIT_TIMEOUT_MS = 500;
+
   /** Where every connection goes, from REDIS_URL and the REDIS_SENTINEL* variables (see RedisTarget). */
   redisTarget!: RedisTarget;
 

@@ -5,3 +5,5 @@ export * from './redis.module.js';
 export * from './lua-script.js';
 export * from './redis-unavailable.js';
 export * from './failover-signal.js';
+export * from './wait-for-replicas.js';
+export * from './replica-barrier.js';

@@ -82,6 +82,7 @@ export function createRedis(
   redis.on('error', (err: Error) =>
     logger.warn(`Redis: ${redactSecrets(err.message)}`),
   );
+  trackReconnects(redis);
   return redis;
 }
 
@@ -144,4 +145,19 @@ export function createSentinelClients(
     );
     return client;
   });
+}
+
+const readyCounts = new WeakMap<Redis, number>();
+
+function trackReconnects(redis: Redis): void {
+  redis.on('ready', () => readyCounts.set(redis, connectionEpoch(redis) + 1));
+}
+
+/**
+ * How many times a connection made by createRedis became ready. A server-side connection
+ * is a new one after each reconnect (WAIT covers only the writes of the current one), so a
+ * caller compares this before and after.
+ */
+export function connectionEpoch(redis: Redis): number {
+  return readyCounts.get(redis) ?? 0;
 }

@@ -33,9 +33,16 @@ import {
   type DurableSubscription,
   type ListenerEntry,
 } from '@podium/queues';
-import { createRedis, LuaScript, REDIS, redactSecrets } from '@podium/redis';
+import {
+  createRedis,
+  LuaScript,
+  REDIS,
+  redactSecrets,
+  UnreplicatedError,
+} from '@podium/redis';
 import { durableGroupsMatching } from './durable-groups.js';
 import { LUA_NOW_MS, OUTBOX } from './outbox/outbox.js';
+import { PurchaseReplication } from './purchase-replication.js';
 
 const ROUTING_CACHE_MS = 1000;
 /** How long a purchase waits for its durable jobs and announcement before it leaves them to the outbox relay. */
@@ -125,6 +132,10 @@ export class OrderPublisher implements OnApplicationShutdown {
     @Inject(REDIS) private readonly redis: Redis,
     private readonly env: PodiumEnv,
     @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
+    @Optional()
+    private readonly replication: PurchaseReplication = new PurchaseReplication(
+      env,
+    ),
   ) {
     this.queues = new GroupQueues(() =>
       createRedis(env.redisTarget, 'podium-publisher-queues', {
@@ -151,6 +162,8 @@ export class OrderPublisher implements OnApplicationShutdown {
     idempotency?: Idempotency,
   ): Promise<RecordResult> {
     const { durable, listeners } = await this.routeOf(order.event);
+    // REDIS_WAIT_REPLICAS: a created or replayed order answers only once replicas have it.
+    const recorded = this.replication.watch(this.redis, 'record');
     const [outcome, ...rest] = await RECORD.run<string[]>(
       this.redis,
       [
@@ -174,6 +187,7 @@ export class OrderPublisher implements OnApplicationShutdown {
     if (outcome === 'replay') {
       const [orderId, fingerprint, announced] = rest;
       const sameRequest = fingerprint === idempotency?.fingerprint;
+      if (sameRequest) await recorded.confirmed();
       if (sameRequest && announced !== '1')
         await this.finishAnnouncement(
           orderId,
@@ -183,6 +197,7 @@ export class OrderPublisher implements OnApplicationShutdown {
         );
       return { outcome, orderId, sameRequest };
     }
+    await recorded.confirmed();
     if (durable.length > 0)
       await this.finishAnnouncement(
         order.orderId,
@@ -218,6 +233,7 @@ export class OrderPublisher implements OnApplicationShutdown {
         deadline,
       ]);
     } catch (err) {
+      if (err instanceof UnreplicatedError) throw err; // 503: the retry finishes it
       this.metrics.leftToRelay.inc();
       this.logger.warn(
         `order ${orderId} is recorded; enqueueing and announcing it is left to the outbox relay: ${redactSecrets((err as Error).message)}`,
@@ -241,6 +257,7 @@ export class OrderPublisher implements OnApplicationShutdown {
       attempts: this.env.QUEUE_ATTEMPTS,
       backoffMs: this.env.QUEUE_BACKOFF_MS,
     };
+    const queued = this.replication.watch(this.queues.redis, 'jobs');
     await Promise.all(
       groups.map((g) =>
         this.queues
@@ -249,6 +266,7 @@ export class OrderPublisher implements OnApplicationShutdown {
       ),
     );
     for (const group of groups) this.metrics.enqueued.inc({ group });
+    await queued.confirmed();
     // The outbox entry goes with the announcement: from here on, nothing is left to re-drive.
     const announce = this.redis
       .multi()

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { OrderPublisher } from './order-publisher.js';
 import { OutboxModule } from './outbox/outbox.module.js';
+import { PurchaseReplication } from './purchase-replication.js';
 
 /**
  * The publisher and, since whoever records orders also finishes what a dead recorder left
@@ -8,7 +9,7 @@ import { OutboxModule } from './outbox/outbox.module.js';
  */
 @Module({
   imports: [OutboxModule.forRoot()],
-  providers: [OrderPublisher],
+  providers: [OrderPublisher, PurchaseReplication],
   exports: [OrderPublisher, OutboxModule],
 })
 export class PublisherModule {}

@@ -9,5 +9,10 @@ export * from './app-process.js';
 export * from './operator.js';
 export * from './keyspace.js';
 export * from './test-logger.js';
+// Topologies for tests of high availability: replicas with Sentinel, a managed service's
+// endpoint, Redis Cluster.
+export * from './topologies/redis-endpoint.js';
+export * from './topologies/sentinel.js';
+export * from './topologies/sentinel-topology.js';
 /** The delivery modes, for `describe.each(DELIVERY_MODES)`. */
 export { DELIVERY_MODES, type DeliveryMode } from '@podium/queues';

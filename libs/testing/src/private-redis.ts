@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
+import { acceptsConnections, freePort } from './ports.js';
+import { callOnce, parseInfo } from './redis-call.js';
 import { waitFor } from './wait-for.js';
 
 export interface PrivateRedisOptions {
@@ -19,7 +20,29 @@ export interface PrivateRedisOptions {
   auth?: { username?: string; password: string };
   /** Serve TLS only (the port speaks TLS), with these PEM files; `url` is then rediss://. */
   tls?: { certFile: string; keyFile: string; caFile: string };
+  /**
+   * Start as a replica of this server (or port, on loopback). A replica authenticates to its
+   * primary with its own `auth` and `tls`, so give both the same.
+   */
+  replicaOf?: PrivateRedis | number;
+  /** Listen on this port instead of a free one the OS picks (a cluster needs port+10000 too). */
+  port?: number;
 }
+
+/** What `ROLE` says, with Redis' 'slave' called 'replica'. */
+export type RedisRole =
+  | {
+      role: 'master';
+      offset: number;
+      replicas: { host: string; port: number; offset: number }[];
+    }
+  | {
+      role: 'replica';
+      primary: { host: string; port: number };
+      /** connect, connecting, sync or connected (in sync and streaming). */
+      state: string;
+      offset: number;
+    };
 
 /**
  * A redis-server of the test's own, on a free port, in a fresh directory. Tests never touch
@@ -28,17 +51,31 @@ export interface PrivateRedisOptions {
 export class PrivateRedis {
   private process?: ChildProcess;
   private readonly clients = new Set<Redis>();
+  readonly host = '127.0.0.1';
   readonly dir = mkdtempSync(join(tmpdir(), 'podium-redis-'));
+  /**
+   * The primary this server replicates when (re)started: replicaOf, then what promote() and
+   * replicate() last set. Sentinel and Redis Cluster change roles behind this handle's back;
+   * after a restart they reconfigure the node again, as they would a real one.
+   */
+  private primaryPort?: number;
 
   private constructor(
     readonly port: number,
     private readonly options: PrivateRedisOptions,
-  ) {}
+  ) {
+    this.primaryPort = portOf(options.replicaOf);
+  }
 
   static async start(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await freePort(), options);
+    const redis = new PrivateRedis(options.port ?? (await freePort()), options);
     await redis.start();
     return redis;
+  }
+
+  /** Whether the redis-server process runs (it is neither stopped nor killed). */
+  get running(): boolean {
+    return this.process !== undefined;
   }
 
   get url(): string {
@@ -102,6 +139,9 @@ export class PrivateRedis {
       this.options.appendonly ? 'yes' : 'no',
       '--appendfsync',
       'always',
+      // A primary sends a replica its full sync at once instead of waiting 5 s for others.
+      '--repl-diskless-sync-delay',
+      '0',
       ...(auth?.username
         ? [
             '--user',
@@ -117,6 +157,16 @@ export class PrivateRedis {
           ]
         : []),
       ...(auth && !auth.username ? ['--requirepass', auth.password] : []),
+      ...(this.primaryPort !== undefined
+        ? [
+            '--replicaof',
+            '127.0.0.1',
+            String(this.primaryPort),
+            ...(auth?.username ? ['--masteruser', auth.username] : []),
+            ...(auth ? ['--masterauth', auth.password] : []),
+            ...(tls ? ['--tls-replication', 'yes'] : []),
+          ]
+        : []),
       ...(this.options.args ?? []),
     ];
     const child = spawn('redis-server', args, { stdio: 'ignore' });
@@ -147,6 +197,99 @@ export class PrivateRedis {
     probe.on('error', () => undefined);
     await probe.ping();
     await probe.quit();
+  }
+
+  /**
+   * Sends one command on a connection of its own that fails at once if the server is down,
+   * so that polls and topologies can ask a server that may have been killed.
+   */
+  async call(command: string, ...args: (string | number)[]): Promise<unknown> {
+    return callOnce(this.connectionOptions, command, ...args);
+  }
+
+  /** One section of INFO (e.g. 'replication'), as field → value. */
+  async info(section: string): Promise<Record<string, string>> {
+    return parseInfo((await this.call('INFO', section)) as string);
+  }
+
+  async role(): Promise<RedisRole> {
+    const reply = (await this.call('ROLE')) as unknown[];
+    if (reply[0] === 'master') {
+      const replicas = reply[2] as string[][];
+      return {
+        role: 'master',
+        offset: Number(reply[1]),
+        replicas: replicas.map(([host, port, offset]) => ({
+          host,
+          port: Number(port),
+          offset: Number(offset),
+        })),
+      };
+    }
+    if (reply[0] === 'slave') {
+      return {
+        role: 'replica',
+        primary: { host: String(reply[1]), port: Number(reply[2]) },
+        state: String(reply[3]),
+        offset: Number(reply[4]),
+      };
+    }
+    throw new Error(`unexpected ROLE reply: ${JSON.stringify(reply)}`);
+  }
+
+  /**
+   * Makes this server a primary (REPLICAOF NO ONE); it keeps its data. A stopped server
+   * starts as a primary next time.
+   */
+  async promote(): Promise<void> {
+    if (this.running) await this.call('REPLICAOF', 'NO', 'ONE');
+    this.primaryPort = undefined;
+  }
+
+  /**
+   * Makes this server a replica of `primary` (REPLICAOF): it drops its data and syncs. A
+   * stopped server starts as that replica next time (as a dead node comes back in its new
+   * role once a managed service has failed over).
+   */
+  async replicate(primary: PrivateRedis | number): Promise<void> {
+    const port = portOf(primary)!;
+    if (this.running) await this.call('REPLICAOF', '127.0.0.1', port);
+    this.primaryPort = port;
+  }
+
+  /**
+   * Waits until this replica's link to its primary is up and it has applied everything the
+   * primary had written when the wait began (its offset reached the primary's).
+   */
+  async waitForSync({ timeoutMs = 10_000 } = {}): Promise<void> {
+    const what = `replica on port ${this.port} to be in sync`;
+    const primaryPort = await waitFor(
+      async () => {
+        const info = await this.info('replication');
+        return info.role === 'slave' && info.master_link_status === 'up'
+          ? Number(info.master_port)
+          : undefined;
+      },
+      { what: `${what} (link up)`, timeoutMs },
+    );
+    const primaryInfo = parseInfo(
+      (await callOnce(
+        { ...this.connectionOptions, port: primaryPort },
+        'INFO',
+        'replication',
+      )) as string,
+    );
+    const target = Number(primaryInfo.master_repl_offset);
+    await waitFor(
+      async () => {
+        const info = await this.info('replication');
+        return (
+          info.master_link_status === 'up' &&
+          Number(info.slave_repl_offset) >= target
+        );
+      },
+      { what: `${what} (offset ${target})`, timeoutMs },
+    );
   }
 
   /** Stops the server as an operator would (SIGTERM: the AOF, if on, is flushed). */
@@ -184,24 +327,6 @@ export class PrivateRedis {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function acceptsConnections(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
+function portOf(server: PrivateRedis | number | undefined) {
+  return typeof server === 'number' ? server : server?.port;
 }

@@ -1,0 +1,120 @@
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import type { PrivateRedis } from '../private-redis.js';
+
+type Target = number | { port: number };
+
+const portOf = (target: Target) =>
+  typeof target === 'number' ? target : target.port;
+
+/**
+ * A managed Redis service's endpoint (a DNS name that the provider moves to the promoted
+ * replica on failover), played by a TCP proxy on a free loopback port. Each new connection
+ * goes to the current target; connections opened before a switch stay on their old target,
+ * as they would stay on the IP address the name resolved to when they connected.
+ */
+export class RedisEndpoint {
+  private readonly sockets = new Set<Socket>();
+  private open = 0;
+  readonly host = '127.0.0.1';
+
+  private constructor(
+    private readonly server: Server,
+    private target: number,
+  ) {
+    server.on('connection', (incoming) => this.pipe(incoming));
+  }
+
+  static async start(target: Target): Promise<RedisEndpoint> {
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', resolve);
+    });
+    return new RedisEndpoint(server, portOf(target));
+  }
+
+  get port(): number {
+    return (this.server.address() as { port: number }).port;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** The port new connections go to. */
+  get targetPort(): number {
+    return this.target;
+  }
+
+  /** Open client connections (each piped to the target it was opened on). */
+  get connections(): number {
+    return this.open;
+  }
+
+  /** Sends new connections to `target`; open ones stay where they are. */
+  switchTo(target: Target): void {
+    this.target = portOf(target);
+  }
+
+  /** Closes the listener and every piped connection. */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) =>
+      this.server.close(() => resolve()),
+    );
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  private pipe(incoming: Socket): void {
+    const upstream = connect(this.target, '127.0.0.1');
+    this.open += 1;
+    this.sockets.add(incoming).add(upstream);
+    let closed = false;
+    // Either side ending or failing ends both, as a dropped TCP connection would (a refused
+    // upstream is a client's connection refused).
+    const end = () => {
+      incoming.destroy();
+      upstream.destroy();
+      this.sockets.delete(incoming);
+      this.sockets.delete(upstream);
+      if (!closed) {
+        closed = true;
+        this.open -= 1;
+      }
+    };
+    for (const socket of [incoming, upstream]) {
+      socket.setNoDelay(true);
+      socket.once('close', end);
+      socket.on('error', end);
+    }
+    incoming.pipe(upstream);
+    upstream.pipe(incoming);
+  }
+}
+
+/**
+ * Plays a managed service's failover of `primary` to its `replica` behind `endpoint`, in the
+ * order the providers do it (e.g. ElastiCache Multi-AZ, Memorystore, Azure Cache):
+ * 1. the replica is promoted (after catching up, unless `waitForSync: false`, as when the
+ *    primary died: then what it had not received is lost);
+ * 2. the old primary is made a replica of the new one (a killed one comes back as such):
+ *    clients still connected to it read there but get READONLY on writes (the well-known
+ *    symptom of a client holding on to the old address);
+ * 3. only then does the endpoint (the DNS name) move, so new connections reach the new
+ *    primary.
+ * Returns the servers in their new roles.
+ */
+export async function managedFailover(
+  endpoint: RedisEndpoint,
+  {
+    primary,
+    replica,
+    waitForSync = true,
+  }: { primary: PrivateRedis; replica: PrivateRedis; waitForSync?: boolean },
+): Promise<{ primary: PrivateRedis; replica: PrivateRedis }> {
+  if (waitForSync) await replica.waitForSync();
+  await replica.promote();
+  await primary.replicate(replica);
+  endpoint.switchTo(replica);
+  return { primary: replica, replica: primary };
+}

@@ -17,4 +17,6 @@ export interface DeliveryOptions extends GroupingOptions {
   appliedMarkerTtlSeconds: number;
   /** Announcements one process works on at once before it stops reading its subscriber. */
   maxInFlight: number;
+  /** REDIS_WAIT_REPLICAS and REDIS_WAIT_TIMEOUT_MS: a job completes once replicas have its effects. */
+  waitReplicas?: { replicas: number; timeoutMs: number };
 }

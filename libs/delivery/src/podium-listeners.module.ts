@@ -60,6 +60,10 @@ export class PodiumListenersModule {
             stalledCheckMs: env.QUEUE_STALLED_CHECK_MS,
           },
           appliedMarkerTtlSeconds: env.APPLIED_MARKER_TTL_SECONDS,
+          waitReplicas: {
+            replicas: env.REDIS_WAIT_REPLICAS,
+            timeoutMs: env.REDIS_WAIT_TIMEOUT_MS,
+          },
         }),
         ListenersOutboxModule,
         ...listeners,

@@ -1,10 +1,10 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
-import { withLogContext } from '@podium/observability';
+import { FailoverMonitor, withLogContext } from '@podium/observability';
 import {
   appliedKey,
   eventChannel,
@@ -19,7 +19,7 @@ import {
   QUEUE_PREFIX,
   type OrderJobData,
 } from '@podium/queues';
-import { createRedis, REDIS } from '@podium/redis';
+import { createRedis, REDIS, ReplicaBarrier } from '@podium/redis';
 import { DELIVERY_OPTIONS, type DeliveryOptions } from '../delivery.options.js';
 import type { ListenerGroup, RunningListener } from '../listener-group.js';
 import { ListenerStats } from '../listener-stats.js';
@@ -59,6 +59,7 @@ export class QueuedDelivery implements DeliveryStrategy {
   private readonly recent = new Map<string, LRUCache<string, true>>();
   /** Per group and event: the members an order of that event is for. */
   private readonly members = new Map<string, Map<string, RunningListener[]>>();
+  private readonly replication: ReplicaBarrier;
   /** Names this app's workers in BullMQ's job.processedBy. */
   readonly workerName = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 6)}`;
 
@@ -67,7 +68,10 @@ export class QueuedDelivery implements DeliveryStrategy {
     private readonly stats: ListenerStats,
     @Inject(REDIS) protected readonly redis: Redis,
     @Inject(DELIVERY_OPTIONS) private readonly options: DeliveryOptions,
+    @Optional() failover?: FailoverMonitor,
   ) {
+    const { replicas = 0, timeoutMs = 500 } = options.waitReplicas ?? {};
+    this.replication = new ReplicaBarrier(replicas, timeoutMs, failover);
     this.queueSet = new GroupQueues(() =>
       createRedis(options.redisTarget, 'podium-queues', {
         autoPipelining: false,
@@ -206,6 +210,10 @@ export class QueuedDelivery implements DeliveryStrategy {
       // A retry (a later try, or a failed job retried through the API) runs only the members
       // that have not applied the order yet, on the order as it is now in Redis.
       const retry = job.attemptsMade > 0 || job.data.failed !== undefined;
+      // With REDIS_WAIT_REPLICAS a job completes only once replicas have its effects: else,
+      // effects written on a primary that a failover then discarded would be lost while
+      // the job's completion, written after the switch, stands. Not confirmed: this try failed.
+      const effects = this.replication.watch(this.redis);
       try {
         const done = retry
           ? new Set(await this.redis.hkeys(appliedKey(orderId)))
@@ -216,6 +224,7 @@ export class QueuedDelivery implements DeliveryStrategy {
             this.membersFor(group, order).filter((l) => !done?.has(l.name)),
           { fresh: retry },
         );
+        await effects.confirmed();
       } catch (err) {
         if (err instanceof RejectedMessageError) {
           this.stats.rejected(orderId, group.listeners, err);

@@ -157,8 +157,8 @@ describe('Redis Sentinel: failovers under a stream of purchases (REDIS_WAIT_REPL
     await topology.waitForReplicas(2);
     let said = '';
     const cost = await buyThrough('killed', async () => {
-      const at = Date.now();
       const killed = await topology.killPrimary();
+      const at = Date.now();
       const primary = await topology.waitForNewPrimary(killed);
       said = await expectSaidOnce(killed.port, primary.port, 2);
       return {

@@ -1,12 +1,15 @@
 import type { Redis } from 'ioredis';
 import {
+  appliedKey,
   eventKey,
   invoicesKey,
+  orderKey,
   OPENING_CEREMONY,
   SALES_SUMMARY,
   salesSummaryField,
 } from '@podium/orders';
 import { OUTBOX } from '@podium/publisher';
+import { jobIdFor, jobKey, QUEUE_PREFIX } from '@podium/queues';
 import { waitFor } from '@podium/testing';
 import type { Bought } from './purchase-stream.js';
 
@@ -39,6 +42,43 @@ async function summaryNow(
 ): Promise<Record<string, number>> {
   const values = await redis.hmget(SALES_SUMMARY, ...fields);
   return Object.fromEntries(fields.map((f, i) => [f, Number(values[i] ?? 0)]));
+}
+
+/** The orders sales-summary has not applied, with what Redis holds of each: for a failing test's message. */
+async function notApplied(redis: Redis, bought: Bought[]): Promise<unknown[]> {
+  const missing: unknown[] = [];
+  for (const { orderId } of bought) {
+    if ((await redis.hget(appliedKey(orderId), 'sales-summary')) === '1')
+      continue;
+    const job = await redis.hmget(
+      jobKey('durable', orderId),
+      'attemptsMade',
+      'finishedOn',
+      'failedReason',
+      'processedOn',
+    );
+    missing.push({
+      orderId,
+      recorded: await redis.exists(orderKey(orderId)),
+      markers: await redis.hgetall(appliedKey(orderId)),
+      outbox: await redis.zscore(OUTBOX, orderId),
+      job,
+      state: await Promise.all(
+        ['wait', 'active', 'completed', 'failed', 'delayed'].map(async (s) => {
+          const key = `${QUEUE_PREFIX}:durable:${s}`;
+          const type = await redis.type(key);
+          const found =
+            type === 'list'
+              ? (await redis.lpos(key, jobIdFor(orderId))) !== null
+              : type === 'zset'
+                ? (await redis.zscore(key, jobIdFor(orderId))) !== null
+                : false;
+          return found ? s : undefined;
+        }),
+      ).then((states) => states.filter(Boolean)),
+    });
+  }
+  return missing;
 }
 
 /** Order ids of every order hash in Redis. */
@@ -74,9 +114,10 @@ export async function expectAppliedOnce(
       return fields.every((f) => last[f] === expected[f]);
     },
     { what: 'sales_summary to add up to the orders answered 201', timeoutMs },
-  ).catch(() => {
+  ).catch(async () => {
     throw new Error(
-      `sales_summary ${JSON.stringify(last)}, expected ${JSON.stringify(expected)} (${bought.length} orders answered 201)`,
+      `sales_summary ${JSON.stringify(last)}, expected ${JSON.stringify(expected)} (${bought.length} orders answered 201); ` +
+        `not applied by sales-summary: ${JSON.stringify(await notApplied(redis, bought))}`,
     );
   });
   await waitFor(async () => (await redis.exists(OUTBOX)) === 0, {

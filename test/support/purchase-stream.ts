@@ -27,6 +27,8 @@ export interface PurchaseStreamOptions {
   retryMs?: number;
   /** Idempotency-Keys start with it: streams of one test must not share keys. */
   keyPrefix?: string;
+  /** A purchase not answered 201 within this long fails the stream (default 30 s). */
+  giveUpMs?: number;
 }
 
 /**
@@ -34,7 +36,8 @@ export interface PurchaseStreamOptions {
  * client does: every purchase has its own Idempotency-Key and is repeated with it until it
  * is answered 201, whatever comes meanwhile (503, a dropped connection, its own deadline).
  * So every order recorded in the end is one a client holds a 201 for. Anything but 201 and
- * 503 stops the stream and fails the test.
+ * 503, or a purchase still not answered 201 after `giveUpMs`, stops the stream and fails
+ * the test.
  */
 export class PurchaseStream {
   /** Orders answered 201, by order id. */
@@ -136,8 +139,11 @@ export class PurchaseStream {
 
   /** One purchase, repeated with its key until it is answered 201. */
   private async buy(key: string, body: string): Promise<void> {
+    const giveUpAt = Date.now() + (this.options.giveUpMs ?? 30_000);
     for (;;) {
       if (this.failure) return;
+      if (Date.now() > giveUpAt)
+        throw new Error(`purchase ${key} not answered 201 in time`);
       const sentAt = Date.now();
       let outcome: Attempt['outcome'];
       let res: Response | undefined;

@@ -27,7 +27,8 @@ export const REPLICATION_FENCE_KEY = 'podium:replication:fence';
  * in flight join the next, which covers their writes. A caller waits at most two rounds
  * (2 x timeoutMs), and other commands on the connection at most one.
  * Not confirmed, also when WAIT reached enough replicas: a failover that began after the
- * watch (replicas that acknowledged may not be the one promoted), or a reconnect.
+ * watch (replicas that acknowledged may not be the one promoted), or a reconnect between
+ * the writes' answers and WAIT's.
  */
 export class ReplicaBarrier {
   private readonly rounds = new WeakMap<Redis, Rounds>();
@@ -69,17 +70,16 @@ export class ReplicaBarrier {
 
 /** The writes of one caller on one connection, from watch() on. */
 export class ReplicatedWrites {
-  private readonly connectionEpoch: number;
-
   constructor(
     private readonly barrier: ReplicaBarrier,
     private readonly connection: Redis,
     private readonly failoverEpoch: number,
-  ) {
-    this.connectionEpoch = connectionEpoch(connection);
-  }
+  ) {}
 
-  /** Resolves once `replicas` replicas have every write made since watch(); with 0, at once. */
+  /**
+   * Call once the writes are answered. Resolves once `replicas` replicas have every write
+   * made since watch(); with 0, at once.
+   */
   async confirmed(): Promise<void> {
     const wanted = this.barrier.replicas;
     if (wanted === 0) return;
@@ -90,13 +90,16 @@ export class ReplicatedWrites {
     ) => new UnreplicatedError(reason, wanted, acknowledged, detail);
     if (this.barrier.failoverSince(this.failoverEpoch))
       throw fail('failover', 0);
+    // The writes were answered on the server-side connection of now (a write sent before a
+    // reconnect is sent again after it); the WAIT must run on that one too.
+    const epoch = connectionEpoch(this.connection);
     let acknowledged: number;
     try {
       acknowledged = await this.barrier.round(this.connection);
     } catch (err) {
       throw fail('no-answer', 0, redactSecrets((err as Error).message));
     }
-    if (connectionEpoch(this.connection) !== this.connectionEpoch)
+    if (connectionEpoch(this.connection) !== epoch)
       throw fail('reconnected', 0);
     if (this.barrier.failoverSince(this.failoverEpoch))
       throw fail('failover', acknowledged);

@@ -79,29 +79,20 @@ export class PurchaseStream {
     );
   }
 
-  /** The first 201 of a request sent at or after `at`: when purchases succeed again. */
-  async firstSuccessAfter(at: number, timeoutMs = 15_000): Promise<number> {
-    const attempt = await waitFor(
-      () => {
-        if (this.failure) throw this.failure;
-        return this.attempts.find((a) => a.outcome === 201 && a.sentAt >= at);
-      },
-      { what: `a purchase sent after the failover answered 201`, timeoutMs },
-    );
-    return attempt.answeredAt;
-  }
-
-  /** The longest time between two 201 answers in [from, to]: how long no purchase succeeded. */
-  longestGap(from: number, to = Date.now()): number {
+  /**
+   * The longest time without a 201 answer from `from` on: when the last purchase before it
+   * and the first after it were answered.
+   */
+  outage(from: number): { start: number; end: number } {
     const times = this.attempts
-      .filter((a) => a.outcome === 201)
+      .filter((a) => a.outcome === 201 && a.answeredAt >= from)
       .map((a) => a.answeredAt)
-      .filter((t) => t >= from && t <= to)
       .sort((a, b) => a - b);
-    let gap = 0;
+    let outage = { start: from, end: times[0] ?? from };
     for (let i = 1; i < times.length; i++)
-      gap = Math.max(gap, times[i] - times[i - 1]);
-    return gap;
+      if (times[i] - times[i - 1] > outage.end - outage.start)
+        outage = { start: times[i - 1], end: times[i] };
+    return outage;
   }
 
   /** Answers other than 201 since `from`, by outcome. */

@@ -4,6 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 export interface ReadinessSample {
   at: number;
   status: number | 'no answer';
+  /** The failing checks, when not ready. */
+  down?: string;
 }
 
 /**
@@ -46,6 +48,18 @@ export class ReadinessWatch {
     };
   }
 
+  /** What `app` answered from `at` on, for a failing test's message: status and failing checks, when they changed. */
+  history(app: string, at: number): string {
+    let last = '';
+    const changes: string[] = [];
+    for (const s of this.samples.get(app)!.filter((s) => s.at >= at)) {
+      const now = `${s.status}${s.down ? ` ${s.down}` : ''}`;
+      if (now !== last) changes.push(`+${s.at - at} ms: ${now}`);
+      last = now;
+    }
+    return changes.join('; ');
+  }
+
   async stop(): Promise<void> {
     this.running = false;
     await Promise.all(this.loops);
@@ -55,16 +69,18 @@ export class ReadinessWatch {
     while (this.running) {
       const at = Date.now();
       let status: ReadinessSample['status'];
+      let down: string | undefined;
       try {
         const res = await fetch(`${url}/health/ready`, {
           signal: AbortSignal.timeout(1500),
         });
-        await res.arrayBuffer();
+        const body = (await res.json()) as { error?: object };
         status = res.status;
+        if (status !== 200) down = JSON.stringify(body.error);
       } catch {
         status = 'no answer';
       }
-      this.samples.get(app)!.push({ at, status });
+      this.samples.get(app)!.push({ at, status, down });
       await sleep(Math.max(0, this.intervalMs - (Date.now() - at)));
     }
   }

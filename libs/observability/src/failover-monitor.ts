@@ -65,7 +65,10 @@ export class FailoverMonitor
   private readonly logger = new Logger('Failover');
   private failovers?: Counter;
   private currentEpoch = 0;
-  private begunAt?: number;
+  /** Sentinels trying a failover now, and since when: several may try, one wins, the others abort. */
+  private readonly trying = new Map<Redis, number>();
+  /** After +switch-master, until the command connection is back on the new primary. */
+  private switchedAt?: number;
   private lastSwitch?: string;
   private sentinels: Redis[] = [];
   private seen?: ServerIdentity;
@@ -84,9 +87,19 @@ export class FailoverMonitor
   }
 
   get failingOver(): boolean {
-    return (
-      this.begunAt !== undefined && Date.now() - this.begunAt < FAILOVER_MAX_MS
+    return this.underWayFor() !== undefined;
+  }
+
+  /** How long the failover has been under way, if one is. */
+  private underWayFor(): number | undefined {
+    const now = Date.now();
+    const since = [...this.trying.values(), this.switchedAt ?? now].reduce(
+      (a, b) => Math.min(a, b),
     );
+    return this.switchedAt !== undefined ||
+      [...this.trying.values()].some((t) => now - t < FAILOVER_MAX_MS)
+      ? now - since
+      : undefined;
   }
 
   onModuleInit(): void {
@@ -98,9 +111,10 @@ export class FailoverMonitor
       });
     this.checks.add('redis-failover', (indicators) => {
       const check = indicators.check('redis-failover');
-      return this.failingOver
+      const ms = this.underWayFor();
+      return ms !== undefined
         ? check.down({
-            message: `a failover of the primary is under way (${Date.now() - this.begunAt!} ms)`,
+            message: `a failover of the primary is under way (${ms} ms)`,
           })
         : check.up();
     });
@@ -123,14 +137,19 @@ export class FailoverMonitor
     this.sentinels = createSentinelClients(target, this.connectionName);
     for (const sentinel of this.sentinels) {
       sentinel.on('message', (channel: string, message: string) =>
-        this.onSentinelEvent(target.name, channel, message),
+        this.onSentinelEvent(sentinel, target.name, channel, message),
       );
       // Queued until the Sentinel answers; ioredis subscribes again after a reconnect.
       sentinel.subscribe(BEGINS, SWITCHED, ...GIVEN_UP).catch(() => undefined);
     }
   }
 
-  private onSentinelEvent(name: string, channel: string, message: string) {
+  private onSentinelEvent(
+    sentinel: Redis,
+    name: string,
+    channel: string,
+    message: string,
+  ) {
     const words = message.split(' ');
     if (channel === SWITCHED) {
       // <name> <old ip> <old port> <new ip> <new port>; every Sentinel says it once.
@@ -139,6 +158,7 @@ export class FailoverMonitor
       if (master !== name || change === this.lastSwitch) return;
       this.lastSwitch = change;
       this.currentEpoch++;
+      this.trying.clear();
       this.endOnReconnect(`${newIp}:${newPort}`);
       this.failovers?.inc();
       this.logger.warn(
@@ -150,11 +170,14 @@ export class FailoverMonitor
     if (words[0] !== 'master' || words[1] !== name) return;
     if (channel === BEGINS) {
       if (!this.failingOver) this.currentEpoch++;
-      this.begunAt = Date.now();
-      this.logger.debug(`a failover of primary "${name}" begins`);
+      this.trying.set(sentinel, Date.now());
+      this.logger.debug(`a Sentinel begins a failover of primary "${name}"`);
     } else if (GIVEN_UP.includes(channel)) {
-      this.begunAt = undefined;
-      this.logger.log(`the failover of primary "${name}" ended: ${channel}`);
+      // Only this Sentinel gave up (another may have been elected and go on).
+      this.trying.delete(sentinel);
+      this.logger.debug(
+        `a Sentinel gave up its failover of "${name}": ${channel}`,
+      );
     }
   }
 
@@ -170,14 +193,14 @@ export class FailoverMonitor
       redis?.status === 'ready' &&
       `${stream?.remoteAddress}:${stream?.remotePort}` === primary;
     if (!redis || redis.status === 'end' || moved) {
-      this.begunAt = undefined;
+      this.switchedAt = undefined;
       return;
     }
-    this.begunAt ??= Date.now();
+    const switchedAt = (this.switchedAt = Date.now());
     const end = () => {
       clearTimeout(timer);
       redis.off('ready', end);
-      this.begunAt = undefined;
+      if (this.switchedAt === switchedAt) this.switchedAt = undefined;
     };
     // A connection that does not come back soon says so itself (readiness, 503s).
     const timer = setTimeout(end, SWITCH_RECONNECT_MAX_MS).unref();

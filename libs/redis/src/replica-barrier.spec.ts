@@ -36,7 +36,8 @@ describe('ReplicaBarrier, on a primary with one replica', () => {
     );
 
   it('confirms a write once the replica has it, and concurrent callers share WAITs', async () => {
-    const barrier = new ReplicaBarrier(1, 500);
+    // A generous timeout: on a busy machine the replica may take a while to acknowledge.
+    const barrier = new ReplicaBarrier(1, 1500);
     const before = await waits(primary);
     await Promise.all(
       Array.from({ length: 200 }, async (_, i) => {
@@ -66,7 +67,7 @@ describe('ReplicaBarrier, on a primary with one replica', () => {
   });
 
   it('not confirmed across a reconnect of the connection, nor across a failover, even with enough replicas', async () => {
-    const barrier = new ReplicaBarrier(1, 500);
+    const barrier = new ReplicaBarrier(1, 1500);
     const written = barrier.watch(connection);
     await connection.set('seat', 'sold');
     const confirmed = reason(written.confirmed());
@@ -77,7 +78,11 @@ describe('ReplicaBarrier, on a primary with one replica', () => {
     });
 
     const signal = { epoch: 0, failingOver: false };
-    const watched = new ReplicaBarrier(1, 500, signal satisfies FailoverSignal);
+    const watched = new ReplicaBarrier(
+      1,
+      1500,
+      signal satisfies FailoverSignal,
+    );
     const before = watched.watch(connection);
     signal.epoch++; // a failover was seen since the write
     expect(await reason(before.confirmed())).toBe('failover');
@@ -97,6 +102,6 @@ describe('ReplicaBarrier, on a primary with one replica', () => {
     );
     await replica.start();
     await replica.waitForSync();
-    await barrier.watch(connection).confirmed();
+    await new ReplicaBarrier(1, 1500).watch(connection).confirmed();
   });
 });

@@ -7,6 +7,7 @@ import {
 } from '@podium/testing';
 import { expectAppliedOnce } from './support/exactly-once.js';
 import {
+  boxOfficeErrors,
   EPHEMERAL_LISTENER,
   haEnv,
   linesOf,
@@ -85,7 +86,7 @@ describe('a managed endpoint: failovers under a stream of purchases (REDIS_WAIT_
       at = await during();
       await stream.more(100);
     } finally {
-      await stream.stop();
+      await stream.stop(boxOfficeErrors(apps));
       for (const [id, order] of stream.bought) bought.set(id, order);
     }
     expect(stream.outcomes().deadline).toBeUndefined();

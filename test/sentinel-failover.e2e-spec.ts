@@ -3,6 +3,7 @@ import { OPENING_CEREMONY } from '@podium/orders';
 import { SentinelTopology } from '@podium/testing';
 import { expectAppliedOnce } from './support/exactly-once.js';
 import {
+  boxOfficeErrors,
   EPHEMERAL_LISTENER,
   haEnv,
   linesOf,
@@ -89,7 +90,7 @@ describe('Redis Sentinel: failovers under a stream of purchases (REDIS_WAIT_REPL
       trigger = await during(stream);
       await stream.more(100);
     } finally {
-      await stream.stop();
+      await stream.stop(boxOfficeErrors(apps));
       for (const [id, order] of stream.bought) bought.set(id, order);
     }
     const { at, change } = trigger;
@@ -114,7 +115,12 @@ describe('Redis Sentinel: failovers under a stream of purchases (REDIS_WAIT_REPL
     });
     const loss = await listenerLoss(apps.boxOffice, EPHEMERAL_LISTENER);
     expect(Number.isInteger(loss.lost)).toBe(true);
+    const relayed = await metric(
+      apps.boxOffice.url,
+      'podium_orders_left_to_relay_total',
+    );
     return (
+      `orders left to the outbox relay so far: ${relayed ?? 0}; ` +
       `+switch-master ${switched.get(change)! - at} ms after the trigger; no purchase answered 201 for ` +
       `${outage.end - outage.start} ms (from ${outage.start - at} to ${outage.end - at} ms after the trigger); ` +
       `unready after the trigger: ${outages.join(', ')}; answers since: ${JSON.stringify(stream.outcomes(at))}; ` +

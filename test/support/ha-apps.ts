@@ -84,6 +84,13 @@ export async function startHaApps(
   return apps;
 }
 
+/** The box office's last error lines, for a failing test's message. */
+export const boxOfficeErrors = (apps: HaApps) => () =>
+  `box office errors: ${apps.boxOffice.output
+    .filter((l) => /ERROR|Error:|error/.test(l))
+    .slice(-8)
+    .join('\n')}`;
+
 /** The lines of an app's output that match, so far. */
 export const linesOf = (app: AppProcess, line: RegExp) =>
   app.output.filter((l) => line.test(l));

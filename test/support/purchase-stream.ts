@@ -108,16 +108,23 @@ export class PurchaseStream {
     return Math.max(0, ...this.attempts.map((a) => a.answeredAt - a.sentAt));
   }
 
-  /** Lets every client finish the purchase it is on (until its 201), then stop. */
-  async stop(): Promise<void> {
+  /**
+   * Lets every client finish the purchase it is on (until its 201), then stop. A failure
+   * is thrown with `explain()`'s words appended (what the box office logged, say).
+   */
+  async stop(explain?: () => string): Promise<void> {
     this.stopping = true;
     await Promise.all(this.clients);
-    if (this.failure) throw this.failure;
+    if (this.failure)
+      throw new Error(
+        `${this.failure.message}${explain ? `\n${explain()}` : ''}`,
+      );
   }
 
   private async client(c: number): Promise<void> {
     const { events } = this.options;
-    for (let i = 0; !this.stopping; i++) {
+    // Not after a failure: buy() would return at once, and the loop would never yield.
+    for (let i = 0; !this.stopping && !this.failure; i++) {
       const n = c + i * (this.options.clients ?? 16);
       const body = JSON.stringify({
         event: events[n % events.length],

@@ -83,7 +83,39 @@ export function createRedis(
     logger.warn(`Redis: ${redactSecrets(err.message)}`),
   );
   trackReconnects(redis);
+  if (target.kind === 'sentinel') dropStaleFailoverDetectors(redis);
   return redis;
+}
+
+/** What dropStaleFailoverDetectors reaches into: ioredis' private SentinelConnector. */
+interface WithConnector {
+  connector?: { failoverDetector?: { cleanup(): void } | null };
+}
+
+/*
+ * ioredis 5.11 cleans a connection's failover detector only when it disconnects itself; after
+ * a connection drops (its primary killed) the old detector stays subscribed, and its
+ * +switch-master calls disconnect() while the connection is reconnecting: the reconnect
+ * then fails with "Connection is closed." and ioredis ends the connection for good (status
+ * end, no more retries). Measured: 12, 22 and 40 of 60 connections ended so in three kill
+ * -9 failovers, none in two with this; the box office's command connection once in about
+ * ten runs of the failover test.
+ * Dropping the detector when the connection closes leaves none to do that; ioredis makes a
+ * new one on the next connect. Copies (BullMQ duplicates a worker's connection for its
+ * blocking reads) get the same.
+ */
+function dropStaleFailoverDetectors(redis: Redis): void {
+  redis.on('close', () => {
+    const connector = (redis as unknown as WithConnector).connector;
+    connector?.failoverDetector?.cleanup();
+    if (connector) connector.failoverDetector = null;
+  });
+  const duplicate = redis.duplicate.bind(redis);
+  redis.duplicate = (override) => {
+    const copy = duplicate(override);
+    dropStaleFailoverDetectors(copy);
+    return copy;
+  };
 }
 
 /** ioredis options for the data nodes of a target (no connection behaviour: see createRedis). */

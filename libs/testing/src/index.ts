@@ -11,6 +11,8 @@ export * from './keyspace.js';
 export * from './test-logger.js';
 // Topologies for tests of high availability: replicas with Sentinel, a managed service's
 // endpoint, Redis Cluster.
+export type { HostPort } from './ports.js';
+export * from './topologies/cluster-topology.js';
 export * from './topologies/redis-endpoint.js';
 export * from './topologies/sentinel.js';
 export * from './topologies/sentinel-topology.js';

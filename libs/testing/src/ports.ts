@@ -1,5 +1,11 @@
 import { connect, createServer, type Server } from 'node:net';
 
+/** A server's address, as ioredis takes Sentinels and cluster seeds. */
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
 /** A loopback port nobody listens on now (the OS picks it). */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -34,11 +40,12 @@ export function acceptsConnections(port: number): Promise<boolean> {
 
 /**
  * `count` distinct free loopback ports, each passing `accept` (e.g. its cluster bus port is
- * free too). All are held until the last is found, so none is handed out twice.
+ * free too; `chosen` are those found so far). All are held until the last is found, so none is handed out twice.
  */
 export async function freePorts(
   count: number,
-  accept: (port: number) => boolean | Promise<boolean> = () => true,
+  accept: (port: number, chosen: number[]) => boolean | Promise<boolean> = () =>
+    true,
 ): Promise<number[]> {
   const held: Server[] = [];
   const ports: number[] = [];
@@ -52,7 +59,7 @@ export async function freePorts(
       });
       held.push(server);
       const { port } = server.address() as { port: number };
-      if (await accept(port)) ports.push(port);
+      if (await accept(port, ports)) ports.push(port);
     }
     return ports;
   } finally {

@@ -103,6 +103,9 @@ export class PrivateRedis {
       ...this.connectionOptions,
       maxRetriesPerRequest: null,
       retryStrategy: () => 50,
+      // Closed while it reconnects to a killed server, ioredis would keep a 2 s timer for
+      // the dead socket, and hold up jest's worker.
+      disconnectTimeout: 100,
     });
     client.on('error', () => undefined); // expected while the server is being restarted
     this.clients.add(client);
@@ -272,12 +275,22 @@ export class PrivateRedis {
       },
       { what: `${what} (link up)`, timeoutMs },
     );
-    const primaryInfo = parseInfo(
-      (await callOnce(
-        { ...this.connectionOptions, port: primaryPort },
-        'INFO',
-        'replication',
-      )) as string,
+    // The replica sees its link up before the primary streams to it: after a diskless
+    // sync, the primary puts it online only at its first acknowledgement.
+    const primary = { ...this.connectionOptions, port: primaryPort };
+    const primaryInfo = await waitFor(
+      async () => {
+        const info = parseInfo(
+          (await callOnce(primary, 'INFO', 'replication')) as string,
+        );
+        const online = Object.values(info).some(
+          (value) =>
+            value.includes(`port=${this.port},`) &&
+            value.includes('state=online'),
+        );
+        return online ? info : undefined;
+      },
+      { what: `${what} (online on port ${primaryPort})`, timeoutMs },
     );
     const target = Number(primaryInfo.master_repl_offset);
     await waitFor(

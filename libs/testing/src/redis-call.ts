@@ -1,4 +1,4 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis, type Cluster, type RedisOptions } from 'ioredis';
 
 /**
  * Sends one command on a connection of its own that fails at once if the server is down
@@ -17,13 +17,15 @@ export async function callOnce(
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
     connectTimeout: 2_000,
+    // The reply is in: nothing to wait for. (ioredis would otherwise keep a 2 s timer for
+    // a connection the server closed, e.g. by CLIENT KILL, and hold up jest's workers.)
+    disconnectTimeout: 0,
   });
   connection.on('error', () => undefined);
   try {
     await connection.connect();
     return await connection.call(command, ...args);
   } finally {
-    // On an ended connection ioredis' disconnect() would leave a 2 s timer behind.
     if (connection.status !== 'end') connection.disconnect();
   }
 }
@@ -38,4 +40,15 @@ export function parseInfo(text: string): Record<string, string> {
     }
   }
   return fields;
+}
+
+/**
+ * Disconnects a client and waits until its sockets are closed ('end'), so that nothing of
+ * it is left when a test file ends.
+ */
+export async function closeClient(client: Redis | Cluster): Promise<void> {
+  if (client.status === 'end') return;
+  const ended = new Promise((resolve) => client.once('end', resolve));
+  client.disconnect();
+  await ended;
 }

@@ -1,4 +1,4 @@
-import { freePorts } from '../ports.js';
+import { freePorts, type HostPort } from '../ports.js';
 import { PrivateRedis } from '../private-redis.js';
 import { waitFor } from '../wait-for.js';
 import { Sentinel, sentinelId } from './sentinel.js';
@@ -10,14 +10,9 @@ export interface SentinelTopologyOptions {
   sentinels?: number;
   /** The name the Sentinels monitor it by (default 'podium'). */
   name?: string;
-  /** Sentinel's down-after-milliseconds and failover-timeout (see SentinelOptions). */
+  /** Sentinel's down-after-milliseconds (2000) and failover-timeout (5000); see SentinelOptions. */
   downAfterMs?: number;
   failoverTimeoutMs?: number;
-}
-
-export interface HostPort {
-  host: string;
-  port: number;
 }
 
 /** SENTINEL REPLICAS / SENTINELS answer with flat [field, value, …] arrays. */
@@ -132,15 +127,22 @@ export class SentinelTopology {
   }
 
   /**
-   * Makes an old primary a replica of the current primary now: a running one at once
-   * (REPLICAOF), a stopped or killed one as it starts. Sentinel would do it on its own, but
-   * only 8 to 20 s later: it waits 8 s after it sees a node it lists as a replica report
-   * itself master, and asks a replica's INFO every 10 s. Until then the old primary, if it
-   * runs, is a second master that takes the writes of clients still connected to it.
+   * Makes an old primary a replica of the current primary now: a running one at once, a
+   * stopped or killed one as it starts. Sentinel would do it on its own, but only 8 to
+   * 20 s later: it waits 8 s after it sees a node it lists as a replica report itself
+   * master, and asks a replica's INFO every 10 s. Until then the old primary, if it runs,
+   * is a second master that takes the writes of clients still connected to it. As
+   * Sentinel does, a running one then closes its clients' connections, so that they ask
+   * the Sentinels again.
    */
   async rejoin(node: PrivateRedis): Promise<void> {
     await node.replicate(await this.primary());
-    await node.start();
+    if (node.running) {
+      await node.call('CLIENT', 'KILL', 'TYPE', 'normal');
+      await node.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    } else {
+      await node.start();
+    }
   }
 
   /** Kills the current primary without warning (kill -9) and returns it, to restart. */

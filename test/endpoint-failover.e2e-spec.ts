@@ -94,6 +94,8 @@ describe('a managed endpoint: failovers under a stream of purchases (REDIS_WAIT_
     // Purchases answered 201 again within 15 s of the trigger.
     const outage = stream.outage(at - 1000);
     expect(outage.end - at).toBeLessThan(15_000);
+    const sentAfter = stream.firstSuccessSentAfter(at)! - at;
+    expect(sentAfter).toBeLessThan(15_000);
     await expectAppliedOnce(
       roles().primary.client(),
       [...bought.values()],
@@ -106,7 +108,8 @@ describe('a managed endpoint: failovers under a stream of purchases (REDIS_WAIT_
       return `${app} ${unreadyAfterMs ?? '-'} to ${readyAfterMs ?? '-'} ms`;
     });
     return (
-      `no purchase answered 201 for ${outage.end - outage.start} ms (from ${outage.start - at} to ${outage.end - at} ms after the switch began); ` +
+      `no purchase answered 201 for ${outage.end - outage.start} ms (from ${outage.start - at} to ${outage.end - at} ms after the switch began), ` +
+      `the first purchase sent after it began answered 201 ${sentAfter} ms after; ` +
       `unready after it: ${outages.join(', ')}; answers since: ${JSON.stringify(stream.outcomes(at))}; slowest request ${stream.slowestMs} ms; ` +
       `${EPHEMERAL_LISTENER} (ephemeral): ${loss.announced - lossBefore.announced} announced, ${loss.applied - lossBefore.applied} applied, ` +
       `${loss.lost - lossBefore.lost} lost`

@@ -99,6 +99,8 @@ describe('Redis Sentinel: failovers under a stream of purchases (REDIS_WAIT_REPL
     // Purchases answered 201 again within 15 s of the trigger.
     const outage = stream.outage(at - 1000);
     expect(outage.end - at).toBeLessThan(15_000);
+    const sentAfter = stream.firstSuccessSentAfter(at)! - at;
+    expect(sentAfter).toBeLessThan(15_000);
     await expectAppliedOnce(
       (await topology.primary()).client(),
       [...bought.values()],
@@ -122,7 +124,8 @@ describe('Redis Sentinel: failovers under a stream of purchases (REDIS_WAIT_REPL
     return (
       `orders left to the outbox relay so far: ${relayed ?? 0}; ` +
       `+switch-master ${switched.get(change)! - at} ms after the trigger; no purchase answered 201 for ` +
-      `${outage.end - outage.start} ms (from ${outage.start - at} to ${outage.end - at} ms after the trigger); ` +
+      `${outage.end - outage.start} ms (from ${outage.start - at} to ${outage.end - at} ms after the trigger), ` +
+      `the first purchase sent after the trigger answered 201 ${sentAfter} ms after it; ` +
       `unready after the trigger: ${outages.join(', ')}; answers since: ${JSON.stringify(stream.outcomes(at))}; ` +
       `slowest request ${stream.slowestMs} ms; ${EPHEMERAL_LISTENER} (ephemeral): ${loss.announced - lossBefore.announced} announced, ` +
       `${loss.applied - lossBefore.applied} applied, ${loss.lost - lossBefore.lost} lost`

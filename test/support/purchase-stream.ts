@@ -88,11 +88,17 @@ export class PurchaseStream {
       .filter((a) => a.outcome === 201 && a.answeredAt >= from)
       .map((a) => a.answeredAt)
       .sort((a, b) => a - b);
-    let outage = { start: from, end: times[0] ?? from };
+    let outage = { start: times[0] ?? from, end: times[0] ?? from };
     for (let i = 1; i < times.length; i++)
       if (times[i] - times[i - 1] > outage.end - outage.start)
         outage = { start: times[i - 1], end: times[i] };
     return outage;
+  }
+
+  /** When the first purchase sent at or after `at` was answered 201 (purchases in flight at `at` may be answered 201 later, at a deadline). */
+  firstSuccessSentAfter(at: number): number | undefined {
+    return this.attempts.find((a) => a.outcome === 201 && a.sentAt >= at)
+      ?.answeredAt;
   }
 
   /** Answers other than 201 since `from`, by outcome. */

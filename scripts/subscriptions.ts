@@ -1,8 +1,8 @@
 /**
  * `npm run subscriptions -- list` shows the durable subscriptions registered in Redis (at
- * REDIS_URL), one per listener group, with their queue depths; `npm run subscriptions --
- * remove <group>` removes one: the box office stops queueing orders for it (jobs already
- * queued stay in its queue).
+ * REDIS_URL, or the primary of REDIS_SENTINELS), one per listener group, with their queue
+ * depths; `npm run subscriptions -- remove <group>` removes one: the box office stops
+ * queueing orders for it (jobs already queued stay in its queue).
  */
 import { validatePodiumEnv } from '@podium/config';
 import {
@@ -15,7 +15,7 @@ import { createRedis } from '@podium/redis';
 async function main(): Promise<number> {
   const [command, group] = process.argv.slice(2);
   const env = validatePodiumEnv(process.env);
-  const redis = createRedis(env.REDIS_URL, 'podium-subscriptions-cli', {
+  const redis = createRedis(env.redisTarget, 'podium-subscriptions-cli', {
     autoPipelining: false,
   });
   const queues = new GroupQueues(() => redis);

@@ -94,7 +94,7 @@ describe('no secret in any output: start-up errors, failed connections, /health,
         const output = result.stdout + result.stderr;
         expect(result.status).toBe(1);
         expect(output).toMatch(
-          /Cannot start: REDIS_URL is not a valid URL: \\?"redis:\/\/:\*\*\*@127\.0\.0\.1:99999\\?"/,
+          /Cannot start: (Invalid configuration: )?REDIS_URL is not a valid URL: \\?"redis:\/\/:\*\*\*@127\.0\.0\.1:99999\\?"/,
         );
         expect(output).not.toMatch(SECRET);
       },

@@ -4,7 +4,7 @@ import { Registry } from 'prom-client';
 import { validatePodiumEnv } from '@podium/config';
 import type { Order } from '@podium/orders';
 import { standalonePublisher } from '@podium/publisher';
-import { createRedis } from '@podium/redis';
+import { createRedis, redisTargetFromUrl } from '@podium/redis';
 import { ListenerJobs } from '../baselines/bullmq-queues.js';
 import { OrdersStream } from '../baselines/orders-stream.js';
 import { parseHistograms, type HistogramSnapshot } from './metrics.js';
@@ -69,7 +69,7 @@ export class Driver {
   ) {}
 
   static create(redisUrl: string, kind: SystemKind, variant: Variant): Driver {
-    const redis = createRedis(redisUrl, 'bench-publisher');
+    const redis = createRedis(redisTargetFromUrl(redisUrl), 'bench-publisher');
     const step = PUBLISH_STEPS[kind]?.({ redis, redisUrl, variant });
     const registry = new Registry();
     return new Driver(

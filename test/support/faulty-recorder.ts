@@ -3,7 +3,7 @@ import { validatePodiumEnv } from '@podium/config';
 import { newOrderId, OUTBOX, type Order } from '@podium/orders';
 import { standalonePublisher, type OrderPublisher } from '@podium/publisher';
 import { outboxEntry } from '@podium/queues';
-import { createRedis } from '@podium/redis';
+import { createRedis, redisTargetFromUrl } from '@podium/redis';
 import type { PrivateRedis } from '@podium/testing';
 
 /**
@@ -40,7 +40,7 @@ export class FaultyRecorder {
         '+@all',
       );
     const url = `redis://recorder:recorder-password@127.0.0.1:${server.port}`;
-    const redis = createRedis(url, 'faulty-recorder');
+    const redis = createRedis(redisTargetFromUrl(url), 'faulty-recorder');
     const { publisher, close } = standalonePublisher(
       redis,
       validatePodiumEnv({ REDIS_URL: url }),

@@ -37,7 +37,7 @@ export function boxOfficeInfrastructure(
   return [
     PodiumConfigModule.forRoot(env),
     RedisModule.forRoot({
-      url: env.REDIS_URL,
+      target: env.redisTarget,
       connectionName: 'podium-box-office',
       failFast: true,
     }),

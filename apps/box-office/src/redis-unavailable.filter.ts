@@ -5,37 +5,60 @@ import {
   redactSecrets,
   redisUnavailableMessage,
   redisUnavailableReason,
+  UnreplicatedError,
 } from '@podium/redis';
 
 /** Seconds a client is asked to wait before trying again while Redis cannot serve. */
 export const RETRY_AFTER_SECONDS = 5;
+/** ... and when replicas did not confirm a write in time: they catch up, or a failover ends, within about a second. */
+export const UNREPLICATED_RETRY_AFTER_SECONDS = 1;
+
+/** What a client is told when REDIS_WAIT_REPLICAS replicas did not confirm its purchase. */
+export const UNREPLICATED_MESSAGE =
+  'The order is recorded on the primary but not yet on its replicas: a retry with the same Idempotency-Key is safe (it returns this order once replicated, or records it again if a failover lost it)';
 
 /**
  * A request that needs Redis while Redis is down, too slow or refusing writes answers 503
  * with Retry-After and a message saying so, never a stack trace. The box office's
  * connection fails fast (no offline queue, a deadline per command), so this comes within
- * about two seconds, and nothing of the request runs later. Other errors get Nest's 500.
+ * about two seconds, and nothing of the request runs later. A purchase that replicas did
+ * not confirm (REDIS_WAIT_REPLICAS) answers 503 too, saying so. Other errors get Nest's 500.
  */
 @Catch()
 export class RedisUnavailableFilter extends BaseExceptionFilter {
   private readonly logger = new Logger('BoxOffice');
 
   override catch(exception: unknown, host: ArgumentsHost): void {
+    if (exception instanceof UnreplicatedError && host.getType() === 'http')
+      return this.unavailable(
+        host,
+        `Purchase not confirmed by replicas: ${exception.message}`,
+        UNREPLICATED_RETRY_AFTER_SECONDS,
+        UNREPLICATED_MESSAGE,
+      );
     const reason = redisUnavailableReason(exception);
     if (!reason || host.getType() !== 'http')
       return super.catch(exception, host);
-    this.logger.warn(
+    this.unavailable(
+      host,
       `Redis unavailable (${reason}): ${redactSecrets((exception as Error).message)}`,
+      RETRY_AFTER_SECONDS,
+      redisUnavailableMessage(reason),
     );
+  }
+
+  private unavailable(
+    host: ArgumentsHost,
+    logLine: string,
+    retryAfterSeconds: number,
+    message: string,
+  ): void {
+    this.logger.warn(logLine);
     const res = host.switchToHttp().getResponse<Response>();
     if (res.headersSent) return;
     res
       .status(HttpStatus.SERVICE_UNAVAILABLE)
-      .set('Retry-After', String(RETRY_AFTER_SECONDS))
-      .json({
-        statusCode: 503,
-        message: redisUnavailableMessage(reason),
-        error: 'Service Unavailable',
-      });
+      .set('Retry-After', String(retryAfterSeconds))
+      .json({ statusCode: 503, message, error: 'Service Unavailable' });
   }
 }

@@ -180,3 +180,73 @@ describe('outbox variables', () => {
     );
   });
 });
+
+describe('high-availability variables', () => {
+  it('default to the one server of REDIS_URL, no WAIT, a 500 ms WAIT timeout', () => {
+    expect(validatePodiumEnv({})).toMatchObject({
+      redisTarget: {
+        kind: 'standalone',
+        node: { host: '127.0.0.1', port: 6379 },
+      },
+      REDIS_WAIT_REPLICAS: 0,
+      REDIS_WAIT_TIMEOUT_MS: 500,
+    });
+  });
+
+  it('put every connection behind Sentinel with REDIS_SENTINELS and REDIS_SENTINEL_NAME', () => {
+    const env = validatePodiumEnv({
+      REDIS_URL: 'redis://:pw@unused:6379/1',
+      REDIS_SENTINELS: '127.0.0.1:26379,[::1]:26380',
+      REDIS_SENTINEL_NAME: 'podium',
+      REDIS_WAIT_REPLICAS: '1',
+      REDIS_WAIT_TIMEOUT_MS: '250',
+    });
+    expect(env.redisTarget).toMatchObject({
+      kind: 'sentinel',
+      name: 'podium',
+      sentinels: [
+        { host: '127.0.0.1', port: 26379 },
+        { host: '::1', port: 26380 },
+      ],
+      login: { password: 'pw', db: 1 },
+    });
+    expect(env).toMatchObject({
+      REDIS_WAIT_REPLICAS: 1,
+      REDIS_WAIT_TIMEOUT_MS: 250,
+    });
+  });
+
+  it('stop start-up with one line naming the variable', () => {
+    const line = (raw: Record<string, string>) => {
+      try {
+        validatePodiumEnv(raw);
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return 'no error';
+    };
+    expect(line({ REDIS_SENTINELS: '127.0.0.1:26379' })).toBe(
+      'Invalid configuration: REDIS_SENTINELS and REDIS_SENTINEL_NAME go together: REDIS_SENTINEL_NAME is not set',
+    );
+    expect(
+      line({ REDIS_SENTINELS: 'localhost', REDIS_SENTINEL_NAME: 'podium' }),
+    ).toBe(
+      'Invalid configuration: REDIS_SENTINELS must be a comma-separated list of host:port (IPv6 in brackets: [::1]:26379): got "localhost"',
+    );
+    expect(line({ REDIS_WAIT_REPLICAS: '-1' })).toBe(
+      'Invalid configuration: REDIS_WAIT_REPLICAS must be at least 0',
+    );
+    expect(line({ REDIS_WAIT_REPLICAS: 'one' })).toMatch(
+      /^Invalid configuration: .*REDIS_WAIT_REPLICAS must be an integer/,
+    );
+    expect(line({ REDIS_WAIT_TIMEOUT_MS: '0' })).toBe(
+      'Invalid configuration: REDIS_WAIT_TIMEOUT_MS must be at least 1',
+    );
+    expect(line({ REDIS_WAIT_TIMEOUT_MS: '5000' })).toBe(
+      'Invalid configuration: REDIS_WAIT_TIMEOUT_MS must be at most 1500 (the box office gives every Redis command 2 s)',
+    );
+    expect(line({ REDIS_URL: 'redis://:hunter2@127.0.0.1:99999' })).toBe(
+      'Invalid configuration: REDIS_URL is not a valid URL: "redis://:***@127.0.0.1:99999" (the form is redis[s]://[user:password@]host:port[/db])',
+    );
+  });
+});

@@ -18,6 +18,7 @@ import {
   isDeliveryMode,
   type DeliveryMode,
 } from './delivery-mode.js';
+import { redisTargetFrom, type RedisTarget } from '@podium/redis';
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
@@ -46,6 +47,52 @@ export class PodiumEnv {
     message: 'REDIS_URL must look like redis://host:port or rediss://host:port',
   })
   REDIS_URL = 'redis://127.0.0.1:6379';
+
+  /**
+   * Sentinel: `host:port,host:port` (IPv6 in brackets) and the name they monitor the
+   * primary by. Set, every connection goes to the primary the Sentinels name, and REDIS_URL
+   * gives only the data nodes' credentials, database and TLS (its host and port are unused).
+   * Checked in validatePodiumEnv (one without the other stops start-up).
+   */
+  @IsOptional()
+  @IsString()
+  REDIS_SENTINELS?: string;
+
+  @IsOptional()
+  @IsString()
+  REDIS_SENTINEL_NAME?: string;
+
+  /** For Sentinels that need a password (requirepass on the Sentinels). */
+  @IsOptional()
+  @IsString()
+  REDIS_SENTINEL_PASSWORD?: string;
+
+  /**
+   * A purchase answers 201 only once this many replicas have its order (and its durable
+   * jobs): Redis WAIT after the writes. 0: as soon as the primary has them.
+   */
+  @Transform(toInt)
+  @IsInt({ message: 'REDIS_WAIT_REPLICAS must be an integer' })
+  @Min(0, { message: 'REDIS_WAIT_REPLICAS must be at least 0' })
+  @Max(100, { message: 'REDIS_WAIT_REPLICAS must be at most 100' })
+  REDIS_WAIT_REPLICAS = 0;
+
+  /**
+   * How long WAIT waits for them; a purchase then answers 503 (recorded on the primary, a
+   * retry with the same Idempotency-Key is safe). Below the 2 s deadline of the box
+   * office's commands, which WAIT blocks meanwhile.
+   */
+  @Transform(toInt)
+  @IsInt({ message: 'REDIS_WAIT_TIMEOUT_MS must be an integer' })
+  @Min(1, { message: 'REDIS_WAIT_TIMEOUT_MS must be at least 1' })
+  @Max(1500, {
+    message:
+      'REDIS_WAIT_TIMEOUT_MS must be at most 1500 (the box office gives every Redis command 2 s)',
+  })
+  REDIS_WAIT_TIMEOUT_MS = 500;
+
+  /** Where every connection goes, from REDIS_URL and the REDIS_SENTINEL* variables (see RedisTarget). */
+  redisTarget!: RedisTarget;
 
   @Transform(toInt)
   @IsInt({ message: 'PORT must be an integer' })
@@ -240,6 +287,13 @@ export function validatePodiumEnv(raw: Record<string, unknown>): PodiumEnv {
   });
   const errors = validateSync(env, { skipMissingProperties: false });
   const messages = errors.flatMap((e) => Object.values(e.constraints ?? {}));
+  if (!errors.some((e) => /^REDIS_(URL|SENTINEL)/.test(e.property))) {
+    try {
+      env.redisTarget = redisTargetFrom(env);
+    } catch (err) {
+      messages.push((err as Error).message);
+    }
+  }
   messages.push(...operatorCredentialProblems(present));
   for (const [name, value] of Object.entries(present)) {
     if (/^DELIVERY_GROUP_[A-Z0-9_]+$/.test(name)) {

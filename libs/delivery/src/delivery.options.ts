@@ -1,3 +1,4 @@
+import type { RedisTarget } from '@podium/redis';
 import type { GroupingOptions } from './listener-group.js';
 
 export const DELIVERY_OPTIONS = Symbol('DELIVERY_OPTIONS');
@@ -11,9 +12,11 @@ export interface QueueSettings {
 }
 
 export interface DeliveryOptions extends GroupingOptions {
-  redisUrl: string;
+  redisTarget: RedisTarget;
   queue: QueueSettings;
   appliedMarkerTtlSeconds: number;
   /** Announcements one process works on at once before it stops reading its subscriber. */
   maxInFlight: number;
+  /** REDIS_WAIT_REPLICAS and REDIS_WAIT_TIMEOUT_MS: a job completes once replicas have its effects. */
+  waitReplicas?: { replicas: number; timeoutMs: number };
 }

@@ -19,7 +19,7 @@ export interface ListenersApplicationOptions {
   env: PodiumEnv;
   /** Listener modules to host; LISTENERS in env picks which of them run. */
   listeners: Type[];
-  /** The Redis transport; one is made from REDIS_URL when not given. */
+  /** The Redis transport; one is made from env's Redis target when not given. */
   transport?: PurchaseTransport;
   /** A Nest logger instead of the one LOG_FORMAT and LOG_LEVEL choose (tests: a CapturedLogger, or false). */
   logger?: LoggerService | LogLevel[] | false;
@@ -43,7 +43,7 @@ export async function createListenersApplication(
   options: ListenersApplicationOptions,
 ): Promise<ListenersApplication> {
   const { env, listeners, logger, logDestination } = options;
-  const transport = options.transport ?? new PurchaseTransport(env.REDIS_URL);
+  const transport = options.transport ?? new PurchaseTransport(env.redisTarget);
   const json = logger === undefined && env.LOG_FORMAT === 'json';
   const app = await NestFactory.create(
     PodiumListenersModule.forRoot({

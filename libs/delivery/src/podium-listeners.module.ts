@@ -40,13 +40,13 @@ export class PodiumListenersModule {
       imports: [
         PodiumConfigModule.forRoot(env),
         RedisModule.forRoot({
-          url: env.REDIS_URL,
+          target: env.redisTarget,
           connectionName: 'podium-listeners',
         }),
         ObservabilityModule.forRoot({ app: 'listeners', env, logDestination }),
         DeliveryModule.forRoot({
           transport,
-          redisUrl: env.REDIS_URL,
+          redisTarget: env.redisTarget,
           listeners: parseListenerNames(env.LISTENERS),
           defaultMode: env.DELIVERY,
           modeOverrides: env.deliveryOverrides,
@@ -60,6 +60,10 @@ export class PodiumListenersModule {
             stalledCheckMs: env.QUEUE_STALLED_CHECK_MS,
           },
           appliedMarkerTtlSeconds: env.APPLIED_MARKER_TTL_SECONDS,
+          waitReplicas: {
+            replicas: env.REDIS_WAIT_REPLICAS,
+            timeoutMs: env.REDIS_WAIT_TIMEOUT_MS,
+          },
         }),
         ListenersOutboxModule,
         ...listeners,

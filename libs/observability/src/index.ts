@@ -1,4 +1,5 @@
 export * from './basic-auth.js';
+export * from './failover-monitor.js';
 export * from './health.js';
 export * from './log-context.js';
 export * from './logging.js';

@@ -6,6 +6,7 @@ import {
 import type { DestinationStream } from 'pino';
 import type { Registry } from 'prom-client';
 import type { PodiumEnv } from '@podium/config';
+import { FailoverModule } from './failover-monitor.js';
 import { HealthModule } from './health.js';
 import { jsonLoggingModule } from './logging.js';
 import {
@@ -23,7 +24,7 @@ export interface ObservabilityOptions {
   logDestination?: DestinationStream;
 }
 
-/** /health, /metrics and, with LOG_FORMAT=json, nestjs-pino: what an operator watches. */
+/** /health, /metrics, the failover monitor and, with LOG_FORMAT=json, nestjs-pino: what an operator watches. */
 @Module({})
 export class ObservabilityModule {
   static forRoot({
@@ -36,6 +37,7 @@ export class ObservabilityModule {
       imports: [
         MetricsModule.forRoot(),
         HealthModule,
+        FailoverModule.forRoot(app),
         ...(env.LOG_FORMAT === 'json'
           ? [jsonLoggingModule(env, { app, destination: logDestination })]
           : []),

@@ -4,3 +4,4 @@ export * from './outbox/outbox-metrics.js';
 export * from './outbox/outbox-relay.js';
 export * from './outbox/outbox.module.js';
 export * from './publisher.module.js';
+export * from './purchase-replication.js';

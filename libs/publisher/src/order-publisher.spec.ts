@@ -19,7 +19,7 @@ import {
   recordListeners,
   registerDurableSubscription,
 } from '@podium/queues';
-import { createRedis } from '@podium/redis';
+import { createRedis, redisTargetFromUrl } from '@podium/redis';
 import {
   CapturedLogger,
   newOrder,
@@ -73,11 +73,11 @@ describe('OrderPublisher', () => {
 
   beforeAll(async () => {
     server = await PrivateRedis.start();
-    redis = createRedis(server.url, 'order-publisher-spec');
+    redis = createRedis(redisTargetFromUrl(server.url), 'order-publisher-spec');
     logs = new CapturedLogger();
     Logger.overrideLogger(logs);
     queues = new GroupQueues(() =>
-      createRedis(server.url, 'order-publisher-spec-look', {
+      createRedis(redisTargetFromUrl(server.url), 'order-publisher-spec-look', {
         autoPipelining: false,
       }),
     );

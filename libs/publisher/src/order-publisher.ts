@@ -23,7 +23,8 @@ import {
   OrderEnqueuer,
   RecordPlaces,
 } from '@podium/queues';
-import { REDIS, redactSecrets } from '@podium/redis';
+import { REDIS, redactSecrets, UnreplicatedError } from '@podium/redis';
+import { PurchaseReplication } from './purchase-replication.js';
 import { OrderRoutes } from './record/order-routes.js';
 import { PublisherMetrics } from './record/publisher-metrics.js';
 import { RECORD } from './record/record-script.js';
@@ -75,6 +76,10 @@ export class OrderPublisher {
     private readonly env: PodiumEnv,
     private readonly enqueuer: OrderEnqueuer,
     @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
+    @Optional()
+    private readonly replication: PurchaseReplication = new PurchaseReplication(
+      env,
+    ),
   ) {
     this.metrics = new PublisherMetrics(registryOrPrivate(registry));
     this.routes = new OrderRoutes(redis);
@@ -124,6 +129,8 @@ export class OrderPublisher {
     // Everything the script writes lives in the event's slot (one place on one Redis).
     const place = keys.eventPlace(order.event);
     await this.places.register([place]);
+    // REDIS_WAIT_REPLICAS: a created or replayed order answers only once replicas have it.
+    const recorded = this.replication.watch(this.redis, 'record');
     const [outcome, ...rest] = await RECORD.run<string[]>(
       this.redis,
       [
@@ -151,12 +158,16 @@ export class OrderPublisher {
     );
     switch (outcome) {
       case 'created':
+        await recorded.confirmed();
         await this.queue(order.orderId, durable);
         return { outcome, order: { ...order, cost: rest[0] } };
       case 'replay': {
         const [orderId, fingerprint, ...unqueued] = rest;
         const sameRequest = fingerprint === idempotency?.fingerprint;
-        if (sameRequest) await this.queue(orderId, unqueued);
+        if (sameRequest) {
+          await recorded.confirmed();
+          await this.queue(orderId, unqueued);
+        }
         return { outcome, orderId, sameRequest };
       }
       case 'sold_out':
@@ -191,6 +202,7 @@ export class OrderPublisher {
       ]);
       for (const group of groups) this.metrics.enqueued.inc({ group });
     } catch (err) {
+      if (err instanceof UnreplicatedError) throw err; // 503: the retry finishes it
       this.metrics.leftToRelay.inc();
       this.logger.warn(
         `order ${orderId} is recorded; queueing it for ${groups.join(', ')} is left to the outbox relay: ${redactSecrets((err as Error).message)}`,
@@ -204,9 +216,15 @@ export class OrderPublisher {
   private batchOf(group: string): TickBatch<string, void> {
     let batch = this.batches.get(group);
     if (!batch) {
-      batch = new TickBatch((orderIds) => {
+      batch = new TickBatch(async (orderIds) => {
         this.metrics.jobOrders.observe({ group }, orderIds.length);
-        return this.enqueuer.enqueue(group, orderIds);
+        // REDIS_WAIT_REPLICAS: the purchases answer only once replicas have their job too.
+        const queued = this.replication.watch(
+          this.enqueuer.queues.redis,
+          'jobs',
+        );
+        await this.enqueuer.enqueue(group, orderIds);
+        await queued.confirmed();
       });
       this.batches.set(group, batch);
     }
@@ -226,7 +244,13 @@ export function standalonePublisher(
 ): { publisher: OrderPublisher; close: () => Promise<void> } {
   const enqueuer = createOrderEnqueuer(redis, env, keys);
   return {
-    publisher: new OrderPublisher(redis, env, enqueuer, registry),
+    publisher: new OrderPublisher(
+      redis,
+      env,
+      enqueuer,
+      registry,
+      new PurchaseReplication(env),
+    ),
     close: () => enqueuer.queues.close(),
   };
 }

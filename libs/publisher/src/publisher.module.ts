@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { QueuesModule } from '@podium/queues';
 import { OrderPublisher } from './order-publisher.js';
 import { OutboxModule } from './outbox/outbox.module.js';
+import { PurchaseReplication } from './purchase-replication.js';
 
 /**
  * The publisher and, since whoever records orders also finishes what a dead recorder left
@@ -9,7 +10,7 @@ import { OutboxModule } from './outbox/outbox.module.js';
  */
 @Module({
   imports: [QueuesModule, OutboxModule.forRoot()],
-  providers: [OrderPublisher],
+  providers: [OrderPublisher, PurchaseReplication],
   exports: [OrderPublisher, OutboxModule],
 })
 export class PublisherModule {}

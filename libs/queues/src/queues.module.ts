@@ -26,7 +26,9 @@ export function createOrderEnqueuer(
     redis,
     new GroupQueues(
       () =>
-        createRedis(env.REDIS_URL, 'podium-queues', { autoPipelining: false }),
+        createRedis(env.redisTarget, 'podium-queues', {
+          autoPipelining: false,
+        }),
       keys,
     ),
     { attempts: env.QUEUE_ATTEMPTS, backoffMs: env.QUEUE_BACKOFF_MS },

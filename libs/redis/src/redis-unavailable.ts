@@ -1,9 +1,11 @@
 /**
  * Errors that mean "Redis cannot serve this now", as opposed to a bug:
  * - down: the connection is down and the command was never sent (a fail-fast connection
- *   has no offline queue), so it did not run;
+ *   has no offline queue), or the server refused it while it loads its data (LOADING, a
+ *   replica's full resync) or has lost its primary (MASTERDOWN), so it did not run;
  * - no-answer: the command was sent but no answer came (the connection dropped, or the
- *   deadline passed): it may or may not have run;
+ *   deadline passed; ioredis' AbortError for a pipelined command, auto-pipelining included,
+ *   cut by the drop): it may or may not have run;
  * - out-of-memory / read-only: Redis refuses writes (maxmemory with noeviction, a replica,
  *   a failed save); the command did not run.
  */
@@ -18,10 +20,16 @@ export function redisUnavailableReason(
   if (message.startsWith('OOM ')) return 'out-of-memory';
   if (message.startsWith('READONLY ') || message.startsWith('MISCONF '))
     return 'read-only';
-  if (message.includes('enableOfflineQueue options is false')) return 'down';
+  if (
+    message.includes('enableOfflineQueue options is false') ||
+    message.startsWith('LOADING ') ||
+    message.startsWith('MASTERDOWN ')
+  )
+    return 'down';
   if (
     message === 'Command timed out' ||
     message.startsWith('Connection is closed') ||
+    message.startsWith('Command aborted due to connection close') ||
     message.startsWith('Reached the max retries per request limit') ||
     /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT/.test(message)
   ) {

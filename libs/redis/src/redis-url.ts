@@ -1,11 +1,21 @@
 import type { RedisOptions } from 'ioredis';
 
+/** What REDIS_URL says: where the server is, and how every data connection logs in. */
+export interface RedisUrlParts {
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+  db: number;
+  /** rediss:// */
+  tls: boolean;
+}
+
 /**
- * Turns REDIS_URL (redis://[user:password@]host:port[/db] or rediss:// for TLS) into
- * ioredis options. Nest's Redis transport takes an options object, not a URL, so every
- * connection podium opens goes through here and they all agree.
+ * Reads REDIS_URL (redis://[user:password@]host:port[/db] or rediss:// for TLS); a wrong one
+ * throws a message naming REDIS_URL, without its password.
  */
-export function redisOptionsFromUrl(url: string): RedisOptions {
+export function parseRedisUrl(url: string): RedisUrlParts {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -30,8 +40,17 @@ export function redisOptionsFromUrl(url: string): RedisOptions {
     ...(parsed.username && { username: decodeURIComponent(parsed.username) }),
     ...(parsed.password && { password: decodeURIComponent(parsed.password) }),
     db,
-    ...(parsed.protocol === 'rediss:' && { tls: {} }),
+    tls: parsed.protocol === 'rediss:',
   };
+}
+
+/**
+ * REDIS_URL as ioredis options for one server, for code that opens plain connections of
+ * its own (the bench's baselines). podium's own connections go through createRedis.
+ */
+export function redisOptionsFromUrl(url: string): RedisOptions {
+  const { tls, ...rest } = parseRedisUrl(url);
+  return { ...rest, ...(tls && { tls: {} }) };
 }
 
 /**

@@ -6,24 +6,27 @@ import {
   type DynamicModule,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import {
+  createRedis,
+  FAIL_FAST_COMMAND_TIMEOUT_MS,
+} from './redis-connection.js';
+import type { RedisTarget } from './redis-target.js';
+import { redactSecrets } from './redis-url.js';
 import { Keyspace } from '@podium/orders';
 import { PlacedReads } from './placed-reads.js';
-import { redactSecrets, redisOptionsFromUrl } from './redis-url.js';
 
 /** Injection token of the shared command connection. */
 export const REDIS = Symbol('REDIS');
 
 export interface RedisModuleOptions {
-  url: string;
+  /** Where to connect (PodiumEnv.redisTarget). */
+  target: RedisTarget;
   /** Shown in CLIENT LIST, so an operator can tell podium's connections apart. */
   connectionName: string;
   /** For a request path: no offline queue, and a deadline per command (see createRedis). */
   failFast?: boolean;
 }
-
-/** How long a fail-fast connection's command may take, and how long start-up waits for Redis. */
-export const FAIL_FAST_COMMAND_TIMEOUT_MS = 2000;
 
 /**
  * One command connection per process, with auto-pipelining: the commands that many
@@ -43,7 +46,7 @@ export class RedisModule implements OnApplicationShutdown {
         {
           provide: REDIS,
           useFactory: async () => {
-            const redis = createRedis(options.url, options.connectionName, {
+            const redis = createRedis(options.target, options.connectionName, {
               failFast: options.failFast,
             });
             // Without an offline queue a command sent before the connection is ready fails:
@@ -73,45 +76,6 @@ export class RedisModule implements OnApplicationShutdown {
         this.logger.warn(`closing Redis: ${redactSecrets(err.message)}`),
       );
   }
-}
-
-export interface CreateRedisOptions {
-  /** false for connections handed to BullMQ, which defines its own commands on them. */
-  autoPipelining?: boolean;
-  /**
-   * For a request path: commands fail at once while the connection is down instead of
-   * waiting in ioredis' offline queue (which would run them when Redis returns, long after
-   * the client gave up), and fail after FAIL_FAST_COMMAND_TIMEOUT_MS when Redis does not answer.
-   */
-  failFast?: boolean;
-}
-
-/** A connection that keeps reconnecting while Redis is away. */
-export function createRedis(
-  url: string,
-  connectionName: string,
-  { autoPipelining = true, failFast = false }: CreateRedisOptions = {},
-): Redis {
-  const redis = new Redis({
-    ...redisOptionsFromUrl(url),
-    connectionName,
-    enableAutoPipelining: autoPipelining,
-    // BullMQ workers need commands to wait for a reconnect rather than fail after 20 tries.
-    maxRetriesPerRequest: autoPipelining ? 20 : null,
-    ...(failFast && {
-      enableOfflineQueue: false,
-      commandTimeout: FAIL_FAST_COMMAND_TIMEOUT_MS,
-      maxRetriesPerRequest: 0,
-    }),
-    // Keep retrying while Redis is away, at most 2 s apart.
-    retryStrategy: (times) => Math.min(times * 100, 2000),
-  });
-  const logger = new Logger(connectionName);
-  // Without an error listener ioredis prints every failed reconnect attempt as unhandled.
-  redis.on('error', (err: Error) =>
-    logger.warn(`Redis: ${redactSecrets(err.message)}`),
-  );
-  return redis;
 }
 
 /** Resolves once the connection is ready, or after `timeoutMs` in any case. */

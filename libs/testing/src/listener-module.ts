@@ -97,7 +97,7 @@ export async function startListenerModule(
       DELIVERY: options.mode ?? options.env?.DELIVERY ?? 'ephemeral',
       REDIS_URL: server.url,
     });
-    const transport = new PurchaseTransport(env.REDIS_URL);
+    const transport = new PurchaseTransport(env.redisTarget);
     let builder = Test.createTestingModule({
       imports: [
         PodiumListenersModule.forRoot({

@@ -36,7 +36,7 @@ export class BoxOfficeQueues implements OnApplicationShutdown {
   ) {
     this.queues = new GroupQueues(
       () =>
-        createRedis(env.REDIS_URL, 'podium-box-office-queues', {
+        createRedis(env.redisTarget, 'podium-box-office-queues', {
           autoPipelining: false,
         }),
       keys,

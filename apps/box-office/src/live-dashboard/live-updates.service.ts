@@ -88,7 +88,7 @@ export class LiveUpdatesService implements OnModuleDestroy {
   private start(): void {
     // A connection of its own: a subscribed connection can run no other command.
     const subscriber = createRedis(
-      this.env.REDIS_URL,
+      this.env.redisTarget,
       'podium-box-office-dashboard',
       { autoPipelining: false },
     );

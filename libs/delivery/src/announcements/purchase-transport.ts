@@ -1,6 +1,6 @@
 import { ServerRedis } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
-import { redisOptionsFromUrl } from '@podium/redis';
+import { createRedis, type RedisTarget } from '@podium/redis';
 
 /**
  * Nest's Redis transport, set up for podium's wire format and for staying connected:
@@ -9,8 +9,10 @@ import { redisOptionsFromUrl } from '@podium/redis';
  *   matching PSUBSCRIBE, which would deliver a message twice;
  * - the payload is the bare order id, handed on as text (Nest would JSON.parse it, turning
  *   "00123" into 123 and a JSON object into a Nest packet);
- * - it reconnects forever with a capped backoff, and ioredis subscribes again on reconnect
- *   (Nest's ServerRedis gives up after one dropped connection unless retryAttempts is set);
+ * - its two connections (sub, and pub for Nest's replies) are podium's own (createRedis),
+ *   so they follow a failover as every other one does: they reconnect forever with a
+ *   capped backoff, and ioredis subscribes again on reconnect (Nest's ServerRedis gives up
+ *   after one dropped connection unless retryAttempts is set);
  * - it can stop reading (pause) while the process has too much in flight: the backlog then
  *   waits in Redis's output buffer for this connection. Past client-output-buffer-limit
  *   pubsub, Redis cuts the connection: that is logged as a warning and counted, and it
@@ -20,12 +22,8 @@ export class PurchaseTransport extends ServerRedis {
   private reconnects = 0;
   private closing?: Promise<void>;
 
-  constructor(redisUrl: string) {
-    super({
-      ...redisOptionsFromUrl(redisUrl),
-      wildcards: true,
-      connectionName: 'podium-listeners-sub',
-    } as ConstructorParameters<typeof ServerRedis>[0]);
+  constructor(private readonly target: RedisTarget) {
+    super({ wildcards: true });
     this.on('ready', (client: string) => {
       if (client === 'sub' && this.reconnects > 0) {
         this.logger.log(
@@ -101,8 +99,13 @@ export class PurchaseTransport extends ServerRedis {
     return this.messageHandlers.get(pattern) ?? null;
   }
 
-  override createRetryStrategy(times: number): number | undefined {
-    if (this.isManuallyClosed) return undefined;
-    return Math.min(times * 100, 2000);
+  // Nest connects them itself (lazyConnect); close() quits them, which ends their retries.
+  override createRedisClient(): Promise<Redis> {
+    return Promise.resolve(
+      createRedis(this.target, 'podium-listeners-sub', {
+        autoPipelining: false,
+        lazyConnect: true,
+      }),
+    );
   }
 }

@@ -17,7 +17,7 @@ import {
   jobOrders,
   readDurableSubscriptions,
 } from '@podium/queues';
-import { createRedis } from '@podium/redis';
+import { createRedis, redisTargetFromUrl } from '@podium/redis';
 import {
   CapturedLogger,
   newOrder,
@@ -73,7 +73,7 @@ describe('DurableDelivery', () => {
   ): Promise<DurableDelivery> {
     const config = env();
     const options: DeliveryOptions = {
-      redisUrl: server.url,
+      redisTarget: redisTargetFromUrl(server.url),
       defaultMode: 'durable',
       modeOverrides: {},
       groupOverrides: {},
@@ -87,7 +87,10 @@ describe('DurableDelivery', () => {
         stalledCheckMs: config.QUEUE_STALLED_CHECK_MS,
       },
     };
-    const shared = createRedis(server.url, 'durable-delivery-spec');
+    const shared = createRedis(
+      redisTargetFromUrl(server.url),
+      'durable-delivery-spec',
+    );
     const enqueuer = createOrderEnqueuer(shared, config);
     const delivery = new DurableDelivery(
       new OrderWork(
@@ -126,9 +129,13 @@ describe('DurableDelivery', () => {
     redis = server.client();
     Logger.overrideLogger(new CapturedLogger());
     queues = new GroupQueues(() =>
-      createRedis(server.url, 'durable-delivery-spec-look', {
-        autoPipelining: false,
-      }),
+      createRedis(
+        redisTargetFromUrl(server.url),
+        'durable-delivery-spec-look',
+        {
+          autoPipelining: false,
+        },
+      ),
     );
   });
   beforeEach(() => redis.flushall());

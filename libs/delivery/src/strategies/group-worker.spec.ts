@@ -18,7 +18,7 @@ import {
   type OrderEnqueuer,
   type OrderJobData,
 } from '@podium/queues';
-import { createRedis } from '@podium/redis';
+import { createRedis, redisTargetFromUrl, ReplicaBarrier } from '@podium/redis';
 import {
   CapturedLogger,
   newOrder,
@@ -109,7 +109,8 @@ describe('GroupWorker', () => {
         metrics: new DeliveryMetrics(),
         enqueuer,
         redis,
-        redisUrl: server.url,
+        redisTarget: redisTargetFromUrl(server.url),
+        replication: new ReplicaBarrier(0, 500),
         settings: {
           concurrency: 4,
           attempts: env.QUEUE_ATTEMPTS,
@@ -135,7 +136,7 @@ describe('GroupWorker', () => {
       // BullMQ's stalled check may start its next wait as a worker closes: short, so the test ends at once.
       QUEUE_STALLED_CHECK_MS: '500',
     });
-    redis = createRedis(server.url, 'group-worker-spec');
+    redis = createRedis(redisTargetFromUrl(server.url), 'group-worker-spec');
     enqueuer = createOrderEnqueuer(redis, env);
     stats = new ListenerStats(redis, new DeliveryMetrics());
     work = new OrderWork(

@@ -8,7 +8,7 @@ import {
   type Order,
 } from '@podium/orders';
 import { jobOrders, OrderEnqueuer, type OrderJobData } from '@podium/queues';
-import { createRedis } from '@podium/redis';
+import { createRedis, ReplicaBarrier, type RedisTarget } from '@podium/redis';
 import { DeliveryMetrics } from '../delivery-metrics.js';
 import type { QueueSettings } from '../delivery.options.js';
 import type { ListenerGroup, RunningListener } from '../listener-group.js';
@@ -26,7 +26,9 @@ export interface GroupWorkerDeps {
   enqueuer: OrderEnqueuer;
   /** The shared command connection, to read applied markers on a retry. */
   redis: Redis;
-  redisUrl: string;
+  redisTarget: RedisTarget;
+  /** REDIS_WAIT_REPLICAS: a job completes only once replicas have its effects. */
+  replication: ReplicaBarrier;
   settings: QueueSettings;
   /** Names this process's workers in BullMQ's job.processedBy. */
   workerName: string;
@@ -55,7 +57,7 @@ export class GroupWorker {
   ) {
     const { concurrency, lockMs, stalledCheckMs } = deps.settings;
     this.connection = createRedis(
-      deps.redisUrl,
+      deps.redisTarget,
       `podium-worker-${group.name}`,
       {
         autoPipelining: false,
@@ -98,6 +100,11 @@ export class GroupWorker {
     // that have not applied the order yet, on the order as it is now in Redis.
     const retry = job.attemptsMade > 0 || job.data.failed !== undefined;
     const done = retry ? await this.appliedBy(orderIds) : undefined;
+    // With REDIS_WAIT_REPLICAS a job completes only once replicas have its effects: else
+    // effects written on a primary that a failover then discards would be lost while the
+    // job's completion, written after the switch, stands. Not confirmed: the try fails, and
+    // the next one finds the markers of what did reach the promoted replica.
+    const effects = this.deps.replication.watch(this.deps.redis);
     const outcomes = await this.deps.work.run(
       orderIds.map((orderId) => ({
         orderId,
@@ -108,6 +115,7 @@ export class GroupWorker {
       })),
       { fresh: retry },
     );
+    await effects.confirmed();
     const final = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
     if (outcomes.length === 1)
       return this.settleOne(job, outcomes[0], startedAt, final, done);

@@ -18,7 +18,7 @@ import {
   jobOrders,
   outboxEntry,
 } from '@podium/queues';
-import { createRedis } from '@podium/redis';
+import { createRedis, redisTargetFromUrl } from '@podium/redis';
 import {
   CapturedLogger,
   newOrder,
@@ -78,7 +78,7 @@ describe('QueuedDelivery', () => {
       QUEUE_STALLED_CHECK_MS: '500',
     });
     const options: DeliveryOptions = {
-      redisUrl: server.url,
+      redisTarget: redisTargetFromUrl(server.url),
       defaultMode: 'queued',
       modeOverrides: {},
       groupOverrides: {},
@@ -92,7 +92,10 @@ describe('QueuedDelivery', () => {
         stalledCheckMs: env.QUEUE_STALLED_CHECK_MS,
       },
     };
-    const shared = createRedis(server.url, 'queued-delivery-spec');
+    const shared = createRedis(
+      redisTargetFromUrl(server.url),
+      'queued-delivery-spec',
+    );
     const enqueuer = createOrderEnqueuer(shared, env);
     const work = new OrderWork(
       new OrderLoader(shared),
@@ -133,7 +136,7 @@ describe('QueuedDelivery', () => {
     logs = new CapturedLogger();
     Logger.overrideLogger(logs);
     queues = new GroupQueues(() =>
-      createRedis(server.url, 'queued-delivery-spec-look', {
+      createRedis(redisTargetFromUrl(server.url), 'queued-delivery-spec-look', {
         autoPipelining: false,
       }),
     );

@@ -1,11 +1,12 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { isPlausibleOrderId } from '@podium/orders';
 import { OrderEnqueuer } from '@podium/queues';
-import { REDIS } from '@podium/redis';
+import { FailoverMonitor } from '@podium/observability';
+import { REDIS, ReplicaBarrier } from '@podium/redis';
 import { DeliveryMetrics } from '../delivery-metrics.js';
 import { DELIVERY_OPTIONS, type DeliveryOptions } from '../delivery.options.js';
 import type { ListenerGroup } from '../listener-group.js';
@@ -32,6 +33,7 @@ export class QueuedDelivery implements DeliveryStrategy {
   protected readonly logger = new Logger('Listeners');
   protected readonly groups: ListenerGroup[] = [];
   private readonly workers: GroupWorker[] = [];
+  private readonly replication: ReplicaBarrier;
   /** Names this app's workers in BullMQ's job.processedBy. */
   readonly workerName = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 6)}`;
 
@@ -42,7 +44,11 @@ export class QueuedDelivery implements DeliveryStrategy {
     protected readonly enqueuer: OrderEnqueuer,
     @Inject(REDIS) protected readonly redis: Redis,
     @Inject(DELIVERY_OPTIONS) private readonly options: DeliveryOptions,
-  ) {}
+    @Optional() failover?: FailoverMonitor,
+  ) {
+    const { replicas = 0, timeoutMs = 500 } = options.waitReplicas ?? {};
+    this.replication = new ReplicaBarrier(replicas, timeoutMs, failover);
+  }
 
   bind(group: ListenerGroup): void {
     this.groups.push(group);
@@ -57,7 +63,8 @@ export class QueuedDelivery implements DeliveryStrategy {
           metrics: this.metrics,
           enqueuer: this.enqueuer,
           redis: this.redis,
-          redisUrl: this.options.redisUrl,
+          redisTarget: this.options.redisTarget,
+          replication: this.replication,
           settings: this.options.queue,
           workerName: this.workerName,
         }),

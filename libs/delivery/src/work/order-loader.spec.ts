@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { MalformedOrderError, orderKey, orderToHash } from '@podium/orders';
-import { createRedis } from '@podium/redis';
+import { createRedis, redisTargetFromUrl } from '@podium/redis';
 import { newOrder, PrivateRedis } from '@podium/testing';
 import { OrderLoader, UnknownOrderError } from './order-loader.js';
 
@@ -33,7 +33,7 @@ describe('OrderLoader', () => {
   beforeAll(async () => {
     server = await PrivateRedis.start();
     redis = server.client();
-    shared = createRedis(server.url, 'order-loader-spec');
+    shared = createRedis(redisTargetFromUrl(server.url), 'order-loader-spec');
     await shared.ping();
   });
   afterAll(async () => {

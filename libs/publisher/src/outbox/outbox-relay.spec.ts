@@ -11,7 +11,7 @@ import {
   outboxEntry,
   type OrderEnqueuer,
 } from '@podium/queues';
-import { createRedis } from '@podium/redis';
+import { createRedis, redisTargetFromUrl } from '@podium/redis';
 import { CapturedLogger, PrivateRedis, waitFor } from '@podium/testing';
 import { OutboxRelay } from './outbox-relay.js';
 
@@ -64,11 +64,11 @@ describe('OutboxRelay', () => {
 
   beforeAll(async () => {
     server = await PrivateRedis.start();
-    redis = createRedis(server.url, 'outbox-relay-spec');
+    redis = createRedis(redisTargetFromUrl(server.url), 'outbox-relay-spec');
     logs = new CapturedLogger();
     Logger.overrideLogger(logs);
     queues = new GroupQueues(() =>
-      createRedis(server.url, 'outbox-relay-spec-look', {
+      createRedis(redisTargetFromUrl(server.url), 'outbox-relay-spec-look', {
         autoPipelining: false,
       }),
     );

@@ -1,0 +1,58 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { Counter, type Registry } from 'prom-client';
+import { PodiumEnv } from '@podium/config';
+import { FailoverMonitor, METRICS_REGISTRY } from '@podium/observability';
+import { ReplicaBarrier, UnreplicatedError } from '@podium/redis';
+
+/** What of a purchase is confirmed: its record (order, sold, outbox entry), or its durable jobs. */
+export type ReplicatedStage = 'record' | 'jobs';
+
+/**
+ * REDIS_WAIT_REPLICAS for purchases: the publisher watches a connection before it writes
+ * and waits for the confirmation before it answers, so with N > 0 a purchase answers 201
+ * only once N replicas have it (ReplicaBarrier: WAIT, shared by concurrent purchases, not
+ * confirmed across a failover). Otherwise UnreplicatedError: the box office answers 503,
+ * the order stands on the primary, and a retry with the same Idempotency-Key is safe.
+ * Counted in podium_purchases_unreplicated_total.
+ */
+@Injectable()
+export class PurchaseReplication {
+  private readonly barrier: ReplicaBarrier;
+  private readonly unreplicated?: Counter<'stage' | 'reason'>;
+
+  constructor(
+    env: PodiumEnv,
+    @Optional() failover?: FailoverMonitor,
+    @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
+  ) {
+    this.barrier = new ReplicaBarrier(
+      env.REDIS_WAIT_REPLICAS,
+      env.REDIS_WAIT_TIMEOUT_MS,
+      failover,
+    );
+    if (registry)
+      this.unreplicated = new Counter({
+        name: 'podium_purchases_unreplicated_total',
+        help: 'Purchases answered 503 because REDIS_WAIT_REPLICAS replicas did not confirm them (recorded on the primary), by stage (record, jobs) and reason.',
+        labelNames: ['stage', 'reason'],
+        registers: [registry],
+      });
+  }
+
+  /** Before writing on `connection`; `confirmed()` after, before answering. */
+  watch(
+    connection: Redis,
+    stage: ReplicatedStage,
+  ): { confirmed(): Promise<void> } {
+    const written = this.barrier.watch(connection);
+    return {
+      confirmed: () =>
+        written.confirmed().catch((err: unknown) => {
+          if (err instanceof UnreplicatedError)
+            this.unreplicated?.inc({ stage, reason: err.reason });
+          throw err;
+        }),
+    };
+  }
+}

@@ -1,0 +1,165 @@
+import { hideUrlPassword, parseRedisUrl } from './redis-url.js';
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** How every data connection logs in and what it selects: REDIS_URL's credentials, database and TLS. */
+export interface RedisLogin {
+  username?: string;
+  password?: string;
+  db: number;
+  tls: boolean;
+}
+
+/** One server at a fixed address (REDIS_URL alone; also a managed service's endpoint). */
+export interface StandaloneTarget {
+  kind: 'standalone';
+  node: HostPort;
+  login: RedisLogin;
+  /** REDIS_URL without its password, for messages. */
+  shown: string;
+}
+
+/** The primary that Sentinels know by `name` (REDIS_SENTINELS and REDIS_SENTINEL_NAME). */
+export interface SentinelTarget {
+  kind: 'sentinel';
+  sentinels: HostPort[];
+  /** The primary's name, as the Sentinels monitor it. */
+  name: string;
+  /** For Sentinels that ask for one (REDIS_SENTINEL_PASSWORD). */
+  sentinelPassword?: string;
+  login: RedisLogin;
+}
+
+/**
+ * Where podium's connections go, built once from the environment (redisTargetFrom) and
+ * handed to createRedis by every caller, which never looks inside. A new kind (a cluster
+ * from REDIS_CLUSTER_NODES, say) is one more member here, a case in redisTargetFrom, in
+ * connectionOptions (redis-connection.ts) and in describeRedisTarget: the compiler points
+ * at each switch that lacks it, and no call site changes.
+ */
+export type RedisTarget = StandaloneTarget | SentinelTarget;
+
+/** The variables a target is built from (names fixed: deployment tools set them). */
+export interface RedisTargetVariables {
+  REDIS_URL: string;
+  REDIS_SENTINELS?: string;
+  REDIS_SENTINEL_NAME?: string;
+  REDIS_SENTINEL_PASSWORD?: string;
+}
+
+/** A Sentinel primary name: printable, no spaces (Sentinel's config file is space-separated). */
+const SENTINEL_NAME = /^[\x21-\x7e]{1,200}$/;
+
+/**
+ * The target the variables describe: Sentinel when REDIS_SENTINELS and REDIS_SENTINEL_NAME
+ * are set (REDIS_URL then gives only credentials, database and TLS), else the one server
+ * of REDIS_URL. Throws one message naming every variable that is wrong.
+ */
+export function redisTargetFrom(variables: RedisTargetVariables): RedisTarget {
+  const problems: string[] = [];
+  let url: ReturnType<typeof parseRedisUrl> | undefined;
+  try {
+    url = parseRedisUrl(variables.REDIS_URL);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  const sentinels = present(variables.REDIS_SENTINELS);
+  const name = present(variables.REDIS_SENTINEL_NAME);
+  // A password is taken as it is, spaces included.
+  const sentinelPassword = variables.REDIS_SENTINEL_PASSWORD || undefined;
+  if ((sentinels === undefined) !== (name === undefined)) {
+    problems.push(
+      `REDIS_SENTINELS and REDIS_SENTINEL_NAME go together: ${sentinels === undefined ? 'REDIS_SENTINELS' : 'REDIS_SENTINEL_NAME'} is not set`,
+    );
+  }
+  if (sentinelPassword !== undefined && sentinels === undefined) {
+    problems.push(
+      'REDIS_SENTINEL_PASSWORD is set but REDIS_SENTINELS is not (it is the password of the Sentinels)',
+    );
+  }
+  let nodes: HostPort[] = [];
+  if (sentinels !== undefined) {
+    try {
+      nodes = parseSentinels(sentinels);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  }
+  if (name !== undefined && !SENTINEL_NAME.test(name)) {
+    problems.push(
+      'REDIS_SENTINEL_NAME must be 1 to 200 printable characters without spaces',
+    );
+  }
+  if (problems.length > 0 || !url) throw new Error(problems.join('; '));
+  const { host, port, ...login } = url;
+  if (sentinels !== undefined && name !== undefined) {
+    return {
+      kind: 'sentinel',
+      sentinels: nodes,
+      name,
+      ...(sentinelPassword !== undefined && { sentinelPassword }),
+      login,
+    };
+  }
+  return {
+    kind: 'standalone',
+    node: { host, port },
+    login,
+    shown: hideUrlPassword(variables.REDIS_URL),
+  };
+}
+
+/** The one server at `url` (tests, scripts, the bench). */
+export function redisTargetFromUrl(url: string): RedisTarget {
+  return redisTargetFrom({ REDIS_URL: url });
+}
+
+/**
+ * REDIS_SENTINELS: `host:port,host:port`, an IPv6 address in brackets (`[::1]:26379`).
+ * Spaces around the commas are allowed.
+ */
+export function parseSentinels(value: string): HostPort[] {
+  const wrong = (detail: string) =>
+    new Error(
+      `REDIS_SENTINELS must be a comma-separated list of host:port (IPv6 in brackets: [::1]:26379): ${detail}`,
+    );
+  const entries = value.split(',').map((entry) => entry.trim());
+  if (entries.some((entry) => entry === '')) throw wrong(`an empty entry`);
+  const seen = new Set<string>();
+  return entries.map((entry) => {
+    const match = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]/@]+)):(\d{1,5})$/.exec(
+      entry,
+    );
+    const port = match ? Number(match[3]) : NaN;
+    if (!match || port < 1 || port > 65535) throw wrong(`got "${entry}"`);
+    const host = match[1] ?? match[2];
+    if (match[1] !== undefined && !match[1].includes(':'))
+      throw wrong(`"${entry}" is not an IPv6 address`);
+    const key = `${host.toLowerCase()}:${port}`;
+    if (seen.has(key)) throw wrong(`"${entry}" is listed twice`);
+    seen.add(key);
+    return { host, port };
+  });
+}
+
+/** Where the target points, for log lines: never a password. */
+export function describeRedisTarget(target: RedisTarget): string {
+  switch (target.kind) {
+    case 'standalone':
+      return target.shown;
+    case 'sentinel':
+      return `primary "${target.name}" of Sentinels ${target.sentinels.map(formatHostPort).join(',')}`;
+  }
+}
+
+/** host:port, IPv6 in brackets. */
+export function formatHostPort({ host, port }: HostPort): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+function present(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}

@@ -1,0 +1,45 @@
+import type { Redis } from 'ioredis';
+
+/**
+ * Redis WAIT: blocks this connection until `replicas` replicas acknowledged every write
+ * this connection made so far (on the current server-side connection: a reconnect starts
+ * afresh), or `timeoutMs` passed, and returns how many did. It cannot run inside MULTI or a
+ * script. It narrows the window in which an acknowledged write can be lost at failover; it
+ * does not make replication synchronous.
+ */
+export async function waitForReplicas(
+  connection: Redis,
+  replicas: number,
+  timeoutMs: number,
+): Promise<number> {
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0)
+    throw new Error(`WAIT needs a timeout of at least 1 ms, got ${timeoutMs}`); // 0 would block for ever
+  return connection.wait(replicas, timeoutMs);
+}
+
+/** Why a write is not known to be on enough replicas. */
+export type UnreplicatedReason =
+  /** WAIT's timeout passed with fewer replicas. */
+  | 'too-few-replicas'
+  /** A failover began meanwhile: what replicas acknowledged may not be on the new primary. */
+  | 'failover'
+  /** The connection reconnected after the write: WAIT would not cover it. */
+  | 'reconnected'
+  /** WAIT itself failed (the connection dropped, the deadline passed). */
+  | 'no-answer';
+
+/** Recorded on the primary, not (yet) known to be on enough replicas. */
+export class UnreplicatedError extends Error {
+  constructor(
+    readonly reason: UnreplicatedReason,
+    readonly wanted: number,
+    /** Replicas that acknowledged (0 when unknown). */
+    readonly acknowledged: number,
+    detail?: string,
+  ) {
+    super(
+      `written on the primary, not known to be on ${wanted} replica${wanted === 1 ? '' : 's'} (${reason}${detail ? `: ${detail}` : ''})`,
+    );
+    this.name = 'UnreplicatedError';
+  }
+}

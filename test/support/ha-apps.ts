@@ -1,0 +1,144 @@
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  BoxOfficeProcess,
+  ListenersProcess,
+  OPERATOR_ENV,
+  operatorAuth,
+  waitFor,
+  type AppProcess,
+} from '@podium/testing';
+import { sample } from './metrics.js';
+
+/*
+ * The compiled apps as a high-availability test runs them: durable listeners (the seed's
+ * five) except the histogram, which stays ephemeral so that what a switch costs it shows
+ * as a number; purchases confirmed by one replica; short outbox grace and job locks, so
+ * that what a failover leaves behind is finished within a few seconds.
+ */
+
+const BOX_OFFICE_MAIN = fileURLToPath(
+  new URL('../../dist/apps/box-office/src/main.js', import.meta.url),
+);
+const LISTENERS_MAIN = fileURLToPath(
+  new URL('../../dist/apps/listeners/src/main.js', import.meta.url),
+);
+
+/** The ephemeral listener of these tests. */
+export const EPHEMERAL_LISTENER = 'sales-histogram';
+
+export const haEnv = (redis: Record<string, string>) => ({
+  ...redis,
+  REDIS_WAIT_REPLICAS: '1',
+  PURCHASE_RATE_LIMIT: '0',
+  OUTBOX_GRACE_MS: '1000',
+  QUEUE_LOCK_MS: '2000',
+  QUEUE_STALLED_CHECK_MS: '1000',
+  ...OPERATOR_ENV,
+});
+
+export interface HaApps {
+  listeners: ListenersProcess;
+  boxOffice: BoxOfficeProcess;
+  kill(): Promise<void>;
+}
+
+/** The listeners process first (it registers the durable subscription), then the box office, and the events. */
+export async function startHaApps(
+  env: Record<string, string>,
+  events: string[],
+): Promise<HaApps> {
+  const listeners = await ListenersProcess.start(LISTENERS_MAIN, {
+    ...env,
+    DELIVERY: 'durable',
+    DELIVERY_SALES_HISTOGRAM: 'ephemeral',
+  });
+  const boxOffice = await BoxOfficeProcess.start(BOX_OFFICE_MAIN, env).catch(
+    async (err: Error) => {
+      await listeners.kill();
+      throw err;
+    },
+  );
+  const apps = {
+    listeners,
+    boxOffice,
+    kill: async () => {
+      for (const app of [boxOffice, listeners])
+        if (!app.exited) await app.kill();
+    },
+  };
+  for (const name of events) {
+    const res = await fetch(`${boxOffice.url}/events`, {
+      method: 'POST',
+      headers: {
+        authorization: operatorAuth,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ name, price: 20 }),
+    });
+    if (res.status !== 201) {
+      await apps.kill();
+      throw new Error(`creating ${name} answered ${res.status}`);
+    }
+  }
+  return apps;
+}
+
+/** The box office's last error lines, for a failing test's message. */
+export const boxOfficeErrors = (apps: HaApps) => () =>
+  `box office errors: ${apps.boxOffice.output
+    .filter((l) => /ERROR|Error:|error/.test(l))
+    .slice(-8)
+    .join('\n')}`;
+
+/** The lines of an app's output that match, so far. */
+export const linesOf = (app: AppProcess, line: RegExp) =>
+  app.output.filter((l) => line.test(l));
+
+/** Waits for a line to appear in an app's output and returns when it did (to 20 ms). */
+export async function whenLogged(
+  app: AppProcess,
+  line: RegExp,
+  timeoutMs = 15_000,
+): Promise<number> {
+  await waitFor(() => linesOf(app, line).length > 0, {
+    what: `a line matching ${line}`,
+    timeoutMs,
+  });
+  return Date.now();
+}
+
+/** One metric of an app (a box office's url, a listeners process's healthUrl). */
+export async function metric(
+  url: string,
+  name: string,
+  labels?: Record<string, string>,
+): Promise<number | undefined> {
+  return sample(await (await fetch(`${url}/metrics`)).text(), name, labels);
+}
+
+/** What GET /listeners says of one listener once nothing is in flight: its counters and `lost`. */
+export async function listenerLoss(
+  boxOffice: BoxOfficeProcess,
+  name: string,
+): Promise<{ announced: number; applied: number; lost: number }> {
+  type Status = { name: string; counts: Record<string, number>; lost: number };
+  let last: Status | undefined;
+  // An order in flight counts as lost for a moment: read until two reads agree.
+  const settled = await waitFor(
+    async () => {
+      const res = await fetch(`${boxOffice.url}/listeners`);
+      if (res.status !== 200) return undefined; // a reconnect under way: 503
+      const now = ((await res.json()) as Status[]).find((l) => l.name === name);
+      const same = last && JSON.stringify(last) === JSON.stringify(now);
+      last = now;
+      return same ? now : (await sleep(100), undefined);
+    },
+    { what: `GET /listeners to settle for ${name}`, timeoutMs: 10_000 },
+  );
+  return {
+    announced: settled.counts.announced,
+    applied: settled.counts.applied,
+    lost: settled.lost,
+  };
+}

@@ -11,8 +11,7 @@ import {
   ORDERS_CHANNEL,
 } from '@podium/orders';
 import { GroupQueues, jobOrders } from '@podium/queues';
-import { DELIVERY_MODES } from '@podium/config';
-import { validatePodiumEnv } from '@podium/config';
+import { DELIVERY_MODES, validatePodiumEnv } from '@podium/config';
 import { standalonePublisher } from '@podium/publisher';
 import {
   announceOrder,

@@ -9,9 +9,9 @@ import {
   listenerStatsKey,
   SALES_SUMMARY,
   salesSetKey,
+  DURABLE_SUBSCRIPTIONS,
 } from '@podium/orders';
 import { GroupQueues, jobOrders } from '@podium/queues';
-import { DURABLE_SUBSCRIPTIONS } from '@podium/orders';
 import {
   announceOrder,
   operatorAuth,

@@ -2,7 +2,7 @@
  * Baseline (d), the part its publisher and its consumers share: every order id goes into one
  * Redis stream, which each listener reads through a consumer group of its own.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@podium/redis';
 import type { Order } from '@podium/orders';
 import type { PublishStep } from '../lib/driver.js';
 
@@ -12,7 +12,7 @@ export const ORDER_FIELD = 'order';
 
 /** The publisher's step: after OrderPublisher.record, XADD the order id (on the publisher's connection). */
 export class OrdersStream implements PublishStep {
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisClient) {}
 
   async afterRecord(order: Order): Promise<void> {
     await this.redis.xadd(ORDERS_STREAM, '*', ORDER_FIELD, order.orderId);

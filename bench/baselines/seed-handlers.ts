@@ -12,7 +12,8 @@
  * What they do not do is what podium adds: the applied marker, the stats, the Lua guard.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ChainableCommander, Redis } from 'ioredis';
+import type { ChainableCommander } from 'ioredis';
+import type { RedisClient } from '@podium/redis';
 import {
   ALERTS,
   eventChannel,
@@ -45,7 +46,7 @@ export interface SeedListener {
   /** ...or PSUBSCRIBE to this pattern. */
   pattern?: string;
   /** The seed's handler: reads what it needs, writes the order's effects. True when it wrote them. */
-  handle(redis: Redis, orderId: string): Promise<boolean>;
+  handle(redis: RedisClient, orderId: string): Promise<boolean>;
   /**
    * The same writes for one order the listener acts on, queued on a pipeline or a MULTI.
    * `count`: for a listener with a `counter`, the counter's value before this order.
@@ -62,7 +63,10 @@ export interface SeedListener {
   delayMs?: number;
 }
 
-async function readOrder(redis: Redis, orderId: string): Promise<OrderHash> {
+async function readOrder(
+  redis: RedisClient,
+  orderId: string,
+): Promise<OrderHash> {
   const hash = await redis.hgetall(orderKey(orderId));
   if (!hash.event) throw new Error(`no order ${orderId}`);
   return hash;
@@ -75,7 +79,7 @@ export async function exec(pipeline: ChainableCommander): Promise<void> {
 /** The usual handler: HGETALL the order, then its writes in one pipeline. */
 async function readThenWrite(
   listener: SeedListener,
-  redis: Redis,
+  redis: RedisClient,
   orderId: string,
 ): Promise<boolean> {
   const o = await readOrder(redis, orderId);

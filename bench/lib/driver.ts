@@ -1,10 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { validatePodiumEnv } from '@podium/config';
 import type { Order } from '@podium/orders';
 import { standalonePublisher } from '@podium/publisher';
-import { createRedis, redisTargetFromUrl } from '@podium/redis';
+import {
+  createRedis,
+  redisTargetFromUrl,
+  type RedisClient,
+} from '@podium/redis';
 import { ListenerJobs } from '../baselines/bullmq-queues.js';
 import { OrdersStream } from '../baselines/orders-stream.js';
 import { parseHistograms, type HistogramSnapshot } from './metrics.js';
@@ -36,7 +39,11 @@ export interface PublishStep {
  */
 const PUBLISH_STEPS: Record<
   SystemKind,
-  | ((c: { redis: Redis; redisUrl: string; variant: Variant }) => PublishStep)
+  | ((c: {
+      redis: RedisClient;
+      redisUrl: string;
+      variant: Variant;
+    }) => PublishStep)
   | undefined
 > = {
   podium: undefined,
@@ -61,7 +68,7 @@ export class Driver {
   published = 0;
 
   private constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly publishing: ReturnType<typeof standalonePublisher>,
     private readonly step: PublishStep | undefined,
     /** The publisher's own metrics (podium_publisher_job_orders: orders per job it queued). */

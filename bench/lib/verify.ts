@@ -4,7 +4,7 @@
  * counts orders; sets and lists name the orders. Nothing here trusts the listeners' own
  * accounting (markers, stats, the bench's samples).
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@podium/redis';
 import {
   ALERTS,
   eventHistogramKey,
@@ -63,7 +63,7 @@ const hasPodiumStats = (stats: Record<string, string>) =>
  * they are not applied and are not counted as lost.
  */
 export async function verify(
-  redis: Redis,
+  redis: RedisClient,
   orders: readonly Order[],
   variant: Variant,
   queued: Record<string, number> = {},
@@ -267,7 +267,7 @@ export async function verify(
  * for waiting on a recovery when no single process saw everything.
  */
 export async function appliedInRedis(
-  redis: Redis,
+  redis: RedisClient,
   variant: Variant,
 ): Promise<number[]> {
   const pipeline = redis.pipeline();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@podium/redis';
 import { ORDERS_CHANNEL } from '@podium/orders';
 import { waitFor, type PrivateRedis } from '@podium/testing';
 
@@ -10,7 +10,7 @@ export class Announcements {
   readonly heard = new Map<string, string[]>();
   private readonly sentinels = new Set<string>();
 
-  private constructor(private readonly subscriber: Redis) {
+  private constructor(private readonly subscriber: RedisClient) {
     subscriber.on(
       'pmessage',
       (_pattern: string, channel: string, orderId: string) => {
@@ -30,8 +30,8 @@ export class Announcements {
     return announcements;
   }
 
-  /** Resolves once everything published before the call was heard (Redis delivers one connection's messages in order). */
-  async settle(redis: Redis): Promise<void> {
+  /** Resolves once everything published before the call was heard (RedisClient delivers one connection's messages in order). */
+  async settle(redis: RedisClient): Promise<void> {
     const token = randomUUID();
     await redis.publish(SENTINEL, token);
     await waitFor(() => this.sentinels.has(token), {

@@ -1,9 +1,12 @@
-import type { Redis } from 'ioredis';
 import { validatePodiumEnv } from '@podium/config';
 import { newOrderId, OUTBOX, type Order } from '@podium/orders';
 import { standalonePublisher, type OrderPublisher } from '@podium/publisher';
 import { outboxEntry } from '@podium/queues';
-import { createRedis, redisTargetFromUrl } from '@podium/redis';
+import {
+  createRedis,
+  redisTargetFromUrl,
+  type RedisClient,
+} from '@podium/redis';
 import type { PrivateRedis } from '@podium/testing';
 
 /**
@@ -16,7 +19,7 @@ import type { PrivateRedis } from '@podium/testing';
 export class FaultyRecorder {
   private constructor(
     private readonly publisher: OrderPublisher,
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly close: () => Promise<unknown>,
   ) {}
 

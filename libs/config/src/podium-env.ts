@@ -68,6 +68,15 @@ export class PodiumEnv {
   REDIS_SENTINEL_PASSWORD?: string;
 
   /**
+   * Redis Cluster: `host:port,host:port` of some of its nodes (IPv6 in brackets). Set, every
+   * connection goes to the cluster, keys are laid out for it (Keyspace), and REDIS_URL gives
+   * only the credentials and TLS (its host and port are unused; a cluster has database 0).
+   */
+  @IsOptional()
+  @IsString()
+  REDIS_CLUSTER_NODES?: string;
+
+  /**
    * A purchase answers 201 only once this many replicas have its order (and its durable
    * jobs): Redis WAIT after the writes. 0: as soon as the primary has them.
    */

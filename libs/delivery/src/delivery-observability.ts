@@ -6,7 +6,7 @@ import {
   type OnApplicationBootstrap,
   type OnModuleInit,
 } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@podium/redis';
 import type { Registry } from 'prom-client';
 import {
   METRICS_REGISTRY,
@@ -120,7 +120,7 @@ export class DeliveryObservability
         this.strategies.all().flatMap((s) => s.queues?.() ?? []);
       registerQueueMetrics(this.registry, {
         connection: () =>
-          queues()[0]?.queue.opts.connection as Redis | undefined,
+          queues()[0]?.queue.opts.connection as RedisClient | undefined,
         queues: () =>
           Promise.resolve(
             queues().map(({ group, queue }) => ({ name: group, queue })),

@@ -14,10 +14,9 @@ import {
   Reflector,
 } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
-import type { Redis } from 'ioredis';
 import { escapeGlob, type Order } from '@podium/orders';
 import { readDurableSubscriptions, recordListeners } from '@podium/queues';
-import { REDIS } from '@podium/redis';
+import { REDIS, type RedisClient } from '@podium/redis';
 import { AnnouncementDispatcher } from './announcements/announcement-dispatcher.js';
 import { DELIVERY_OPTIONS, type DeliveryOptions } from './delivery.options.js';
 import type { Effects } from './effects/effects.js';
@@ -57,7 +56,7 @@ export class ListenerRegistrar
     private readonly strategies: DeliveryStrategies,
     private readonly dispatcher: AnnouncementDispatcher,
     private readonly transport: PurchaseTransport,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(DELIVERY_OPTIONS) private readonly options: DeliveryOptions,
   ) {}
 

@@ -4,10 +4,9 @@ import {
   Logger,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { failedOrdersKey, Keyspace, listenerStatsKey } from '@podium/orders';
 import { readListenerCounts, unaccountedOrders } from '@podium/queues';
-import { REDIS } from '@podium/redis';
+import { REDIS, type RedisClient } from '@podium/redis';
 import { DeliveryMetrics } from './delivery-metrics.js';
 import type { RunningListener } from './listener-group.js';
 import type { ListenerResult } from './work/order-work.js';
@@ -38,7 +37,7 @@ export class ListenerStats implements OnApplicationShutdown {
   private resaving?: NodeJS.Timeout;
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly metrics: DeliveryMetrics,
     private readonly keyspace: Keyspace = Keyspace.singleRedis,
   ) {}

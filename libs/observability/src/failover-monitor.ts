@@ -9,7 +9,7 @@ import {
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import { Counter, type Registry } from 'prom-client';
 import { PodiumEnv } from '@podium/config';
 import {
@@ -18,8 +18,9 @@ import {
   REDIS,
   type FailoverSignal,
   type SentinelTarget,
+  type RedisClient,
 } from '@podium/redis';
-import { ReadinessChecks } from './health.js';
+import { READINESS_TIMEOUT_MS, ReadinessChecks } from './health.js';
 import { METRICS_REGISTRY } from './metrics.js';
 
 /** Sentinel events a monitor listens to: a failover begins, ends, or is given up. */
@@ -66,11 +67,11 @@ export class FailoverMonitor
   private failovers?: Counter;
   private currentEpoch = 0;
   /** Sentinels trying a failover now, and since when: several may try, one wins, the others abort. */
-  private readonly trying = new Map<Redis, number>();
+  private readonly trying = new Map<RedisClient, number>();
   /** After +switch-master, until the command connection is back on the new primary. */
   private switchedAt?: number;
   private lastSwitch?: string;
-  private sentinels: Redis[] = [];
+  private sentinels: RedisClient[] = [];
   private seen?: ServerIdentity;
   private readonly onReady = () => void this.identify();
 
@@ -78,7 +79,7 @@ export class FailoverMonitor
     private readonly env: PodiumEnv,
     private readonly checks: ReadinessChecks,
     @Inject(FAILOVER_CONNECTION) private readonly connectionName: string,
-    @Optional() @Inject(REDIS) private readonly redis?: Redis,
+    @Optional() @Inject(REDIS) private readonly redis?: RedisClient,
     @Optional() @Inject(METRICS_REGISTRY) private readonly registry?: Registry,
   ) {}
 
@@ -120,6 +121,7 @@ export class FailoverMonitor
     });
     const target = this.env.redisTarget;
     if (target.kind === 'sentinel') this.watchSentinels(target);
+    else if (this.redis instanceof Cluster) this.watchCluster(this.redis);
     else if (this.redis) {
       this.redis.on('ready', this.onReady);
       if (this.redis.status === 'ready') this.onReady();
@@ -145,7 +147,7 @@ export class FailoverMonitor
   }
 
   private onSentinelEvent(
-    sentinel: Redis,
+    sentinel: RedisClient,
     name: string,
     channel: string,
     message: string,
@@ -188,7 +190,8 @@ export class FailoverMonitor
    */
   private endOnReconnect(primary: string): void {
     const redis = this.redis;
-    const stream = redis?.stream;
+    // Behind Sentinel the command connection is one server's (createRedis), with a socket.
+    const stream = redis && 'stream' in redis ? redis.stream : undefined;
     const moved =
       redis?.status === 'ready' &&
       `${stream?.remoteAddress}:${stream?.remotePort}` === primary;
@@ -205,6 +208,47 @@ export class FailoverMonitor
     // A connection that does not come back soon says so itself (readiness, 503s).
     const timer = setTimeout(end, SWITCH_RECONNECT_MAX_MS).unref();
     redis.once('ready', end);
+  }
+
+  /**
+   * On a cluster: the slots' primaries, as the client learns them (it asks the nodes again
+   * after a MOVED or a node lost, and every few seconds). A slot whose primary changed is a
+   * failover (or a slot moved by an operator); one line per change of primary, and
+   * readiness 503 while a slot has no primary the cluster agrees on (CLUSTER INFO).
+   */
+  private watchCluster(cluster: Cluster): void {
+    let owners = [...cluster.slots.map((nodes) => nodes?.[0])];
+    cluster.on('refresh', () => {
+      const now = cluster.slots.map((nodes) => nodes?.[0]);
+      const moves = new Map<string, number>();
+      now.forEach((owner, slot) => {
+        const before = owners[slot];
+        if (before && owner && owner !== before) {
+          const move = `${before} to ${owner}`;
+          moves.set(move, (moves.get(move) ?? 0) + 1);
+        }
+      });
+      owners = now;
+      for (const [move, slots] of moves) {
+        this.currentEpoch++;
+        this.failovers?.inc();
+        this.logger.warn(
+          `Redis Cluster failover: ${slots} slot(s) moved from ${move}`,
+        );
+      }
+    });
+    this.checks.add('redis-cluster', (indicators) =>
+      indicators
+        .check('redis-cluster')
+        .attempt(async () => {
+          const info = parseInfo(await clusterInfo(cluster));
+          if (info.cluster_state !== 'ok')
+            throw new Error(
+              `cluster_state is ${info.cluster_state}: a slot has no primary`,
+            );
+        })
+        .withTimeout(READINESS_TIMEOUT_MS),
+    );
   }
 
   /** Reads who the command connection reached; a promoted replica in place of the primary seen before is a failover. */
@@ -237,6 +281,19 @@ export class FailoverMonitor
       );
     }
   }
+}
+
+/** CLUSTER INFO from the first primary that answers. */
+async function clusterInfo(cluster: Cluster): Promise<string> {
+  let lastError: unknown = new Error('no primary known');
+  for (const node of cluster.nodes('master')) {
+    try {
+      return (await node.call('CLUSTER', 'INFO')) as string;
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  throw lastError;
 }
 
 /** INFO's `field:value` lines. */

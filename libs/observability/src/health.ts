@@ -16,8 +16,7 @@ import {
   TerminusModule,
   type HealthIndicatorResult,
 } from '@nestjs/terminus';
-import type { Redis } from 'ioredis';
-import { REDIS } from '@podium/redis';
+import { REDIS, type RedisClient } from '@podium/redis';
 
 /** How long a readiness check may take before it counts as down. */
 export const READINESS_TIMEOUT_MS = 1000;
@@ -48,7 +47,10 @@ export const READINESS_PROBE_KEY = 'podium:health:probe';
  * Redis out of memory (maxmemory with noeviction) still answers PING and reads, but refuses
  * every write, so a PING alone would stay green while no purchase can be recorded.
  */
-export function redisReadiness(key: string, redis: Redis): ReadinessCheck {
+export function redisReadiness(
+  key: string,
+  redis: RedisClient,
+): ReadinessCheck {
   return (indicators) =>
     indicators
       .check(key)
@@ -72,7 +74,7 @@ export function redisReadiness(key: string, redis: Redis): ReadinessCheck {
 class RedisReadiness implements OnModuleInit {
   constructor(
     private readonly checks: ReadinessChecks,
-    @Optional() @Inject(REDIS) private readonly redis?: Redis,
+    @Optional() @Inject(REDIS) private readonly redis?: RedisClient,
   ) {}
 
   onModuleInit(): void {
@@ -105,7 +107,7 @@ export class HealthController {
   @HealthCheck()
   @ApiOperation({
     summary:
-      'Readiness: Redis answers (and, on the listeners, subscriptions and queues are in place)',
+      'Readiness: RedisClient answers (and, on the listeners, subscriptions and queues are in place)',
   })
   ready() {
     return this.health.check(

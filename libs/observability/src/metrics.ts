@@ -14,7 +14,6 @@ import {
   ApiTags,
 } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
-import type { Redis } from 'ioredis';
 import {
   collectDefaultMetrics,
   Counter,
@@ -22,7 +21,7 @@ import {
   Histogram,
   Registry,
 } from 'prom-client';
-import { REDIS } from '@podium/redis';
+import { REDIS, type RedisClient } from '@podium/redis';
 
 /** Injection token of the app's own prom-client registry (one per app, so tests can run several). */
 export const METRICS_REGISTRY = Symbol('METRICS_REGISTRY');
@@ -76,7 +75,7 @@ export class RedisMetrics {
   }
 
   /** Counts an ioredis connection's reconnects from its events. */
-  trackRedis(connection: string, redis: Redis): void {
+  trackRedis(connection: string, redis: RedisClient): void {
     let reconnects = 0;
     redis.on('reconnecting', () => reconnects++);
     this.track(connection, {
@@ -131,7 +130,7 @@ export class MetricsModule {
         {
           provide: RedisMetrics,
           inject: [METRICS_REGISTRY, { token: REDIS, optional: true }],
-          useFactory: (registry: Registry, redis?: Redis) => {
+          useFactory: (registry: Registry, redis?: RedisClient) => {
             const metrics = new RedisMetrics(registry);
             if (redis) metrics.trackRedis('command', redis);
             return metrics;

@@ -1,10 +1,10 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@podium/redis';
 import { Gauge, type Registry } from 'prom-client';
 
 export interface QueueSnapshotSource {
   /** The connection the queues use: when it is not ready, nothing is asked (a scrape must not hang). */
-  connection(): Redis | undefined;
+  connection(): RedisClient | undefined;
   /** The queues to report, by name (a listener group's queue is named after the group). */
   queues(): Promise<{ name: string; queue: Queue }[]>;
 }

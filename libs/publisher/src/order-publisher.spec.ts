@@ -73,7 +73,10 @@ describe('OrderPublisher', () => {
 
   beforeAll(async () => {
     server = await PrivateRedis.start();
-    redis = createRedis(redisTargetFromUrl(server.url), 'order-publisher-spec');
+    redis = createRedis(
+      redisTargetFromUrl(server.url),
+      'order-publisher-spec',
+    ) as Redis;
     logs = new CapturedLogger();
     Logger.overrideLogger(logs);
     queues = new GroupQueues(() =>

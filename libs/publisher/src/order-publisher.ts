@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { PodiumEnv } from '@podium/config';
 import {
@@ -23,7 +22,12 @@ import {
   OrderEnqueuer,
   RecordPlaces,
 } from '@podium/queues';
-import { REDIS, redactSecrets, UnreplicatedError } from '@podium/redis';
+import {
+  REDIS,
+  redactSecrets,
+  UnreplicatedError,
+  type RedisClient,
+} from '@podium/redis';
 import { PurchaseReplication } from './purchase-replication.js';
 import { OrderRoutes } from './record/order-routes.js';
 import { PublisherMetrics } from './record/publisher-metrics.js';
@@ -72,7 +76,7 @@ export class OrderPublisher {
   private readonly places: RecordPlaces;
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly env: PodiumEnv,
     private readonly enqueuer: OrderEnqueuer,
     @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
@@ -130,7 +134,11 @@ export class OrderPublisher {
     const place = keys.eventPlace(order.event);
     await this.places.register([place]);
     // REDIS_WAIT_REPLICAS: a created or replayed order answers only once replicas have it.
-    const recorded = this.replication.watch(this.redis, 'record');
+    const recorded = this.replication.watch(
+      this.redis,
+      'record',
+      eventKey(order.event),
+    );
     const [outcome, ...rest] = await RECORD.run<string[]>(
       this.redis,
       [
@@ -222,6 +230,7 @@ export class OrderPublisher {
         const queued = this.replication.watch(
           this.enqueuer.queues.redis,
           'jobs',
+          this.enqueuer.queues.get(group).toKey('meta'),
         );
         await this.enqueuer.enqueue(group, orderIds);
         await queued.confirmed();
@@ -237,7 +246,7 @@ export class OrderPublisher {
  * itself, and close() closes it. Its metrics go to `registry` when given.
  */
 export function standalonePublisher(
-  redis: Redis,
+  redis: RedisClient,
   env: PodiumEnv,
   registry?: Registry,
   keys?: Keyspace,

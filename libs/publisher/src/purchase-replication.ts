@@ -1,9 +1,12 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { Counter, type Registry } from 'prom-client';
 import { PodiumEnv } from '@podium/config';
 import { FailoverMonitor, METRICS_REGISTRY } from '@podium/observability';
-import { ReplicaBarrier, UnreplicatedError } from '@podium/redis';
+import {
+  ReplicaBarrier,
+  UnreplicatedError,
+  type RedisClient,
+} from '@podium/redis';
 
 /** What of a purchase is confirmed: its record (order, sold, outbox entry), or its durable jobs. */
 export type ReplicatedStage = 'record' | 'jobs';
@@ -40,12 +43,16 @@ export class PurchaseReplication {
       });
   }
 
-  /** Before writing on `connection`; `confirmed()` after, before answering. */
+  /**
+   * Before writing on `connection` (on a cluster, to the slot of `key`); `confirmed()`
+   * after, before answering.
+   */
   watch(
-    connection: Redis,
+    connection: RedisClient,
     stage: ReplicatedStage,
+    key: string,
   ): { confirmed(): Promise<void> } {
-    const written = this.barrier.watch(connection);
+    const written = this.barrier.watch(connection, [key]);
     return {
       confirmed: () =>
         written.confirmed().catch((err: unknown) => {

@@ -1,5 +1,5 @@
 import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@podium/redis';
 import { Keyspace, QUEUE_PREFIX } from '@podium/orders';
 
 /** The data of a job: the orders it carries (one or many), for one listener group. */
@@ -53,7 +53,7 @@ export function retryJobId(batchJobId: string, orderId: string): string {
 /** A group's queue, on a connection of the caller's (BullMQ leaves it open on close). */
 export function groupQueue(
   group: string,
-  connection: Redis,
+  connection: RedisClient,
   keys: Keyspace = Keyspace.singleRedis,
 ): Queue<OrderJobData> {
   // On a cluster the name carries a hash tag: one queue, one slot (BullMQ needs its keys together).
@@ -68,11 +68,11 @@ export function groupQueue(
  * defines its scripts on the connection, so it must not be an auto-pipelining one).
  */
 export class GroupQueues {
-  private connection?: Redis;
+  private connection?: RedisClient;
   private readonly queues = new Map<string, Queue<OrderJobData>>();
 
   constructor(
-    private readonly connect: () => Redis,
+    private readonly connect: () => RedisClient,
     private readonly keys: Keyspace = Keyspace.singleRedis,
   ) {}
 
@@ -86,7 +86,7 @@ export class GroupQueues {
   }
 
   /** The queues' connection, opened on first use. */
-  get redis(): Redis {
+  get redis(): RedisClient {
     this.connection ??= this.connect();
     return this.connection;
   }

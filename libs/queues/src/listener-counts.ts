@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@podium/redis';
 import { listenerStatsKey, type Keyspace } from '@podium/orders';
 import { readRecordPlaces } from './record-places.js';
 
@@ -28,7 +28,7 @@ const FIELDS = [
  * place they are counted in (the effects' parts, the events' slots: see Keyspace).
  */
 export async function readListenerCounts(
-  redis: Redis,
+  redis: RedisClient,
   keys: Keyspace,
   listener: string,
 ): Promise<ListenerCounts> {

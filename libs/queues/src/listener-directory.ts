@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@podium/redis';
 import type { DeliveryMode } from '@podium/config';
 import { DURABLE_SUBSCRIPTIONS, LISTENER_DIRECTORY } from '@podium/orders';
 
@@ -25,7 +25,7 @@ export interface DurableSubscription {
 }
 
 export async function readListenerDirectory(
-  redis: Redis,
+  redis: RedisClient,
 ): Promise<ListenerEntry[]> {
   return Object.values(await redis.hgetall(LISTENER_DIRECTORY)).map(
     (json) => JSON.parse(json) as ListenerEntry,
@@ -33,7 +33,7 @@ export async function readListenerDirectory(
 }
 
 export async function readDurableSubscriptions(
-  redis: Redis,
+  redis: RedisClient,
 ): Promise<DurableSubscription[]> {
   return Object.values(await redis.hgetall(DURABLE_SUBSCRIPTIONS)).map(
     (json) => JSON.parse(json) as DurableSubscription,
@@ -42,7 +42,7 @@ export async function readDurableSubscriptions(
 
 /** Records the listeners a process runs (the box office's listeners API reads them). */
 export async function recordListeners(
-  redis: Redis,
+  redis: RedisClient,
   entries: ListenerEntry[],
 ): Promise<void> {
   if (entries.length === 0) return;
@@ -57,7 +57,7 @@ export async function recordListeners(
  * registered. From then on the box office enqueues every matching order for it.
  */
 export async function registerDurableSubscription(
-  redis: Redis,
+  redis: RedisClient,
   subscription: Omit<DurableSubscription, 'since'>,
 ): Promise<void> {
   const known = await redis.hget(DURABLE_SUBSCRIPTIONS, subscription.group);
@@ -73,7 +73,7 @@ export async function registerDurableSubscription(
 
 /** Removes a durable group's subscription: the box office stops enqueueing for it. Its queue stays. */
 export async function removeDurableSubscription(
-  redis: Redis,
+  redis: RedisClient,
   group: string,
 ): Promise<boolean> {
   return (await redis.hdel(DURABLE_SUBSCRIPTIONS, group)) === 1;

@@ -1,5 +1,4 @@
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import {
   appliedKey,
   Keyspace,
@@ -7,7 +6,7 @@ import {
   queuedField,
   type Place,
 } from '@podium/orders';
-import { LuaScript } from '@podium/redis';
+import { LuaScript, type RedisClient } from '@podium/redis';
 import {
   GroupQueues,
   jobName,
@@ -72,7 +71,7 @@ export class OrderEnqueuer {
 
   constructor(
     /** For the markers and the outbox: the shared command connection. */
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     readonly queues: GroupQueues,
     private readonly retry: RetryPolicy,
     private readonly markerTtlSeconds: number,

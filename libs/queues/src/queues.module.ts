@@ -5,10 +5,9 @@ import {
   Module,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { PodiumEnv } from '@podium/config';
 import { Keyspace } from '@podium/orders';
-import { createRedis, REDIS } from '@podium/redis';
+import { createRedis, REDIS, type RedisClient } from '@podium/redis';
 import { GroupQueues } from './group-queue.js';
 import { OrderEnqueuer } from './order-enqueuer.js';
 
@@ -18,7 +17,7 @@ import { OrderEnqueuer } from './order-enqueuer.js';
  * opened on first use (close it with `enqueuer.queues.close()` outside a Nest app).
  */
 export function createOrderEnqueuer(
-  redis: Redis,
+  redis: RedisClient,
   env: PodiumEnv,
   keys: Keyspace = Keyspace.singleRedis,
 ): OrderEnqueuer {

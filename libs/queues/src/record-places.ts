@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@podium/redis';
 import { PLACES, type Keyspace, type Place } from '@podium/orders';
 
 /**
@@ -11,7 +11,7 @@ export class RecordPlaces {
   private readonly registered = new Set<Place>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keyspace,
   ) {}
 
@@ -26,7 +26,7 @@ export class RecordPlaces {
 
 /** The places of the record path in use: on one Redis its only one (''), on a cluster those registered. */
 export async function readRecordPlaces(
-  redis: Redis,
+  redis: RedisClient,
   keys: Keyspace,
 ): Promise<Place[]> {
   return keys.isCluster ? redis.smembers(PLACES) : [''];

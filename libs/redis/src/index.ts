@@ -8,3 +8,4 @@ export * from './placed-reads.js';
 export * from './failover-signal.js';
 export * from './wait-for-replicas.js';
 export * from './replica-barrier.js';
+export * from './scan-keys.js';

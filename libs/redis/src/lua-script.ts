@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 
 type Arg = string | number;
 
@@ -12,15 +12,15 @@ type Arg = string | number;
  */
 export class LuaScript {
   readonly sha: string;
-  private readonly loading = new WeakMap<Redis, Promise<unknown>>();
-  private readonly loaded = new WeakSet<Redis>();
+  private readonly loading = new WeakMap<RedisClient, Promise<unknown>>();
+  private readonly loaded = new WeakSet<RedisClient>();
 
   constructor(readonly lua: string) {
     this.sha = createHash('sha1').update(lua).digest('hex');
   }
 
   async run<T = unknown>(
-    redis: Redis,
+    redis: RedisClient,
     keys: readonly string[],
     args: readonly Arg[],
   ): Promise<T> {
@@ -39,7 +39,7 @@ export class LuaScript {
     }
   }
 
-  private async load(redis: Redis): Promise<void> {
+  private async load(redis: RedisClient): Promise<void> {
     let loading = this.loading.get(redis);
     if (!loading) {
       loading = redis.script('LOAD', this.lua);

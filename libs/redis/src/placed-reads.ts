@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 import type { Keyspace } from '@podium/orders';
 
 /**
@@ -10,7 +10,7 @@ import type { Keyspace } from '@podium/orders';
  */
 export class PlacedReads {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keyspace,
   ) {}
 

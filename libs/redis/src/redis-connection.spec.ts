@@ -1,11 +1,10 @@
-import type { Redis } from 'ioredis';
 import { SentinelTopology, waitFor } from '@podium/testing';
-import { createRedis } from './redis-connection.js';
+import { createRedis, type RedisClient } from './redis-connection.js';
 import { redisTargetFrom } from './redis-target.js';
 
 describe('createRedis behind Sentinel', () => {
   let topology: SentinelTopology;
-  let connections: Redis[] = [];
+  let connections: RedisClient[] = [];
   beforeAll(async () => {
     topology = await SentinelTopology.start();
   });

@@ -1,7 +1,27 @@
 import { Logger } from '@nestjs/common';
-import { Redis, type RedisOptions } from 'ioredis';
+import {
+  Cluster,
+  Redis,
+  type ClusterOptions,
+  type RedisOptions,
+} from 'ioredis';
+import {
+  ClusterNodeConnector,
+  type ClusterNodeConnectorOptions,
+} from './cluster-node-connector.js';
 import { redactSecrets } from './redis-url.js';
-import type { RedisTarget, SentinelTarget } from './redis-target.js';
+import type {
+  ClusterTarget,
+  RedisTarget,
+  SentinelTarget,
+  StandaloneTarget,
+} from './redis-target.js';
+
+/**
+ * A connection podium sends commands on: to one server (also behind Sentinel) or to a Redis
+ * Cluster, which routes each command to the node of its key's slot.
+ */
+export type RedisClient = Redis | Cluster;
 
 /** How long a fail-fast connection's command may take, and how long start-up waits for Redis. */
 export const FAIL_FAST_COMMAND_TIMEOUT_MS = 2000;
@@ -19,27 +39,16 @@ export interface CreateRedisOptions {
   lazyConnect?: boolean;
 }
 
-/** Keep retrying while Redis (or every Sentinel) is away, at most 2 s (1 s) apart. */
-const retryStrategy = (times: number) => Math.min(times * 100, 2000);
-const sentinelRetryStrategy = (times: number) => Math.min(times * 100, 1000);
-
-/**
- * Every connection podium opens to a data node, in both apps, is made here from the one
- * target (REDIS_URL, or Sentinel), so they all follow a failover the same way. It keeps
- * reconnecting while Redis is away; behind Sentinel it asks the Sentinels for the primary
- * on each connect and drops the connection as soon as one announces +switch-master.
- */
-export function createRedis(
-  target: RedisTarget,
+/** How a connection behaves, whatever its target (see createRedis). */
+function behaviour(
   connectionName: string,
   {
     autoPipelining = true,
     failFast = false,
     lazyConnect = false,
-  }: CreateRedisOptions = {},
-): Redis {
-  const redis = new Redis({
-    ...connectionOptions(target),
+  }: CreateRedisOptions,
+): RedisOptions {
+  return {
     connectionName,
     lazyConnect,
     enableAutoPipelining: autoPipelining,
@@ -51,40 +60,126 @@ export function createRedis(
       maxRetriesPerRequest: 0,
     }),
     retryStrategy,
-    /*
-     * READONLY: this connection reaches a replica, typically a demoted primary that an
-     * endpoint's name moved away from, and would get READONLY for every write from now on:
-     * reconnect, through the endpoint (or the Sentinels), to the current primary.
-     * UNBLOCKED: Redis ended a blocking read (BullMQ's) because the server became a replica.
-     * - fail-fast (a request's connection): reconnect only (1). The command fails now and
-     *   the request answers 503 at once; resending it (2) would run a purchase's write
-     *   after the reconnect, possibly long after its client gave up.
-     * - auto-pipelined (the listeners' command connection): reconnect only. It runs
-     *   MULTIs (the outbox relay's announcement), and ioredis would resend a refused
-     *   command of a MULTI alone, outside its transaction. Its callers retry: effects with
-     *   the delivery's retries, the relay on its next pass.
-     * - BullMQ's (autoPipelining false): reconnect and resend (2). BullMQ writes with one
-     *   script per step (an add, a worker's moves), a refused script did not run, so it
-     *   runs once on the primary and its caller waits as for any reconnect instead of
-     *   failing (a worker's failed fetch would pause it for runRetryDelay, 15 s).
-     * Subscribers get neither: on a demoted primary they still hear every PUBLISH, which
-     * replication carries from the new primary, and they move when it goes away.
-     */
     reconnectOnError: (err) =>
       /^(READONLY|UNBLOCKED) /.test(err.message)
         ? failFast || autoPipelining
           ? 1
           : 2
         : false,
+  };
+}
+
+/** Keep retrying while Redis (or every Sentinel) is away, at most 2 s (1 s) apart. */
+const retryStrategy = (times: number) => Math.min(times * 100, 2000);
+const sentinelRetryStrategy = (times: number) => Math.min(times * 100, 1000);
+
+/**
+ * Every connection podium opens to a data node, in both apps, is made here from the one
+ * target (REDIS_URL, Sentinel, or a cluster), so they all follow a failover the same way.
+ * It keeps reconnecting while Redis is away; behind Sentinel it asks the Sentinels for the
+ * primary on each connect and drops the connection as soon as one announces +switch-master;
+ * on a cluster it follows the slots (MOVED, ASK) to the node that serves them now.
+ *
+ * READONLY: the connection reaches a replica, typically a demoted primary that an
+ * endpoint's name moved away from, and would get READONLY for every write from now on:
+ * reconnect, through the endpoint (or the Sentinels), to the current primary.
+ * UNBLOCKED: Redis ended a blocking read (BullMQ's) because the server became a replica.
+ * - fail-fast (a request's connection): reconnect only (1). The command fails now and the
+ *   request answers 503 at once; resending it (2) would run a purchase's write after the
+ *   reconnect, possibly long after its client gave up.
+ * - auto-pipelined (the listeners' command connection): reconnect only. ioredis would
+ *   resend a refused command of a MULTI alone, outside its transaction. Its callers retry:
+ *   effects with the delivery's retries, the relay on its next pass.
+ * - BullMQ's (autoPipelining false): reconnect and resend (2). BullMQ writes with one script
+ *   per step (an add, a worker's moves), a refused script did not run, so it runs once on
+ *   the primary and its caller waits as for any reconnect instead of failing (a worker's
+ *   failed fetch would pause it for runRetryDelay, 15 s).
+ * Subscribers (createSubscriber) get neither: on a demoted primary they still hear every
+ * PUBLISH, which replication carries from the new primary, and they move when it goes away.
+ */
+export function createRedis(
+  target: RedisTarget,
+  connectionName: string,
+  options: CreateRedisOptions = {},
+): RedisClient {
+  if (target.kind === 'cluster')
+    return createCluster(target, connectionName, options);
+  const redis = new Redis({
+    ...connectionOptions(target),
+    ...behaviour(connectionName, options),
   });
-  const logger = new Logger(connectionName);
-  // Without an error listener ioredis prints every failed reconnect attempt as unhandled.
-  redis.on('error', (err: Error) =>
-    logger.warn(`Redis: ${redactSecrets(err.message)}`),
-  );
+  watchErrors(redis, connectionName);
   trackReconnects(redis);
   if (target.kind === 'sentinel') dropStaleFailoverDetectors(redis);
   return redis;
+}
+
+/**
+ * A plain connection for subscribing (Nest's transport, the live dashboard): to the one
+ * server, to the primary behind Sentinel, or on a cluster to one node, the next one when it
+ * goes away (ClusterNodeConnector: classic PUBLISH reaches the subscribers of every node).
+ */
+export function createSubscriber(
+  target: RedisTarget,
+  connectionName: string,
+  options: Omit<CreateRedisOptions, 'failFast'> = {},
+): Redis {
+  if (target.kind !== 'cluster')
+    return createRedis(target, connectionName, options) as Redis;
+  const { tls, ...login } = target.login;
+  const connectorOptions: ClusterNodeConnectorOptions = {
+    Connector: ClusterNodeConnector,
+    clusterNodes: target.nodes,
+    ...login,
+    ...(tls && { tls: {} }),
+    ...behaviour(connectionName, options),
+  };
+  const redis = new Redis(connectorOptions);
+  watchErrors(redis, connectionName);
+  trackReconnects(redis);
+  return redis;
+}
+
+/** A cluster client: commands go to their slot's primary, auto-pipelined per node. */
+function createCluster(
+  target: ClusterTarget,
+  connectionName: string,
+  options: CreateRedisOptions,
+): Cluster {
+  const { tls, ...login } = target.login;
+  const {
+    enableAutoPipelining,
+    enableOfflineQueue,
+    maxRetriesPerRequest,
+    ...perNode
+  } = behaviour(connectionName, options);
+  const clusterOptions: ClusterOptions = {
+    enableAutoPipelining,
+    enableOfflineQueue,
+    lazyConnect: options.lazyConnect ?? false,
+    clusterRetryStrategy: retryStrategy,
+    // A failover moves slots: ask the nodes again at once, and retry a redirected command.
+    retryDelayOnFailover: 100,
+    retryDelayOnClusterDown: 100,
+    maxRedirections: 16,
+    redisOptions: {
+      ...perNode,
+      ...login,
+      maxRetriesPerRequest,
+      ...(tls && { tls: {} }),
+    },
+  };
+  const cluster = new Cluster(target.nodes, clusterOptions);
+  watchErrors(cluster, connectionName);
+  return cluster;
+}
+
+function watchErrors(client: RedisClient, connectionName: string): void {
+  const logger = new Logger(connectionName);
+  // Without an error listener ioredis prints every failed reconnect attempt as unhandled.
+  client.on('error', (err: Error) =>
+    logger.warn(`Redis: ${redactSecrets(err.message)}`),
+  );
 }
 
 /** What dropStaleFailoverDetectors reaches into: ioredis' private SentinelConnector. */
@@ -119,7 +214,9 @@ function dropStaleFailoverDetectors(redis: Redis): void {
 }
 
 /** ioredis options for the data nodes of a target (no connection behaviour: see createRedis). */
-export function connectionOptions(target: RedisTarget): RedisOptions {
+export function connectionOptions(
+  target: StandaloneTarget | SentinelTarget,
+): RedisOptions {
   const { tls, ...login } = target.login;
   switch (target.kind) {
     case 'standalone':

@@ -3,6 +3,8 @@ import {
   describeRedisTarget,
   parseSentinels,
   redisTargetFrom,
+  type SentinelTarget,
+  type StandaloneTarget,
 } from './redis-target.js';
 
 describe('redisTargetFrom', () => {
@@ -16,7 +18,9 @@ describe('redisTargetFrom', () => {
       login: { username: 'app', password: 's@cret', db: 2, tls: true },
       shown: 'rediss://app:***@10.0.0.5:6380/2',
     });
-    expect(connectionOptions(target)).toEqual({
+    expect(
+      connectionOptions(target as StandaloneTarget | SentinelTarget),
+    ).toEqual({
       host: '10.0.0.5',
       port: 6380,
       username: 'app',
@@ -45,7 +49,9 @@ describe('redisTargetFrom', () => {
       sentinelPassword: ' sentinel pass ',
       login: { password: 'pw', db: 3, tls: false },
     });
-    const options = connectionOptions(target);
+    const options = connectionOptions(
+      target as StandaloneTarget | SentinelTarget,
+    );
     expect(options).toMatchObject({
       sentinels: target.kind === 'sentinel' && target.sentinels,
       name: 'podium',
@@ -72,7 +78,7 @@ describe('redisTargetFrom', () => {
         REDIS_URL: 'rediss://cache',
         REDIS_SENTINELS: 's:26379',
         REDIS_SENTINEL_NAME: 'podium',
-      }),
+      }) as SentinelTarget,
     );
     expect(options).toMatchObject({
       tls: {},

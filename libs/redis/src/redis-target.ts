@@ -33,14 +33,21 @@ export interface SentinelTarget {
   login: RedisLogin;
 }
 
+/** A Redis Cluster, found from seed nodes (REDIS_CLUSTER_NODES). */
+export interface ClusterTarget {
+  kind: 'cluster';
+  /** Nodes to start from; the client learns the others from them. */
+  nodes: HostPort[];
+  login: RedisLogin;
+}
+
 /**
  * Where podium's connections go, built once from the environment (redisTargetFrom) and
- * handed to createRedis by every caller, which never looks inside. A new kind (a cluster
- * from REDIS_CLUSTER_NODES, say) is one more member here, a case in redisTargetFrom, in
- * connectionOptions (redis-connection.ts) and in describeRedisTarget: the compiler points
- * at each switch that lacks it, and no call site changes.
+ * handed to createRedis by every caller, which never looks inside. A new kind is one more
+ * member here, a case in redisTargetFrom, in connectionOptions (redis-connection.ts) and
+ * in describeRedisTarget: the compiler points at each switch that lacks it.
  */
-export type RedisTarget = StandaloneTarget | SentinelTarget;
+export type RedisTarget = StandaloneTarget | SentinelTarget | ClusterTarget;
 
 /** The variables a target is built from (names fixed: deployment tools set them). */
 export interface RedisTargetVariables {
@@ -48,6 +55,7 @@ export interface RedisTargetVariables {
   REDIS_SENTINELS?: string;
   REDIS_SENTINEL_NAME?: string;
   REDIS_SENTINEL_PASSWORD?: string;
+  REDIS_CLUSTER_NODES?: string;
 }
 
 /** A Sentinel primary name: printable, no spaces (Sentinel's config file is space-separated). */
@@ -93,8 +101,27 @@ export function redisTargetFrom(variables: RedisTargetVariables): RedisTarget {
       'REDIS_SENTINEL_NAME must be 1 to 200 printable characters without spaces',
     );
   }
+  const clusterNodes = present(variables.REDIS_CLUSTER_NODES);
+  if (clusterNodes !== undefined && sentinels !== undefined)
+    problems.push(
+      'REDIS_CLUSTER_NODES and REDIS_SENTINELS name two different deployments: set one of them',
+    );
+  let seeds: HostPort[] = [];
+  if (clusterNodes !== undefined) {
+    try {
+      seeds = parseHostPorts('REDIS_CLUSTER_NODES', clusterNodes);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  }
+  if (clusterNodes !== undefined && url && url.db !== 0)
+    problems.push(
+      `REDIS_URL selects database ${url.db}, and a cluster has only database 0`,
+    );
   if (problems.length > 0 || !url) throw new Error(problems.join('; '));
   const { host, port, ...login } = url;
+  if (clusterNodes !== undefined)
+    return { kind: 'cluster', nodes: seeds, login };
   if (sentinels !== undefined && name !== undefined) {
     return {
       kind: 'sentinel',
@@ -122,9 +149,14 @@ export function redisTargetFromUrl(url: string): RedisTarget {
  * Spaces around the commas are allowed.
  */
 export function parseSentinels(value: string): HostPort[] {
+  return parseHostPorts('REDIS_SENTINELS', value);
+}
+
+/** A comma-separated list of host:port in the variable `name` (IPv6 in brackets). */
+export function parseHostPorts(name: string, value: string): HostPort[] {
   const wrong = (detail: string) =>
     new Error(
-      `REDIS_SENTINELS must be a comma-separated list of host:port (IPv6 in brackets: [::1]:26379): ${detail}`,
+      `${name} must be a comma-separated list of host:port (IPv6 in brackets: [::1]:26379): ${detail}`,
     );
   const entries = value.split(',').map((entry) => entry.trim());
   if (entries.some((entry) => entry === '')) throw wrong(`an empty entry`);
@@ -152,6 +184,8 @@ export function describeRedisTarget(target: RedisTarget): string {
       return target.shown;
     case 'sentinel':
       return `primary "${target.name}" of Sentinels ${target.sentinels.map(formatHostPort).join(',')}`;
+    case 'cluster':
+      return `cluster of ${target.nodes.map(formatHostPort).join(',')}`;
   }
 }
 

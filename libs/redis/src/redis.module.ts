@@ -6,10 +6,10 @@ import {
   type DynamicModule,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import {
   createRedis,
   FAIL_FAST_COMMAND_TIMEOUT_MS,
+  type RedisClient,
 } from './redis-connection.js';
 import type { RedisTarget } from './redis-target.js';
 import { redactSecrets } from './redis-url.js';
@@ -37,7 +37,7 @@ export interface RedisModuleOptions {
 export class RedisModule implements OnApplicationShutdown {
   private readonly logger = new Logger(RedisModule.name);
 
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
 
   static forRoot(options: RedisModuleOptions): DynamicModule {
     return {
@@ -56,12 +56,18 @@ export class RedisModule implements OnApplicationShutdown {
             return redis;
           },
         },
-        // Where each key lives (the seed's names on one Redis).
-        { provide: Keyspace, useValue: Keyspace.singleRedis },
+        // Where each key lives: the seed's names on one Redis, a layout of slots on a cluster.
+        {
+          provide: Keyspace,
+          useValue:
+            options.target.kind === 'cluster'
+              ? Keyspace.cluster
+              : Keyspace.singleRedis,
+        },
         {
           provide: PlacedReads,
           inject: [REDIS, Keyspace],
-          useFactory: (redis: Redis, keys: Keyspace) =>
+          useFactory: (redis: RedisClient, keys: Keyspace) =>
             new PlacedReads(redis, keys),
         },
       ],
@@ -79,7 +85,7 @@ export class RedisModule implements OnApplicationShutdown {
 }
 
 /** Resolves once the connection is ready, or after `timeoutMs` in any case. */
-function whenReady(redis: Redis, timeoutMs: number): Promise<void> {
+function whenReady(redis: RedisClient, timeoutMs: number): Promise<void> {
   if (redis.status === 'ready') return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(done, timeoutMs);

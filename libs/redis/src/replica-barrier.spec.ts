@@ -21,7 +21,10 @@ describe('ReplicaBarrier, on a primary with one replica', () => {
     primary = await PrivateRedis.start();
     replica = await PrivateRedis.start({ replicaOf: primary });
     await replica.waitForSync();
-    connection = createRedis(redisTargetFromUrl(primary.url), 'barrier-test');
+    connection = createRedis(
+      redisTargetFromUrl(primary.url),
+      'barrier-test',
+    ) as Redis;
   });
   afterAll(async () => {
     connection.disconnect();

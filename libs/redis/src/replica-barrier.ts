@@ -1,6 +1,7 @@
-import type { Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
+import { keySlot, slotTag } from '@podium/orders';
 import type { FailoverSignal } from './failover-signal.js';
-import { connectionEpoch } from './redis-connection.js';
+import { connectionEpoch, type RedisClient } from './redis-connection.js';
 import {
   UnreplicatedError,
   waitForReplicas,
@@ -18,9 +19,9 @@ export const REPLICATION_FENCE_KEY = 'podium:replication:fence';
 /**
  * Confirms that writes a caller made on a connection reached `replicas` replicas:
  *
- *   const written = barrier.watch(connection); // before writing
- *   await connection.hset(...);
- *   await written.confirmed();                 // throws UnreplicatedError
+ *   const written = barrier.watch(connection, [key]); // before writing
+ *   await connection.hset(key, ...);
+ *   await written.confirmed();                       // throws UnreplicatedError
  *
  * WAIT blocks the whole connection, so concurrent callers share rounds (group commit): at
  * most one fence-and-WAIT is in flight per connection, and callers that come while one is
@@ -39,17 +40,30 @@ export class ReplicaBarrier {
     private readonly failover?: FailoverSignal,
   ) {}
 
-  watch(connection: Redis): ReplicatedWrites {
-    return new ReplicatedWrites(this, connection, this.failover?.epoch ?? 0);
+  /**
+   * Before writing on `connection`. On a cluster, `keys` are keys the writes touch, one per
+   * slot they write to (the confirmation waits on each of those slots' primaries).
+   */
+  watch(
+    connection: RedisClient,
+    keys: readonly string[] = [],
+  ): ReplicatedWrites {
+    const nodes =
+      connection instanceof Cluster
+        ? [...new Set(keys.map(keySlot))].map(
+            (slot) => new SlotNode(connection, slot),
+          )
+        : [new ServerNode(connection)];
+    return new ReplicatedWrites(this, nodes, this.failover?.epoch ?? 0);
   }
 
-  /** @internal One shared round of fence and WAIT on `connection`. */
-  round(connection: Redis): Promise<number> {
+  /** @internal One shared round of fence and WAIT on one server's connection. */
+  round(connection: Redis, fenceKey: string): Promise<number> {
     let rounds = this.rounds.get(connection);
     if (!rounds) {
       rounds = new Rounds(async () => {
         const [, acknowledged] = await Promise.all([
-          connection.incr(REPLICATION_FENCE_KEY),
+          connection.incr(fenceKey),
           waitForReplicas(connection, this.replicas, this.timeoutMs),
         ]);
         return acknowledged;
@@ -68,17 +82,69 @@ export class ReplicaBarrier {
   }
 }
 
-/** The writes of one caller on one connection, from watch() on. */
+/** A server the writes went to: its connection then, and whether it is still the one. */
+interface WrittenNode {
+  /** The connection to wait on, or why there is none that covers the writes. */
+  connection(): Redis | UnreplicatedReason;
+  fenceKey: string;
+}
+
+/** One server's connection (also behind Sentinel): WAIT covers its writes while it did not reconnect. */
+class ServerNode implements WrittenNode {
+  readonly fenceKey = REPLICATION_FENCE_KEY;
+  private readonly epoch: number;
+
+  constructor(private readonly redis: Redis) {
+    this.epoch = connectionEpoch(redis);
+  }
+
+  connection(): Redis | UnreplicatedReason {
+    return connectionEpoch(this.redis) === this.epoch
+      ? this.redis
+      : 'reconnected';
+  }
+}
+
+/**
+ * The primary of one slot of a cluster, as the client routed the writes to it. The
+ * confirmation waits on that primary's connection, and fails when the slot has moved to
+ * another node meanwhile (a failover: what the old primary's replicas acknowledged may not
+ * be on the new one) or that connection reconnected.
+ */
+class SlotNode implements WrittenNode {
+  readonly fenceKey: string;
+  private readonly owner?: string;
+  private readonly node?: Redis;
+  private readonly epoch: number;
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly slot: number,
+  ) {
+    this.fenceKey = `{${slotTag(slot)}}:${REPLICATION_FENCE_KEY}`;
+    this.owner = cluster.slots[slot]?.[0];
+    this.node = this.owner ? nodeByKey(cluster, this.owner) : undefined;
+    this.epoch = this.node ? readyCount(this.node) : 0;
+  }
+
+  connection(): Redis | UnreplicatedReason {
+    if (!this.node || this.cluster.slots[this.slot]?.[0] !== this.owner)
+      return 'failover';
+    return readyCount(this.node) === this.epoch ? this.node : 'reconnected';
+  }
+}
+
+/** The writes of one caller, from watch() on. */
 export class ReplicatedWrites {
   constructor(
     private readonly barrier: ReplicaBarrier,
-    private readonly connection: Redis,
+    private readonly nodes: readonly WrittenNode[],
     private readonly failoverEpoch: number,
   ) {}
 
   /**
-   * Call once the writes are answered. Resolves once `replicas` replicas have every write
-   * made since watch(); with 0, at once.
+   * Call once the writes are answered. Resolves once `replicas` replicas of every server
+   * written to have every write made since watch(); with 0, at once.
    */
   async confirmed(): Promise<void> {
     const wanted = this.barrier.replicas;
@@ -90,23 +156,47 @@ export class ReplicatedWrites {
     ) => new UnreplicatedError(reason, wanted, acknowledged, detail);
     if (this.barrier.failoverSince(this.failoverEpoch))
       throw fail('failover', 0);
-    // The writes were answered on the server-side connection of now (a write sent before a
-    // reconnect is sent again after it); the WAIT must run on that one too.
-    const epoch = connectionEpoch(this.connection);
-    let acknowledged: number;
-    try {
-      acknowledged = await this.barrier.round(this.connection);
-    } catch (err) {
-      throw fail('no-answer', 0, redactSecrets((err as Error).message));
-    }
-    if (connectionEpoch(this.connection) !== epoch)
-      throw fail('reconnected', 0);
+    const acknowledged = await Promise.all(
+      this.nodes.map(async (node) => {
+        // The writes were answered on the server-side connection of now (a write sent before
+        // a reconnect is sent again after it); the WAIT must run on that one too.
+        const connection = node.connection();
+        if (typeof connection === 'string') throw fail(connection, 0);
+        let count: number;
+        try {
+          count = await this.barrier.round(connection, node.fenceKey);
+        } catch (err) {
+          throw fail('no-answer', 0, redactSecrets((err as Error).message));
+        }
+        if (node.connection() !== connection) throw fail('reconnected', 0);
+        return count;
+      }),
+    );
+    const fewest = Math.min(...acknowledged);
     if (this.barrier.failoverSince(this.failoverEpoch))
-      throw fail('failover', acknowledged);
-    if (acknowledged < wanted) throw fail('too-few-replicas', acknowledged);
+      throw fail('failover', fewest);
+    if (fewest < wanted) throw fail('too-few-replicas', fewest);
   }
 }
 
+/** A cluster node's connection, by its key (host:port), as the client keeps them. */
+function nodeByKey(cluster: Cluster, key: string): Redis | undefined {
+  return cluster
+    .nodes('all')
+    .find((n) => `${n.options.host}:${n.options.port}` === key);
+}
+
+/** How many times a cluster node's connection became ready since the barrier first saw it. */
+const readyCounts = new WeakMap<Redis, number>();
+function readyCount(node: Redis): number {
+  if (!readyCounts.has(node)) {
+    readyCounts.set(node, 0);
+    node.on('ready', () =>
+      readyCounts.set(node, (readyCounts.get(node) ?? 0) + 1),
+    );
+  }
+  return readyCounts.get(node) ?? 0;
+}
 /**
  * Rounds of one connection: join() starts one when none is in flight, else returns the
  * next one, started when the one in flight ends (it may have been sent before the caller's

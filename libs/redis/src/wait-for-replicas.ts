@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 
 /**
  * Redis WAIT: blocks this connection until `replicas` replicas acknowledged every write
@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
  * does not make replication synchronous.
  */
 export async function waitForReplicas(
-  connection: Redis,
+  connection: RedisClient,
   replicas: number,
   timeoutMs: number,
 ): Promise<number> {

@@ -1,11 +1,11 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@podium/redis';
 
 /**
  * Every key of the database with its type and value, in key order: compare two snapshots
  * to prove that a refused request wrote nothing (not only that it created no key).
  */
 export async function snapshotKeyspace(
-  redis: Redis,
+  redis: RedisClient,
 ): Promise<Record<string, unknown>> {
   const keys = (await redis.keys('*')).sort();
   const snapshot: Record<string, unknown> = {};

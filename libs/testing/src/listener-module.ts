@@ -5,7 +5,7 @@ import {
   type TestingModuleBuilder,
 } from '@nestjs/testing';
 import type { Redis } from 'ioredis';
-import { validatePodiumEnv } from '@podium/config';
+import { validatePodiumEnv, type DeliveryMode } from '@podium/config';
 import {
   ListenerRegistrar,
   ListenerStats,
@@ -22,7 +22,6 @@ import {
   type Order,
 } from '@podium/orders';
 import { OrderPublisher, PublisherModule } from '@podium/publisher';
-import type { DeliveryMode } from '@podium/config';
 import { announceOrder, newOrder, type OrderFields } from './orders.js';
 import { PrivateRedis } from './private-redis.js';
 import { testLogger } from './test-logger.js';

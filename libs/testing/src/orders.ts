@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@podium/redis';
 import {
   appliedKey,
   eventChannel,
@@ -30,7 +30,7 @@ export function newOrder(fields: OrderFields): Order {
  * for testing listeners without the box office.
  */
 export async function announceOrder(
-  redis: Redis,
+  redis: RedisClient,
   fields: OrderFields,
 ): Promise<Order> {
   const order = newOrder(fields);
@@ -45,7 +45,7 @@ export async function announceOrder(
 
 /** Waits until every named listener has applied the order (its applied marker is set). */
 export async function waitForApplied(
-  redis: Redis,
+  redis: RedisClient,
   orderId: string,
   listeners: string[],
   timeoutMs = 10_000,

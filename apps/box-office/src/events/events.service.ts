@@ -1,7 +1,6 @@
 import { ConflictException, Inject, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { escapeGlob, eventKey, parsePriceToCents } from '@podium/orders';
-import { LuaScript, REDIS } from '@podium/redis';
+import { LuaScript, REDIS, scanKeys, type RedisClient } from '@podium/redis';
 import type { CreateEventDto } from './dto/create-event.dto.js';
 import { eventFromHash, type TicketedEvent } from './event.js';
 
@@ -16,7 +15,7 @@ return 1
 
 @Injectable()
 export class EventsService {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
 
   async create(dto: CreateEventDto): Promise<TicketedEvent> {
     parsePriceToCents(dto.price); // validated by the DTO already; this pins the rule in one place
@@ -45,16 +44,11 @@ export class EventsService {
   async list(): Promise<TicketedEvent[]> {
     const names: string[] = [];
     const match = `${escapeGlob(EVENT_KEY_PREFIX)}*`;
-    for await (const keys of this.redis.scanStream({
-      match,
-      count: 500,
-    }) as AsyncIterable<string[]>) {
+    for await (const keys of scanKeys(this.redis, match))
       names.push(...keys.map((k) => k.slice(EVENT_KEY_PREFIX.length)));
-    }
-    const pipeline = this.redis.pipeline();
-    for (const name of names) pipeline.hgetall(eventKey(name));
-    const hashes = ((await pipeline.exec()) ?? []).map(
-      ([, h]) => h as Record<string, string>,
+    // Sent together (auto-pipelining), to each event's server.
+    const hashes = await Promise.all(
+      names.map((name) => this.redis.hgetall(eventKey(name))),
     );
     return names
       .map((name, i) =>

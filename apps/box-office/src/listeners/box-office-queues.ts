@@ -6,7 +6,6 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { PodiumEnv } from '@podium/config';
 import { Keyspace } from '@podium/orders';
@@ -17,7 +16,7 @@ import {
   readListenerDirectory,
   type OrderJobData,
 } from '@podium/queues';
-import { createRedis, REDIS } from '@podium/redis';
+import { createRedis, REDIS, type RedisClient } from '@podium/redis';
 
 /**
  * The listener groups' queues as the box office sees them, on one connection of its own:
@@ -30,7 +29,7 @@ export class BoxOfficeQueues implements OnApplicationShutdown {
   private readonly queues: GroupQueues;
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     env: PodiumEnv,
     keys: Keyspace,
   ) {
@@ -48,7 +47,7 @@ export class BoxOfficeQueues implements OnApplicationShutdown {
   }
 
   /** The queues' connection, once one was opened. */
-  get connection(): Redis | undefined {
+  get connection(): RedisClient | undefined {
     return this.queues.opened ? this.queues.redis : undefined;
   }
 

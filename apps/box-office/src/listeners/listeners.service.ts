@@ -1,5 +1,4 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import {
   addAnnouncement,
   failedOrdersKey,
@@ -17,7 +16,7 @@ import {
   type DurableSubscription,
   type ListenerEntry,
 } from '@podium/queues';
-import { REDIS } from '@podium/redis';
+import { REDIS, type RedisClient } from '@podium/redis';
 import { BoxOfficeQueues } from './box-office-queues.js';
 import type {
   FailedOrder,
@@ -48,7 +47,7 @@ interface FailedEntry extends FailedOrder {
 @Injectable()
 export class ListenersService {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly keyspace: Keyspace,
     private readonly queues: BoxOfficeQueues,
   ) {}

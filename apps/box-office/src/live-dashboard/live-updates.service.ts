@@ -8,7 +8,7 @@ import type { Redis } from 'ioredis';
 import { Observable, Subject } from 'rxjs';
 import { PodiumEnv } from '@podium/config';
 import { escapeGlob, eventChannel } from '@podium/orders';
-import { createRedis } from '@podium/redis';
+import { createSubscriber } from '@podium/redis';
 import { DashboardSnapshotService } from './dashboard-snapshot.service.js';
 
 /** At most one snapshot read this often, however fast purchases come. */
@@ -87,7 +87,7 @@ export class LiveUpdatesService implements OnModuleDestroy {
 
   private start(): void {
     // A connection of its own: a subscribed connection can run no other command.
-    const subscriber = createRedis(
+    const subscriber = createSubscriber(
       this.env.redisTarget,
       'podium-box-office-dashboard',
       { autoPipelining: false },

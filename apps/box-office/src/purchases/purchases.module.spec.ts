@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@podium/redis';
 import type request from 'supertest';
 import {
   eventChannel,
@@ -18,7 +18,7 @@ import { PurchasesModule } from './purchases.module.js';
 
 describe('PurchasesModule: POST /purchases records an order once and announces it', () => {
   let box: HttpModuleTest;
-  let subscriber: Redis;
+  let subscriber: RedisClient;
   const announced: [string, string][] = [];
   const http = () => box.http();
 

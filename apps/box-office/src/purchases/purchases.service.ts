@@ -6,10 +6,9 @@ import {
   NotFoundException,
   UnprocessableEntityException,
 } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { orderFromHash, orderKey, type Order } from '@podium/orders';
 import { OrderPublisher } from '@podium/publisher';
-import { REDIS } from '@podium/redis';
+import { REDIS, type RedisClient } from '@podium/redis';
 import type { CreatePurchaseDto } from './dto/create-purchase.dto.js';
 
 export interface PurchaseResult {
@@ -21,7 +20,7 @@ export interface PurchaseResult {
 @Injectable()
 export class PurchasesService {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly publisher: OrderPublisher,
   ) {}
 

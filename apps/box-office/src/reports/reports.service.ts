@@ -1,5 +1,4 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { PodiumEnv } from '@podium/config';
 import type { Alert } from '@podium/listeners';
 import {
@@ -17,7 +16,7 @@ import {
   type HistogramEncoding,
   type Order,
 } from '@podium/orders';
-import { PlacedReads, REDIS } from '@podium/redis';
+import { PlacedReads, REDIS, type RedisClient } from '@podium/redis';
 import type { TicketedEvent } from '../events/event.js';
 import { EventsService } from '../events/events.service.js';
 
@@ -42,7 +41,7 @@ export interface Histogram {
 @Injectable()
 export class ReportsService {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly reads: PlacedReads,
     private readonly env: PodiumEnv,
     private readonly events: EventsService,

@@ -1,6 +1,6 @@
 import { ServerRedis } from '@nestjs/microservices';
 import type { Redis } from 'ioredis';
-import { createRedis, type RedisTarget } from '@podium/redis';
+import { createSubscriber, type RedisTarget } from '@podium/redis';
 
 /**
  * Nest's Redis transport, set up for podium's wire format and for staying connected:
@@ -15,7 +15,7 @@ import { createRedis, type RedisTarget } from '@podium/redis';
  *   after one dropped connection unless retryAttempts is set);
  * - it can stop reading (pause) while the process has too much in flight: the backlog then
  *   waits in Redis's output buffer for this connection. Past client-output-buffer-limit
- *   pubsub, Redis cuts the connection: that is logged as a warning and counted, and it
+ *   pubsub, RedisClient cuts the connection: that is logged as a warning and counted, and it
  *   subscribes again.
  */
 export class PurchaseTransport extends ServerRedis {
@@ -41,7 +41,7 @@ export class PurchaseTransport extends ServerRedis {
     });
   }
 
-  /** Nest types its subscriber connection as any: it is an ioredis connection. */
+  /** Nest types its subscriber connection as any: it is a plain ioredis connection (createSubscriber). */
   private get subscriber(): Redis | undefined {
     return this.subClient as Redis | undefined;
   }
@@ -102,7 +102,7 @@ export class PurchaseTransport extends ServerRedis {
   // Nest connects them itself (lazyConnect); close() quits them, which ends their retries.
   override createRedisClient(): Promise<Redis> {
     return Promise.resolve(
-      createRedis(this.target, 'podium-listeners-sub', {
+      createSubscriber(this.target, 'podium-listeners-sub', {
         autoPipelining: false,
         lazyConnect: true,
       }),

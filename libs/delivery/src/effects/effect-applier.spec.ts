@@ -1,6 +1,5 @@
-import { Keyspace } from '@podium/orders';
+import { Keyspace, appliedKey, listenerStatsKey } from '@podium/orders';
 import type { Redis } from 'ioredis';
-import { appliedKey, listenerStatsKey } from '@podium/orders';
 import { PrivateRedis, snapshotKeyspace } from '@podium/testing';
 import type { DeliveryOptions } from '../delivery.options.js';
 import { EffectApplier, type EffectEntry } from './effect-applier.js';

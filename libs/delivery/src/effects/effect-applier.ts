@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { withLogContext } from '@podium/observability';
 import {
   appliedKey,
@@ -7,7 +6,7 @@ import {
   listenerStatsKey,
   type Place,
 } from '@podium/orders';
-import { LuaScript, REDIS } from '@podium/redis';
+import { LuaScript, REDIS, type RedisClient } from '@podium/redis';
 import { DELIVERY_OPTIONS, type DeliveryOptions } from '../delivery.options.js';
 import { isScriptEffects, type Effects, type RedisArg } from './effects.js';
 import { effectsScript, WRITES_BODY } from './effects-script.js';
@@ -45,7 +44,7 @@ export class EffectApplier {
   private script = new LuaScript(effectsScript(this.bodies));
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly keyspace: Keyspace,
     @Inject(DELIVERY_OPTIONS) private readonly options: DeliveryOptions,
   ) {}
@@ -53,7 +52,7 @@ export class EffectApplier {
   /**
    * Applies the entries and, for each one applied now, runs its afterApply. On a cluster
    * the entries go to one script per place their keys live in (Keyspace), all sent
-   * together. Rejects only when a script did not run (Redis unreachable or refusing
+   * together. Rejects only when a script did not run (RedisClient unreachable or refusing
    * writes): nothing of that script was applied then.
    */
   async apply(entries: readonly EffectEntry[]): Promise<ApplyOutcome[]> {

@@ -1,8 +1,5 @@
-import { Keyspace } from '@podium/orders';
-import { Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
-import { validatePodiumEnv } from '@podium/config';
 import {
+  Keyspace,
   appliedKey,
   eventChannel,
   orderKey,
@@ -10,6 +7,9 @@ import {
   ORDERS_CHANNEL,
   OUTBOX,
 } from '@podium/orders';
+import { Logger } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { validatePodiumEnv } from '@podium/config';
 import { standalonePublisher } from '@podium/publisher';
 import {
   createOrderEnqueuer,

@@ -1,7 +1,5 @@
-import { Keyspace } from '@podium/orders';
-import { Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import {
+  Keyspace,
   appliedKey,
   failedOrdersKey,
   listenerStatsKey,
@@ -10,6 +8,8 @@ import {
   ORDERS_CHANNEL,
   type Order,
 } from '@podium/orders';
+import { Logger } from '@nestjs/common';
+import type { Redis } from 'ioredis';
 import {
   CapturedLogger,
   newOrder,

@@ -1,9 +1,5 @@
-import { Keyspace } from '@podium/orders';
-import { Logger } from '@nestjs/common';
-import type { Job, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
-import { validatePodiumEnv, type PodiumEnv } from '@podium/config';
 import {
+  Keyspace,
   appliedKey,
   eventChannel,
   listenerStatsKey,
@@ -12,6 +8,10 @@ import {
   ORDERS_CHANNEL,
   type Order,
 } from '@podium/orders';
+import { Logger } from '@nestjs/common';
+import type { Job, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { validatePodiumEnv, type PodiumEnv } from '@podium/config';
 import {
   createOrderEnqueuer,
   retryJobId,
@@ -136,7 +136,10 @@ describe('GroupWorker', () => {
       // BullMQ's stalled check may start its next wait as a worker closes: short, so the test ends at once.
       QUEUE_STALLED_CHECK_MS: '500',
     });
-    redis = createRedis(redisTargetFromUrl(server.url), 'group-worker-spec');
+    redis = createRedis(
+      redisTargetFromUrl(server.url),
+      'group-worker-spec',
+    ) as Redis;
     enqueuer = createOrderEnqueuer(redis, env);
     stats = new ListenerStats(redis, new DeliveryMetrics());
     work = new OrderWork(

@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import {
   appliedKey,
   hearsOrder,
@@ -8,7 +7,12 @@ import {
   type Order,
 } from '@podium/orders';
 import { jobOrders, OrderEnqueuer, type OrderJobData } from '@podium/queues';
-import { createRedis, ReplicaBarrier, type RedisTarget } from '@podium/redis';
+import {
+  createRedis,
+  ReplicaBarrier,
+  type RedisClient,
+  type RedisTarget,
+} from '@podium/redis';
 import { DeliveryMetrics } from '../delivery-metrics.js';
 import type { QueueSettings } from '../delivery.options.js';
 import type { ListenerGroup, RunningListener } from '../listener-group.js';
@@ -25,7 +29,7 @@ export interface GroupWorkerDeps {
   metrics: DeliveryMetrics;
   enqueuer: OrderEnqueuer;
   /** The shared command connection, to read applied markers on a retry. */
-  redis: Redis;
+  redis: RedisClient;
   redisTarget: RedisTarget;
   /** REDIS_WAIT_REPLICAS: a job completes only once replicas have its effects. */
   replication: ReplicaBarrier;
@@ -47,7 +51,7 @@ export class GroupWorker {
   private readonly worker: Worker<OrderJobData>;
   /** Each worker has a connection of its own: sharing the enqueueing connection put lock
    * renewals behind bursts of adds, and jobs ran twice after their locks lapsed. */
-  readonly connection: Redis;
+  readonly connection: RedisClient;
   /** Per event: the members an order of that event is for. */
   private members = new Map<string, RunningListener[]>();
 
@@ -104,7 +108,10 @@ export class GroupWorker {
     // effects written on a primary that a failover then discards would be lost while the
     // job's completion, written after the switch, stands. Not confirmed: the try fails, and
     // the next one finds the markers of what did reach the promoted replica.
-    const effects = this.deps.replication.watch(this.deps.redis);
+    const effects = this.deps.replication.watch(
+      this.deps.redis,
+      this.effectsKeys(orderIds),
+    );
     const outcomes = await this.deps.work.run(
       orderIds.map((orderId) => ({
         orderId,
@@ -221,6 +228,18 @@ export class GroupWorker {
     return marked
       ? this.group.listeners.filter((l) => !marked.has(l.name))
       : this.group.listeners;
+  }
+
+  /** A key in each place the orders' effects are written to (on a cluster, their slots). */
+  private effectsKeys(orderIds: readonly string[]): string[] {
+    const keyspace = this.deps.enqueuer.keys;
+    const oneSlot = new Set(this.group.listeners.map((l) => l.oneSlot));
+    const places = new Set(
+      orderIds.flatMap((id) =>
+        [...oneSlot].map((one) => keyspace.effectsPlace(id, one)),
+      ),
+    );
+    return [...places].map((place) => keyspace.key(place, 'podium:effects'));
   }
 
   /** Per order, the listeners that have an applied (or skipped) marker for it. */

@@ -1,8 +1,5 @@
-import { Keyspace } from '@podium/orders';
-import { Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
-import { validatePodiumEnv } from '@podium/config';
 import {
+  Keyspace,
   appliedKey,
   listenerStatsKey,
   orderKey,
@@ -12,6 +9,9 @@ import {
   queuedField,
   type Order,
 } from '@podium/orders';
+import { Logger } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { validatePodiumEnv } from '@podium/config';
 import {
   createOrderEnqueuer,
   GroupQueues,

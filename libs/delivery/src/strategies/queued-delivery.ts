@@ -2,11 +2,10 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { isPlausibleOrderId } from '@podium/orders';
 import { OrderEnqueuer } from '@podium/queues';
 import { FailoverMonitor } from '@podium/observability';
-import { REDIS, ReplicaBarrier } from '@podium/redis';
+import { REDIS, ReplicaBarrier, type RedisClient } from '@podium/redis';
 import { DeliveryMetrics } from '../delivery-metrics.js';
 import { DELIVERY_OPTIONS, type DeliveryOptions } from '../delivery.options.js';
 import type { ListenerGroup } from '../listener-group.js';
@@ -42,7 +41,7 @@ export class QueuedDelivery implements DeliveryStrategy {
     private readonly stats: ListenerStats,
     private readonly metrics: DeliveryMetrics,
     protected readonly enqueuer: OrderEnqueuer,
-    @Inject(REDIS) protected readonly redis: Redis,
+    @Inject(REDIS) protected readonly redis: RedisClient,
     @Inject(DELIVERY_OPTIONS) private readonly options: DeliveryOptions,
     @Optional() failover?: FailoverMonitor,
   ) {

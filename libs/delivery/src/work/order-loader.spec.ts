@@ -33,7 +33,10 @@ describe('OrderLoader', () => {
   beforeAll(async () => {
     server = await PrivateRedis.start();
     redis = server.client();
-    shared = createRedis(redisTargetFromUrl(server.url), 'order-loader-spec');
+    shared = createRedis(
+      redisTargetFromUrl(server.url),
+      'order-loader-spec',
+    ) as Redis;
     await shared.ping();
   });
   afterAll(async () => {

@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import DataLoader from 'dataloader';
-import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import {
   MalformedOrderError,
@@ -8,7 +7,7 @@ import {
   orderKey,
   type Order,
 } from '@podium/orders';
-import { REDIS } from '@podium/redis';
+import { REDIS, type RedisClient } from '@podium/redis';
 
 export class UnknownOrderError extends Error {}
 
@@ -23,7 +22,7 @@ export class UnknownOrderError extends Error {}
 export class OrderLoader {
   private readonly loader: DataLoader<string, Order>;
 
-  constructor(@Inject(REDIS) private readonly redis: Redis) {
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {
     this.loader = new DataLoader((ids) => this.readMany(ids), {
       cacheMap: new LRUCache<string, Promise<Order>>({
         max: 20_000,

@@ -1,13 +1,13 @@
-import { Keyspace } from '@podium/orders';
-import { jest } from '@jest/globals';
-import type { Redis } from 'ioredis';
 import {
+  Keyspace,
   appliedKey,
   orderKey,
   orderToHash,
   ORDERS_CHANNEL,
   type Order,
 } from '@podium/orders';
+import { jest } from '@jest/globals';
+import type { Redis } from 'ioredis';
 import { newOrder, PrivateRedis, waitFor } from '@podium/testing';
 import type { DeliveryOptions } from '../delivery.options.js';
 import { EffectApplier } from '../effects/effect-applier.js';

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@podium/redis';
 import type { Keyspace } from '@podium/orders';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { readOutbox, type OutboxState } from './outbox.js';
@@ -14,7 +14,7 @@ const TIMEOUT_MS = 1000;
 export class OutboxMetrics {
   readonly redriven: Counter;
 
-  constructor(registry: Registry, redis: Redis, keys: Keyspace) {
+  constructor(registry: Registry, redis: RedisClient, keys: Keyspace) {
     // An app may run two relays (a listeners module tested beside the publisher): one set of series.
     const known = registry.getSingleMetric('podium_outbox_redriven_total');
     if (known) {
@@ -58,7 +58,7 @@ export class OutboxMetrics {
 }
 
 async function read(
-  redis: Redis,
+  redis: RedisClient,
   keys: Keyspace,
 ): Promise<OutboxState | undefined> {
   if (redis.status !== 'ready') return undefined;

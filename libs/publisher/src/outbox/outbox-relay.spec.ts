@@ -64,7 +64,10 @@ describe('OutboxRelay', () => {
 
   beforeAll(async () => {
     server = await PrivateRedis.start();
-    redis = createRedis(redisTargetFromUrl(server.url), 'outbox-relay-spec');
+    redis = createRedis(
+      redisTargetFromUrl(server.url),
+      'outbox-relay-spec',
+    ) as Redis;
     logs = new CapturedLogger();
     Logger.overrideLogger(logs);
     queues = new GroupQueues(() =>

@@ -8,13 +8,12 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { PodiumEnv } from '@podium/config';
 import { METRICS_REGISTRY } from '@podium/observability';
 import { OUTBOX_LEASE } from '@podium/orders';
 import { LUA_NOW_MS, OrderEnqueuer, parseOutboxEntry } from '@podium/queues';
-import { LuaScript, REDIS } from '@podium/redis';
+import { LuaScript, REDIS, type RedisClient } from '@podium/redis';
 import { OutboxMetrics } from './outbox-metrics.js';
 import { outboxKeys, readOutbox, type OutboxState } from './outbox.js';
 
@@ -74,7 +73,7 @@ export class OutboxRelay
   private lastWarning = { old: 0, failure: 0 };
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly env: PodiumEnv,
     private readonly enqueuer: OrderEnqueuer,
     @Optional() @Inject(METRICS_REGISTRY) private readonly registry?: Registry,

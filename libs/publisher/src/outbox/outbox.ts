@@ -1,7 +1,6 @@
-import type { Redis } from 'ioredis';
 import { Keyspace, OUTBOX } from '@podium/orders';
 import { LUA_NOW_MS, readRecordPlaces } from '@podium/queues';
-import { LuaScript } from '@podium/redis';
+import { LuaScript, type RedisClient } from '@podium/redis';
 
 // Reply: {entries, ms since the oldest entry was recorded (0 when empty)}.
 const STATE = new LuaScript(`
@@ -21,7 +20,7 @@ export interface OutboxState {
 
 /** The outbox's keys: one on one Redis; on a cluster one per place of the record path. */
 export async function outboxKeys(
-  redis: Redis,
+  redis: RedisClient,
   keys: Keyspace,
 ): Promise<string[]> {
   return (await readRecordPlaces(redis, keys)).map((place) =>
@@ -31,7 +30,7 @@ export async function outboxKeys(
 
 /** The outbox as a whole (on a cluster, every place's added up). */
 export async function readOutbox(
-  redis: Redis,
+  redis: RedisClient,
   keys: Keyspace = Keyspace.singleRedis,
 ): Promise<OutboxState> {
   const states = await Promise.all(

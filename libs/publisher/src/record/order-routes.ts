@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@podium/redis';
 import { hearsOrder } from '@podium/orders';
 import {
   readDurableSubscriptions,
@@ -34,7 +34,7 @@ export class OrderRoutes {
     routes: Map<string, Route>;
   };
 
-  constructor(private readonly redis: Redis) {}
+  constructor(private readonly redis: RedisClient) {}
 
   async of(event: string): Promise<Route> {
     const now = Date.now();

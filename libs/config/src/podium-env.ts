@@ -151,7 +151,7 @@ export class PodiumEnv {
   @Max(100_000)
   MAX_IN_FLIGHT = 1000;
 
-  /** Jobs one worker runs at once, per queued or durable listener. */
+  /** Jobs one worker runs at once, per queued or durable group (a group's listeners share a worker). */
   @Transform(toInt)
   @IsInt({ message: 'QUEUE_CONCURRENCY must be an integer' })
   @Min(1)

@@ -7,7 +7,8 @@
  *   deadline passed; ioredis' AbortError for a pipelined command, auto-pipelining included,
  *   cut by the drop): it may or may not have run;
  * - out-of-memory / read-only: Redis refuses writes (maxmemory with noeviction, a replica,
- *   a failed save); the command did not run.
+ *   a failed save): nothing was written (a script's reads before its first write did run,
+ *   and Redis refused the write, so the script stopped there).
  */
 export type RedisUnavailableReason =
   'down' | 'no-answer' | 'out-of-memory' | 'read-only';

@@ -15,7 +15,7 @@ import { createSubscriber, type RedisTarget } from '@podium/redis';
  *   after one dropped connection unless retryAttempts is set);
  * - it can stop reading (pause) while the process has too much in flight: the backlog then
  *   waits in Redis's output buffer for this connection. Past client-output-buffer-limit
- *   pubsub, RedisClient cuts the connection: that is logged as a warning and counted, and it
+ *   pubsub, Redis cuts the connection: that is logged as a warning and counted, and it
  *   subscribes again.
  */
 export class PurchaseTransport extends ServerRedis {
@@ -35,8 +35,8 @@ export class PurchaseTransport extends ServerRedis {
       if (client !== 'sub' || this.isManuallyClosed) return;
       this.reconnects++;
       this.logger.warn(
-        `Subscriber connection lost (#${this.reconnects}; Redis cuts a subscriber whose output buffer passes ` +
-          `client-output-buffer-limit pubsub): ephemeral listeners miss what is announced until it is back`,
+        `Subscriber connection lost (#${this.reconnects}: Redis restarted or failed over, the network dropped it, or Redis ` +
+          `cut it for passing client-output-buffer-limit pubsub): ephemeral listeners miss what is announced until it is back`,
       );
     });
   }

@@ -52,7 +52,7 @@ export class EffectApplier {
   /**
    * Applies the entries and, for each one applied now, runs its afterApply. On a cluster
    * the entries go to one script per place their keys live in (Keyspace), all sent
-   * together. Rejects only when a script did not run (RedisClient unreachable or refusing
+   * together. Rejects only when a script did not run (Redis unreachable or refusing
    * writes): nothing of that script was applied then.
    */
   async apply(entries: readonly EffectEntry[]): Promise<ApplyOutcome[]> {

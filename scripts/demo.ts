@@ -4,8 +4,9 @@
  * alerts and lottery winners as the listeners log them, then the seed's statistics, every
  * listener the listeners process runs (GET /listeners), and a check of the seed's listeners.
  *
- * Redis: REDIS_URL if set (never flushed), else a throwaway redis-server on a free port.
- * DELIVERY=ephemeral|queued|durable picks the listeners' delivery mode.
+ * Redis: REDIS_URL, REDIS_SENTINELS or REDIS_CLUSTER_NODES if set (never flushed), else a
+ * throwaway redis-server on a free port (with --cluster, a throwaway cluster of 3 primaries
+ * and 3 replicas). DELIVERY=ephemeral|queued|durable picks the listeners' delivery mode.
  * `npm run demo -- --kill-listeners` kills the listeners process (kill -9) a third of the
  * way through and restarts it 2 s later, to show what each mode loses.
  * `npm run demo -- --keep` keeps Redis and the apps running after the run, until Ctrl-C, so
@@ -15,16 +16,22 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
+import { validatePodiumEnv } from '@podium/config';
 import { seedListenersFor } from '@podium/listeners';
 import {
   appliedKey,
+  Keyspace,
   OPENING_CEREMONY,
   SALES_SUMMARY,
   salesSummaryField,
 } from '@podium/orders';
-import { hideUrlPassword } from '@podium/redis';
-import { PrivateRedis, waitFor } from '@podium/testing';
+import {
+  createRedis,
+  describeRedisTarget,
+  PlacedReads,
+  type RedisClient,
+} from '@podium/redis';
+import { ClusterTopology, PrivateRedis, waitFor } from '@podium/testing';
 
 const EVENTS = [
   'Womens Judo',
@@ -38,6 +45,15 @@ const CUSTOMERS = ['ann', 'bob', 'cy', 'dee', 'eve', 'fay'];
 const KILL_AT = Math.floor(PURCHASES / 3);
 const killListeners = process.argv.includes('--kill-listeners');
 const keep = process.argv.includes('--keep');
+const throwawayCluster = process.argv.includes('--cluster');
+/** The variables that say where Redis is (see the README's configuration). */
+const REDIS_VARIABLES = [
+  'REDIS_URL',
+  'REDIS_SENTINELS',
+  'REDIS_SENTINEL_NAME',
+  'REDIS_SENTINEL_PASSWORD',
+  'REDIS_CLUSTER_NODES',
+];
 const dist = (path: string) =>
   fileURLToPath(new URL(`../${path}`, import.meta.url));
 // The demo's own operator credentials, made for this run: creating events needs them.
@@ -49,12 +65,23 @@ const operatorAuth = `Basic ${Buffer.from(`${OPERATOR.OPERATOR_USER}:${OPERATOR.
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const embedded = process.env.REDIS_URL
-    ? undefined
-    : await startEmbeddedRedis();
-  const redisUrl = process.env.REDIS_URL ?? embedded!.url;
+  const given = REDIS_VARIABLES.some((name) => process.env[name]);
+  const embedded = given ? undefined : await startEmbeddedRedis();
+  const redisEnv: Record<string, string> = given
+    ? Object.fromEntries(
+        REDIS_VARIABLES.flatMap((name) =>
+          process.env[name] ? [[name, process.env[name]]] : [],
+        ),
+      )
+    : embedded instanceof ClusterTopology
+      ? { REDIS_CLUSTER_NODES: embedded.nodesEnv }
+      : { REDIS_URL: embedded!.url };
+  const target = validatePodiumEnv(redisEnv).redisTarget;
   const port = 3000 + Math.floor(Math.random() * 1000) + 1000;
-  const redis = new Redis(redisUrl, { lazyConnect: true });
+  const redis = createRedis(target, 'podium-demo', { lazyConnect: true });
+  const keys =
+    target.kind === 'cluster' ? Keyspace.cluster : Keyspace.singleRedis;
+  const reads = new PlacedReads(redis, keys);
   const children: ChildProcess[] = [];
   const stopAll = async () => {
     await Promise.all(children.map((child) => stop(child)));
@@ -70,10 +97,10 @@ async function main(): Promise<void> {
     await redis.connect();
     const mode = process.env.DELIVERY ?? 'ephemeral';
     console.log(
-      `Redis: ${hideUrlPassword(redisUrl)}${embedded ? ' (throwaway, started for this demo)' : ''}; delivery: ${mode}\n`,
+      `Redis: ${describeRedisTarget(target)}${embedded ? ' (throwaway, started for this demo)' : ''}; delivery: ${mode}\n`,
     );
     // HEALTH_PORT=0: any free port, so the demo never collides with a listeners process already running.
-    const listenersEnv = { REDIS_URL: redisUrl, HEALTH_PORT: '0' };
+    const listenersEnv = { ...redisEnv, HEALTH_PORT: '0' };
     let listeners = startApp(
       'listeners',
       dist('apps/listeners/src/main.js'),
@@ -82,7 +109,7 @@ async function main(): Promise<void> {
     children.push(listeners);
     children.push(
       startApp('box-office', dist('apps/box-office/src/main.js'), {
-        REDIS_URL: redisUrl,
+        ...redisEnv,
         PORT: String(port),
         ...OPERATOR,
       }),
@@ -99,7 +126,7 @@ async function main(): Promise<void> {
         ),
       { what: 'the box office', timeoutMs: 20_000 },
     );
-    await waitFor(async () => listenersSubscribed(redis), {
+    await waitFor(() => listenersReady, {
       what: 'the listeners to subscribe',
       timeoutMs: 20_000,
     });
@@ -113,7 +140,7 @@ async function main(): Promise<void> {
       if (res.status !== 201 && res.status !== 409)
         throw new Error(`creating ${name}: ${res.status} ${await res.text()}`);
     }
-    const before = await redis.hgetall(SALES_SUMMARY);
+    const before = await reads.hashSums(SALES_SUMMARY);
 
     const orders: Purchase[] = [];
     let restarted: Promise<void> = Promise.resolve();
@@ -150,7 +177,7 @@ async function main(): Promise<void> {
     // Wait until every listener has applied every order (or, when some were lost, give up
     // after a while and say so), then read the statistics.
     const complete = await waitFor(
-      async () => (await unapplied(redis, orders)) === 0,
+      async () => (await unapplied(redis, keys, orders)) === 0,
       {
         what: 'every order to be applied',
         timeoutMs: killListeners ? 12_000 : 30_000,
@@ -158,13 +185,13 @@ async function main(): Promise<void> {
     ).catch(() => false);
     await printStatistics(api);
     await printListeners(api);
-    await printCheck(redis, orders, before, complete);
+    await printCheck(reads, redis, keys, orders, before, complete);
     console.log(
       `\n${PURCHASES} purchases in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
     );
     if (keep) {
       console.log(
-        `\nStill running (--keep): the dashboard at ${api}/dashboard, the API at ${api}, Redis at ${redisUrl}. Ctrl-C stops them.`,
+        `\nStill running (--keep): the dashboard at ${api}/dashboard, the API at ${api}, Redis at ${describeRedisTarget(target)}. Ctrl-C stops them.`,
       );
       await new Promise<void>((resolve) => (interrupted = resolve));
     }
@@ -180,7 +207,7 @@ interface Purchase {
   cost: number;
 }
 
-async function startEmbeddedRedis(): Promise<PrivateRedis> {
+async function startEmbeddedRedis(): Promise<PrivateRedis | ClusterTopology> {
   if (spawnSync('redis-server', ['--version']).error) {
     console.error(
       'The demo needs Redis. Either put redis-server on the PATH (Debian/Ubuntu: apt-get install redis-server;\n' +
@@ -189,8 +216,13 @@ async function startEmbeddedRedis(): Promise<PrivateRedis> {
     );
     process.exit(1);
   }
-  return PrivateRedis.start();
+  return throwawayCluster
+    ? ClusterTopology.start({ primaries: 3, replicasPerPrimary: 1 })
+    : PrivateRedis.start();
 }
+
+/** Set once the listeners process said it is subscribed (the line main.ts logs when ready). */
+let listenersReady = false;
 
 /** Starts an app; shows alert and winner lines as they come, and any warning or error. */
 function startApp(
@@ -205,6 +237,7 @@ function startApp(
   for (const stream of [child.stdout, child.stderr]) {
     createInterface({ input: stream }).on('line', (line) => {
       const message = line.replace(/^\[Nest\].*?\[[^\]]+\]\s*/, '');
+      if (/Listeners process ready/.test(message)) listenersReady = true;
       if (/===> Winner|^Purchase /.test(message)) console.log(message);
       else if (/\b(ERROR|WARN)\b/.test(line))
         console.log(`  (${name}) ${line}`);
@@ -229,39 +262,41 @@ async function stop(
   await exited;
 }
 
-async function listenersSubscribed(redis: Redis): Promise<boolean> {
-  const clients = (await redis.client('LIST')) as string;
-  return clients
-    .split('\n')
-    .some(
-      (line) =>
-        /name=podium-listeners-sub /.test(line) && /psub=[1-9]/.test(line),
-    );
-}
-
 /**
  * How many orders one of the seed's listeners that should apply them has not applied yet
  * (the three base listeners, plus the lottery or the alerter). The demo checks the seed's
  * effects; other listeners the app runs are in the listeners report.
  */
-async function unapplied(redis: Redis, orders: Purchase[]): Promise<number> {
-  const pipeline = redis.pipeline();
-  for (const { orderId, event } of orders)
-    pipeline.hmget(appliedKey(orderId), ...seedListenersFor(event));
-  const marks = ((await pipeline.exec()) ?? []).map(
-    ([, m]) => m as (string | null)[],
+async function unapplied(
+  redis: RedisClient,
+  keys: Keyspace,
+  orders: Purchase[],
+): Promise<number> {
+  // Each order's markers, wherever the keyspace keeps them (one hash on one Redis).
+  const marks = await Promise.all(
+    orders.map(async ({ orderId, event }) => {
+      const hashes = await Promise.all(
+        keys
+          .effectsPlaces()
+          .map((place) => redis.hgetall(keys.key(place, appliedKey(orderId)))),
+      );
+      const all = Object.assign({}, ...hashes) as Record<string, string>;
+      return seedListenersFor(event).map((listener) => all[listener]);
+    }),
   );
   return marks.filter((m) => m.some((mark) => mark !== '1')).length;
 }
 
 /** Compares the statistics this run added with the purchases it made. */
 async function printCheck(
-  redis: Redis,
+  reads: PlacedReads,
+  redis: RedisClient,
+  keys: Keyspace,
   orders: Purchase[],
-  before: Record<string, string>,
+  before: Record<string, number>,
   complete: boolean,
 ): Promise<void> {
-  const after = await redis.hgetall(SALES_SUMMARY);
+  const after = await reads.hashSums(SALES_SUMMARY);
   const added = (field: string) =>
     Number(after[field] ?? 0) - Number(before[field] ?? 0);
   const wrong = EVENTS.filter((event) => {
@@ -270,7 +305,7 @@ async function printCheck(
       .reduce((n, o) => n + o.qty, 0);
     return added(salesSummaryField.ticketsSold(event)) !== tickets;
   });
-  const missing = await unapplied(redis, orders);
+  const missing = await unapplied(redis, keys, orders);
   console.log(
     complete && wrong.length === 0
       ? `\nCheck: all ${orders.length} orders applied by each of the seed's listeners; the statistics match the purchases exactly.`

@@ -110,6 +110,9 @@ describe.each(DELIVERY_MODES)('on a Redis Cluster, %s delivery', (mode) => {
     expect(alerts).toHaveLength(bought.length - of(OPENING_CEREMONY).length);
     const { body: statuses } = await http().get('/listeners').expect(200);
     for (const status of statuses) expect(status.lag).toBe(0);
+    // Ready, with the cluster's own check among the ones it ran.
+    const { body: ready } = await http().get('/health/ready').expect(200);
+    expect(ready.info).toHaveProperty('redis-cluster');
     // Each event's purchases sit in its own slot, and the events on more than one primary.
     const primaries = new Set(
       await Promise.all(

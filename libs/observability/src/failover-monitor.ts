@@ -58,6 +58,9 @@ interface ServerIdentity {
  * - Behind a plain REDIS_URL (one server, or a managed endpoint): INFO on every (re)connect
  *   of the command connection (a READONLY makes it reconnect); a primary with another
  *   run_id whose previous replication ID is the old primary's ID is a promoted replica.
+ * - On a cluster (REDIS_CLUSTER_NODES): the slots' primaries as the client learns them;
+ *   slots whose primary changed are a failover of their shard, and /health/ready is 503
+ *   while CLUSTER INFO says a slot has no primary (cluster_state is not ok).
  */
 @Injectable()
 export class FailoverMonitor

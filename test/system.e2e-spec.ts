@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
-import { LISTENER_MODULES, seedListenersFor } from '@podium/listeners';
+import { seedListenersFor } from '@podium/listeners';
 import { hourOfDay, OPENING_CEREMONY } from '@podium/orders';
 import {
   operatorAuth,
@@ -11,7 +11,7 @@ import {
   type RunningListenersApp,
 } from '@podium/testing';
 import type { PurchaseResponse } from '../apps/box-office/src/purchases/purchases.controller.js';
-import { BigSpendersModule } from '../examples/big-spenders/big-spenders.module.js';
+import { SIX_LISTENER_MODULES } from '../examples/sixth-listener/listener-modules.js';
 import { startBoxOffice } from './support/box-office.js';
 
 type PurchaseBody = PurchaseResponse;
@@ -29,7 +29,7 @@ describe('box office and listeners together: the read API shows what was bought'
     // podium's listeners and one more, the README's recipe: the seed's figures stay exact.
     listeners = await startListenersApp({
       redisUrl: server.url,
-      listeners: [...LISTENER_MODULES, BigSpendersModule],
+      listeners: SIX_LISTENER_MODULES,
       logger: false,
     });
     boxOffice = await startBoxOffice(server.url);

@@ -4,10 +4,8 @@
 import { requireSupportedNode } from '../../libs/config/src/supported-node.js';
 
 requireSupportedNode('listeners');
-const [{ LISTENER_MODULES }, { BigSpendersModule }, { runListenersProcess }] =
-  await Promise.all([
-    import('@podium/listeners'),
-    import('../big-spenders/big-spenders.module.js'),
-    import('../../apps/listeners/src/run-listeners-process.js'),
-  ]);
-runListenersProcess([...LISTENER_MODULES, BigSpendersModule]);
+const [{ SIX_LISTENER_MODULES }, { runListenersProcess }] = await Promise.all([
+  import('./listener-modules.js'),
+  import('../../apps/listeners/src/run-listeners-process.js'),
+]);
+runListenersProcess(SIX_LISTENER_MODULES);

@@ -55,6 +55,20 @@ describe('ReplicaBarrier, on a primary with one replica', () => {
     expect((await waits(primary)) - before).toBeLessThan(20);
   });
 
+  it('confirms writes watched while the connection was still being made', async () => {
+    const fresh = createRedis(
+      redisTargetFromUrl(primary.url),
+      'fresh',
+    ) as Redis;
+    try {
+      const written = new ReplicaBarrier(1, 1500).watch(fresh);
+      await fresh.set('early-seat', 'sold'); // queued until the first connection is ready
+      expect(await reason(written.confirmed())).toBe('confirmed');
+    } finally {
+      fresh.disconnect();
+    }
+  });
+
   it('with 0 replicas asked it confirms at once and sends nothing', async () => {
     const before = await waits(primary);
     await new ReplicaBarrier(0, 500).watch(connection).confirmed();

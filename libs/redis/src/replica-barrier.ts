@@ -95,7 +95,7 @@ class ServerNode implements WrittenNode {
   private readonly epoch: number;
 
   constructor(private readonly redis: Redis) {
-    this.epoch = connectionEpoch(redis);
+    this.epoch = epochOfNextWrite(redis, connectionEpoch(redis));
   }
 
   connection(): Redis | UnreplicatedReason {
@@ -124,7 +124,9 @@ class SlotNode implements WrittenNode {
     this.fenceKey = `{${slotTag(slot)}}:${REPLICATION_FENCE_KEY}`;
     this.owner = cluster.slots[slot]?.[0];
     this.node = this.owner ? nodeByKey(cluster, this.owner) : undefined;
-    this.epoch = this.node ? readyCount(this.node) : 0;
+    this.epoch = this.node
+      ? epochOfNextWrite(this.node, readyCount(this.node))
+      : 0;
   }
 
   connection(): Redis | UnreplicatedReason {
@@ -177,6 +179,15 @@ export class ReplicatedWrites {
       throw fail('failover', fewest);
     if (fewest < wanted) throw fail('too-few-replicas', fewest);
   }
+}
+
+/**
+ * The connection a write made now is answered on: the current one while it is ready; else
+ * the next one (a connection that is not ready sends nothing until it is), so that a
+ * connection still being made when the writes are watched does not count as a reconnect.
+ */
+function epochOfNextWrite(connection: Redis, epoch: number): number {
+  return connection.status === 'ready' ? epoch : epoch + 1;
 }
 
 /** A cluster node's connection, by its key (host:port), as the client keeps them. */

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import {
   appliedKey,
   eventKey,
+  idempotencyKey,
   invoicesKey,
   orderKey,
   OPENING_CEREMONY,
@@ -46,18 +47,19 @@ async function summaryNow(
 
 /** The orders sales-summary has not applied, with what Redis holds of each: for a failing test's message. */
 async function notApplied(redis: Redis, bought: Bought[]): Promise<unknown[]> {
+  const extra = await extraOrders(redis, bought);
   const missing = [];
   for (const { orderId } of bought)
     if ((await redis.hget(appliedKey(orderId), 'sales-summary')) !== '1')
       missing.push(orderId);
-  if (missing.length === 0) return [];
+  if (missing.length === 0) return extra;
   const queues = new GroupQueues(() => redis.duplicate());
   try {
     const jobs = await queues
       .get('durable')
       .getJobs(['wait', 'active', 'completed', 'failed', 'delayed']);
     const outbox = await redis.zrange(OUTBOX, 0, -1);
-    return await Promise.all(
+    const notAppliedOrders = await Promise.all(
       missing.map(async (orderId) => ({
         orderId,
         recorded: await redis.exists(orderKey(orderId)),
@@ -75,9 +77,33 @@ async function notApplied(redis: Redis, bought: Bought[]): Promise<unknown[]> {
         ),
       })),
     );
+    return [...notAppliedOrders, ...extra];
   } finally {
     await queues.close();
   }
+}
+
+/** Orders recorded that no client holds a 201 for, with their markers and the Idempotency-Keys naming them. */
+async function extraOrders(redis: Redis, bought: Bought[]): Promise<unknown[]> {
+  const held = new Set(bought.map((o) => o.orderId));
+  const extra = (await recordedOrderIds(redis)).filter((id) => !held.has(id));
+  if (extra.length === 0) return [];
+  const keys: Record<string, string> = {};
+  for await (const found of redis.scanStream({
+    match: idempotencyKey('*'),
+    count: 1000,
+  }) as AsyncIterable<string[]>)
+    for (const key of found) {
+      const orderId = await redis.hget(key, 'order_id');
+      if (orderId && extra.includes(orderId)) keys[orderId] = key;
+    }
+  return Promise.all(
+    extra.map(async (orderId) => ({
+      extraOrder: await redis.hgetall(orderKey(orderId)),
+      markers: await redis.hgetall(appliedKey(orderId)),
+      idempotencyKey: keys[orderId] ?? null,
+    })),
+  );
 }
 
 /** Order ids of every order hash in Redis. */

@@ -186,10 +186,10 @@ export class PodiumEnv {
   QUEUE_STALLED_CHECK_MS = 2000;
 
   /**
-   * The outbox (durable subscriptions): an order recorded but still unannounced this long
-   * after it was recorded is re-driven by a relay (jobs added, announced). The box office
-   * normally announces within milliseconds; shorter than its slowest request, an order is
-   * announced twice (harmless: adds are idempotent by job id, effects by applied markers).
+   * The outbox: an order recorded (or claimed) for a durable group whose job is still
+   * missing this long after is queued by a relay. The box office normally queues within
+   * milliseconds; shorter than its slowest request, an order is queued twice (harmless:
+   * every listener applies it once, by its applied marker).
    */
   @Transform(toInt)
   @IsInt({ message: 'OUTBOX_GRACE_MS must be an integer' })

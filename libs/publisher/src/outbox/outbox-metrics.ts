@@ -31,7 +31,7 @@ export class OutboxMetrics {
     const registers = [registry];
     new Gauge({
       name: 'podium_outbox_entries',
-      help: 'Orders recorded for durable subscriptions and not announced yet (the outbox, shared by all processes).',
+      help: 'Jobs of recorded or claimed orders not queued yet, one entry per order and group (the outbox, shared by all processes).',
       registers,
       async collect() {
         const state = await snapshot();
@@ -41,7 +41,7 @@ export class OutboxMetrics {
     });
     new Gauge({
       name: 'podium_outbox_oldest_entry_age_seconds',
-      help: 'How long ago the oldest order in the outbox was recorded; 0 when the outbox is empty.',
+      help: 'How long ago the oldest outbox entry was made; 0 when the outbox is empty.',
       registers,
       async collect() {
         const state = await snapshot();
@@ -51,7 +51,7 @@ export class OutboxMetrics {
     });
     this.redriven = new Counter({
       name: 'podium_outbox_redriven_total',
-      help: 'Orders this process found recorded but unannounced after the grace, and queued and announced itself.',
+      help: 'Outbox entries this process found still unqueued after the grace, and queued itself.',
       registers,
     });
   }

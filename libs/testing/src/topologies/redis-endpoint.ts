@@ -1,4 +1,5 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { freePort } from '../ports.js';
 import type { PrivateRedis } from '../private-redis.js';
 
 type Target = number | { port: number };
@@ -26,9 +27,11 @@ export class RedisEndpoint {
 
   static async start(target: Target): Promise<RedisEndpoint> {
     const server = createServer();
+    // A port of the test's own (see freePort): apps keep reconnecting to the endpoint.
+    const port = await freePort();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', resolve);
+      server.listen(port, '127.0.0.1', resolve);
     });
     return new RedisEndpoint(server, portOf(target));
   }

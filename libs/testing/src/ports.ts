@@ -36,8 +36,12 @@ function nextWorkerPort(): number | undefined {
     // the first port of this run
   }
   writeFileSync(ledger, String(handedOut + 1));
+  // Runs side by side (a developer's) start at different places in the range.
+  const start = (process.ppid * 7919) % WORKER_PORTS;
   return (
-    FIRST_WORKER_PORT + (worker - 1) * WORKER_PORTS + (handedOut % WORKER_PORTS)
+    FIRST_WORKER_PORT +
+    (worker - 1) * WORKER_PORTS +
+    ((start + handedOut) % WORKER_PORTS)
   );
 }
 

@@ -24,6 +24,7 @@ import {
   CapturedLogger,
   newOrder,
   PrivateRedis,
+  queuedGroups,
   snapshotKeyspace,
   waitFor,
 } from '@podium/testing';
@@ -32,15 +33,6 @@ import {
   standalonePublisher,
   type OrderPublisher,
 } from './order-publisher.js';
-
-/** The groups an order is marked queued for (fields queued:<group> of its markers). */
-async function queuedGroups(redis: Redis, orderId: string): Promise<string[]> {
-  const fields = Object.keys(await redis.hgetall(appliedKey(orderId)));
-  return fields
-    .filter((f) => f.startsWith('queued:'))
-    .map((f) => f.slice('queued:'.length))
-    .sort();
-}
 
 const JUDO = 'Womens Judo';
 

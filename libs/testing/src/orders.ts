@@ -6,6 +6,7 @@ import {
   orderKey,
   orderToHash,
   ORDERS_CHANNEL,
+  queuedField,
   type Order,
 } from '@podium/orders';
 import { waitFor } from './wait-for.js';
@@ -57,4 +58,16 @@ export async function waitForApplied(
     },
     { what: `order ${orderId} applied by ${listeners.join(', ')}`, timeoutMs },
   );
+}
+
+/** The groups an order is marked queued (or claimed) for: the fields queued:<group> of its markers. */
+export async function queuedGroups(
+  redis: RedisClient,
+  orderId: string,
+): Promise<string[]> {
+  const prefix = queuedField('');
+  return Object.keys(await redis.hgetall(appliedKey(orderId)))
+    .filter((field) => field.startsWith(prefix))
+    .map((field) => field.slice(prefix.length))
+    .sort();
 }

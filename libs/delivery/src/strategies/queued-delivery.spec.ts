@@ -23,6 +23,7 @@ import {
   CapturedLogger,
   newOrder,
   PrivateRedis,
+  queuedGroups,
   waitFor,
 } from '@podium/testing';
 import { DeliveryMetrics } from '../delivery-metrics.js';
@@ -33,15 +34,6 @@ import { ListenerStats } from '../listener-stats.js';
 import { OrderLoader } from '../work/order-loader.js';
 import { OrderWork } from '../work/order-work.js';
 import { QueuedDelivery } from './queued-delivery.js';
-
-/** The groups an order is marked queued for (fields queued:<group> of its markers). */
-async function queuedGroups(redis: Redis, orderId: string): Promise<string[]> {
-  const fields = Object.keys(await redis.hgetall(appliedKey(orderId)));
-  return fields
-    .filter((f) => f.startsWith('queued:'))
-    .map((f) => f.slice('queued:'.length))
-    .sort();
-}
 
 const member = (name: string, group: string): RunningListener => ({
   name,

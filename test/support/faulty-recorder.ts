@@ -1,5 +1,5 @@
 import { validatePodiumEnv } from '@podium/config';
-import { newOrderId, OUTBOX, type Order } from '@podium/orders';
+import { OUTBOX, type Order } from '@podium/orders';
 import { standalonePublisher, type OrderPublisher } from '@podium/publisher';
 import { outboxEntry } from '@podium/queues';
 import {
@@ -7,7 +7,7 @@ import {
   redisTargetFromUrl,
   type RedisClient,
 } from '@podium/redis';
-import type { PrivateRedis } from '@podium/testing';
+import { newOrder, type PrivateRedis } from '@podium/testing';
 
 /**
  * A fault between recording an order and queueing it, without touching the code: a
@@ -63,22 +63,7 @@ export class FaultyRecorder {
     fields: Pick<Order, 'event'> & Partial<Order>,
     group = 'durable',
   ): Promise<Order> {
-    const order: Order = {
-      orderId: newOrderId(),
-      who: 'faulty',
-      qty: 1,
-      cost: '20',
-      ts: Math.floor(Date.now() / 1000),
-      ...fields,
-    };
-    const result = await this.publisher.record(order, {
-      key: `fault-${order.orderId}`,
-      fingerprint: 'fault',
-    });
-    if (result.outcome !== 'created')
-      throw new Error(
-        `expected the order to be recorded, got ${result.outcome}`,
-      );
+    const order = await this.create(fields);
     if (
       (await this.redis.zscore(OUTBOX, outboxEntry(group, order.orderId))) ===
       null
@@ -88,17 +73,17 @@ export class FaultyRecorder {
   }
 
   /** Records an order no durable subscription matches: the script announces it, nothing else is needed. */
-  async recordAnnounced(
+  recordAnnounced(
     fields: Pick<Order, 'event'> & Partial<Order>,
   ): Promise<Order> {
-    const order: Order = {
-      orderId: newOrderId(),
-      who: 'faulty',
-      qty: 1,
-      cost: '20',
-      ts: Math.floor(Date.now() / 1000),
-      ...fields,
-    };
+    return this.create(fields);
+  }
+
+  /** Records an order through the publisher (with an Idempotency-Key, as the box office does). */
+  private async create(
+    fields: Pick<Order, 'event'> & Partial<Order>,
+  ): Promise<Order> {
+    const order = newOrder({ who: 'faulty', cost: '20', ...fields });
     const result = await this.publisher.record(order, {
       key: `fault-${order.orderId}`,
       fingerprint: 'fault',

@@ -95,6 +95,10 @@ describe('Redis Cluster: failovers under a stream of purchases (REDIS_WAIT_REPLI
       await stream.stop(boxOfficeErrors(apps));
       for (const [id, order] of stream.bought) bought.set(id, order);
     }
+    // Before the trigger nothing failed over: every answer was a 201.
+    expect(
+      stream.attempts.filter((a) => a.answeredAt < at && a.outcome !== 201),
+    ).toEqual([]);
     expect(stream.outcomes().deadline).toBeUndefined();
     expect(stream.slowestMs).toBeLessThan(DEADLINE_MS);
     // Purchases answered 201 again within 15 s of the trigger.
@@ -124,7 +128,8 @@ describe('Redis Cluster: failovers under a stream of purchases (REDIS_WAIT_REPLI
       `orders left to the outbox relay so far: ${relayed ?? 0}; no purchase answered 201 for ` +
       `${outage.end - outage.start} ms (from ${outage.start - at} to ${outage.end - at} ms after the trigger), ` +
       `the first purchase sent after the trigger answered 201 ${sentAfter} ms after it; ` +
-      `unready after the trigger: ${outages.join(', ')}; answers since: ${JSON.stringify(stream.outcomes(at))}; ` +
+      `unready after the trigger: ${outages.join(', ')}; answers since: ${JSON.stringify(stream.outcomes(at))} ` +
+      `(503s saying: ${JSON.stringify(stream.reasons(at))}); ` +
       `slowest request ${stream.slowestMs} ms; ${EPHEMERAL_LISTENER} (ephemeral): ${loss.announced - lossBefore.announced} announced, ` +
       `${loss.applied - lossBefore.applied} applied, ${loss.lost - lossBefore.lost} lost`
     );

@@ -111,11 +111,13 @@ export class PurchaseStream {
     return counts;
   }
 
-  /** How many answers other than 201 said each thing, since `from`. */
+  /** How many answers other than 201 said each thing (their message), since `from`. */
   reasons(from = 0): Record<string, number> {
     const counts: Record<string, number> = {};
-    for (const a of this.attempts.filter((a) => a.sentAt >= from && a.said))
-      counts[a.said!] = (counts[a.said!] ?? 0) + 1;
+    for (const a of this.attempts.filter((a) => a.sentAt >= from && a.said)) {
+      const said = messageOf(a.said!);
+      counts[said] = (counts[said] ?? 0) + 1;
+    }
     return counts;
   }
 
@@ -193,5 +195,15 @@ export class PurchaseStream {
         throw new Error(`purchase ${key} answered ${outcome}: ${text}`);
       await sleep(this.retryMs);
     }
+  }
+}
+
+/** An error body's message (Nest's JSON), or the body as it is. */
+function messageOf(body: string): string {
+  try {
+    const { message } = JSON.parse(body) as { message?: unknown };
+    return typeof message === 'string' ? message : body;
+  } catch {
+    return body;
   }
 }

@@ -1,4 +1,4 @@
-import { Cluster } from 'ioredis';
+import { Cluster, Command } from 'ioredis';
 import { keySlot } from '@podium/orders';
 import { ClusterTopology, waitFor, type PrivateRedis } from '@podium/testing';
 import {
@@ -115,5 +115,48 @@ describe('a Cluster client across a planned failover', () => {
       () => client.slots[slot]?.[0] === `127.0.0.1:${replica.port}`,
       { what: 'the client to see the new primary', timeoutMs: 3000 },
     );
+  });
+
+  it('followPipelineRedirects: a pipeline queued as one slot moves alone (MOVED) is sent command by command', async () => {
+    const { keys, primary } = await keysOfOnePrimary(2);
+    const [kA, kB] = keys;
+    const plain = await connect();
+    const fixed = await connect();
+    followPipelineRedirects(fixed);
+    for (const client of [plain, fixed])
+      await Promise.all([client.set(kA, '0'), client.set(kB, '0')]);
+    const [replica] = await cluster.replicasOf(primary);
+    await cluster.failover(replica);
+
+    /**
+     * A command of kA's slot sent alone reaches the old primary and comes back MOVED. As
+     * its answer arrives, before ioredis reads it, kA and kB are queued: one auto-pipeline
+     * to the old primary. Reading the MOVED, ioredis moves kA's slot (alone) to the new
+     * one; the pipeline then spans two nodes when it runs.
+     */
+    const queuedAsOneSlotMoves = async (client: Cluster) => {
+      const old = client
+        .nodes('all')
+        .find((node) => node.options.port === primary.port)!;
+      let queued: Promise<unknown>[] = [];
+      old.stream.prependOnceListener('data', () => {
+        queued = [client.incr(kA), client.incr(kB)];
+      });
+      await client.sendCommand(new Command('get', [kA]));
+      return Promise.allSettled(queued);
+    };
+
+    // ioredis alone rejects all of it, unsent. If this starts passing, ioredis fixed it.
+    const refused = await queuedAsOneSlotMoves(plain);
+    expect(refused.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(String((refused[0] as PromiseRejectedResult).reason)).toMatch(
+      /All keys in the pipeline should belong to the same slots allocation group/,
+    );
+
+    const sent = await queuedAsOneSlotMoves(fixed);
+    expect(sent).toEqual([
+      { status: 'fulfilled', value: 1 },
+      { status: 'fulfilled', value: 1 },
+    ]);
   });
 });

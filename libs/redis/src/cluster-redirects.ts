@@ -1,4 +1,5 @@
 import { Command, type Cluster } from 'ioredis';
+import { keySlot } from '@podium/orders';
 
 /** Replies by which a cluster node refuses a command without running it. */
 const REFUSED = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) /;
@@ -26,8 +27,15 @@ type SendCommand = (
  *
  * The refused command's own timers keep running: a fail-fast connection's deadline
  * (commandTimeout) still counts from the first send.
+ *
+ * The same MOVED makes ioredis move that one slot to the new node in its map until the
+ * next refresh: a pipeline queued meanwhile with keys of that slot and of others of the old
+ * node spans two nodes, and ioredis rejects all of it unsent ("All keys in the pipeline
+ * should belong to the same slots allocation group", a purchase's 500). Such a pipeline's
+ * commands are sent each alone instead (splitAcrossNodes).
  */
 export function followPipelineRedirects(cluster: Cluster): void {
+  splitAcrossNodes(cluster);
   const send = (cluster.sendCommand as SendCommand).bind(cluster);
   (cluster as unknown as { sendCommand: SendCommand }).sendCommand = (
     command,
@@ -48,6 +56,63 @@ export function followPipelineRedirects(cluster: Cluster): void {
     }
     return send(command, stream, node);
   };
+}
+
+/** What splitAcrossNodes reaches into: a Pipeline's queue and promise, as ioredis 5.11 has them. */
+interface PipelineInternals {
+  _queue: Command[];
+  replyPending: number;
+  nodeifiedPromise?: boolean;
+  promise: Promise<[Error | null, unknown][]>;
+  exec(callback?: (err: Error | null, results?: unknown) => void): unknown;
+}
+
+/**
+ * A pipeline whose keys' slots are no longer served by one node when it runs (see
+ * followPipelineRedirects): its commands go each alone, each to its slot's node, and the
+ * pipeline answers once all did, as if it had run whole.
+ */
+function splitAcrossNodes(cluster: Cluster): void {
+  const pipeline = cluster.pipeline.bind(cluster);
+  const groups = () =>
+    (cluster as unknown as { _groupsBySlot: (number | undefined)[] })
+      ._groupsBySlot;
+  cluster.pipeline = (commands?: unknown[][]) => {
+    const created = pipeline(commands);
+    const internals = created as unknown as PipelineInternals;
+    const exec = internals.exec.bind(created);
+    internals.exec = (callback) => {
+      const queue = internals._queue;
+      if (!spansNodes(queue, groups())) return exec(callback);
+      internals.nodeifiedPromise = true;
+      if (callback)
+        internals.promise.then(
+          (results) => callback(null, results),
+          (err: Error) => callback(err),
+        );
+      internals.replyPending = queue.length;
+      for (const command of queue) void cluster.sendCommand(command);
+      return internals.promise;
+    };
+    return created;
+  };
+}
+
+/** Whether the commands' first keys are in slots of different nodes (ioredis' own test, on string keys). */
+function spansNodes(
+  queue: readonly Command[],
+  groups: readonly (number | undefined)[],
+): boolean {
+  if (queue.some((command) => command.inTransaction)) return false;
+  let group: number | undefined | null = null;
+  for (const command of queue) {
+    const [key] = command.getKeys();
+    if (typeof key !== 'string') continue;
+    const of = groups[keySlot(key)];
+    if (group === null) group = of;
+    else if (of !== group) return true;
+  }
+  return false;
 }
 
 /** A copy of a command to send again: its arguments as sent, its reply left raw for the original to convert. */

@@ -12,6 +12,10 @@ describe('redisUnavailableReason', () => {
     ['MOVED 7820 127.0.0.1:41485', 'down'],
     ['ASK 7820 127.0.0.1:41485', 'down'],
     ['CLUSTERDOWN The cluster is down', 'down'],
+    [
+      'All keys in the pipeline should belong to the same slots allocation group',
+      'down',
+    ],
     ['CLUSTERDOWN Hash slot not served', 'down'],
     ['TRYAGAIN Multiple keys request during rehashing of slot', 'down'],
     [

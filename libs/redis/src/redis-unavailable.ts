@@ -27,6 +27,10 @@ export function redisUnavailableReason(
     return 'read-only';
   if (
     message.includes('enableOfflineQueue options is false') ||
+    // ioredis' cluster pipeline whose slots moved apart before it ran: nothing was sent.
+    message.startsWith(
+      'All keys in the pipeline should belong to the same slots',
+    ) ||
     /^(LOADING|MASTERDOWN|MOVED|ASK|CLUSTERDOWN|TRYAGAIN) /.test(message)
   )
     return 'down';

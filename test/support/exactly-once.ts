@@ -1,16 +1,18 @@
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
 import {
   appliedKey,
   eventKey,
   idempotencyKey,
   invoicesKey,
+  Keyspace,
   orderKey,
   OPENING_CEREMONY,
   OUTBOX,
   SALES_SUMMARY,
   salesSummaryField,
 } from '@podium/orders';
-import { GroupQueues, jobOrders } from '@podium/queues';
+import { GroupQueues, jobOrders, readRecordPlaces } from '@podium/queues';
+import { PlacedReads, scanKeys, type RedisClient } from '@podium/redis';
 import { waitFor } from '@podium/testing';
 import type { Bought } from './purchase-stream.js';
 
@@ -37,33 +39,77 @@ function expectedSummary(
   return summary;
 }
 
+/**
+ * Where the listeners' effects and podium's keys are, read as the apps read them: on one
+ * Redis the keys as named; on a cluster through a Cluster client, the effects' parts added
+ * up (PlacedReads) and each place of the record path's outbox (see docs/cluster.md).
+ */
+function keyspaceOf(redis: RedisClient): Keyspace {
+  return redis instanceof Cluster ? Keyspace.cluster : Keyspace.singleRedis;
+}
+
 async function summaryNow(
-  redis: Redis,
+  redis: RedisClient,
   fields: string[],
 ): Promise<Record<string, number>> {
-  const values = await redis.hmget(SALES_SUMMARY, ...fields);
-  return Object.fromEntries(fields.map((f, i) => [f, Number(values[i] ?? 0)]));
+  const sums = await new PlacedReads(redis, keyspaceOf(redis)).hashSums(
+    SALES_SUMMARY,
+  );
+  return Object.fromEntries(fields.map((f) => [f, sums[f] ?? 0]));
+}
+
+/** The outbox's keys: one on one Redis, one per place of the record path on a cluster. */
+async function outboxKeys(redis: RedisClient): Promise<string[]> {
+  const keys = keyspaceOf(redis);
+  return (await readRecordPlaces(redis, keys)).map((place) =>
+    keys.key(place, OUTBOX),
+  );
+}
+
+/** An order's applied markers (on a cluster its effects' part holds the listeners' ones, its own slot the queued ones). */
+async function markersOf(
+  redis: RedisClient,
+  orderId: string,
+): Promise<Record<string, string>> {
+  const keys = keyspaceOf(redis);
+  const places = new Set([
+    keys.orderPlace(orderId),
+    keys.effectsPlace(orderId, false),
+    keys.effectsPlace(orderId, true),
+  ]);
+  const all = await Promise.all(
+    [...places].map((place) =>
+      redis.hgetall(keys.key(place, appliedKey(orderId))),
+    ),
+  );
+  return Object.assign({}, ...all) as Record<string, string>;
 }
 
 /** The orders sales-summary has not applied, with what Redis holds of each: for a failing test's message. */
-async function notApplied(redis: Redis, bought: Bought[]): Promise<unknown[]> {
+async function notApplied(
+  redis: RedisClient,
+  bought: Bought[],
+): Promise<unknown[]> {
   const extra = await extraOrders(redis, bought);
   const missing = [];
   for (const { orderId } of bought)
-    if ((await redis.hget(appliedKey(orderId), 'sales-summary')) !== '1')
+    if ((await markersOf(redis, orderId))['sales-summary'] !== '1')
       missing.push(orderId);
   if (missing.length === 0) return extra;
-  const queues = new GroupQueues(() => redis.duplicate());
+  const keys = keyspaceOf(redis);
+  const queues = new GroupQueues(() => redis.duplicate(), keys);
   try {
     const jobs = await queues
       .get('durable')
       .getJobs(['wait', 'active', 'completed', 'failed', 'delayed']);
-    const outbox = await redis.zrange(OUTBOX, 0, -1);
+    const outbox: string[] = [];
+    for (const key of await outboxKeys(redis))
+      outbox.push(...(await redis.zrange(key, 0, -1)));
     const notAppliedOrders = await Promise.all(
       missing.map(async (orderId) => ({
         orderId,
         recorded: await redis.exists(orderKey(orderId)),
-        markers: await redis.hgetall(appliedKey(orderId)),
+        markers: await markersOf(redis, orderId),
         outbox: outbox.filter((entry) => entry.endsWith(` ${orderId}`)),
         jobs: await Promise.all(
           jobs
@@ -83,16 +129,17 @@ async function notApplied(redis: Redis, bought: Bought[]): Promise<unknown[]> {
   }
 }
 
-/** Orders recorded that no client holds a 201 for, with their markers and the Idempotency-Keys naming them. */
-async function extraOrders(redis: Redis, bought: Bought[]): Promise<unknown[]> {
+/** Orders recorded that no client holds a 201 for, with their markers and the Idempotency-Key naming each. */
+async function extraOrders(
+  redis: RedisClient,
+  bought: Bought[],
+): Promise<unknown[]> {
   const held = new Set(bought.map((o) => o.orderId));
   const extra = (await recordedOrderIds(redis)).filter((id) => !held.has(id));
   if (extra.length === 0) return [];
   const keys: Record<string, string> = {};
-  for await (const found of redis.scanStream({
-    match: idempotencyKey('*'),
-    count: 1000,
-  }) as AsyncIterable<string[]>)
+  // On a cluster the key has its place in front: {<tag>}:podium:idempotency:<key>.
+  for await (const found of scanKeys(redis, `*${idempotencyKey('*')}`, 1000))
     for (const key of found) {
       const orderId = await redis.hget(key, 'order_id');
       if (orderId && extra.includes(orderId)) keys[orderId] = key;
@@ -100,19 +147,16 @@ async function extraOrders(redis: Redis, bought: Bought[]): Promise<unknown[]> {
   return Promise.all(
     extra.map(async (orderId) => ({
       extraOrder: await redis.hgetall(orderKey(orderId)),
-      markers: await redis.hgetall(appliedKey(orderId)),
+      markers: await markersOf(redis, orderId),
       idempotencyKey: keys[orderId] ?? null,
     })),
   );
 }
 
-/** Order ids of every order hash in Redis. */
-export async function recordedOrderIds(redis: Redis): Promise<string[]> {
+/** Order ids of every order hash in Redis (on a cluster, on every primary). */
+export async function recordedOrderIds(redis: RedisClient): Promise<string[]> {
   const ids: string[] = [];
-  for await (const keys of redis.scanStream({
-    match: 'purchase_order_details:*',
-    count: 1000,
-  }) as AsyncIterable<string[]>)
+  for await (const keys of scanKeys(redis, 'purchase_order_details:*', 1000))
     ids.push(...keys.map((k) => k.slice('purchase_order_details:'.length)));
   return ids.sort();
 }
@@ -122,10 +166,11 @@ export async function recordedOrderIds(redis: Redis): Promise<string[]> {
  * listeners: the sales_summary totals are the sums of those orders (waited for: jobs a
  * failover left behind run again once their locks expire, orders left in the outbox are
  * re-driven), each customer's invoices set holds exactly their orders, and each event's
- * `sold` counts the tickets of the recorded orders.
+ * `sold` counts the tickets of the recorded orders. `redis` is one server, or a Cluster
+ * client: then the effects' parts are added up and every primary is scanned.
  */
 export async function expectAppliedOnce(
-  redis: Redis,
+  redis: RedisClient,
   bought: Bought[],
   events: string[],
   timeoutMs = 30_000,
@@ -145,10 +190,14 @@ export async function expectAppliedOnce(
         `not applied by sales-summary: ${JSON.stringify(await notApplied(redis, bought))}`,
     );
   });
-  await waitFor(async () => (await redis.exists(OUTBOX)) === 0, {
-    what: 'the outbox to empty',
-    timeoutMs,
-  });
+  await waitFor(
+    async () => {
+      for (const key of await outboxKeys(redis))
+        if ((await redis.exists(key)) !== 0) return false;
+      return true;
+    },
+    { what: 'the outbox to empty', timeoutMs },
+  );
   // Nothing more arrives later (a duplicate applied twice would show here).
   expect(await summaryNow(redis, fields)).toEqual(expected);
   expect(await recordedOrderIds(redis)).toEqual(
@@ -160,8 +209,9 @@ export async function expectAppliedOnce(
       .reduce((sum, o) => sum + o.qty, 0);
     expect(Number(await redis.hget(eventKey(event), 'sold'))).toBe(tickets);
   }
+  const reads = new PlacedReads(redis, keyspaceOf(redis));
   for (const who of new Set(bought.map((o) => o.who))) {
-    expect((await redis.smembers(invoicesKey(who))).sort()).toEqual(
+    expect((await reads.setMembers(invoicesKey(who))).sort()).toEqual(
       bought
         .filter((o) => o.who === who)
         .map((o) => o.orderId)

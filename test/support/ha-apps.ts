@@ -40,6 +40,8 @@ export const haEnv = (redis: Record<string, string>) => ({
 export interface HaApps {
   listeners: ListenersProcess;
   boxOffice: BoxOfficeProcess;
+  /** Starts the listeners process again, as before (after its kill -9, say); `listeners` is the new one. */
+  restartListeners(): Promise<void>;
   kill(): Promise<void>;
 }
 
@@ -48,22 +50,28 @@ export async function startHaApps(
   env: Record<string, string>,
   events: string[],
 ): Promise<HaApps> {
-  const listeners = await ListenersProcess.start(LISTENERS_MAIN, {
-    ...env,
-    DELIVERY: 'durable',
-    DELIVERY_SALES_HISTOGRAM: 'ephemeral',
-  });
+  const startListeners = () =>
+    ListenersProcess.start(LISTENERS_MAIN, {
+      ...env,
+      DELIVERY: 'durable',
+      DELIVERY_SALES_HISTOGRAM: 'ephemeral',
+    });
+  const listeners = await startListeners();
   const boxOffice = await BoxOfficeProcess.start(BOX_OFFICE_MAIN, env).catch(
     async (err: Error) => {
       await listeners.kill();
       throw err;
     },
   );
-  const apps = {
+  const apps: HaApps = {
     listeners,
     boxOffice,
+    restartListeners: async () => {
+      if (!apps.listeners.exited) await apps.listeners.kill();
+      apps.listeners = await startListeners();
+    },
     kill: async () => {
-      for (const app of [boxOffice, listeners])
+      for (const app of [boxOffice, apps.listeners])
         if (!app.exited) await app.kill();
     },
   };

@@ -16,6 +16,8 @@ export interface Attempt {
   answeredAt: number;
   /** The HTTP status, or what happened instead. */
   outcome: number | 'deadline' | 'connection';
+  /** The body of an answer other than 201 (a 503's reason). */
+  said?: string;
 }
 
 export interface PurchaseStreamOptions {
@@ -109,6 +111,16 @@ export class PurchaseStream {
     return counts;
   }
 
+  /** How many answers other than 201 said each thing (their message), since `from`. */
+  reasons(from = 0): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const a of this.attempts.filter((a) => a.sentAt >= from && a.said)) {
+      const said = messageOf(a.said!);
+      counts[said] = (counts[said] ?? 0) + 1;
+    }
+    return counts;
+  }
+
   /** The longest a request took. */
   get slowestMs(): number {
     return Math.max(0, ...this.attempts.map((a) => a.answeredAt - a.sentAt));
@@ -173,10 +185,25 @@ export class PurchaseStream {
         return;
       }
       const text = res ? await res.text() : '';
-      this.attempts.push({ sentAt, answeredAt: Date.now(), outcome });
+      this.attempts.push({
+        sentAt,
+        answeredAt: Date.now(),
+        outcome,
+        ...(text && { said: text }),
+      });
       if (typeof outcome === 'number' && outcome !== 503)
         throw new Error(`purchase ${key} answered ${outcome}: ${text}`);
       await sleep(this.retryMs);
     }
+  }
+}
+
+/** An error body's message (Nest's JSON), or the body as it is. */
+function messageOf(body: string): string {
+  try {
+    const { message } = JSON.parse(body) as { message?: unknown };
+    return typeof message === 'string' ? message : body;
+  } catch {
+    return body;
   }
 }

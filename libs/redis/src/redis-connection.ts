@@ -9,6 +9,10 @@ import {
   ClusterNodeConnector,
   type ClusterNodeConnectorOptions,
 } from './cluster-node-connector.js';
+import {
+  followPipelineRedirects,
+  refreshSlotsEvery,
+} from './cluster-redirects.js';
 import { redactSecrets } from './redis-url.js';
 import type {
   ClusterTarget,
@@ -171,6 +175,10 @@ function createCluster(
   };
   const cluster = new Cluster(target.nodes, clusterOptions);
   watchErrors(cluster, connectionName);
+  // BullMQ's connections (no auto-pipelining) pipeline one queue's commands, one slot:
+  // ioredis re-sends those pipelines whole, in order, on MOVED.
+  if (enableAutoPipelining) followPipelineRedirects(cluster);
+  refreshSlotsEvery(cluster);
   return cluster;
 }
 

@@ -8,6 +8,20 @@ describe('redisUnavailableReason', () => {
       "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
       'down',
     ],
+    // A cluster node refusing a command during a failover: it did not run.
+    ['MOVED 7820 127.0.0.1:41485', 'down'],
+    ['ASK 7820 127.0.0.1:41485', 'down'],
+    ['CLUSTERDOWN The cluster is down', 'down'],
+    [
+      'All keys in the pipeline should belong to the same slots allocation group',
+      'down',
+    ],
+    ['CLUSTERDOWN Hash slot not served', 'down'],
+    ['TRYAGAIN Multiple keys request during rehashing of slot', 'down'],
+    [
+      'Too many Cluster redirections. Last error: Error: Connection is closed.',
+      'no-answer',
+    ],
     ['Command timed out', 'no-answer'],
     ['Connection is closed.', 'no-answer'],
     // ioredis, for a pipelined command (auto-pipelining too) cut by a dropped connection.

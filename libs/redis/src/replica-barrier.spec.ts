@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
-import { PrivateRedis, waitFor } from '@podium/testing';
+import { Cluster, type Redis } from 'ioredis';
+import { ClusterTopology, PrivateRedis, waitFor } from '@podium/testing';
 import type { FailoverSignal } from './failover-signal.js';
 import { ReplicaBarrier } from './replica-barrier.js';
 import { createRedis } from './redis-connection.js';
@@ -11,6 +11,13 @@ async function waits(server: PrivateRedis): Promise<number> {
   const line = (await server.info('commandstats')).cmdstat_wait ?? 'calls=0';
   return Number(/calls=(\d+)/.exec(line)![1]);
 }
+
+const reason = (promise: Promise<void>) =>
+  promise.then(
+    () => 'confirmed',
+    (err: unknown) =>
+      err instanceof UnreplicatedError ? err.reason : String(err),
+  );
 
 describe('ReplicaBarrier, on a primary with one replica', () => {
   let primary: PrivateRedis;
@@ -30,13 +37,6 @@ describe('ReplicaBarrier, on a primary with one replica', () => {
     connection.disconnect();
     await Promise.all([primary.destroy(), replica.destroy()]);
   });
-
-  const reason = (promise: Promise<void>) =>
-    promise.then(
-      () => 'confirmed',
-      (err: unknown) =>
-        err instanceof UnreplicatedError ? err.reason : String(err),
-    );
 
   it('confirms a write once the replica has it, and concurrent callers share WAITs', async () => {
     // A generous timeout: on a busy machine the replica may take a while to acknowledge.
@@ -120,5 +120,39 @@ describe('ReplicaBarrier, on a primary with one replica', () => {
     await replica.start();
     await replica.waitForSync();
     await new ReplicaBarrier(1, 1500).watch(connection).confirmed();
+  });
+});
+
+describe('ReplicaBarrier, on a Redis Cluster (3 primaries, a replica each)', () => {
+  let cluster: ClusterTopology;
+
+  beforeAll(async () => {
+    cluster = await ClusterTopology.start({
+      primaries: 3,
+      replicasPerPrimary: 1,
+    });
+  });
+  afterAll(() => cluster?.destroy());
+
+  it('confirms writes watched before the client knew the slots (its first command), on each slot written', async () => {
+    const fresh = createRedis(
+      {
+        kind: 'cluster',
+        nodes: cluster.seeds,
+        login: { db: 0, tls: false },
+      },
+      'fresh-cluster',
+      { autoPipelining: false }, // as the queue connection the box office watches
+    ) as Cluster;
+    try {
+      expect(fresh.slots).toHaveLength(0);
+      const keys = ['{a}:seat', '{b}:seat', '{c}:seat'];
+      const written = new ReplicaBarrier(1, 1500).watch(fresh, keys);
+      // Sent once the client has the slots, to each slot's primary then.
+      await Promise.all(keys.map((key) => fresh.set(key, 'sold')));
+      expect(await reason(written.confirmed())).toBe('confirmed');
+    } finally {
+      fresh.disconnect();
+    }
   });
 });

@@ -110,29 +110,41 @@ class ServerNode implements WrittenNode {
  * confirmation waits on that primary's connection, and fails when the slot has moved to
  * another node meanwhile (a failover: what the old primary's replicas acknowledged may not
  * be on the new one) or that connection reconnected.
+ * A client that does not know the slots yet (a connection still being made, as the box
+ * office's queue connection is at its first purchase) sends the writes once it does, to
+ * the slot's primary then: that one is taken when the confirmation starts.
  */
 class SlotNode implements WrittenNode {
   readonly fenceKey: string;
-  private readonly owner?: string;
-  private readonly node?: Redis;
-  private readonly epoch: number;
+  private owner?: string;
+  private node?: Redis;
+  private epoch = 0;
+  /** Whether the client knew the slots at the watch. */
+  private readonly knownAtWatch: boolean;
 
   constructor(
     private readonly cluster: Cluster,
     private readonly slot: number,
   ) {
     this.fenceKey = `{${slotTag(slot)}}:${REPLICATION_FENCE_KEY}`;
-    this.owner = cluster.slots[slot]?.[0];
-    this.node = this.owner ? nodeByKey(cluster, this.owner) : undefined;
-    this.epoch = this.node
-      ? epochOfNextWrite(this.node, readyCount(this.node))
-      : 0;
+    this.knownAtWatch = cluster.slots.length > 0;
+    if (this.knownAtWatch) this.take(true);
   }
 
   connection(): Redis | UnreplicatedReason {
+    if (!this.knownAtWatch && this.owner === undefined) this.take(false);
     if (!this.node || this.cluster.slots[this.slot]?.[0] !== this.owner)
       return 'failover';
     return readyCount(this.node) === this.epoch ? this.node : 'reconnected';
+  }
+
+  /** The slot's primary now, and its connection; before the writes, the one they will be answered on. */
+  private take(beforeWrites: boolean): void {
+    this.owner = this.cluster.slots[this.slot]?.[0];
+    this.node = this.owner ? nodeByKey(this.cluster, this.owner) : undefined;
+    if (!this.node) return;
+    const count = readyCount(this.node);
+    this.epoch = beforeWrites ? epochOfNextWrite(this.node, count) : count;
   }
 }
 

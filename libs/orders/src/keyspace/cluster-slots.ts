@@ -67,7 +67,7 @@ export function slotTag(slot: number): string {
 
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 /** Characters at the end of an id that are chosen so that the id's key lands in a slot. */
-const STEERING = 4;
+export const STEERING = 4;
 let steering: string[] | undefined;
 
 /** CRC state after feeding `n` zero bytes from `crc` (CRC16-XMODEM is linear, so this is how a prefix carries over). */

@@ -77,6 +77,13 @@ describe('Keyspace', () => {
         expect(Math.floor((slot * EFFECT_PARTS) / CLUSTER_SLOTS)).toBe(part),
       );
       expect(keys.effectsPlace('A1', true)).toBe(keys.effectsPlace('B2', true));
+      // The orders of one event (steered into one slot) spread over every part.
+      const parts = new Set(
+        Array.from({ length: 400 }, () =>
+          keys.effectsPlace(keys.newOrderId('Archery'), false),
+        ),
+      );
+      expect(parts.size).toBe(EFFECT_PARTS);
       // A key that holds braces itself stays in its part: the part's tag comes first.
       const place = keys.effectsPlace('A1', false);
       expect(keySlot(keys.key(place, 'sales:{weird}'))).toBe(

@@ -5,8 +5,22 @@ import {
   crc16,
   keySlot,
   slotTag,
+  STEERING,
   steeredId,
 } from './cluster-slots.js';
+
+/**
+ * An order's effects part, from the characters of its id chosen at random: not its last
+ * STEERING ones, which steer its hash into its event's slot. CRC16 is linear, so for ids of
+ * one length the slot of purchase_order_details:<id> fixes crc16(<id>): parts taken from
+ * the whole id put every order of an event in one part (seen in the bench: 4 parts of 16
+ * in use, one per event, the hottest 18.5% of all commands).
+ */
+function effectsPart(orderId: string): number {
+  const random =
+    orderId.length > STEERING ? orderId.slice(0, -STEERING) : orderId;
+  return crc16(random) % EFFECT_PARTS;
+}
 
 /** Where a key lives, as a hash tag: '' on one Redis, where every key is everywhere. */
 export type Place = string;
@@ -61,7 +75,7 @@ export class Keyspace {
   /** The place of a listener's effects on an order: its order's part, or the one slot. */
   effectsPlace(orderId: string, oneSlot: boolean): Place {
     if (!this.isCluster) return '';
-    return oneSlot ? ONE_SLOT : PART_TAGS[crc16(orderId) % EFFECT_PARTS];
+    return oneSlot ? ONE_SLOT : PART_TAGS[effectsPart(orderId)];
   }
 
   /** Every place effects live in: what a reader adds up. */

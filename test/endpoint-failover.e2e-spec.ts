@@ -100,7 +100,14 @@ describe('a managed endpoint: failovers under a stream of purchases (REDIS_WAIT_
       roles().primary.client(),
       [...bought.values()],
       EVENTS,
-    );
+    ).catch((err: Error) => {
+      throw new Error(
+        `${err.message}\nthe listeners warned: ${apps.listeners.output
+          .filter((l) => /WARN|ERROR/.test(l))
+          .slice(-20)
+          .join('\n')}`,
+      );
+    });
     const loss = await listenerLoss(apps.boxOffice, EPHEMERAL_LISTENER);
     expect(Number.isInteger(loss.lost)).toBe(true);
     const outages = APPS.map((app) => {

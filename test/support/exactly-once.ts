@@ -5,6 +5,7 @@ import {
   idempotencyKey,
   invoicesKey,
   Keyspace,
+  listenerStatsKey,
   orderKey,
   OPENING_CEREMONY,
   OUTBOX,
@@ -153,6 +154,41 @@ async function extraOrders(
   );
 }
 
+/** The orders that more than one of the durable group's jobs carried, with those jobs: where to look for a double. */
+async function inSeveralJobs(redis: RedisClient): Promise<unknown[]> {
+  const queues = new GroupQueues(() => redis.duplicate(), keyspaceOf(redis));
+  try {
+    const jobs = await queues
+      .get('durable')
+      .getJobs(['wait', 'active', 'completed', 'failed', 'delayed']);
+    const byOrder = new Map<string, typeof jobs>();
+    for (const job of jobs)
+      for (const orderId of jobOrders(job.data))
+        byOrder.set(orderId, [...(byOrder.get(orderId) ?? []), job]);
+    const several = [...byOrder].filter(([, of]) => of.length > 1);
+    return await Promise.all(
+      several.slice(0, 20).map(async ([orderId, of]) => ({
+        orderId,
+        markers: await markersOf(redis, orderId),
+        jobs: await Promise.all(
+          of.map(async (job) => ({
+            id: job.id,
+            orders: jobOrders(job.data).length,
+            state: await job.getState(),
+            attemptsMade: job.attemptsMade,
+            processedBy: job.processedBy,
+            failedReason: job.failedReason,
+            timestamp: job.timestamp,
+            finishedOn: job.finishedOn,
+          })),
+        ),
+      })),
+    );
+  } finally {
+    await queues.close();
+  }
+}
+
 /** Order ids of every order hash in Redis (on a cluster, on every primary). */
 export async function recordedOrderIds(redis: RedisClient): Promise<string[]> {
   const ids: string[] = [];
@@ -187,7 +223,9 @@ export async function expectAppliedOnce(
   ).catch(async () => {
     throw new Error(
       `sales_summary ${JSON.stringify(last)}, expected ${JSON.stringify(expected)} (${bought.length} orders answered 201); ` +
-        `not applied by sales-summary: ${JSON.stringify(await notApplied(redis, bought))}`,
+        `not applied by sales-summary: ${JSON.stringify(await notApplied(redis, bought))}; ` +
+        `sales-summary's counters: ${JSON.stringify(await redis.hgetall(listenerStatsKey('sales-summary')))}; ` +
+        `orders in more than one job: ${JSON.stringify(await inSeveralJobs(redis))}`,
     );
   });
   await waitFor(

@@ -33,6 +33,7 @@ import { writeReport } from './report/report.js';
 import type { Results } from './report/results.js';
 import type { Ctx } from './scenarios/common.js';
 import { crashRun } from './scenarios/crash.js';
+import { failoverRun } from './scenarios/failover.js';
 import { httpRun } from './scenarios/http.js';
 import { latencyRun } from './scenarios/latency.js';
 import { saturationRun } from './scenarios/saturation.js';
@@ -45,6 +46,8 @@ const SCENARIOS = [
   'slow',
   'mixed',
   'http',
+  'failover',
+  'cluster',
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
@@ -70,7 +73,15 @@ function planFrom(args: string[]): Plan {
     throw new Error('--reps must be a positive integer');
   return {
     ...base,
-    reps: { saturation: n, latency: n, crash: n, slow: n, http: n },
+    reps: {
+      saturation: n,
+      latency: n,
+      crash: n,
+      slow: n,
+      http: n,
+      failover: n,
+      cluster: n,
+    },
   };
 }
 
@@ -136,6 +147,21 @@ function weight(plan: Plan, scenario: Scenario, system: SystemSpec): number {
         (durable ? 1.5 : 1.2)
       );
     }
+    case 'failover':
+      // Measured: the topology (~1.2 s), both apps (~2.3 s), 1 s of warm-up, the buying, the failover
+      // (~4 s), the drain (ephemeral waits settleS for what it lost) and the checks.
+      return (
+        1.2 +
+        2.3 +
+        1 +
+        plan.failover.beforeS +
+        4 +
+        plan.failover.afterS +
+        (system.id === 'ephemeral' ? plan.failover.settleS : 0.5) +
+        0.5
+      );
+    case 'cluster':
+      return 0;
   }
 }
 
@@ -235,6 +261,21 @@ function steps(
       );
     },
   );
+  // Failover: each mode with REDIS_WAIT_REPLICAS 0, then 1, one kill each.
+  for (const waitReplicas of [0, 1])
+    add(
+      'failover',
+      [EPHEMERAL, QUEUED, DURABLE].map((s) => ({
+        ...s,
+        label: `${s.label}, REDIS_WAIT_REPLICAS=${waitReplicas}`,
+      })),
+      plan.reps.failover,
+      async (ctx, system, rep) => {
+        (results.failover ??= []).push(
+          await failoverRun(ctx, system, waitReplicas, rep),
+        );
+      },
+    );
   return out;
 }
 
@@ -333,6 +374,8 @@ async function main(): Promise<void> {
     slow: [],
     mixed: [],
     http: [],
+    failover: [],
+    cluster: [],
     failures: [],
   };
   const todo = steps(plan, orders, only ?? [...SCENARIOS], systems, results);

@@ -1,0 +1,4 @@
+export interface ClusterRun {
+  system: string;
+  rep: number;
+}

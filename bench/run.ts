@@ -33,6 +33,7 @@ import { writeReport } from './report/report.js';
 import type { Results } from './report/results.js';
 import type { Ctx } from './scenarios/common.js';
 import { crashRun } from './scenarios/crash.js';
+import { CLUSTER_LAYOUTS, clusterRun } from './scenarios/cluster.js';
 import { failoverRun } from './scenarios/failover.js';
 import { httpRun } from './scenarios/http.js';
 import { latencyRun } from './scenarios/latency.js';
@@ -161,7 +162,16 @@ function weight(plan: Plan, scenario: Scenario, system: SystemSpec): number {
         0.5
       );
     case 'cluster':
-      return 0;
+      // Measured: the topology (~1 s, a cluster ~3 s), the listeners process, the warm-up, the
+      // saturation, the MONITOR batch, the checks (a cluster's reads add up 17 parts).
+      return (
+        2.5 +
+        2.5 +
+        plan.cluster.warmup / 1000 +
+        (plan.cluster.orders + plan.cluster.monitorOrders) /
+          (system.id === 'durable' ? 1500 : 2500) +
+        1.5
+      );
   }
 }
 
@@ -273,6 +283,21 @@ function steps(
       async (ctx, system, rep) => {
         (results.failover ??= []).push(
           await failoverRun(ctx, system, waitReplicas, rep),
+        );
+      },
+    );
+  // Cluster: each layout in turn, ephemeral then durable.
+  for (const layout of CLUSTER_LAYOUTS)
+    add(
+      'cluster',
+      [EPHEMERAL, DURABLE].map((s) => ({
+        ...s,
+        label: `${s.label} on ${layout}`,
+      })),
+      plan.reps.cluster,
+      async (ctx, system, rep) => {
+        (results.cluster ??= []).push(
+          await clusterRun(ctx, system, layout, rep),
         );
       },
     );

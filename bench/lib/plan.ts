@@ -56,14 +56,14 @@ export interface Plan {
     deadlineS: number;
   };
   cluster: {
-    /** autocannon's connections on the box office. */
-    connections: number;
-    /** Seconds of load per run, and purchases before it (applied, then the window starts). */
-    seconds: number;
+    /** Orders published as fast as `concurrency` publishers allow, after `warmup` at 1,000/s. */
+    orders: number;
+    concurrency: number;
     warmup: number;
-    /** MONITOR sample on each primary, seconds, in the middle of the load. */
-    monitorS: number;
-    drainS: number;
+    /** Then this many more, with MONITOR on every primary (after the CPU window: MONITOR costs Redis CPU). */
+    monitorOrders: number;
+    /** Give up waiting for the effects this long after the first publish. */
+    deadlineS: number;
   };
 }
 
@@ -95,12 +95,13 @@ export const FULL: Plan = {
   http: { connections: 16, seconds: 10, warmup: 2000, drainS: 10 },
   // One kill per mode and REDIS_WAIT_REPLICAS (6), about 35 s each.
   failover: { clients: 16, beforeS: 8, afterS: 3, settleS: 3, deadlineS: 20 },
+  // One plain Redis, a 1- and a 3-primary cluster, ephemeral and durable (6 runs), about 15 s each.
   cluster: {
-    connections: 16,
-    seconds: 10,
-    warmup: 1000,
-    monitorS: 1,
-    drainS: 10,
+    orders: 10_000,
+    concurrency: 16,
+    warmup: 300,
+    monitorOrders: 1500,
+    deadlineS: 40,
   },
 };
 
@@ -136,10 +137,10 @@ export const QUICK: Plan = {
   http: { connections: 16, seconds: 2, warmup: 500, drainS: 5 },
   failover: { clients: 16, beforeS: 3, afterS: 1, settleS: 2, deadlineS: 10 },
   cluster: {
-    connections: 16,
-    seconds: 3,
-    warmup: 300,
-    monitorS: 1,
-    drainS: 5,
+    orders: 2000,
+    concurrency: 16,
+    warmup: 100,
+    monitorOrders: 800,
+    deadlineS: 20,
   },
 };

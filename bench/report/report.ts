@@ -8,6 +8,8 @@ import type { Results } from './results.js';
 import {
   allRuns,
   bySystem,
+  clusterSummary,
+  failoverSummary,
   HTTP_LABEL,
   httpSummary,
   LABEL,
@@ -837,6 +839,213 @@ function renderMarkdown(results: Results, charts: string[]): string {
     img('http.svg', 'purchases over HTTP');
   }
 
+  // 7. Failover
+  const failover = failoverSummary(results);
+  if (failover.runs.length) {
+    const f = plan.failover;
+    p('## 7. Failover (Redis Sentinel, kill -9 of the primary)');
+    p(
+      "A primary, 2 replicas and 3 Sentinels on loopback (the test kit's `SentinelTopology`, `down-after-milliseconds` 2,000), fresh for every run; both compiled apps on it through `REDIS_SENTINELS`/`REDIS_SENTINEL_NAME`: the box office (`dist/apps/box-office/src/main.js`) and the listeners app (`dist/apps/listeners/src/main.js`, the seed's five listeners, `DELIVERY=<mode>`), " +
+        'with `REDIS_WAIT_REPLICAS` 0 or 1, `OUTBOX_GRACE_MS=1000`, `QUEUE_LOCK_MS=2000`, `QUEUE_STALLED_CHECK_MS=1000` as the HA tests run them. ' +
+        `${f.clients} clients buy over HTTP, each its next purchase once the last is answered 201, every purchase with its own Idempotency-Key and repeated with it after a 503, a dropped connection or its 5 s deadline. ` +
+        `After 1 s of warm-up and ${f.beforeS} s of buying (the window of the purchases/s and latency, so WAIT 1 and WAIT 0 are compared in the same bench run), the primary is killed (kill -9); the Sentinels promote a replica; the clients buy on for ${f.afterS} s after their first 201 since. ` +
+        `Then every order answered 201 is looked for on the new primary (its order hash) and in the listeners' effects (the checks of every run), after the listeners applied what they would (unchanged for ${f.settleS} s, at most ${f.deadlineS} s). One kill per mode and setting (${plan.reps.failover} run(s) each).`,
+    );
+    p(
+      `**Seconds to recover** (from the kill until the first purchase sent after it is answered 201), **median of the ${failover.runs.length} kills: ${fmt(failover.recoverS)} s** ` +
+        `(each: ${failover.runs.map((r) => fmt(r.recoverS)).join(', ')}).`,
+    );
+    p(
+      table(
+        [
+          'mode',
+          'WAIT',
+          'purchases/s before the kill',
+          'p50 ms',
+          'p99 ms',
+          'recover s',
+          'Sentinels agreed s',
+          'longest gap without a 201 s',
+          'answers sent after the kill',
+          '201s',
+          '201s missing from the new primary',
+          '201s not applied (worst listener)',
+          'podium: announced / applied / lost (sales-summary)',
+          'double',
+          'all applied',
+        ],
+        failover.runs.map((r) => [
+          r.system,
+          r.waitReplicas,
+          fmt(r.before.purchasesPerSecond),
+          ms(r.before.latency.p50),
+          ms(r.before.latency.p99),
+          fmt(r.recoverS),
+          fmt(r.promotedS),
+          fmt(r.outageS),
+          Object.entries(r.answersAfterKill)
+            .map(([k, v]) => `${k}: ${fmt(v)}`)
+            .join(', '),
+          fmt(r.answered201),
+          r.lostRecorded,
+          r.lostApplied,
+          r.ephemeralAccount
+            ? `${fmt(r.ephemeralAccount.announced)} / ${fmt(r.ephemeralAccount.applied)} / ${fmt(r.ephemeralAccount.lost)}`
+            : '–',
+          r.verification.double,
+          r.complete ? 'yes' : 'no',
+        ]),
+      ),
+    );
+    const costs = ['ephemeral', 'queued', 'durable'].flatMap((mode) => {
+      const w0 = failover.groups.find(
+        (g) => g.system === mode && g.waitReplicas === 0,
+      );
+      const w1 = failover.groups.find(
+        (g) => g.system === mode && g.waitReplicas === 1,
+      );
+      return w0 && w1 ? [{ mode, w0, w1 }] : [];
+    });
+    if (costs.length) {
+      p(
+        '**The cost of WAIT** (`REDIS_WAIT_REPLICAS=1`: a purchase is answered once a replica has it), over the buying before the kill, medians of the runs:',
+      );
+      p(
+        table(
+          [
+            'mode',
+            'purchases/s WAIT 0',
+            'WAIT 1',
+            'WAIT 1 ÷ WAIT 0',
+            'p50 ms WAIT 0 → 1',
+            'p99 ms WAIT 0 → 1',
+            '201s lost with the primary, WAIT 0',
+            'WAIT 1',
+          ],
+          costs.map(({ mode, w0, w1 }) => [
+            mode,
+            fmt(w0.rate),
+            fmt(w1.rate),
+            ratio(w1.rate, w0.rate),
+            `${ms(w0.p50)} → ${ms(w1.p50)}`,
+            `${ms(w0.p99)} → ${ms(w1.p99)}`,
+            `${w0.lostRecorded} of ${fmt(w0.answered)}`,
+            `${w1.lostRecorded} of ${fmt(w1.answered)}`,
+          ]),
+        ),
+      );
+    }
+    p(
+      '"201s missing from the new primary": answered 201 (the box office said it was recorded) but the order hash is not on the promoted replica: lost with the killed primary. ' +
+        '"Not applied": of the answered orders, those the worst listener\'s effects lack (the missing ones included). ' +
+        "For ephemeral listeners, podium's own account (`GET /listeners`: announced, applied, lost) says what the switch cost them: announcements made while the listeners process was not subscribed are not applied, by design.",
+    );
+  }
+
+  // 8. Cluster
+  const cluster = clusterSummary(results);
+  if (cluster.length) {
+    const c = plan.cluster;
+    p('## 8. Redis Cluster: one Redis, a 1-primary and a 3-primary cluster');
+    p(
+      `The saturation of scenario 1 (${c.orders.toLocaleString('en-US')} orders from ${c.concurrency} concurrent publishers after ${c.warmup} warm-up orders) on one plain Redis and on clusters of 1 and 3 primaries without replicas ` +
+        "(the test kit's `ClusterTopology`), each with one **spare** primary that serves no slots: it holds no keys and has no subscriber, yet the cluster bus brings it every `PUBLISH`, so its CPU is what the broadcast alone costs a node. " +
+        "The bench's publisher (`OrderPublisher.record`) runs on ioredis' Cluster client and the cluster's key layout (`REDIS_CLUSTER_NODES`; order ids made in their event's slot, as the box office makes them), and so does podium's listeners process. " +
+        'Orders/s = orders ÷ (last effect applied − first publish). Redis CPU: utime + stime of each redis-server (`/proc/<pid>/stat`) from the first publish to the last effect, per order; commands and `PUBLISH` from `INFO commandstats`, bus-delivered `PUBLISH` from `CLUSTER INFO` (`cluster_stats_messages_publish_received`), over the same window. ' +
+        `Then ${c.monitorOrders.toLocaleString('en-US')} more orders with \`MONITOR\` on every primary (after the CPU window: MONITOR costs Redis CPU): each command's keys (EVALSHA's KEYS; else its first argument) counted, for the hottest key's and the hottest slot's share of all commands with keys. ` +
+        'On 2 cores every process (the publisher, the listeners, each redis-server) shares the machine, so orders/s is what the machine carries, not a shard; the CPU per order per shard is the figure that scales.',
+    );
+    p(
+      table(
+        [
+          'layout',
+          'mode',
+          'orders/s',
+          'record rate',
+          'Redis CPU ms/order, each primary',
+          'all primaries',
+          'spare (broadcast only) ms/order',
+          'PUBLISH reaching each node per order',
+          'listeners CPU ms/order',
+          'hottest key (share of commands)',
+          'hottest slot (share)',
+          'lost',
+          'double',
+        ],
+        cluster.map(({ layout, system, mid: r }) => {
+          const primaries = r.shards.filter((s) => s.role !== 'spare');
+          const spare = r.shards.find((s) => s.role === 'spare');
+          return [
+            layout,
+            system,
+            `${fmt(r.ordersPerSecond)}${r.complete ? '' : ' (incomplete)'}`,
+            fmt(r.publishRate),
+            primaries.map((s) => fmt(s.cpuMsPerOrder)).join(' / '),
+            fmt(r.redisCpuMsPerOrder),
+            spare ? fmt(spare.cpuMsPerOrder) : '–',
+            r.shards
+              .map((s) => fmt(s.publishesPerOrder + s.busPublishesPerOrder))
+              .join(' / '),
+            fmt(r.listenersCpuMsPerOrder),
+            r.sample.hottestKey
+              ? `${r.sample.hottestKey.name} (${fmt(r.sample.hottestKey.shareOfAll * 100)}%)`
+              : '–',
+            r.sample.hottestSlot
+              ? `${r.sample.hottestSlot.name} (${fmt(r.sample.hottestSlot.shareOfAll * 100)}%)`
+              : '–',
+            r.verification.lost,
+            r.verification.double,
+          ];
+        }),
+      ),
+    );
+    p('Each redis-server of the median runs:');
+    p(
+      table(
+        [
+          'layout',
+          'mode',
+          'port',
+          'role',
+          'slots',
+          'CPU ms/order',
+          'commands/order',
+          'PUBLISH run/order',
+          'PUBLISH by the bus/order',
+          'subscribers',
+          'share of the sampled commands',
+        ],
+        cluster.flatMap(({ layout, system, mid: r }) =>
+          r.shards.map((s) => [
+            layout,
+            system,
+            s.port,
+            s.role,
+            fmt(s.slots),
+            fmt(s.cpuMsPerOrder),
+            fmt(s.commandsPerOrder),
+            fmt(s.publishesPerOrder),
+            fmt(s.busPublishesPerOrder),
+            s.subscribers,
+            s.role === 'spare'
+              ? '–'
+              : `${fmt((r.sample.nodeShares[String(s.port)] ?? 0) * 100)}%`,
+          ]),
+        ),
+      ),
+    );
+    p(
+      'The five hottest keys (share of all sampled commands with keys): ' +
+        cluster
+          .map(
+            ({ layout, system, mid: r }) =>
+              `${layout} ${system}: ${r.sample.topKeys.map((k) => `${k.key} ${fmt(k.share * 100)}%`).join(', ')}`,
+          )
+          .join('; ') +
+        '. What scales out and what does not: [docs/scale.md](../../docs/scale.md).',
+    );
+  }
+
   // Checks
   p('## Checks');
   p(
@@ -858,20 +1067,52 @@ function renderMarkdown(results: Results, charts: string[]): string {
         'log warnings/errors',
         'startup ms',
       ],
-      allRuns(results).map(({ scenario, run }) => [
-        scenario,
-        SHORT[run.system] ?? run.system,
-        run.rep,
-        run.verification.listeners.reduce((m, l) => Math.max(m, l.expected), 0),
-        run.verification.lost,
-        Math.max(0, ...run.verification.listeners.map((l) => l.queued)),
-        run.verification.double,
-        run.verification.problems.join('; ') || 'none',
-        run.logProblems.count
-          ? `${run.logProblems.count}: ${run.logProblems.first[0] ?? ''}`
-          : '0',
-        fmt(run.startupMs),
-      ]),
+      [
+        ...allRuns(results).map(({ scenario, run }) => [
+          scenario,
+          SHORT[run.system] ?? run.system,
+          run.rep,
+          run.verification.listeners.reduce(
+            (m, l) => Math.max(m, l.expected),
+            0,
+          ),
+          run.verification.lost,
+          Math.max(0, ...run.verification.listeners.map((l) => l.queued)),
+          run.verification.double,
+          run.verification.problems.join('; ') || 'none',
+          run.logProblems.count
+            ? `${run.logProblems.count}: ${run.logProblems.first[0] ?? ''}`
+            : '0',
+          fmt(run.startupMs),
+        ]),
+        // The failover and cluster runs run the compiled apps (their logs are not read) or their own topology.
+        ...[
+          ...(results.failover ?? []).map((run) => ({
+            scenario: 'failover',
+            label: `${run.system}, WAIT ${run.waitReplicas}`,
+            run,
+          })),
+          ...(results.cluster ?? []).map((run) => ({
+            scenario: 'cluster',
+            label: `${run.system} on ${run.layout}`,
+            run,
+          })),
+        ].map(({ scenario, label, run }) => [
+          scenario,
+          label,
+          run.rep,
+          run.verification.listeners.reduce(
+            (m, l) => Math.max(m, l.expected),
+            0,
+          ),
+          run.verification.lost,
+          Math.max(0, ...run.verification.listeners.map((l) => l.queued)),
+          run.verification.double,
+          run.verification.problems.join('; ') || 'none',
+          '–',
+          '–',
+        ]),
+      ],
     ),
   );
   if (results.failures.length) {

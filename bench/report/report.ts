@@ -889,8 +889,8 @@ function renderMarkdown(results: Results, charts: string[]): string {
           fmt(r.answered201),
           r.lostRecorded,
           r.lostApplied,
-          r.ephemeralAccount
-            ? `${fmt(r.ephemeralAccount.announced)} / ${fmt(r.ephemeralAccount.applied)} / ${fmt(r.ephemeralAccount.lost)}`
+          r.account
+            ? `${fmt(r.account.announced)} / ${fmt(r.account.applied)} / ${fmt(r.account.lost)}`
             : '–',
           r.verification.double,
           r.complete ? 'yes' : 'no',
@@ -938,7 +938,7 @@ function renderMarkdown(results: Results, charts: string[]): string {
     p(
       '"201s missing from the new primary": answered 201 (the box office said it was recorded) but the order hash is not on the promoted replica: lost with the killed primary. ' +
         '"Not applied": of the answered orders, those the worst listener\'s effects lack (the missing ones included). ' +
-        "For ephemeral listeners, podium's own account (`GET /listeners`: announced, applied, lost) says what the switch cost them: announcements made while the listeners process was not subscribed are not applied, by design.",
+        "podium's own account (`GET /listeners`: announced, applied, lost) says what the switch cost the listeners: ephemeral and queued listeners act on the announcements they hear, so those published while the listeners process was re-subscribing to the new primary are not applied (ephemeral) or not queued (queued), by design; durable listeners get their jobs from the box office, whatever they heard.",
     );
   }
 

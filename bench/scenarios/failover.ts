@@ -52,8 +52,8 @@ export interface FailoverRun {
   lostApplied: number;
   /** Recorded on the new primary, no 201 answered (a client stopped without its answer). */
   recordedUnanswered: number;
-  /** podium's own account (GET /listeners) for ephemeral listeners: announced, applied, lost over the run. */
-  ephemeralAccount?: { announced: number; applied: number; lost: number };
+  /** podium's own account of sales-summary (GET /listeners): announced, applied, lost (not applied, or queued: not enqueued) over the run. */
+  account?: { announced: number; applied: number; lost: number };
   /** Every effect of the answered orders applied before the deadline. */
   complete: boolean;
   verification: Verification;
@@ -136,10 +136,7 @@ export async function failoverRun(
     );
     await createEvents(boxOffice.url);
     lap('apps');
-    const accountBefore =
-      mode === 'ephemeral'
-        ? await listenerCounts(boxOffice.url, 'sales-summary')
-        : undefined;
+    const accountBefore = await listenerCounts(boxOffice.url, 'sales-summary');
 
     buyers = new PurchaseClients(boxOffice.url, {
       clients,
@@ -246,7 +243,7 @@ export async function failoverRun(
       lostRecorded: bought.filter((o) => !recordedIds.has(o.orderId)).length,
       lostApplied: verification.lost,
       recordedUnanswered: unanswered.length,
-      ...(account && { ephemeralAccount: account }),
+      ...(account && { account }),
       complete,
       verification,
       timingsS: timings,

@@ -135,7 +135,13 @@ export const QUICK: Plan = {
   },
   slow: { rate: 500, seconds: 2, drainS: 2 },
   http: { connections: 16, seconds: 2, warmup: 500, drainS: 5 },
-  failover: { clients: 16, beforeS: 3, afterS: 1, settleS: 2, deadlineS: 10 },
+  failover: {
+    clients: 16,
+    beforeS: 2.5,
+    afterS: 1,
+    settleS: 1.5,
+    deadlineS: 10,
+  },
   cluster: {
     orders: 2000,
     concurrency: 16,

@@ -969,6 +969,7 @@ function renderMarkdown(results: Results, charts: string[]): string {
           'listeners CPU ms/order',
           'hottest key (share of commands)',
           'hottest slot (share)',
+          'effects parts in use (of 16)',
           'lost',
           'double',
         ],
@@ -993,6 +994,7 @@ function renderMarkdown(results: Results, charts: string[]): string {
             r.sample.hottestSlot
               ? `${r.sample.hottestSlot.name} (${fmt(r.sample.hottestSlot.shareOfAll * 100)}%)`
               : '–',
+            r.sample.effectsParts ?? '–',
             r.verification.lost,
             r.verification.double,
           ];
@@ -1042,7 +1044,8 @@ function renderMarkdown(results: Results, charts: string[]): string {
               `${layout} ${system}: ${r.sample.topKeys.map((k) => `${k.key} ${fmt(k.share * 100)}%`).join(', ')}`,
           )
           .join('; ') +
-        '. What scales out and what does not: [docs/scale.md](../../docs/scale.md).',
+        '. "Effects parts in use": the `{part<n>-<k>}` tags the sampled commands named; the cluster layout splits the effects in 16 parts by `crc16(order id) % 16`, but an order id is steered (its last 4 characters) so that its hash lands in its event\'s slot, and CRC16 being linear, every order of one event then falls in the same part: at most one part per event. ' +
+        'What scales out and what does not: [docs/scale.md](../../docs/scale.md).',
     );
   }
 

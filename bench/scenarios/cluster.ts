@@ -76,6 +76,8 @@ export interface ClusterRun {
     commands: number;
     /** Share of those commands each primary ran, by port. */
     nodeShares: Record<string, number>;
+    /** Cluster only: how many of the listeners' 16 effects parts the sampled commands touched. */
+    effectsParts?: number;
     hottestKey?: HotSpot;
     /** Cluster only: the slot (its first key named) with the most commands. */
     hottestSlot?: HotSpot;
@@ -207,8 +209,12 @@ async function monitorSample(
 ): Promise<ClusterRun['sample'] & { orders: 0 }> {
   const primaries = nodes.filter((n) => n.role !== 'spare');
   const byKey = new Map<string, { port: number; n: number }>();
-  const bySlot = new Map<string, { port: number; n: number; name?: string }>();
+  const bySlot = new Map<
+    string,
+    { port: number; n: number; keys: Map<string, number> }
+  >();
   const perNode = new Map<number, number>();
+  const parts = new Set<string>();
   const connections: Redis[] = [];
   const monitors = await Promise.all(
     primaries.map(async (node) => {
@@ -220,20 +226,23 @@ async function monitorSample(
         if (keys.length === 0) return;
         perNode.set(node.server.port, (perNode.get(node.server.port) ?? 0) + 1);
         for (const key of new Set(keys)) {
+          const part = /^\{(part\d+-\d+)\}/.exec(key)?.[1];
+          if (part) parts.add(part);
           const entry = byKey.get(key) ?? { port: node.server.port, n: 0 };
           entry.n++;
           byKey.set(key, entry);
         }
         if (cluster) {
-          // Named by the slot and the first key seen in it (all of a slot's keys share a hash tag).
-          const slot = keySlot(keys[0]);
-          const entry = bySlot.get(String(slot)) ?? {
+          // A command's keys share one slot; the slot's own keys are counted too, to name it.
+          const slot = String(keySlot(keys[0]));
+          const entry = bySlot.get(slot) ?? {
             port: node.server.port,
             n: 0,
-            name: `slot ${slot} (${keys[0]})`,
+            keys: new Map<string, number>(),
           };
           entry.n++;
-          bySlot.set(String(slot), entry);
+          entry.keys.set(keys[0], (entry.keys.get(keys[0]) ?? 0) + 1);
+          bySlot.set(slot, entry);
         }
       });
       return monitor;
@@ -247,12 +256,21 @@ async function monitorSample(
     for (const connection of connections) connection.disconnect();
   }
   const all = [...perNode.values()].reduce((a, b) => a + b, 0);
-  const hottest = (map: Map<string, { port: number; n: number }>) => {
+  const hottest = (
+    map: Map<string, { port: number; n: number; keys?: Map<string, number> }>,
+  ) => {
     const [name, top] =
       [...map.entries()].sort((a, b) => b[1].n - a[1].n)[0] ?? [];
     if (!name || !top) return undefined;
+    // A slot: named with its three busiest keys and their share of its commands.
+    const keys = top.keys
+      ? [...top.keys.entries()]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 3)
+          .map(([k, n]) => `${k} ${Math.round((n / top.n) * 100)}%`)
+      : [];
     return {
-      name,
+      name: keys.length ? `slot ${name}: ${keys.join(', ')}` : name,
       port: top.port,
       commands: top.n,
       shareOfNode: round(top.n / (perNode.get(top.port) ?? 1), 4),
@@ -268,6 +286,7 @@ async function monitorSample(
         round(n / Math.max(1, all), 4),
       ]),
     ),
+    ...(cluster && { effectsParts: parts.size }),
     hottestKey: hottest(byKey),
     ...(cluster && { hottestSlot: hottest(bySlot) }),
     topKeys: [...byKey.entries()]

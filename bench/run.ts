@@ -1,8 +1,9 @@
 /**
  * `npm run bench [-- --quick]`: podium's three delivery modes and four baselines, side by
- * side, on a private redis-server. See bench/README.md.
+ * side, on a private redis-server; then podium under a Sentinel failover and on Redis Cluster,
+ * on the test kit's topologies. See bench/README.md.
  *
- * Options: --quick (a short run, under 3 minutes), --only=saturation,latency,crash,slow,mixed,http,
+ * Options: --quick (a short run, about 5 minutes), --only=saturation,latency,crash,slow,mixed,http,failover,cluster,
  * --systems=seed,nest,bullmq,streams,ephemeral,queued,durable,mixed,bare, --reps=N, --out=DIR, --keep-logs,
  * --estimate (print the planned runs and the time they should take, run nothing),
  * --from=results.json (only write the report again, from a run's figures).

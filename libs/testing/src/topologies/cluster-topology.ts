@@ -66,8 +66,9 @@ const isFailed = (entry: ClusterNodeEntry) => entry.flags.includes('fail');
 
 /**
  * A Redis Cluster of the test's own on loopback: `primaries` primaries, each with
- * `replicasPerPrimary` replicas, created by `redis-cli --cluster create`. Roles move on
- * failover; every question (who is primary, who serves a slot) is asked of the cluster.
+ * `replicasPerPrimary` replicas, created by `redis-cli --cluster create` (by hand below 3
+ * primaries), and `spares` slotless primaries. Roles move on failover; every question (who
+ * is primary, who serves a slot) is asked of the cluster.
  */
 export class ClusterTopology {
   private readonly clients = new Set<Cluster>();

@@ -150,16 +150,17 @@ function weight(plan: Plan, scenario: Scenario, system: SystemSpec): number {
       );
     }
     case 'failover':
-      // Measured: the topology (~1.2 s), both apps (~2.3 s), 1 s of warm-up, the buying, the failover
-      // (~4 s), the drain (ephemeral waits settleS for what it lost) and the checks.
+      // Measured: the topology (~1.2 s), the listeners and two box offices (~2.8 s), 1 s of warm-up
+      // and the slices' stops, the buying, the failover (~4 s), the drain (what ephemeral and queued
+      // listeners missed: settleS) and the checks.
       return (
         1.2 +
-        2.3 +
-        1 +
+        2.8 +
+        1.5 +
         plan.failover.beforeS +
         4 +
         plan.failover.afterS +
-        (system.id === 'ephemeral' ? plan.failover.settleS : 0.5) +
+        (system.id === 'durable' ? 0.5 : plan.failover.settleS) +
         0.5
       );
     case 'cluster':

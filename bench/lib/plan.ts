@@ -47,7 +47,7 @@ export interface Plan {
   failover: {
     /** Clients buying over HTTP, each its next purchase once the last is answered 201. */
     clients: number;
-    /** Seconds of buying before the kill: the cost of WAIT is measured over them. */
+    /** Seconds of buying before the kill, in 4 slices between a WAIT 0 and a WAIT 1 box office: the cost of WAIT. */
     beforeS: number;
     /** Seconds of buying after purchases are answered 201 again. */
     afterS: number;
@@ -137,7 +137,7 @@ export const QUICK: Plan = {
   http: { connections: 16, seconds: 2, warmup: 500, drainS: 5 },
   failover: {
     clients: 16,
-    beforeS: 2.5,
+    beforeS: 2,
     afterS: 1,
     settleS: 1.5,
     deadlineS: 10,

@@ -848,7 +848,7 @@ function renderMarkdown(results: Results, charts: string[]): string {
       "A primary, 2 replicas and 3 Sentinels on loopback (the test kit's `SentinelTopology`, `down-after-milliseconds` 2,000), fresh for every run; both compiled apps on it through `REDIS_SENTINELS`/`REDIS_SENTINEL_NAME`: the box office (`dist/apps/box-office/src/main.js`) and the listeners app (`dist/apps/listeners/src/main.js`, the seed's five listeners, `DELIVERY=<mode>`), " +
         'with `REDIS_WAIT_REPLICAS` 0 or 1, `OUTBOX_GRACE_MS=1000`, `QUEUE_LOCK_MS=2000`, `QUEUE_STALLED_CHECK_MS=1000` as the HA tests run them. ' +
         `${f.clients} clients buy over HTTP, each its next purchase once the last is answered 201, every purchase with its own Idempotency-Key and repeated with it after a 503, a dropped connection or its 5 s deadline. ` +
-        `After 1 s of warm-up and ${f.beforeS} s of buying (the window of the purchases/s and latency, so WAIT 1 and WAIT 0 are compared in the same bench run), the primary is killed (kill -9); the Sentinels promote a replica; the clients buy on for ${f.afterS} s after their first 201 since. ` +
+        `After ${f.beforeS} s of buying (below: the cost of WAIT) and 0.5 s more on the run's own box office, the primary is killed (kill -9); the Sentinels promote a replica; the clients buy on for ${f.afterS} s after their first 201 since. ` +
         `Then every order answered 201 is looked for on the new primary (its order hash) and in the listeners' effects (the checks of every run), after the listeners applied what they would (unchanged for ${f.settleS} s, at most ${f.deadlineS} s). One kill per mode and setting (${plan.reps.failover} run(s) each).`,
     );
     p(
@@ -860,7 +860,7 @@ function renderMarkdown(results: Results, charts: string[]): string {
         [
           'mode',
           'WAIT',
-          'purchases/s before the kill',
+          'purchases/s before the kill (its own WAIT)',
           'p50 ms',
           'p99 ms',
           'recover s',
@@ -897,40 +897,40 @@ function renderMarkdown(results: Results, charts: string[]): string {
         ]),
       ),
     );
-    const costs = ['ephemeral', 'queued', 'durable'].flatMap((mode) => {
-      const w0 = failover.groups.find(
-        (g) => g.system === mode && g.waitReplicas === 0,
+    const lostBy = (mode: string, w: number) => {
+      const g = failover.groups.find(
+        (x) => x.system === mode && x.waitReplicas === w,
       );
-      const w1 = failover.groups.find(
-        (g) => g.system === mode && g.waitReplicas === 1,
-      );
-      return w0 && w1 ? [{ mode, w0, w1 }] : [];
-    });
-    if (costs.length) {
+      return g ? `${g.lostRecorded} of ${fmt(g.answered)}` : '–';
+    };
+    if (failover.wait.length) {
       p(
-        '**The cost of WAIT** (`REDIS_WAIT_REPLICAS=1`: a purchase is answered once a replica has it), over the buying before the kill, medians of the runs:',
+        '**The cost of WAIT** (`REDIS_WAIT_REPLICAS=1`: a purchase is answered once a replica has it). In every run, before the kill, the clients buy in turn from two box offices on the same Redis and listeners, one with `REDIS_WAIT_REPLICAS=0` and one with 1 ' +
+          `(after 0.5 s on each to warm up: slices of ${fmt(f.beforeS / 4)} s, WAIT 0, 1, 1, 0, so that the machine's load hits both alike); then the run's own one takes the kill. Medians over the runs of each mode:`,
       );
       p(
         table(
           [
             'mode',
+            'runs',
             'purchases/s WAIT 0',
             'WAIT 1',
-            'WAIT 1 ÷ WAIT 0',
+            'WAIT 1 ÷ WAIT 0 (median of the runs)',
             'p50 ms WAIT 0 → 1',
             'p99 ms WAIT 0 → 1',
             '201s lost with the primary, WAIT 0',
             'WAIT 1',
           ],
-          costs.map(({ mode, w0, w1 }) => [
-            mode,
-            fmt(w0.rate),
-            fmt(w1.rate),
-            ratio(w1.rate, w0.rate),
-            `${ms(w0.p50)} → ${ms(w1.p50)}`,
-            `${ms(w0.p99)} → ${ms(w1.p99)}`,
-            `${w0.lostRecorded} of ${fmt(w0.answered)}`,
-            `${w1.lostRecorded} of ${fmt(w1.answered)}`,
+          failover.wait.map((w) => [
+            w.system,
+            w.runs,
+            fmt(w.rate0),
+            fmt(w.rate1),
+            `${fmt(w.ratio)}×`,
+            `${ms(w.p50[0])} → ${ms(w.p50[1])}`,
+            `${ms(w.p99[0])} → ${ms(w.p99[1])}`,
+            lostBy(w.system, 0),
+            lostBy(w.system, 1),
           ]),
         ),
       );

@@ -255,8 +255,34 @@ export function failoverSummary(results: Results) {
     const key = `${run.system} ${run.waitReplicas}`;
     groups.set(key, [...(groups.get(key) ?? []), run]);
   }
+  const modes = [...new Set(runs.map((r) => r.system))];
   return {
     runs,
+    /** The paired cost of WAIT per mode: every run of the mode (both settings) measured both. */
+    wait: modes.map((system) => {
+      const of = runs.filter((r) => r.system === system && r.paired);
+      return {
+        system,
+        runs: of.length,
+        rate0: median(of.map((r) => r.paired.wait0.purchasesPerSecond)),
+        rate1: median(of.map((r) => r.paired.wait1.purchasesPerSecond)),
+        ratio: median(
+          of.map(
+            (r) =>
+              r.paired.wait1.purchasesPerSecond /
+              r.paired.wait0.purchasesPerSecond,
+          ),
+        ),
+        p50: [
+          median(of.map((r) => r.paired.wait0.latency.p50)),
+          median(of.map((r) => r.paired.wait1.latency.p50)),
+        ],
+        p99: [
+          median(of.map((r) => r.paired.wait0.latency.p99)),
+          median(of.map((r) => r.paired.wait1.latency.p99)),
+        ],
+      };
+    }),
     /** Seconds from the kill to the first 201 of a purchase sent after it, median of every kill. */
     recoverS: median(runs.map((r) => r.recoverS)),
     groups: [...groups.values()].map((g) => ({

@@ -27,13 +27,14 @@ export interface FailoverRun {
   waitReplicas: number;
   rep: number;
   clients: number;
-  /** The buying before the kill: the cost of WAIT. */
-  before: {
-    seconds: number;
-    purchasesPerSecond: number;
-    /** Response time of the 201 answers, ms. */
-    latency: Percentiles;
-  };
+  /** The buying before the kill, through the run's own box office (REDIS_WAIT_REPLICAS = waitReplicas). */
+  before: BuyingWindow;
+  /**
+   * The cost of WAIT, paired: before the kill the clients buy in turn from a box office with
+   * REDIS_WAIT_REPLICAS=0 and one with 1, on the same Redis, listeners and machine load
+   * (slices 0, 1, 1, 0), each setting's slices added up.
+   */
+  paired: { wait0: BuyingWindow; wait1: BuyingWindow };
   /** Seconds from the kill until the first purchase sent after it was answered 201. */
   recoverS: number;
   /** Seconds from the kill until every running Sentinel named the new primary. */
@@ -58,6 +59,13 @@ export interface FailoverRun {
   complete: boolean;
   verification: Verification;
   timingsS: Record<string, number>;
+}
+
+export interface BuyingWindow {
+  seconds: number;
+  purchasesPerSecond: number;
+  /** Response time of the 201 answers, ms. */
+  latency: Percentiles;
 }
 
 const LISTENERS_MAIN = fileURLToPath(
@@ -106,6 +114,7 @@ export async function failoverRun(
   const topology = await SentinelTopology.start();
   let listeners: ListenersProcess | undefined;
   let boxOffice: HttpServerProcess | undefined;
+  let other: HttpServerProcess | undefined;
   let buyers: PurchaseClients | undefined;
   try {
     lap('topology');
@@ -129,27 +138,67 @@ export async function failoverRun(
       LISTENERS: listenerNames('standard').join(','),
       ALERTS_MAX: String(BENCH_ALERTS_MAX),
     });
-    boxOffice = await HttpServerProcess.start(
-      'box-office',
-      env,
-      `${ctx.logDir}/failover-${mode}-w${waitReplicas}-r${rep}-box-office`,
+    // Two box offices, WAIT 0 and WAIT 1, for the paired cost of WAIT; the run's own one takes the kill.
+    const offices = await Promise.all(
+      [0, 1].map((w) =>
+        HttpServerProcess.start(
+          'box-office',
+          { ...env, REDIS_WAIT_REPLICAS: String(w) },
+          `${ctx.logDir}/failover-${mode}-w${waitReplicas}-r${rep}-box-office-wait${w}`,
+        ),
+      ),
     );
+    boxOffice = offices[waitReplicas];
+    other = offices[1 - waitReplicas];
     await createEvents(boxOffice.url);
     lap('apps');
     const accountBefore = await listenerCounts(boxOffice.url, 'sales-summary');
 
+    const bought = new Map<string, Order>();
+    const prefix = `f-${mode}-${waitReplicas}-${rep}`;
+    const slice = async (w: number, seconds: number, tag: string) => {
+      const slicers = new PurchaseClients(offices[w].url, {
+        clients,
+        keyPrefix: `${prefix}-${tag}`,
+        deadlineMs: 5000,
+        retryMs: 100,
+      });
+      const start = now();
+      await sleep(seconds * 1000);
+      const end = now();
+      await slicers.stop();
+      for (const [id, order] of slicers.bought) bought.set(id, order);
+      return {
+        seconds: (end - start) / 1000,
+        latencies: slicers
+          .successesBetween(start, end)
+          .map((a) => a.answeredAt - a.sentAt),
+      };
+    };
+    // Warm both up (connections, JIT), then slices 0, 1, 1, 0, so that a drift of the machine's load hits both alike.
+    await slice(0, 0.5, 'warm0');
+    await slice(1, 0.5, 'warm1');
+    const windows = [[], []] as { seconds: number; latencies: number[] }[][];
+    for (const [i, w] of [0, 1, 1, 0].entries())
+      windows[w].push(await slice(w, beforeS / 4, `s${i}`));
+    const paired = windows.map((slices): BuyingWindow => {
+      const seconds = slices.reduce((n, x) => n + x.seconds, 0);
+      const latencies = slices.flatMap((x) => x.latencies);
+      return {
+        seconds: round(seconds, 2),
+        purchasesPerSecond: round(latencies.length / seconds, 0),
+        latency: rounded(percentiles(latencies)),
+      };
+    });
+    await other.stop(2000);
+
     buyers = new PurchaseClients(boxOffice.url, {
       clients,
-      keyPrefix: `f-${mode}-${waitReplicas}-${rep}`,
+      keyPrefix: prefix,
       deadlineMs: 5000,
       retryMs: 100,
     });
-    // The first second warms up (connections, JIT); the cost of WAIT is measured over the rest.
-    await sleep(1000);
-    const windowStart = now();
-    await sleep(beforeS * 1000);
-    const killedAt = now();
-    const before = buyers.successesBetween(windowStart, killedAt);
+    await sleep(500);
     const killed = await topology.killPrimary();
     const at = now();
     const primary = await topology.waitForNewPrimary(killed);
@@ -166,10 +215,11 @@ export async function failoverRun(
     await buyers.stop();
     lap('buying');
 
-    const bought = [...buyers.bought.values()];
+    for (const [id, order] of buyers.bought) bought.set(id, order);
+    const answered = [...bought.values()];
     const client = primary.client();
     const expected = expectedCounts(
-      bought,
+      answered,
       listenerNames('standard'),
       'standard',
     );
@@ -198,14 +248,14 @@ export async function failoverRun(
     lap('drain');
     const recorded = await readOrders(client);
     const recordedIds = new Set(recorded.map((o) => o.orderId));
-    const answeredIds = new Set(bought.map((o) => o.orderId));
+    const answeredIds = new Set(answered.map((o) => o.orderId));
     const unanswered: Order[] = recorded.filter(
       (o) => !answeredIds.has(o.orderId),
     );
     // Checked against the answered orders and any recorded without an answer, so neither shows as a stranger.
     const verification = await verify(
       client,
-      [...bought, ...unanswered],
+      [...answered, ...unanswered],
       'standard',
     );
     const account =
@@ -219,7 +269,6 @@ export async function failoverRun(
           },
       ));
     lap('check');
-    const windowS = (killedAt - windowStart) / 1000;
     const outage = buyers.outage(at - 1000);
     return {
       system: system.id,
@@ -227,20 +276,15 @@ export async function failoverRun(
       waitReplicas,
       rep,
       clients,
-      before: {
-        seconds: round(windowS, 2),
-        purchasesPerSecond: round(before.length / windowS, 0),
-        latency: rounded(
-          percentiles(before.map((a) => a.answeredAt - a.sentAt)),
-        ),
-      },
+      before: paired[waitReplicas],
+      paired: { wait0: paired[0], wait1: paired[1] },
       recoverS: round((recoveredAt - at) / 1000, 2),
       promotedS: round((promotedAt - at) / 1000, 2),
       outageS: round((outage.end - outage.start) / 1000, 2),
       answersAfterKill: buyers.outcomes(at),
-      answered201: bought.length,
+      answered201: answered.length,
       recorded: recorded.length,
-      lostRecorded: bought.filter((o) => !recordedIds.has(o.orderId)).length,
+      lostRecorded: answered.filter((o) => !recordedIds.has(o.orderId)).length,
       lostApplied: verification.lost,
       recordedUnanswered: unanswered.length,
       ...(account && { account }),
@@ -251,6 +295,7 @@ export async function failoverRun(
   } finally {
     await buyers?.stop().catch(() => undefined);
     await boxOffice?.stop(2000).catch(() => undefined);
+    await other?.stop(2000).catch(() => undefined);
     if (listeners && !listeners.exited) await listeners.kill();
     await topology.destroy();
   }

@@ -937,6 +937,7 @@ function renderMarkdown(results: Results, charts: string[]): string {
     }
     p(
       '"201s missing from the new primary": answered 201 (the box office said it was recorded) but the order hash is not on the promoted replica: lost with the killed primary. ' +
+        'With WAIT 0 that happens only to an order answered in the moment between its write and its replication: on loopback the replicas are well under a millisecond behind, so a kill here loses few orders or none; between machines, or with a replica lagging, the window is the replication lag. ' +
         '"Not applied": of the answered orders, those the worst listener\'s effects lack (the missing ones included). ' +
         "podium's own account (`GET /listeners`: announced, applied, lost) says what the switch cost the listeners: ephemeral and queued listeners act on the announcements they hear, so those published while the listeners process was re-subscribing to the new primary are not applied (ephemeral) or not queued (queued), by design; durable listeners get their jobs from the box office, whatever they heard.",
     );

@@ -169,6 +169,7 @@ function weight(plan: Plan, scenario: Scenario, system: SystemSpec): number {
       return (
         2.5 +
         2.5 +
+        1 + // the idle second
         plan.cluster.warmup / 1000 +
         (plan.cluster.orders + plan.cluster.monitorOrders) /
           (system.id === 'durable' ? 1500 : 2500) +

@@ -965,7 +965,7 @@ function renderMarkdown(results: Results, charts: string[]): string {
           'record rate',
           'Redis CPU ms/order, each primary',
           'all primaries',
-          'spare (broadcast only) ms/order',
+          'spare (broadcast only) ms/order, net of its idle CPU',
           'PUBLISH reaching each node per order',
           'listeners CPU ms/order',
           'hottest key (share of commands)',
@@ -984,7 +984,9 @@ function renderMarkdown(results: Results, charts: string[]): string {
             fmt(r.publishRate),
             primaries.map((s) => fmt(s.cpuMsPerOrder)).join(' / '),
             fmt(r.redisCpuMsPerOrder),
-            spare ? fmt(spare.cpuMsPerOrder) : '–',
+            spare
+              ? `${fmt(spare.cpuMsPerOrder)} (${fmt(spare.netCpuMsPerOrder ?? Number.NaN)})`
+              : '–',
             r.shards
               .map((s) => fmt(s.publishesPerOrder + s.busPublishesPerOrder))
               .join(' / '),
@@ -1012,6 +1014,7 @@ function renderMarkdown(results: Results, charts: string[]): string {
           'role',
           'slots',
           'CPU ms/order',
+          'idle CPU ms/s',
           'commands/order',
           'PUBLISH run/order',
           'PUBLISH by the bus/order',
@@ -1026,6 +1029,7 @@ function renderMarkdown(results: Results, charts: string[]): string {
             s.role,
             fmt(s.slots),
             fmt(s.cpuMsPerOrder),
+            fmt(s.idleCpuMsPerS ?? Number.NaN),
             fmt(s.commandsPerOrder),
             fmt(s.publishesPerOrder),
             fmt(s.busPublishesPerOrder),

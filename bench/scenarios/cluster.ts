@@ -13,6 +13,9 @@ import { expectedCounts, makeOrders } from '../lib/orders.js';
 import { verify, type Verification } from '../lib/verify.js';
 import { round, type Ctx } from './common.js';
 
+/** Seconds of no orders before the window, for each redis-server's idle CPU. */
+const IDLE_S = 1;
+
 /** Where the orders go: one plain Redis, or a cluster of 1 or 3 primaries (no replicas). */
 export type ClusterLayout = 'redis' | 'cluster-1' | 'cluster-3';
 export const CLUSTER_LAYOUTS: ClusterLayout[] = [
@@ -29,6 +32,10 @@ export interface ShardFigure {
   slots: number;
   /** utime + stime of the redis-server (/proc/<pid>/stat) over the window, ms per order. */
   cpuMsPerOrder: number;
+  /** Its CPU with no orders (measured just before the window), ms per second. */
+  idleCpuMsPerS: number;
+  /** cpuMsPerOrder less that idle CPU over the window. */
+  netCpuMsPerOrder: number;
   /** Commands it ran (INFO commandstats, every command), per order. */
   commandsPerOrder: number;
   /** PUBLISH commands it ran, per order. */
@@ -377,6 +384,14 @@ export async function clusterRun(
       );
     await sleep(ctx.plan.pauseMs);
     lap('warmup');
+    // What each redis-server uses with no orders (cron, and on a cluster the bus's gossip), to tell the broadcast from it.
+    const idle0 = place.nodes.map((n) => cpuSeconds(n.pid));
+    const idleStart = performance.now();
+    await sleep(IDLE_S * 1000);
+    const idleS = (performance.now() - idleStart) / 1000;
+    const idleMsPerS = place.nodes.map(
+      (n, i) => ((cpuSeconds(n.pid) - idle0[i]) * 1000) / idleS,
+    );
 
     const orders = ordersFor(place.keys, count, 32);
     const cpu0 = place.nodes.map((n) => cpuSeconds(n.pid));
@@ -426,13 +441,17 @@ export async function clusterRun(
     if (publishErrors)
       verification.problems.push(`${publishErrors} publishes failed`);
     lap('check');
-    const perOrder = (seconds: number) =>
-      round((seconds * 1000) / orders.length, 4);
+    const perOrder = (cpuS: number) => round((cpuS * 1000) / orders.length, 4);
+    const seconds = (end - stream.startMs) / 1000;
     const shards: ShardFigure[] = place.nodes.map((n, i) => ({
       port: n.server.port,
       role: n.role,
       slots: n.slots,
       cpuMsPerOrder: perOrder(cpu1[i] - cpu0[i]),
+      idleCpuMsPerS: round(idleMsPerS[i], 1),
+      netCpuMsPerOrder: perOrder(
+        Math.max(0, cpu1[i] - cpu0[i] - (idleMsPerS[i] / 1000) * seconds),
+      ),
       commandsPerOrder: round(
         (stats1[i].calls - stats0[i].calls) / orders.length,
         2,
@@ -447,7 +466,6 @@ export async function clusterRun(
       ),
       subscribers: subscribers[i],
     }));
-    const seconds = (end - stream.startMs) / 1000;
     return {
       system: system.id,
       mode,

@@ -32,7 +32,7 @@ export interface ShardFigure {
   slots: number;
   /** utime + stime of the redis-server (/proc/<pid>/stat) over the window, ms per order. */
   cpuMsPerOrder: number;
-  /** Its CPU with no orders (measured just before the window), ms per second. */
+  /** Its CPU with no orders (1 s just before the window, from INFO cpu), ms per second. */
   idleCpuMsPerS: number;
   /** cpuMsPerOrder less that idle CPU over the window. */
   netCpuMsPerOrder: number;
@@ -169,6 +169,14 @@ async function startLayout(layout: ClusterLayout): Promise<Layout> {
     await topology.destroy();
     throw err;
   }
+}
+
+/** The redis-server's user + system CPU seconds, as INFO cpu gives them (getrusage of the process). */
+async function rusageSeconds(node: Node): Promise<number> {
+  const info = (await node.server.call('INFO', 'cpu')) as string;
+  const field = (name: string) =>
+    Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
+  return field('used_cpu_sys') + field('used_cpu_user');
 }
 
 /** INFO commandstats: calls of every command, and of PUBLISH; CLUSTER INFO: PUBLISH messages received over the bus. */
@@ -384,13 +392,15 @@ export async function clusterRun(
       );
     await sleep(ctx.plan.pauseMs);
     lap('warmup');
-    // What each redis-server uses with no orders (cron, and on a cluster the bus's gossip), to tell the broadcast from it.
-    const idle0 = place.nodes.map((n) => cpuSeconds(n.pid));
+    // What each redis-server uses with no orders (cron, and on a cluster the bus's gossip), to tell the
+    // broadcast from it. From INFO cpu (getrusage, to the microsecond): /proc counts 10 ms ticks, too coarse for 1 s.
+    const idle0 = await Promise.all(place.nodes.map(rusageSeconds));
     const idleStart = performance.now();
     await sleep(IDLE_S * 1000);
+    const idle1 = await Promise.all(place.nodes.map(rusageSeconds));
     const idleS = (performance.now() - idleStart) / 1000;
     const idleMsPerS = place.nodes.map(
-      (n, i) => ((cpuSeconds(n.pid) - idle0[i]) * 1000) / idleS,
+      (_, i) => ((idle1[i] - idle0[i]) * 1000) / idleS,
     );
 
     const orders = ordersFor(place.keys, count, 32);
@@ -448,7 +458,7 @@ export async function clusterRun(
       role: n.role,
       slots: n.slots,
       cpuMsPerOrder: perOrder(cpu1[i] - cpu0[i]),
-      idleCpuMsPerS: round(idleMsPerS[i], 1),
+      idleCpuMsPerS: round(idleMsPerS[i], 2),
       netCpuMsPerOrder: perOrder(
         Math.max(0, cpu1[i] - cpu0[i] - (idleMsPerS[i] / 1000) * seconds),
       ),

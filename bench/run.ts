@@ -1,8 +1,9 @@
 /**
  * `npm run bench [-- --quick]`: podium's three delivery modes and four baselines, side by
- * side, on a private redis-server. See bench/README.md.
+ * side, on a private redis-server; then podium under a Sentinel failover and on Redis Cluster,
+ * on the test kit's topologies. See bench/README.md.
  *
- * Options: --quick (a short run, under 3 minutes), --only=saturation,latency,crash,slow,mixed,http,
+ * Options: --quick (a short run, about 5 minutes), --only=saturation,latency,crash,slow,mixed,http,failover,cluster,
  * --systems=seed,nest,bullmq,streams,ephemeral,queued,durable,mixed,bare, --reps=N, --out=DIR, --keep-logs,
  * --estimate (print the planned runs and the time they should take, run nothing),
  * --from=results.json (only write the report again, from a run's figures).
@@ -33,6 +34,8 @@ import { writeReport } from './report/report.js';
 import type { Results } from './report/results.js';
 import type { Ctx } from './scenarios/common.js';
 import { crashRun } from './scenarios/crash.js';
+import { CLUSTER_LAYOUTS, clusterRun } from './scenarios/cluster.js';
+import { failoverRun } from './scenarios/failover.js';
 import { httpRun } from './scenarios/http.js';
 import { latencyRun } from './scenarios/latency.js';
 import { saturationRun } from './scenarios/saturation.js';
@@ -45,6 +48,8 @@ const SCENARIOS = [
   'slow',
   'mixed',
   'http',
+  'failover',
+  'cluster',
 ] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
@@ -70,7 +75,15 @@ function planFrom(args: string[]): Plan {
     throw new Error('--reps must be a positive integer');
   return {
     ...base,
-    reps: { saturation: n, latency: n, crash: n, slow: n, http: n },
+    reps: {
+      saturation: n,
+      latency: n,
+      crash: n,
+      slow: n,
+      http: n,
+      failover: n,
+      cluster: n,
+    },
   };
 }
 
@@ -136,6 +149,32 @@ function weight(plan: Plan, scenario: Scenario, system: SystemSpec): number {
         (durable ? 1.5 : 1.2)
       );
     }
+    case 'failover':
+      // Measured: the topology (~1.2 s), the listeners and two box offices (~2.8 s), 1 s of warm-up
+      // and the slices' stops, the buying, the failover (~4 s), the drain (what ephemeral and queued
+      // listeners missed: settleS) and the checks.
+      return (
+        1.2 +
+        2.8 +
+        1.5 +
+        plan.failover.beforeS +
+        4 +
+        plan.failover.afterS +
+        (system.id === 'durable' ? 0.5 : plan.failover.settleS) +
+        0.5
+      );
+    case 'cluster':
+      // Measured: the topology (~1 s, a cluster ~3 s), the listeners process, the warm-up, the
+      // saturation, the MONITOR batch, the checks (a cluster's reads add up 17 parts).
+      return (
+        2.5 +
+        2.5 +
+        1 + // the idle second
+        plan.cluster.warmup / 1000 +
+        (plan.cluster.orders + plan.cluster.monitorOrders) /
+          (system.id === 'durable' ? 1500 : 2500) +
+        1.5
+      );
   }
 }
 
@@ -235,6 +274,43 @@ function steps(
       );
     },
   );
+  // Failover: each mode with REDIS_WAIT_REPLICAS 0, then 1, one kill each; the two settings of a
+  // mode run one after the other, so the cost of WAIT compares runs the machine's load hit alike.
+  const waits = new Map<SystemSpec, number>();
+  for (const mode of [EPHEMERAL, QUEUED, DURABLE])
+    for (const waitReplicas of [0, 1])
+      waits.set(
+        {
+          ...mode,
+          label: `${mode.label}, REDIS_WAIT_REPLICAS=${waitReplicas}`,
+        },
+        waitReplicas,
+      );
+  add(
+    'failover',
+    [...waits.keys()],
+    plan.reps.failover,
+    async (ctx, system, rep) => {
+      (results.failover ??= []).push(
+        await failoverRun(ctx, system, waits.get(system) ?? 0, rep),
+      );
+    },
+  );
+  // Cluster: each layout in turn, ephemeral then durable.
+  for (const layout of CLUSTER_LAYOUTS)
+    add(
+      'cluster',
+      [EPHEMERAL, DURABLE].map((s) => ({
+        ...s,
+        label: `${s.label} on ${layout}`,
+      })),
+      plan.reps.cluster,
+      async (ctx, system, rep) => {
+        (results.cluster ??= []).push(
+          await clusterRun(ctx, system, layout, rep),
+        );
+      },
+    );
   return out;
 }
 
@@ -333,6 +409,8 @@ async function main(): Promise<void> {
     slow: [],
     mixed: [],
     http: [],
+    failover: [],
+    cluster: [],
     failures: [],
   };
   const todo = steps(plan, orders, only ?? [...SCENARIOS], systems, results);

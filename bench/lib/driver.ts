@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { validatePodiumEnv } from '@podium/config';
-import type { Order } from '@podium/orders';
+import { Keyspace, type Order } from '@podium/orders';
 import { standalonePublisher } from '@podium/publisher';
 import {
   createRedis,
@@ -75,16 +75,31 @@ export class Driver {
     private readonly registry: Registry,
   ) {}
 
-  static create(redisUrl: string, kind: SystemKind, variant: Variant): Driver {
-    const redis = createRedis(redisTargetFromUrl(redisUrl), 'bench-publisher');
+  /**
+   * `podiumEnv`: more of podium's variables (the cluster scenario's REDIS_CLUSTER_NODES:
+   * then the publisher runs on ioredis' Cluster client and the cluster's key layout).
+   */
+  static create(
+    redisUrl: string,
+    kind: SystemKind,
+    variant: Variant,
+    podiumEnv: Record<string, string> = {},
+  ): Driver {
+    const env = validatePodiumEnv({ REDIS_URL: redisUrl, ...podiumEnv });
+    const cluster = env.redisTarget.kind === 'cluster';
+    const redis = createRedis(
+      cluster ? env.redisTarget : redisTargetFromUrl(redisUrl),
+      'bench-publisher',
+    );
     const step = PUBLISH_STEPS[kind]?.({ redis, redisUrl, variant });
     const registry = new Registry();
     return new Driver(
       redis,
       standalonePublisher(
         redis,
-        validatePodiumEnv({ REDIS_URL: redisUrl }),
+        env,
         registry,
+        cluster ? Keyspace.cluster : undefined,
       ),
       step,
       registry,

@@ -8,6 +8,8 @@ export interface Plan {
     crash: number;
     slow: number;
     http: number;
+    failover: number;
+    cluster: number;
   };
   /** Orders published (at 1,000/s) and applied before each measurement, then checked with it. */
   warmup: number;
@@ -42,11 +44,40 @@ export interface Plan {
     /** After the load: at most this long for the listeners to apply its orders. */
     drainS: number;
   };
+  failover: {
+    /** Clients buying over HTTP, each its next purchase once the last is answered 201. */
+    clients: number;
+    /** Seconds of buying before the kill, in 4 slices between a WAIT 0 and a WAIT 1 box office: the cost of WAIT. */
+    beforeS: number;
+    /** Seconds of buying after purchases are answered 201 again. */
+    afterS: number;
+    /** After the clients stopped: effects unchanged this long = applied as far as they go; at most deadlineS. */
+    settleS: number;
+    deadlineS: number;
+  };
+  cluster: {
+    /** Orders published as fast as `concurrency` publishers allow, after `warmup` at 1,000/s. */
+    orders: number;
+    concurrency: number;
+    warmup: number;
+    /** Then this many more, with MONITOR on every primary (after the CPU window: MONITOR costs Redis CPU). */
+    monitorOrders: number;
+    /** Give up waiting for the effects this long after the first publish. */
+    deadlineS: number;
+  };
 }
 
 export const FULL: Plan = {
   name: 'full',
-  reps: { saturation: 3, latency: 1, crash: 1, slow: 1, http: 3 },
+  reps: {
+    saturation: 3,
+    latency: 1,
+    crash: 1,
+    slow: 1,
+    http: 3,
+    failover: 1,
+    cluster: 1,
+  },
   warmup: 300,
   pauseMs: 500,
   saturation: { orders: 20_000, concurrency: 16, deadlineS: 50, idleS: 15 },
@@ -62,6 +93,16 @@ export const FULL: Plan = {
   },
   slow: { rate: 500, seconds: 20, drainS: 5 },
   http: { connections: 16, seconds: 10, warmup: 2000, drainS: 10 },
+  // One kill per mode and REDIS_WAIT_REPLICAS (6), about 35 s each.
+  failover: { clients: 16, beforeS: 8, afterS: 3, settleS: 3, deadlineS: 20 },
+  // One plain Redis, a 1- and a 3-primary cluster, ephemeral and durable (6 runs), about 15 s each.
+  cluster: {
+    orders: 10_000,
+    concurrency: 16,
+    warmup: 300,
+    monitorOrders: 1500,
+    deadlineS: 40,
+  },
 };
 
 /**
@@ -70,7 +111,15 @@ export const FULL: Plan = {
  */
 export const QUICK: Plan = {
   name: 'quick',
-  reps: { saturation: 1, latency: 1, crash: 1, slow: 1, http: 1 },
+  reps: {
+    saturation: 1,
+    latency: 1,
+    crash: 1,
+    slow: 1,
+    http: 1,
+    failover: 1,
+    cluster: 1,
+  },
   warmup: 100,
   pauseMs: 100,
   saturation: { orders: 1_000, concurrency: 16, deadlineS: 20, idleS: 8 },
@@ -86,4 +135,18 @@ export const QUICK: Plan = {
   },
   slow: { rate: 500, seconds: 2, drainS: 2 },
   http: { connections: 16, seconds: 2, warmup: 500, drainS: 5 },
+  failover: {
+    clients: 16,
+    beforeS: 2,
+    afterS: 1,
+    settleS: 1.5,
+    deadlineS: 10,
+  },
+  cluster: {
+    orders: 2000,
+    concurrency: 16,
+    warmup: 100,
+    monitorOrders: 800,
+    deadlineS: 20,
+  },
 };

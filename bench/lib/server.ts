@@ -100,31 +100,8 @@ export class BenchRedis {
   }
 
   /** Every order hash in Redis, read back as orders (the HTTP scenario learns its orders so). */
-  async orders(): Promise<Order[]> {
-    const out: Order[] = [];
-    let cursor = '0';
-    do {
-      const [next, keys] = await this.client.scan(
-        cursor,
-        'MATCH',
-        `${orderKey('')}*`,
-        'COUNT',
-        1000,
-      );
-      cursor = next;
-      const pipeline = this.client.pipeline();
-      for (const key of keys) pipeline.hgetall(key);
-      const replies = (await pipeline.exec()) ?? [];
-      keys.forEach((key, i) =>
-        out.push(
-          orderFromHash(
-            key.slice(orderKey('').length),
-            replies[i][1] as Record<string, string>,
-          ),
-        ),
-      );
-    } while (cursor !== '0');
-    return out;
+  orders(): Promise<Order[]> {
+    return readOrders(this.client);
   }
 
   async version(): Promise<string> {
@@ -192,4 +169,32 @@ export class BenchRedis {
   async destroy(): Promise<void> {
     await this.server.destroy();
   }
+}
+
+/** Every order hash of one Redis (a primary), read back as orders. */
+export async function readOrders(client: Redis): Promise<Order[]> {
+  const out: Order[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(
+      cursor,
+      'MATCH',
+      `${orderKey('')}*`,
+      'COUNT',
+      1000,
+    );
+    cursor = next;
+    const pipeline = client.pipeline();
+    for (const key of keys) pipeline.hgetall(key);
+    const replies = (await pipeline.exec()) ?? [];
+    keys.forEach((key, i) =>
+      out.push(
+        orderFromHash(
+          key.slice(orderKey('').length),
+          replies[i][1] as Record<string, string>,
+        ),
+      ),
+    );
+  } while (cursor !== '0');
+  return out;
 }

@@ -4,8 +4,9 @@
  * counts orders; sets and lists name the orders. Nothing here trusts the listeners' own
  * accounting (markers, stats, the bench's samples).
  */
-import type { RedisClient } from '@podium/redis';
+import { PlacedReads, type RedisClient } from '@podium/redis';
 import {
+  Keyspace,
   ALERTS,
   eventHistogramKey,
   HISTOGRAM_ALL_EVENTS,
@@ -55,6 +56,38 @@ export interface Verification {
   podiumStats?: Record<string, Record<string, number>>;
 }
 
+/** The reads the checks make: of the one key on one Redis, of its parts added up on a cluster (PlacedReads). */
+interface EffectReads {
+  hgetall(key: string): Promise<Record<string, string>>;
+  smembers(key: string): Promise<string[]>;
+  bitfield(key: string, args: string[]): Promise<number[]>;
+  lrange(key: string): Promise<string[]>;
+}
+
+function effectReads(redis: RedisClient, keys: Keyspace): EffectReads {
+  if (!keys.isCluster)
+    return {
+      hgetall: (key) => redis.hgetall(key),
+      smembers: (key) => redis.smembers(key),
+      bitfield: async (key, args) =>
+        (await redis.call('BITFIELD', key, ...args)) as number[],
+      lrange: (key) => redis.lrange(key, 0, -1),
+    };
+  const placed = new PlacedReads(redis, keys);
+  return {
+    hgetall: async (key) =>
+      Object.fromEntries(
+        Object.entries(await placed.hashSums(key)).map(([f, v]) => [
+          f,
+          String(v),
+        ]),
+      ),
+    smembers: (key) => placed.setMembers(key),
+    bitfield: (key, args) => placed.bitfieldSums(key, args),
+    lrange: (key) => placed.listRange(key, 0, -1),
+  };
+}
+
 const hasPodiumStats = (stats: Record<string, string>) =>
   Object.keys(stats).length > 0;
 
@@ -67,7 +100,9 @@ export async function verify(
   orders: readonly Order[],
   variant: Variant,
   queued: Record<string, number> = {},
+  keys: Keyspace = Keyspace.singleRedis,
 ): Promise<Verification> {
+  const reads = effectReads(redis, keys);
   const problems: string[] = [];
   const all = new Set(orders.map((o) => o.orderId));
   const byEvent = new Map<string, Set<string>>(
@@ -79,7 +114,7 @@ export async function verify(
     orders.filter((o) => o.event !== OPENING_CEREMONY).map((o) => o.orderId),
   );
 
-  const summary = await redis.hgetall(SALES_SUMMARY);
+  const summary = await reads.hgetall(SALES_SUMMARY);
   const listeners: ListenerCheck[] = [];
 
   // sales-summary: sets sales:<event> name the orders; the two counters count them.
@@ -87,7 +122,7 @@ export async function verify(
     let present = 0;
     let double = 0;
     for (const event of EVENTS) {
-      const members = await redis.smembers(salesSetKey(event));
+      const members = await reads.smembers(salesSetKey(event));
       const mine = members.filter((id) => byEvent.get(event)!.has(id)).length;
       if (mine !== members.length)
         problems.push(
@@ -124,7 +159,7 @@ export async function verify(
   {
     const members = new Set<string>();
     for (const who of CUSTOMERS)
-      for (const id of await redis.smembers(invoicesKey(who))) members.add(id);
+      for (const id of await reads.smembers(invoicesKey(who))) members.add(id);
     const present = [...members].filter((id) => all.has(id)).length;
     if (present !== members.size)
       problems.push(
@@ -144,13 +179,10 @@ export async function verify(
   // sales-histogram: counters only; per event, more than expected is double, fewer is lost.
   {
     const read = async (key: string) =>
-      (
-        (await redis.call(
-          'BITFIELD',
-          key,
-          ...histogramReadArgs('u32'),
-        )) as number[]
-      ).reduce((a, b) => a + Number(b), 0);
+      (await reads.bitfield(key, histogramReadArgs('u32'))).reduce(
+        (a, b) => a + Number(b),
+        0,
+      );
     let lost = 0;
     let double = 0;
     let perEventTotal = 0;
@@ -183,7 +215,7 @@ export async function verify(
     const counted = Number(
       summary[salesSummaryField.openingCeremonyOrders] ?? 0,
     );
-    const winners = await redis.lrange(LOTTERY_WINNERS, 0, -1);
+    const winners = await reads.lrange(LOTTERY_WINNERS);
     const strangers = winners.filter((id) => !oc.has(id)).length;
     if (strangers > 0)
       problems.push(
@@ -209,7 +241,7 @@ export async function verify(
 
   // event-alerts: list alerts names the orders (ALERTS_MAX is raised so none is trimmed).
   {
-    const alerts = await redis.lrange(ALERTS, 0, -1);
+    const alerts = await reads.lrange(ALERTS);
     const ids = alerts.map((json) => {
       try {
         return String((JSON.parse(json) as { orderId: unknown }).orderId);
@@ -245,7 +277,7 @@ export async function verify(
 
   let podiumStats: Verification['podiumStats'];
   for (const name of order) {
-    const stats = await redis.hgetall(listenerStatsKey(name));
+    const stats = await reads.hgetall(listenerStatsKey(name));
     if (!hasPodiumStats(stats)) continue;
     podiumStats ??= {};
     podiumStats[name] = Object.fromEntries(

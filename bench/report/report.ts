@@ -8,6 +8,8 @@ import type { Results } from './results.js';
 import {
   allRuns,
   bySystem,
+  clusterSummary,
+  failoverSummary,
   HTTP_LABEL,
   httpSummary,
   LABEL,
@@ -837,6 +839,221 @@ function renderMarkdown(results: Results, charts: string[]): string {
     img('http.svg', 'purchases over HTTP');
   }
 
+  // 7. Failover
+  const failover = failoverSummary(results);
+  if (failover.runs.length) {
+    const f = plan.failover;
+    p('## 7. Failover (Redis Sentinel, kill -9 of the primary)');
+    p(
+      "A primary, 2 replicas and 3 Sentinels on loopback (the test kit's `SentinelTopology`, `down-after-milliseconds` 2,000), fresh for every run; both compiled apps on it through `REDIS_SENTINELS`/`REDIS_SENTINEL_NAME`: the box office (`dist/apps/box-office/src/main.js`) and the listeners app (`dist/apps/listeners/src/main.js`, the seed's five listeners, `DELIVERY=<mode>`), " +
+        'with `REDIS_WAIT_REPLICAS` 0 or 1, `OUTBOX_GRACE_MS=1000`, `QUEUE_LOCK_MS=2000`, `QUEUE_STALLED_CHECK_MS=1000` as the HA tests run them. ' +
+        `${f.clients} clients buy over HTTP, each its next purchase once the last is answered 201, every purchase with its own Idempotency-Key and repeated with it after a 503, a dropped connection or its 5 s deadline. ` +
+        `After ${f.beforeS} s of buying (below: the cost of WAIT) and 0.5 s more on the run's own box office, the primary is killed (kill -9); the Sentinels promote a replica; the clients buy on for ${f.afterS} s after their first 201 since. ` +
+        `Then every order answered 201 is looked for on the new primary (its order hash) and in the listeners' effects (the checks of every run), after the listeners applied what they would (unchanged for ${f.settleS} s, at most ${f.deadlineS} s). One kill per mode and setting (${plan.reps.failover} run(s) each).`,
+    );
+    p(
+      `**Seconds to recover** (from the kill until the first purchase sent after it is answered 201), **median of the ${failover.runs.length} kills: ${fmt(failover.recoverS)} s** ` +
+        `(each: ${failover.runs.map((r) => fmt(r.recoverS)).join(', ')}).`,
+    );
+    p(
+      table(
+        [
+          'mode',
+          'WAIT',
+          'purchases/s before the kill (its own WAIT)',
+          'p50 ms',
+          'p99 ms',
+          'recover s',
+          'Sentinels agreed s',
+          'longest gap without a 201 s',
+          'answers sent after the kill',
+          '201s',
+          '201s missing from the new primary',
+          '201s not applied (worst listener)',
+          'podium: announced / applied / lost (sales-summary)',
+          'double',
+          'all applied',
+        ],
+        failover.runs.map((r) => [
+          r.system,
+          r.waitReplicas,
+          fmt(r.before.purchasesPerSecond),
+          ms(r.before.latency.p50),
+          ms(r.before.latency.p99),
+          fmt(r.recoverS),
+          fmt(r.promotedS),
+          fmt(r.outageS),
+          Object.entries(r.answersAfterKill)
+            .map(([k, v]) => `${k}: ${fmt(v)}`)
+            .join(', '),
+          fmt(r.answered201),
+          r.lostRecorded,
+          r.lostApplied,
+          r.account
+            ? `${fmt(r.account.announced)} / ${fmt(r.account.applied)} / ${fmt(r.account.lost)}`
+            : '–',
+          r.verification.double,
+          r.complete ? 'yes' : 'no',
+        ]),
+      ),
+    );
+    const lostBy = (mode: string, w: number) => {
+      const g = failover.groups.find(
+        (x) => x.system === mode && x.waitReplicas === w,
+      );
+      return g ? `${g.lostRecorded} of ${fmt(g.answered)}` : '–';
+    };
+    if (failover.wait.length) {
+      p(
+        '**The cost of WAIT** (`REDIS_WAIT_REPLICAS=1`: a purchase is answered once a replica has it). In every run, before the kill, the clients buy in turn from two box offices on the same Redis and listeners, one with `REDIS_WAIT_REPLICAS=0` and one with 1 ' +
+          `(after 0.5 s on each to warm up: slices of ${fmt(f.beforeS / 4)} s, WAIT 0, 1, 1, 0, so that the machine's load hits both alike); then the run's own one takes the kill. Medians over the runs of each mode:`,
+      );
+      p(
+        table(
+          [
+            'mode',
+            'runs',
+            'purchases/s WAIT 0',
+            'WAIT 1',
+            'WAIT 1 ÷ WAIT 0 (median of the runs)',
+            'p50 ms WAIT 0 → 1',
+            'p99 ms WAIT 0 → 1',
+            '201s lost with the primary, WAIT 0',
+            'WAIT 1',
+          ],
+          failover.wait.map((w) => [
+            w.system,
+            w.runs,
+            fmt(w.rate0),
+            fmt(w.rate1),
+            `${fmt(w.ratio)}×`,
+            `${ms(w.p50[0])} → ${ms(w.p50[1])}`,
+            `${ms(w.p99[0])} → ${ms(w.p99[1])}`,
+            lostBy(w.system, 0),
+            lostBy(w.system, 1),
+          ]),
+        ),
+      );
+    }
+    p(
+      '"201s missing from the new primary": answered 201 (the box office said it was recorded) but the order hash is not on the promoted replica: lost with the killed primary. ' +
+        'With WAIT 0 that happens only to an order answered in the moment between its write and its replication: on loopback the replicas are well under a millisecond behind, so a kill here loses few orders or none; between machines, or with a replica lagging, the window is the replication lag. ' +
+        '"Not applied": of the answered orders, those the worst listener\'s effects lack (the missing ones included). ' +
+        "podium's own account (`GET /listeners`: announced, applied, lost) says what the switch cost the listeners: ephemeral and queued listeners act on the announcements they hear, so those published while the listeners process was re-subscribing to the new primary are not applied (ephemeral) or not queued (queued), by design; durable listeners get their jobs from the box office, whatever they heard.",
+    );
+  }
+
+  // 8. Cluster
+  const cluster = clusterSummary(results);
+  if (cluster.length) {
+    const c = plan.cluster;
+    p('## 8. Redis Cluster: one Redis, a 1-primary and a 3-primary cluster');
+    p(
+      `The saturation of scenario 1 (${c.orders.toLocaleString('en-US')} orders from ${c.concurrency} concurrent publishers after ${c.warmup} warm-up orders) on one plain Redis and on clusters of 1 and 3 primaries without replicas ` +
+        "(the test kit's `ClusterTopology`), each with one **spare** primary that serves no slots: it holds no keys and has no subscriber, yet the cluster bus brings it every `PUBLISH`, so its CPU is what the broadcast alone costs a node. " +
+        "The bench's publisher (`OrderPublisher.record`) runs on ioredis' Cluster client and the cluster's key layout (`REDIS_CLUSTER_NODES`; order ids made in their event's slot, as the box office makes them), and so does podium's listeners process. " +
+        'Orders/s = orders ÷ (last effect applied − first publish). Redis CPU: utime + stime of each redis-server (`/proc/<pid>/stat`) from the first publish to the last effect, per order; commands and `PUBLISH` from `INFO commandstats`, bus-delivered `PUBLISH` from `CLUSTER INFO` (`cluster_stats_messages_publish_received`), over the same window. ' +
+        `Then ${c.monitorOrders.toLocaleString('en-US')} more orders with \`MONITOR\` on every primary (after the CPU window: MONITOR costs Redis CPU): each command's keys (EVALSHA's KEYS; else its first argument) counted, for the hottest key's and the hottest slot's share of all commands with keys. ` +
+        'On 2 cores every process (the publisher, the listeners, each redis-server) shares the machine, so orders/s is what the machine carries, not a shard; the CPU per order per shard is the figure that scales.',
+    );
+    p(
+      table(
+        [
+          'layout',
+          'mode',
+          'orders/s',
+          'record rate',
+          'Redis CPU ms/order, each primary',
+          'all primaries',
+          'spare (broadcast only) ms/order, net of its idle CPU',
+          'PUBLISH reaching each node per order',
+          'listeners CPU ms/order',
+          'hottest key (share of commands)',
+          'hottest slot (share)',
+          'effects parts in use (of 16)',
+          'lost',
+          'double',
+        ],
+        cluster.map(({ layout, system, mid: r }) => {
+          const primaries = r.shards.filter((s) => s.role !== 'spare');
+          const spare = r.shards.find((s) => s.role === 'spare');
+          return [
+            layout,
+            system,
+            `${fmt(r.ordersPerSecond)}${r.complete ? '' : ' (incomplete)'}`,
+            fmt(r.publishRate),
+            primaries.map((s) => fmt(s.cpuMsPerOrder)).join(' / '),
+            fmt(r.redisCpuMsPerOrder),
+            spare
+              ? `${fmt(spare.cpuMsPerOrder)} (${fmt(spare.netCpuMsPerOrder ?? Number.NaN)})`
+              : '–',
+            r.shards
+              .map((s) => fmt(s.publishesPerOrder + s.busPublishesPerOrder))
+              .join(' / '),
+            fmt(r.listenersCpuMsPerOrder),
+            r.sample.hottestKey
+              ? `${r.sample.hottestKey.name} (${fmt(r.sample.hottestKey.shareOfAll * 100)}%)`
+              : '–',
+            r.sample.hottestSlot
+              ? `${r.sample.hottestSlot.name} (${fmt(r.sample.hottestSlot.shareOfAll * 100)}%)`
+              : '–',
+            r.sample.effectsParts ?? '–',
+            r.verification.lost,
+            r.verification.double,
+          ];
+        }),
+      ),
+    );
+    p('Each redis-server of the median runs:');
+    p(
+      table(
+        [
+          'layout',
+          'mode',
+          'port',
+          'role',
+          'slots',
+          'CPU ms/order',
+          'idle CPU ms/s',
+          'commands/order',
+          'PUBLISH run/order',
+          'PUBLISH by the bus/order',
+          'subscribers',
+          'share of the sampled commands',
+        ],
+        cluster.flatMap(({ layout, system, mid: r }) =>
+          r.shards.map((s) => [
+            layout,
+            system,
+            s.port,
+            s.role,
+            fmt(s.slots),
+            fmt(s.cpuMsPerOrder),
+            fmt(s.idleCpuMsPerS ?? Number.NaN),
+            fmt(s.commandsPerOrder),
+            fmt(s.publishesPerOrder),
+            fmt(s.busPublishesPerOrder),
+            s.subscribers,
+            s.role === 'spare'
+              ? '–'
+              : `${fmt((r.sample.nodeShares[String(s.port)] ?? 0) * 100)}%`,
+          ]),
+        ),
+      ),
+    );
+    p(
+      'The five hottest keys (share of all sampled commands with keys): ' +
+        cluster
+          .map(
+            ({ layout, system, mid: r }) =>
+              `${layout} ${system}: ${r.sample.topKeys.map((k) => `${k.key} ${fmt(k.share * 100)}%`).join(', ')}`,
+          )
+          .join('; ') +
+        '. "Effects parts in use": the `{part<n>-<k>}` tags the sampled commands named; the cluster layout splits the effects in 16 parts by `crc16(order id) % 16`, but an order id is steered (its last 4 characters) so that its hash lands in its event\'s slot, and CRC16 being linear, every order of one event then falls in the same part: at most one part per event. ' +
+        'What scales out and what does not: [docs/scale.md](../../docs/scale.md).',
+    );
+  }
+
   // Checks
   p('## Checks');
   p(
@@ -858,20 +1075,52 @@ function renderMarkdown(results: Results, charts: string[]): string {
         'log warnings/errors',
         'startup ms',
       ],
-      allRuns(results).map(({ scenario, run }) => [
-        scenario,
-        SHORT[run.system] ?? run.system,
-        run.rep,
-        run.verification.listeners.reduce((m, l) => Math.max(m, l.expected), 0),
-        run.verification.lost,
-        Math.max(0, ...run.verification.listeners.map((l) => l.queued)),
-        run.verification.double,
-        run.verification.problems.join('; ') || 'none',
-        run.logProblems.count
-          ? `${run.logProblems.count}: ${run.logProblems.first[0] ?? ''}`
-          : '0',
-        fmt(run.startupMs),
-      ]),
+      [
+        ...allRuns(results).map(({ scenario, run }) => [
+          scenario,
+          SHORT[run.system] ?? run.system,
+          run.rep,
+          run.verification.listeners.reduce(
+            (m, l) => Math.max(m, l.expected),
+            0,
+          ),
+          run.verification.lost,
+          Math.max(0, ...run.verification.listeners.map((l) => l.queued)),
+          run.verification.double,
+          run.verification.problems.join('; ') || 'none',
+          run.logProblems.count
+            ? `${run.logProblems.count}: ${run.logProblems.first[0] ?? ''}`
+            : '0',
+          fmt(run.startupMs),
+        ]),
+        // The failover and cluster runs run the compiled apps (their logs are not read) or their own topology.
+        ...[
+          ...(results.failover ?? []).map((run) => ({
+            scenario: 'failover',
+            label: `${run.system}, WAIT ${run.waitReplicas}`,
+            run,
+          })),
+          ...(results.cluster ?? []).map((run) => ({
+            scenario: 'cluster',
+            label: `${run.system} on ${run.layout}`,
+            run,
+          })),
+        ].map(({ scenario, label, run }) => [
+          scenario,
+          label,
+          run.rep,
+          run.verification.listeners.reduce(
+            (m, l) => Math.max(m, l.expected),
+            0,
+          ),
+          run.verification.lost,
+          Math.max(0, ...run.verification.listeners.map((l) => l.queued)),
+          run.verification.double,
+          run.verification.problems.join('; ') || 'none',
+          '–',
+          '–',
+        ]),
+      ],
     ),
   );
   if (results.failures.length) {

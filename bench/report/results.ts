@@ -1,6 +1,8 @@
 import type { Plan } from '../lib/plan.js';
 import type { CrashRun } from '../scenarios/crash.js';
+import type { FailoverRun } from '../scenarios/failover.js';
 import type { HttpRun } from '../scenarios/http.js';
+import type { ClusterRun } from '../scenarios/cluster.js';
 import type { LatencyRun } from '../scenarios/latency.js';
 import type { SaturationRun } from '../scenarios/saturation.js';
 import type { SlowRun } from '../scenarios/slow.js';
@@ -31,5 +33,8 @@ export interface Results {
   mixed: SlowRun[];
   /** Absent from the figures of runs made before the HTTP scenario existed. */
   http?: HttpRun[];
+  /** Absent from the figures of runs made before the failover and cluster scenarios existed. */
+  failover?: FailoverRun[];
+  cluster?: ClusterRun[];
   failures: { scenario: string; system: string; rep: number; error: string }[];
 }

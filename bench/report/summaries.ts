@@ -2,7 +2,9 @@
 import { ALL_SYSTEMS, BARE, MIXED } from '../lib/model.js';
 import { median, medianRun } from '../lib/stats.js';
 import type { BatchFigure } from '../lib/metrics.js';
+import type { ClusterRun } from '../scenarios/cluster.js';
 import type { RunCommon } from '../scenarios/common.js';
+import type { FailoverRun } from '../scenarios/failover.js';
 import type { HttpRun } from '../scenarios/http.js';
 import type { LatencyPhase } from '../scenarios/latency.js';
 import type { Results } from './results.js';
@@ -219,4 +221,96 @@ export function httpSummary(results: Results) {
       serverBusy: median(runs.map((r) => r.cpu.server / r.cpu.wall)),
     };
   });
+}
+
+/** The runs the checks cover: every scenario's, the failover and cluster runs included (their own shapes, the same verification). */
+export function checkedRuns(results: Results): {
+  scenario: string;
+  run: Pick<RunCommon, 'system' | 'rep' | 'verification'>;
+  /** Failover: orders answered 201 that the new primary does not have (not the listeners' loss). */
+  lostWithPrimary?: number;
+  label?: string;
+}[] {
+  return [
+    ...allRuns(results),
+    ...(results.failover ?? []).map((run) => ({
+      scenario: 'failover',
+      run,
+      lostWithPrimary: run.lostRecorded,
+      label: `${run.system}, WAIT ${run.waitReplicas}`,
+    })),
+    ...(results.cluster ?? []).map((run) => ({
+      scenario: 'cluster',
+      run,
+      label: `${run.system} on ${run.layout}`,
+    })),
+  ];
+}
+
+/** The failover runs by mode and REDIS_WAIT_REPLICAS, medians over their kills. */
+export function failoverSummary(results: Results) {
+  const runs = results.failover ?? [];
+  const groups = new Map<string, FailoverRun[]>();
+  for (const run of runs) {
+    const key = `${run.system} ${run.waitReplicas}`;
+    groups.set(key, [...(groups.get(key) ?? []), run]);
+  }
+  const modes = [...new Set(runs.map((r) => r.system))];
+  return {
+    runs,
+    /** The paired cost of WAIT per mode: every run of the mode (both settings) measured both. */
+    wait: modes.map((system) => {
+      const of = runs.filter((r) => r.system === system && r.paired);
+      return {
+        system,
+        runs: of.length,
+        rate0: median(of.map((r) => r.paired.wait0.purchasesPerSecond)),
+        rate1: median(of.map((r) => r.paired.wait1.purchasesPerSecond)),
+        ratio: median(
+          of.map(
+            (r) =>
+              r.paired.wait1.purchasesPerSecond /
+              r.paired.wait0.purchasesPerSecond,
+          ),
+        ),
+        p50: [
+          median(of.map((r) => r.paired.wait0.latency.p50)),
+          median(of.map((r) => r.paired.wait1.latency.p50)),
+        ],
+        p99: [
+          median(of.map((r) => r.paired.wait0.latency.p99)),
+          median(of.map((r) => r.paired.wait1.latency.p99)),
+        ],
+      };
+    }),
+    /** Seconds from the kill to the first 201 of a purchase sent after it, median of every kill. */
+    recoverS: median(runs.map((r) => r.recoverS)),
+    groups: [...groups.values()].map((g) => ({
+      system: g[0].system,
+      waitReplicas: g[0].waitReplicas,
+      runs: g,
+      rate: median(g.map((r) => r.before.purchasesPerSecond)),
+      p50: median(g.map((r) => r.before.latency.p50)),
+      p99: median(g.map((r) => r.before.latency.p99)),
+      recoverS: median(g.map((r) => r.recoverS)),
+      lostRecorded: g.reduce((n, r) => n + r.lostRecorded, 0),
+      lostApplied: g.reduce((n, r) => n + r.lostApplied, 0),
+      answered: g.reduce((n, r) => n + r.answered201, 0),
+    })),
+  };
+}
+
+/** The cluster runs by layout and mode: the median run by orders/s. */
+export function clusterSummary(results: Results) {
+  const groups = new Map<string, ClusterRun[]>();
+  for (const run of results.cluster ?? []) {
+    const key = `${run.layout} ${run.system}`;
+    groups.set(key, [...(groups.get(key) ?? []), run]);
+  }
+  return [...groups.values()].map((g) => ({
+    layout: g[0].layout,
+    system: g[0].system,
+    runs: g,
+    mid: medianRun(g, (r) => r.ordersPerSecond)!,
+  }));
 }

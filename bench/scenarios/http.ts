@@ -52,7 +52,7 @@ export interface HttpRun extends RunCommon {
 const authorization = `Basic ${Buffer.from(`${BENCH_OPERATOR.user}:${BENCH_OPERATOR.password}`).toString('base64')}`;
 
 /** The seed's events, created as an operator would: through the box office's API. */
-async function createEvents(url: string): Promise<void> {
+export async function createEvents(url: string): Promise<void> {
   for (const name of EVENTS) {
     const res = await fetch(`${url}/events`, {
       method: 'POST',

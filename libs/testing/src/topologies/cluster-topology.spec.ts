@@ -116,4 +116,40 @@ describe('ClusterTopology', () => {
       await big.destroy();
     }
   });
+
+  it('starts 1 primary (made by hand: redis-cli wants 3) with a replica, and a spare without slots that still hears every PUBLISH', async () => {
+    const small = await ClusterTopology.start({
+      primaries: 1,
+      replicasPerPrimary: 1,
+      spares: 1,
+    });
+    try {
+      expect(small.nodes).toHaveLength(2);
+      expect(small.spares).toHaveLength(1);
+      expect(small.nodesEnv).not.toContain(String(small.spares[0].port));
+      const [primary] = await small.primaries();
+      expect(await small.replicasOf(primary)).toHaveLength(1);
+      expect(await small.primaryOfSlot(16383)).toBe(primary);
+      const client = small.client();
+      await client.set('seat', 'A1');
+      expect(await client.get('seat')).toBe('A1');
+      const spare = small.spares[0];
+      expect(await spare.call('DBSIZE')).toBe(0);
+      const heard = new Redis(spare.connectionOptions);
+      try {
+        const got = new Promise<string>((resolve) =>
+          heard.on('message', (_channel: string, message: string) =>
+            resolve(message),
+          ),
+        );
+        await heard.subscribe('announcements');
+        await primary.call('PUBLISH', 'announcements', 'order-1');
+        expect(await got).toBe('order-1');
+      } finally {
+        await closeClient(heard);
+      }
+    } finally {
+      await small.destroy();
+    }
+  });
 });

@@ -17,6 +17,12 @@ export interface ClusterTopologyOptions {
   primaries?: number;
   /** Replicas of each primary (default 1). */
   replicasPerPrimary?: number;
+  /**
+   * Nodes that join as primaries without slots (default 0): they hold no keys, yet the
+   * cluster bus brings them every PUBLISH, so what one costs a node shows on them alone.
+   * In `spares`, not in `nodes` (nor `nodesEnv`).
+   */
+  spares?: number;
 }
 
 /** One line of CLUSTER NODES. */
@@ -60,23 +66,28 @@ const isFailed = (entry: ClusterNodeEntry) => entry.flags.includes('fail');
 
 /**
  * A Redis Cluster of the test's own on loopback: `primaries` primaries, each with
- * `replicasPerPrimary` replicas, created by `redis-cli --cluster create`. Roles move on
- * failover; every question (who is primary, who serves a slot) is asked of the cluster.
+ * `replicasPerPrimary` replicas, created by `redis-cli --cluster create` (by hand below 3
+ * primaries), and `spares` slotless primaries. Roles move on failover; every question (who
+ * is primary, who serves a slot) is asked of the cluster.
  */
 export class ClusterTopology {
   private readonly clients = new Set<Cluster>();
   private readonly ids = new Map<PrivateRedis, string>();
+
+  /** The slotless primaries (`spares`), measured apart from the nodes that serve slots. */
+  readonly spares: PrivateRedis[] = [];
 
   private constructor(readonly nodes: PrivateRedis[]) {}
 
   static async start({
     primaries = 3,
     replicasPerPrimary = 1,
+    spares = 0,
   }: ClusterTopologyOptions = {}): Promise<ClusterTopology> {
     const count = primaries * (1 + replicasPerPrimary);
     // Each node's bus port (port + 10000) must be a valid port, free, and nobody else's.
     const ports = await freePorts(
-      count,
+      count + spares,
       async (port, chosen) =>
         port + BUS_OFFSET <= 65535 &&
         !chosen.some((other) => Math.abs(other - port) === BUS_OFFSET) &&
@@ -85,8 +96,8 @@ export class ClusterTopology {
     const topology = new ClusterTopology([]);
     try {
       await Promise.all(
-        ports.map(async (port) => {
-          topology.nodes.push(
+        ports.map(async (port, i) => {
+          (i < count ? topology.nodes : topology.spares).push(
             // PrivateRedis passes --repl-diskless-sync-delay 0, --appendonly no, --save ''.
             await PrivateRedis.start({
               port,
@@ -105,30 +116,40 @@ export class ClusterTopology {
         }),
       );
       topology.nodes.sort((a, b) => a.port - b.port);
-      // redis-cli makes the first `primaries` addresses primaries.
-      await run(
-        'redis-cli',
-        [
-          '--cluster',
-          'create',
-          ...topology.nodes.map(({ port }) => `127.0.0.1:${port}`),
-          '--cluster-replicas',
-          String(replicasPerPrimary),
-          '--cluster-yes',
-        ],
-        { timeout: 30_000 },
-      );
-      for (const node of topology.nodes) {
+      for (const node of [...topology.nodes, ...topology.spares]) {
         topology.ids.set(node, (await node.call('CLUSTER', 'MYID')) as string);
+      }
+      if (primaries >= 3) {
+        // redis-cli makes the first `primaries` addresses primaries.
+        await run(
+          'redis-cli',
+          [
+            '--cluster',
+            'create',
+            ...topology.nodes.map(({ port }) => `127.0.0.1:${port}`),
+            '--cluster-replicas',
+            String(replicasPerPrimary),
+            '--cluster-yes',
+          ],
+          { timeout: 30_000 },
+        );
+      } else {
+        // redis-cli creates no cluster of fewer than 3 primaries: what it does, by hand.
+        await topology.createByHand(primaries, replicasPerPrimary);
+      }
+      if (spares > 0) {
+        for (const spare of topology.spares)
+          await spare.call('CLUSTER', 'MEET', '127.0.0.1', String(ports[0]));
       }
       await topology.waitForHealthy({ timeoutMs: 15_000 });
       await waitFor(
         async () => {
-          for (const node of topology.nodes) {
+          for (const node of [...topology.nodes, ...topology.spares]) {
             const info = parseInfo(
               (await node.call('CLUSTER', 'INFO')) as string,
             );
-            if (Number(info.cluster_known_nodes) !== count) return false;
+            if (Number(info.cluster_known_nodes) !== count + spares)
+              return false;
             const replication = await node.info('replication');
             if (
               replication.role === 'slave' &&
@@ -299,7 +320,47 @@ export class ClusterTopology {
   async destroy(): Promise<void> {
     await Promise.all([...this.clients].map(closeClient));
     this.clients.clear();
-    await Promise.all(this.nodes.map((node) => node.destroy()));
+    await Promise.all(
+      [...this.nodes, ...this.spares].map((node) => node.destroy()),
+    );
+  }
+
+  /**
+   * The first `primaries` nodes share the slots evenly, each with its own config epoch;
+   * the others meet them and follow one each, in turn.
+   */
+  private async createByHand(
+    primaries: number,
+    replicasPerPrimary: number,
+  ): Promise<void> {
+    const heads = this.nodes.slice(0, primaries);
+    for (const [i, node] of heads.entries()) {
+      const from = Math.floor((i * SLOTS) / primaries);
+      const to = Math.floor(((i + 1) * SLOTS) / primaries) - 1;
+      await node.call('CLUSTER', 'SET-CONFIG-EPOCH', String(i + 1));
+      await node.call('CLUSTER', 'ADDSLOTSRANGE', String(from), String(to));
+    }
+    for (const node of this.nodes.slice(1))
+      await node.call('CLUSTER', 'MEET', '127.0.0.1', String(heads[0].port));
+    const followers = this.nodes.slice(primaries);
+    await waitFor(
+      async () => {
+        for (const node of followers) {
+          const known = parseClusterNodes(
+            (await node.call('CLUSTER', 'NODES')) as string,
+          ).map((e) => e.id);
+          if (!heads.every((h) => known.includes(this.idOf(h)))) return false;
+        }
+        return true;
+      },
+      { what: 'the replicas to know the primaries', timeoutMs: 15_000 },
+    );
+    for (const [i, node] of followers.entries())
+      await node.call(
+        'CLUSTER',
+        'REPLICATE',
+        this.idOf(heads[Math.floor(i / replicasPerPrimary)]),
+      );
   }
 
   /** What is wrong with the cluster now, or '' if nothing. */

@@ -1,5 +1,6 @@
 import { Cluster } from 'ioredis';
 import {
+  ALERTS,
   appliedKey,
   eventKey,
   idempotencyKey,
@@ -189,6 +190,47 @@ async function inSeveralJobs(redis: RedisClient): Promise<unknown[]> {
   }
 }
 
+/** The orders event-alerts applied more than once (list alerts, newest first), with where each stands in it and its job. */
+async function alertedTwice(redis: RedisClient): Promise<unknown[]> {
+  const ids = (await redis.lrange(ALERTS, 0, -1)).map(
+    (alert) => (JSON.parse(alert) as { orderId: string }).orderId,
+  );
+  const twice = [...new Set(ids)].filter(
+    (id) => ids.indexOf(id) !== ids.lastIndexOf(id),
+  );
+  if (twice.length === 0) return [];
+  const queues = new GroupQueues(() => redis.duplicate(), keyspaceOf(redis));
+  try {
+    const jobs = await queues
+      .get('durable')
+      .getJobs(['wait', 'active', 'completed', 'failed', 'delayed']);
+    return await Promise.all(
+      twice.map(async (orderId) => ({
+        orderId,
+        at: ids.flatMap((id, i) => (id === orderId ? [i] : [])),
+        of: ids.length,
+        jobs: await Promise.all(
+          jobs
+            .filter((job) => jobOrders(job.data).includes(orderId))
+            .map(async (job) => ({
+              id: job.id,
+              orders: jobOrders(job.data).length,
+              state: await job.getState(),
+              attemptsMade: job.attemptsMade,
+              stalledCounter: job.stalledCounter,
+              processedBy: job.processedBy,
+              timestamp: job.timestamp,
+              processedOn: job.processedOn,
+              finishedOn: job.finishedOn,
+            })),
+        ),
+      })),
+    );
+  } finally {
+    await queues.close();
+  }
+}
+
 /** Order ids of every order hash in Redis (on a cluster, on every primary). */
 export async function recordedOrderIds(redis: RedisClient): Promise<string[]> {
   const ids: string[] = [];
@@ -225,7 +267,8 @@ export async function expectAppliedOnce(
       `sales_summary ${JSON.stringify(last)}, expected ${JSON.stringify(expected)} (${bought.length} orders answered 201); ` +
         `not applied by sales-summary: ${JSON.stringify(await notApplied(redis, bought))}; ` +
         `sales-summary's counters: ${JSON.stringify(await redis.hgetall(listenerStatsKey('sales-summary')))}; ` +
-        `orders in more than one job: ${JSON.stringify(await inSeveralJobs(redis))}`,
+        `orders in more than one job: ${JSON.stringify(await inSeveralJobs(redis))}; ` +
+        `alerted twice: ${JSON.stringify(await alertedTwice(redis))}`,
     );
   });
   await waitFor(

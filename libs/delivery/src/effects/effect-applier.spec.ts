@@ -1,13 +1,22 @@
-import { Keyspace, appliedKey, listenerStatsKey } from '@podium/orders';
+import {
+  Keyspace,
+  appliedKey,
+  listenerStatsKey,
+  orderKey,
+} from '@podium/orders';
 import type { Redis } from 'ioredis';
 import { PrivateRedis, snapshotKeyspace } from '@podium/testing';
 import type { DeliveryOptions } from '../delivery.options.js';
 import { EffectApplier, type EffectEntry } from './effect-applier.js';
 import type { Effects, RedisWrite } from './effects.js';
 
-/** Every key with its value and its TTL: what "nothing was written" is compared on. */
+/** Every key with its value and its TTL but the orders (recorded by the tests): what "nothing was written" is compared on. */
 async function keyspace(redis: Redis): Promise<Record<string, unknown>> {
-  const values = await snapshotKeyspace(redis);
+  const values = Object.fromEntries(
+    Object.entries(await snapshotKeyspace(redis)).filter(
+      ([key]) => !key.startsWith(orderKey('')),
+    ),
+  );
   const ttls = await Promise.all(Object.keys(values).map((k) => redis.pttl(k)));
   return Object.fromEntries(
     Object.entries(values).map(([key, value], i) => [
@@ -25,7 +34,12 @@ describe('EffectApplier', () => {
   let redis: Redis;
   let applier: EffectApplier;
   let order = 0;
-  const nextOrder = () => `ORDER${++order}`;
+  /** A new order, recorded (an entry applies only where its order is). */
+  const nextOrder = async (): Promise<string> => {
+    const orderId = `ORDER${++order}`;
+    await redis.hset(orderKey(orderId), { order_id: orderId, qty: '1' });
+    return orderId;
+  };
   const writes = (...list: RedisWrite[]): Effects => ({ writes: list });
 
   beforeAll(async () => {
@@ -42,7 +56,7 @@ describe('EffectApplier', () => {
   });
 
   it('applies an entry once, marks it, and counts applied, duplicates and skipped', async () => {
-    const orderId = nextOrder();
+    const orderId = await nextOrder();
     const entry = (listener: string, effects: Effects | null): EffectEntry => ({
       orderId,
       listener,
@@ -72,8 +86,32 @@ describe('EffectApplier', () => {
     });
   });
 
+  it('applies nothing for an order that is not on the server (a failover lost it after the listeners read it), and marks nothing', async () => {
+    // The effects were computed from the order as read (say, from a demoted primary's
+    // old data); the server the script runs on has no such order.
+    const [missing] = await applier.apply([
+      {
+        orderId: 'LOSTINFAILOVER',
+        listener: 'a',
+        effects: writes(['INCRBY', 'n', 2]),
+      },
+    ]);
+    expect((missing as Error).message).toMatch(
+      /^order not found on this server/,
+    );
+    expect(await redis.get('n')).toBeNull();
+    expect(await redis.exists(appliedKey('LOSTINFAILOVER'))).toBe(0);
+    // Where the order is, the same entry applies.
+    const orderId = await nextOrder();
+    expect(
+      await applier.apply([
+        { orderId, listener: 'a', effects: writes(['INCRBY', 'n', 2]) },
+      ]),
+    ).toEqual(['applied']);
+  });
+
   it('runs afterApply once, with the replies, only for entries applied now', async () => {
-    const orderId = nextOrder();
+    const orderId = await nextOrder();
     const seen: unknown[] = [];
     const effects: Effects = {
       writes: [['INCRBY', 'n', 5]],
@@ -183,7 +221,7 @@ describe('EffectApplier', () => {
         900,
       );
       const before = await keyspace(redis);
-      const orderId = nextOrder();
+      const orderId = await nextOrder();
       const entry = {
         orderId,
         listener: 'l',
@@ -217,7 +255,7 @@ describe('EffectApplier', () => {
       keys: ['summary', 'winners'],
       args: ['w1', mode],
     });
-    const orderId = nextOrder();
+    const orderId = await nextOrder();
     const [failed] = await applier.apply([
       { orderId, listener: 'lottery', effects: effects('fail') },
     ]);
@@ -241,10 +279,11 @@ describe('EffectApplier', () => {
 
   it('refuses, before anything is written, a write it could not take back', async () => {
     await redis.rpush('src', 'a');
+    const orderId = await nextOrder();
     const before = await keyspace(redis);
     const [refused] = await applier.apply([
       {
-        orderId: nextOrder(),
+        orderId,
         listener: 'l',
         effects: writes(['SADD', 'fine', 'x'], ['RENAME', 'src', 'dst']),
       },
@@ -257,7 +296,7 @@ describe('EffectApplier', () => {
 
   it('takes an entry back to what the entries before it in the batch wrote', async () => {
     await redis.set('expiring', '1', 'EX', 500);
-    const [a, b, c] = [nextOrder(), nextOrder(), nextOrder()];
+    const [a, b, c] = [await nextOrder(), await nextOrder(), await nextOrder()];
     const outcomes = await applier.apply([
       // a creates both keys and gives one a TTL...
       {
@@ -287,7 +326,7 @@ describe('EffectApplier', () => {
   });
 
   it('applies a batch of orders and listeners, each entry on its own: a failing one does not hold back the others', async () => {
-    const ids = Array.from({ length: 50 }, nextOrder);
+    const ids = await Promise.all(Array.from({ length: 50 }, nextOrder));
     const entries: EffectEntry[] = ids.flatMap((orderId, i) => [
       {
         orderId,

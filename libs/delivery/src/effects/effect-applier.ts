@@ -4,6 +4,7 @@ import {
   appliedKey,
   Keyspace,
   listenerStatsKey,
+  orderKey,
   type Place,
 } from '@podium/orders';
 import { LuaScript, REDIS, type RedisClient } from '@podium/redis';
@@ -23,7 +24,7 @@ export interface EffectEntry {
 /**
  * Per entry, in the order given: applied now, skipped now (not for it), already applied
  * before (a duplicate: nothing written), or failed (nothing written: its writes were taken
- * back).
+ * back, or the order is not on the server the script ran on).
  */
 export type ApplyOutcome = 'applied' | 'skipped' | 'duplicate' | Error;
 
@@ -83,6 +84,10 @@ export class EffectApplier {
     entries: readonly EffectEntry[],
   ): Promise<Reply[]> {
     const keys = new KeyIndex((key) => this.keyspace.key(place, key));
+    // On one Redis the order's hash is in the script's reach: an entry applies only where
+    // the order is (see effects-script.ts). On a cluster it lives in another slot.
+    const orderAt = (orderId: string) =>
+      this.keyspace.isCluster ? 0 : keys.of(orderKey(orderId));
     const encoded = entries.map(({ orderId, listener, effects }) => {
       const [body, effectKeys, effectArgs] = this.encode(effects);
       return [
@@ -92,6 +97,7 @@ export class EffectApplier {
         body,
         effectKeys.map((key) => keys.of(key)),
         effectArgs.map(String),
+        body === 0 ? 0 : orderAt(orderId),
       ];
     });
     return this.script.run<Reply[]>(this.redis, keys.list, [

@@ -249,9 +249,17 @@ local proxy = {
  * ARGV[1]: the markers' TTL in seconds. ARGV[2]: the entries, as JSON (one argument for
  * the whole batch instead of thousands), each
  *   [marker key index, stats key index, listener, body index (0: the order is not for it),
- *    [its key indexes], [its args, as strings]].
+ *    [its key indexes], [its args, as strings], the order hash's key index (0: not in
+ *    this script's slot, on a cluster)].
  * Reply, per entry: {0} already applied (a duplicate), {1, reply} applied now, {2} skipped
- * now, {-1, error} failed and taken back, {-2, error} failed and NOT taken back (a bug).
+ * now, {-1, error} failed and taken back, {-2, error} failed and NOT taken back (a bug),
+ * {-3, error} not applied: the order is not on this server.
+ *
+ * The last: the effects were computed from the order as the listeners process loaded it,
+ * and across a failover that load and this script can reach two servers (a demoted primary
+ * still answers reads from its old data; the connection then moves). An order that the
+ * failover lost must not be applied where it does not exist (seen: the endpoint test's
+ * orders recorded on the old primary after the promotion, applied on the new one).
  */
 const MAIN = `
 -- Each order's markers, read once (HGETALL) and written once (one HSET) per batch.
@@ -284,6 +292,8 @@ for n, entry in ipairs(cjson.decode(ARGV[2])) do
   if marks_of(marker)[listener] then
     count.duplicates = count.duplicates + 1
     out[n] = {0}
+  elseif entry[7] ~= 0 and redis.call('EXISTS', KEYS[entry[7]]) == 0 then
+    out[n] = {-3, 'order not found on this server (a failover lost it, or it was deleted): not applied'}
   elseif body == 0 then
     mark(marker, listener, '0')
     count.skipped = count.skipped + 1

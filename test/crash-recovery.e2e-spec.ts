@@ -68,7 +68,7 @@ async function expectExactlyOnce(
   expect(await redis.scard(invoicesKey('crash'))).toBe(bought.length);
 }
 
-describe('durable listeners survive their process being killed or stopped', () => {
+describe('a listeners process killed or stopped: durable listeners lose nothing, and no mode applies an order twice', () => {
   let server: PrivateRedis;
   let redis: Redis;
   let boxOffice: INestApplication;
@@ -151,4 +151,37 @@ describe('durable listeners survive their process being killed or stopped', () =
     running = await ListenersProcess.start(LISTENERS_MAIN, env());
     await expectExactlyOnce(redis, bought, 10_000);
   });
+
+  it.each(['ephemeral', 'queued'] as const)(
+    '%s: SIGTERM under a stream exits 0 and leaves every order applied once or not at all; what is announced while none runs is not applied',
+    async (mode) => {
+      running = await ListenersProcess.start(LISTENERS_MAIN, {
+        REDIS_URL: server.url,
+        DELIVERY: mode,
+      });
+      let exitCode: number | null = -1;
+      const bought = await stream(60, async (i) => {
+        if (i === 30) exitCode = await running!.terminate();
+      });
+      expect(exitCode).toBe(0);
+      // An order announced before the stop is applied by sales-summary, or (in flight at
+      // the stop, ephemeral) not at all: never half, never twice. None after the stop.
+      const marks = await Promise.all(
+        bought.map((o) => redis.hget(appliedKey(o.orderId), 'sales-summary')),
+      );
+      expect(marks.slice(30)).toEqual(new Array<null>(30).fill(null));
+      const applied = bought.filter((_, i) => marks[i] === '1');
+      expect(applied.length).toBeGreaterThan(0);
+      for (const event of EVENTS)
+        expect(
+          Number(
+            await redis.hget(SALES_SUMMARY, `${event}:total_tickets_sold`),
+          ),
+        ).toBe(
+          applied
+            .filter((o) => o.event === event)
+            .reduce((n, o) => n + o.qty, 0),
+        );
+    },
+  );
 });

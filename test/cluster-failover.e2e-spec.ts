@@ -5,7 +5,12 @@ import {
   OPENING_CEREMONY,
   QUEUE_PREFIX,
 } from '@podium/orders';
-import { ClusterTopology, type PrivateRedis } from '@podium/testing';
+import {
+  ClusterTopology,
+  type PrivateRedis,
+  PurchaseStream,
+  type Bought,
+} from '@podium/testing';
 import { expectAppliedOnce } from './support/exactly-once.js';
 import {
   boxOfficeErrors,
@@ -18,7 +23,6 @@ import {
   whenLogged,
   type HaApps,
 } from './support/ha-apps.js';
-import { PurchaseStream, type Bought } from './support/purchase-stream.js';
 import { ReadinessWatch } from './support/readiness-watch.js';
 
 /*

@@ -1,5 +1,5 @@
 import { OPENING_CEREMONY } from '@podium/orders';
-import { ClusterTopology, waitFor } from '@podium/testing';
+import { ClusterTopology, waitFor, PurchaseStream } from '@podium/testing';
 import { expectAppliedOnce } from './support/exactly-once.js';
 import {
   boxOfficeErrors,
@@ -9,7 +9,6 @@ import {
   startHaApps,
   type HaApps,
 } from './support/ha-apps.js';
-import { PurchaseStream } from './support/purchase-stream.js';
 
 /*
  * kill -9 of the listeners process on a Redis Cluster (three primaries with two replicas

@@ -4,6 +4,8 @@ import {
   PrivateRedis,
   RedisEndpoint,
   waitFor,
+  PurchaseStream,
+  type Bought,
 } from '@podium/testing';
 import { expectAppliedOnce } from './support/exactly-once.js';
 import {
@@ -17,7 +19,6 @@ import {
   whenLogged,
   type HaApps,
 } from './support/ha-apps.js';
-import { PurchaseStream, type Bought } from './support/purchase-stream.js';
 import { ReadinessWatch } from './support/readiness-watch.js';
 
 /*

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { OPENING_CEREMONY } from '@podium/orders';
-import { SentinelTopology } from '@podium/testing';
+import { SentinelTopology, PurchaseStream, type Bought } from '@podium/testing';
 import { expectAppliedOnce } from './support/exactly-once.js';
 import {
   boxOfficeErrors,
@@ -13,7 +13,6 @@ import {
   whenLogged,
   type HaApps,
 } from './support/ha-apps.js';
-import { PurchaseStream, type Bought } from './support/purchase-stream.js';
 import { ReadinessWatch } from './support/readiness-watch.js';
 
 /*

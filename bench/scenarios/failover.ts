@@ -2,7 +2,12 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { DeliveryMode } from '@podium/config';
 import type { Order } from '@podium/orders';
-import { ListenersProcess, SentinelTopology, waitFor } from '@podium/testing';
+import {
+  ListenersProcess,
+  PurchaseStream,
+  SentinelTopology,
+  waitFor,
+} from '@podium/testing';
 import { now } from '../lib/driver.js';
 import { BENCH_OPERATOR, HttpServerProcess } from '../lib/http-server.js';
 import {
@@ -12,7 +17,7 @@ import {
   type SystemSpec,
 } from '../lib/model.js';
 import { expectedCounts } from '../lib/orders.js';
-import { PurchaseClients } from '../lib/purchase-clients.js';
+import { boughtOrders, purchaseClients } from '../lib/purchase-clients.js';
 import { readOrders } from '../lib/server.js';
 import { percentiles, type Percentiles } from '../lib/stats.js';
 import { appliedInRedis, verify, type Verification } from '../lib/verify.js';
@@ -115,7 +120,7 @@ export async function failoverRun(
   let listeners: ListenersProcess | undefined;
   let boxOffice: HttpServerProcess | undefined;
   let other: HttpServerProcess | undefined;
-  let buyers: PurchaseClients | undefined;
+  let buyers: PurchaseStream | undefined;
   try {
     lap('topology');
     const env = {
@@ -157,7 +162,7 @@ export async function failoverRun(
     const bought = new Map<string, Order>();
     const prefix = `f-${mode}-${waitReplicas}-${rep}`;
     const slice = async (w: number, seconds: number, tag: string) => {
-      const slicers = new PurchaseClients(offices[w].url, {
+      const slicers = purchaseClients(offices[w].url, {
         clients,
         keyPrefix: `${prefix}-${tag}`,
         deadlineMs: 5000,
@@ -167,7 +172,7 @@ export async function failoverRun(
       await sleep(seconds * 1000);
       const end = now();
       await slicers.stop();
-      for (const [id, order] of slicers.bought) bought.set(id, order);
+      for (const [id, order] of boughtOrders(slicers)) bought.set(id, order);
       return {
         seconds: (end - start) / 1000,
         latencies: slicers
@@ -192,7 +197,7 @@ export async function failoverRun(
     });
     await other.stop(2000);
 
-    buyers = new PurchaseClients(boxOffice.url, {
+    buyers = purchaseClients(boxOffice.url, {
       clients,
       keyPrefix: prefix,
       deadlineMs: 5000,
@@ -215,7 +220,7 @@ export async function failoverRun(
     await buyers.stop();
     lap('buying');
 
-    for (const [id, order] of buyers.bought) bought.set(id, order);
+    for (const [id, order] of boughtOrders(buyers)) bought.set(id, order);
     const answered = [...bought.values()];
     const client = primary.client();
     const expected = expectedCounts(
@@ -269,7 +274,7 @@ export async function failoverRun(
           },
       ));
     lap('check');
-    const outage = buyers.outage(at - 1000);
+    const outage = buyers.outage(at - 1000, { fromStart: true });
     return {
       system: system.id,
       mode,

@@ -15,8 +15,7 @@ import {
 } from '@podium/orders';
 import { GroupQueues, jobOrders, readRecordPlaces } from '@podium/queues';
 import { PlacedReads, scanKeys, type RedisClient } from '@podium/redis';
-import { waitFor } from '@podium/testing';
-import type { Bought } from './purchase-stream.js';
+import { waitFor, type Bought } from '@podium/testing';
 
 /** The seed's sales_summary fields that the orders should add up to. */
 function expectedSummary(

@@ -8,6 +8,7 @@ export * from './captured-logger.js';
 export * from './app-process.js';
 export * from './operator.js';
 export * from './keyspace.js';
+export * from './purchase-stream.js';
 export * from './test-logger.js';
 // Topologies for tests of high availability: replicas with Sentinel, a managed service's
 // endpoint, Redis Cluster.

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { waitFor } from '@podium/testing';
+import { waitFor } from './wait-for.js';
 
 /** A purchase answered 201 (a replayed Idempotency-Key answers the same order again). */
 export interface Bought {
@@ -21,7 +21,12 @@ export interface Attempt {
 }
 
 export interface PurchaseStreamOptions {
+  /** The events bought from, in turn (unless `body` says what to buy). */
   events: string[];
+  /** The body of client `client`'s purchase `i` (default: the events in turn, 1 to 4 tickets, customer client-<c>). */
+  body?: (client: number, i: number) => string;
+  /** The clock of the attempts' times (default Date.now; the bench's is finer). */
+  clock?: () => number;
   clients?: number;
   /** A client gives up on a request after this long (and counts it). */
   deadlineMs?: number;
@@ -34,7 +39,7 @@ export interface PurchaseStreamOptions {
 }
 
 /**
- * Clients buying from a box office, one purchase after another each, the way a careful
+ * Clients buying from a box office (the HA tests', the bench's failover scenario's), one purchase after another each, the way a careful
  * client does: every purchase has its own Idempotency-Key and is repeated with it until it
  * is answered 201, whatever comes meanwhile (503, a dropped connection, its own deadline).
  * So every order recorded in the end is one a client holds a 201 for. Anything but 201 and
@@ -49,12 +54,14 @@ export class PurchaseStream {
   private failure?: Error;
   private readonly clients: Promise<void>[];
   private readonly deadlineMs: number;
+  private readonly now: () => number;
   private readonly retryMs: number;
 
   constructor(
     private readonly url: string,
     private readonly options: PurchaseStreamOptions,
   ) {
+    this.now = options.clock ?? Date.now;
     this.deadlineMs = options.deadlineMs ?? 5000;
     this.retryMs = options.retryMs ?? 100;
     this.clients = Array.from({ length: options.clients ?? 16 }, (_, c) =>
@@ -85,16 +92,35 @@ export class PurchaseStream {
    * The longest time without a 201 answer from `from` on: when the last purchase before it
    * and the first after it were answered.
    */
-  outage(from: number): { start: number; end: number } {
+  outage(
+    from: number,
+    { fromStart = false }: { fromStart?: boolean } = {},
+  ): { start: number; end: number } {
     const times = this.attempts
       .filter((a) => a.outcome === 201 && a.answeredAt >= from)
       .map((a) => a.answeredAt)
       .sort((a, b) => a - b);
-    let outage = { start: times[0] ?? from, end: times[0] ?? from };
+    // fromStart: the time from `from` to the first 201 counts too.
+    let outage = {
+      start: fromStart ? from : (times[0] ?? from),
+      end: times[0] ?? from,
+    };
     for (let i = 1; i < times.length; i++)
       if (times[i] - times[i - 1] > outage.end - outage.start)
         outage = { start: times[i - 1], end: times[i] };
     return outage;
+  }
+
+  /** Why the stream stopped, if it did. */
+  get failed(): Error | undefined {
+    return this.failure;
+  }
+
+  /** The 201 answers answered within [from, to). */
+  successesBetween(from: number, to: number): Attempt[] {
+    return this.attempts.filter(
+      (a) => a.outcome === 201 && a.answeredAt >= from && a.answeredAt < to,
+    );
   }
 
   /** When the first purchase sent at or after `at` was answered 201 (purchases in flight at `at` may be answered 201 later, at a deadline). */
@@ -140,27 +166,31 @@ export class PurchaseStream {
   }
 
   private async client(c: number): Promise<void> {
-    const { events } = this.options;
     // Not after a failure: buy() would return at once, and the loop would never yield.
     for (let i = 0; !this.stopping && !this.failure; i++) {
-      const n = c + i * (this.options.clients ?? 16);
-      const body = JSON.stringify({
-        event: events[n % events.length],
-        qty: 1 + (n % 4),
-        who: `client-${c}`,
-      });
+      const body = this.options.body?.(c, i) ?? this.seedBody(c, i);
       await this.buy(`${this.options.keyPrefix ?? 'p'}-c${c}-${i}`, body);
     }
   }
 
+  private seedBody(c: number, i: number): string {
+    const { events } = this.options;
+    const n = c + i * (this.options.clients ?? 16);
+    return JSON.stringify({
+      event: events[n % events.length],
+      qty: 1 + (n % 4),
+      who: `client-${c}`,
+    });
+  }
+
   /** One purchase, repeated with its key until it is answered 201. */
   private async buy(key: string, body: string): Promise<void> {
-    const giveUpAt = Date.now() + (this.options.giveUpMs ?? 30_000);
+    const giveUpAt = this.now() + (this.options.giveUpMs ?? 30_000);
     for (;;) {
       if (this.failure) return;
-      if (Date.now() > giveUpAt)
+      if (this.now() > giveUpAt)
         throw new Error(`purchase ${key} not answered 201 in time`);
-      const sentAt = Date.now();
+      const sentAt = this.now();
       let outcome: Attempt['outcome'];
       let res: Response | undefined;
       try {
@@ -180,14 +210,14 @@ export class PurchaseStream {
       }
       if (outcome === 201) {
         const order = (await res!.json()) as Bought;
-        this.attempts.push({ sentAt, answeredAt: Date.now(), outcome });
+        this.attempts.push({ sentAt, answeredAt: this.now(), outcome });
         this.bought.set(order.orderId, order);
         return;
       }
       const text = res ? await res.text() : '';
       this.attempts.push({
         sentAt,
-        answeredAt: Date.now(),
+        answeredAt: this.now(),
         outcome,
         ...(text && { said: text }),
       });

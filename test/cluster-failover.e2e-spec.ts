@@ -15,12 +15,11 @@ import { expectAppliedOnce } from './support/exactly-once.js';
 import {
   boxOfficeErrors,
   EPHEMERAL_LISTENER,
+  expectFailoverSaidOnce,
   haEnv,
-  linesOf,
   listenerLoss,
   metric,
   startHaApps,
-  whenLogged,
   type HaApps,
 } from './support/ha-apps.js';
 import { ReadinessWatch } from './support/readiness-watch.js';
@@ -165,13 +164,7 @@ describe('Redis Cluster: failovers under a stream of purchases (REDIS_WAIT_REPLI
     const line = new RegExp(
       `Redis Cluster failover: \\d+ slot\\(s\\) moved from 127\\.0\\.0\\.1:${from.port} to 127\\.0\\.0\\.1:${to.port}`,
     );
-    const loggedAt = await Promise.all(
-      [apps.boxOffice, apps.listeners].map((app) => whenLogged(app, line)),
-    );
-    for (const app of [apps.boxOffice, apps.listeners])
-      expect(linesOf(app, line)).toHaveLength(1);
-    for (const url of [apps.boxOffice.url, apps.listeners.healthUrl])
-      expect(await metric(url, 'podium_redis_failovers_total')).toBe(count);
+    const loggedAt = await expectFailoverSaidOnce(apps, line, count);
     return `${loggedAt.map((t) => t - at).join(' and ')} ms after the trigger`;
   }
 

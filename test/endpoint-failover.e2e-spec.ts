@@ -11,12 +11,10 @@ import { expectAppliedOnce } from './support/exactly-once.js';
 import {
   boxOfficeErrors,
   EPHEMERAL_LISTENER,
+  expectFailoverSaidOnce,
   haEnv,
-  linesOf,
   listenerLoss,
-  metric,
   startHaApps,
-  whenLogged,
   type HaApps,
 } from './support/ha-apps.js';
 import { ReadinessWatch } from './support/readiness-watch.js';
@@ -133,13 +131,7 @@ describe('a managed endpoint: failovers under a stream of purchases (REDIS_WAIT_
     const line = new RegExp(
       `Redis failover: the primary at redis://127\\.0\\.0\\.1:${endpoint.port} is now run_id ${newId}, a promoted replica of run_id ${oldId}`,
     );
-    const loggedAt = await Promise.all(
-      [apps.boxOffice, apps.listeners].map((app) => whenLogged(app, line)),
-    );
-    for (const app of [apps.boxOffice, apps.listeners])
-      expect(linesOf(app, line)).toHaveLength(1);
-    for (const url of [apps.boxOffice.url, apps.listeners.healthUrl])
-      expect(await metric(url, 'podium_redis_failovers_total')).toBe(count);
+    const loggedAt = await expectFailoverSaidOnce(apps, line, count);
     return `${loggedAt.map((t) => t - since).join(' and ')} ms after the endpoint moved`;
   }
 

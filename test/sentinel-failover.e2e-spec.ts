@@ -5,12 +5,11 @@ import { expectAppliedOnce } from './support/exactly-once.js';
 import {
   boxOfficeErrors,
   EPHEMERAL_LISTENER,
+  expectFailoverSaidOnce,
   haEnv,
-  linesOf,
   listenerLoss,
   metric,
   startHaApps,
-  whenLogged,
   type HaApps,
 } from './support/ha-apps.js';
 import { ReadinessWatch } from './support/readiness-watch.js';
@@ -141,13 +140,7 @@ describe('Redis Sentinel: failovers under a stream of purchases (REDIS_WAIT_REPL
     const line = new RegExp(
       `Redis failover: primary "${topology.name}" moved from 127\\.0\\.0\\.1:${from} to 127\\.0\\.0\\.1:${to} \\(Sentinel \\+switch-master\\)`,
     );
-    const loggedAt = await Promise.all(
-      [apps.boxOffice, apps.listeners].map((app) => whenLogged(app, line)),
-    );
-    for (const app of [apps.boxOffice, apps.listeners])
-      expect(linesOf(app, line)).toHaveLength(1);
-    for (const url of [apps.boxOffice.url, apps.listeners.healthUrl])
-      expect(await metric(url, 'podium_redis_failovers_total')).toBe(count);
+    const loggedAt = await expectFailoverSaidOnce(apps, line, count);
     const heard = switched.get(change)!;
     return `${loggedAt.map((t) => t - heard).join(' and ')} ms after +switch-master`;
   }

@@ -150,3 +150,20 @@ export async function listenerLoss(
     lost: settled.lost,
   };
 }
+
+/**
+ * Both apps log a failover in one line that matches `line`, once each, and count it: their
+ * podium_redis_failovers_total is `count`. Resolves with when each logged it.
+ */
+export async function expectFailoverSaidOnce(
+  apps: HaApps,
+  line: RegExp,
+  count: number,
+): Promise<number[]> {
+  const both = [apps.boxOffice, apps.listeners];
+  const loggedAt = await Promise.all(both.map((app) => whenLogged(app, line)));
+  for (const app of both) expect(linesOf(app, line)).toHaveLength(1);
+  for (const url of [apps.boxOffice.url, apps.listeners.healthUrl])
+    expect(await metric(url, 'podium_redis_failovers_total')).toBe(count);
+  return loggedAt;
+}

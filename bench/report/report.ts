@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { BatchFigure } from '../lib/metrics.js';
 import { SLOW_LISTENER } from '../lib/model.js';
 import { median, medianRun } from '../lib/stats.js';
+import type { Verification } from '../lib/verify.js';
 import type { SlowRun } from '../scenarios/slow.js';
 import type { Results } from './results.js';
 import {
@@ -1080,14 +1081,7 @@ function renderMarkdown(results: Results, charts: string[]): string {
           scenario,
           SHORT[run.system] ?? run.system,
           run.rep,
-          run.verification.listeners.reduce(
-            (m, l) => Math.max(m, l.expected),
-            0,
-          ),
-          run.verification.lost,
-          Math.max(0, ...run.verification.listeners.map((l) => l.queued)),
-          run.verification.double,
-          run.verification.problems.join('; ') || 'none',
+          ...checkCells(run.verification),
           run.logProblems.count
             ? `${run.logProblems.count}: ${run.logProblems.first[0] ?? ''}`
             : '0',
@@ -1109,14 +1103,7 @@ function renderMarkdown(results: Results, charts: string[]): string {
           scenario,
           label,
           run.rep,
-          run.verification.listeners.reduce(
-            (m, l) => Math.max(m, l.expected),
-            0,
-          ),
-          run.verification.lost,
-          Math.max(0, ...run.verification.listeners.map((l) => l.queued)),
-          run.verification.double,
-          run.verification.problems.join('; ') || 'none',
+          ...checkCells(run.verification),
           '–',
           '–',
         ]),
@@ -1134,4 +1121,15 @@ function renderMarkdown(results: Results, charts: string[]): string {
   }
   p(`Raw figures: [results.json](results.json).`);
   return out.join('\n');
+}
+
+/** A run's checks as the checks table gives them: orders, lost, still queued, double, problems. */
+function checkCells(v: Verification): (string | number)[] {
+  return [
+    v.listeners.reduce((m, l) => Math.max(m, l.expected), 0),
+    v.lost,
+    Math.max(0, ...v.listeners.map((l) => l.queued)),
+    v.double,
+    v.problems.join('; ') || 'none',
+  ];
 }

@@ -11,7 +11,7 @@ import { Driver, now } from '../lib/driver.js';
 import { EVENTS, listenerNames, PRICE, type SystemSpec } from '../lib/model.js';
 import { expectedCounts, makeOrders } from '../lib/orders.js';
 import { verify, type Verification } from '../lib/verify.js';
-import { round, type Ctx } from './common.js';
+import { round, stepTimer, type Ctx } from './common.js';
 
 /** Seconds of no orders before the window, for each redis-server's idle CPU. */
 const IDLE_S = 1;
@@ -340,12 +340,7 @@ export async function clusterRun(
     deadlineS,
   } = ctx.plan.cluster;
   const mode = system.mode ?? 'ephemeral';
-  const timings: Record<string, number> = {};
-  let t = performance.now();
-  const lap = (name: string) => {
-    timings[name] = round((performance.now() - t) / 1000, 2);
-    t = performance.now();
-  };
+  const { timings, lap } = stepTimer();
   const names = listenerNames('standard');
   const place = await startLayout(layout);
   let proc: ListenersProcess | undefined;

@@ -452,3 +452,17 @@ export async function withSession<T>(
     throw err;
   }
 }
+
+/** Seconds spent in each named step of a run: call the returned lap(name) at the end of each. */
+export function stepTimer(): {
+  timings: Record<string, number>;
+  lap: (name: string) => void;
+} {
+  const timings: Record<string, number> = {};
+  let t = performance.now();
+  const lap = (name: string) => {
+    timings[name] = round((performance.now() - t) / 1000, 2);
+    t = performance.now();
+  };
+  return { timings, lap };
+}

@@ -23,7 +23,7 @@ import { percentiles, type Percentiles } from '../lib/stats.js';
 import { appliedInRedis, verify, type Verification } from '../lib/verify.js';
 import { createEvents } from './http.js';
 import { rounded } from './latency.js';
-import { round, type Ctx } from './common.js';
+import { round, stepTimer, type Ctx } from './common.js';
 
 export interface FailoverRun {
   system: string;
@@ -110,12 +110,7 @@ export async function failoverRun(
 ): Promise<FailoverRun> {
   const { clients, beforeS, afterS, settleS, deadlineS } = ctx.plan.failover;
   const mode = system.mode ?? 'ephemeral';
-  const timings: Record<string, number> = {};
-  let t = performance.now();
-  const lap = (name: string) => {
-    timings[name] = round((performance.now() - t) / 1000, 2);
-    t = performance.now();
-  };
+  const { timings, lap } = stepTimer();
   const topology = await SentinelTopology.start();
   let listeners: ListenersProcess | undefined;
   let boxOffice: HttpServerProcess | undefined;

@@ -13,8 +13,7 @@ export interface HostPort {
  * Under jest, each worker takes its ports from a range of its own, below the OS's ephemeral
  * range, and hands none out twice in a run. A port the OS picks may be one that a test
  * running beside it has just freed, by stopping or killing a server there: that test's
- * apps, reconnecting, then write into the other test's Redis (seen in CI: an order nobody
- * bought there, applied by the endpoint test's listeners). Worker w uses ports
+ * apps, reconnecting, would then write into the other test's Redis. Worker w uses ports
  * 12000 + 1000 (w - 1) to 12999 + 1000 (w - 1); a cluster node's bus port is 10000 higher,
  * still below 32768 for up to 10 workers.
  */

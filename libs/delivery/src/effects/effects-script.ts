@@ -282,6 +282,13 @@ local function mark(marker, listener, value)
   fields[#fields + 1] = value
 end
 
+-- Whether an order's hash is on this server, read once per order and batch.
+local here = {}
+local function order_here(key)
+  if here[key] == nil then here[key] = redis.call('EXISTS', key) == 1 end
+  return here[key]
+end
+
 local out, counts = {}, {}
 for n, entry in ipairs(cjson.decode(ARGV[2])) do
   local marker, stats, listener, body = KEYS[entry[1]], KEYS[entry[2]], entry[3], entry[4]
@@ -292,7 +299,7 @@ for n, entry in ipairs(cjson.decode(ARGV[2])) do
   if marks_of(marker)[listener] then
     count.duplicates = count.duplicates + 1
     out[n] = {0}
-  elseif entry[7] ~= 0 and redis.call('EXISTS', KEYS[entry[7]]) == 0 then
+  elseif entry[7] ~= 0 and not order_here(KEYS[entry[7]]) then
     out[n] = {-3, 'order not found on this server (a failover lost it, or it was deleted): not applied'}
   elseif body == 0 then
     mark(marker, listener, '0')

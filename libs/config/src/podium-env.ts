@@ -18,7 +18,11 @@ import {
   isDeliveryMode,
   type DeliveryMode,
 } from './delivery-mode.js';
-import { redisTargetFrom, type RedisTarget } from '@podium/redis';
+import {
+  DEFAULT_LIVENESS_TIMEOUT_MS,
+  redisTargetFrom,
+  type RedisTarget,
+} from '@podium/redis';
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
@@ -99,6 +103,19 @@ export class PodiumEnv {
       'REDIS_WAIT_TIMEOUT_MS must be at most 1500 (the box office gives every Redis command 2 s)',
   })
   REDIS_WAIT_TIMEOUT_MS = 500;
+
+  /**
+   * How long any Redis connection may answer nothing (a heartbeat PING sent meanwhile)
+   * before it is dropped and made again: a NAT, a load balancer or a cloud network can
+   * forget a connection without closing it. Also TCP keepalive starts after half of it.
+   */
+  @Transform(toInt)
+  @IsInt({ message: 'REDIS_LIVENESS_TIMEOUT_MS must be an integer' })
+  @Min(1000, { message: 'REDIS_LIVENESS_TIMEOUT_MS must be at least 1000' })
+  @Max(600_000, {
+    message: 'REDIS_LIVENESS_TIMEOUT_MS must be at most 600000',
+  })
+  REDIS_LIVENESS_TIMEOUT_MS = DEFAULT_LIVENESS_TIMEOUT_MS;
 
   /** Where every connection goes, from REDIS_URL and the REDIS_SENTINEL* variables (see RedisTarget). */
   redisTarget!: RedisTarget;

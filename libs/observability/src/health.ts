@@ -16,7 +16,13 @@ import {
   TerminusModule,
   type HealthIndicatorResult,
 } from '@nestjs/terminus';
-import { REDIS, type RedisClient } from '@podium/redis';
+import { PodiumEnv } from '@podium/config';
+import {
+  livenessOf,
+  REDIS,
+  type ConnectionLiveness,
+  type RedisClient,
+} from '@podium/redis';
 
 /** How long a readiness check may take before it counts as down. */
 export const READINESS_TIMEOUT_MS = 1000;
@@ -70,16 +76,45 @@ export function redisReadiness(
       .withTimeout(READINESS_TIMEOUT_MS);
 }
 
+/**
+ * Not ready while one of the process's connections answers nothing past
+ * REDIS_LIVENESS_TIMEOUT_MS, or was dropped for it and is not back yet.
+ */
+export function livenessReadiness(
+  liveness: ConnectionLiveness,
+): ReadinessCheck {
+  return (indicators) => {
+    const check = indicators.check('redis-liveness');
+    const silent = liveness.silent();
+    return silent.length === 0
+      ? check.up()
+      : check.down({
+          message: silent
+            .map(
+              (s) =>
+                `connection ${s.connection} answered nothing for ${(s.silentMs / 1000).toFixed(1)} s${s.replaced ? ': replaced, connecting again' : ''}`,
+            )
+            .join('; '),
+        });
+  };
+}
+
 @Injectable()
 class RedisReadiness implements OnModuleInit {
   constructor(
     private readonly checks: ReadinessChecks,
     @Optional() @Inject(REDIS) private readonly redis?: RedisClient,
+    @Optional() private readonly env?: PodiumEnv,
   ) {}
 
   onModuleInit(): void {
     if (this.redis)
       this.checks.add('redis', redisReadiness('redis', this.redis));
+    if (this.env)
+      this.checks.add(
+        'redis-liveness',
+        livenessReadiness(livenessOf(this.env.redisTarget)),
+      );
   }
 }
 

@@ -21,7 +21,13 @@ import {
   Histogram,
   Registry,
 } from 'prom-client';
-import { REDIS, type RedisClient } from '@podium/redis';
+import { PodiumEnv } from '@podium/config';
+import {
+  livenessOf,
+  REDIS,
+  type ConnectionLiveness,
+  type RedisClient,
+} from '@podium/redis';
 
 /** Injection token of the app's own prom-client registry (one per app, so tests can run several). */
 export const METRICS_REGISTRY = Symbol('METRICS_REGISTRY');
@@ -66,6 +72,24 @@ export class RedisMetrics {
         this.reset();
         for (const [connection, source] of sources)
           this.set({ connection }, source.connected() ? 1 : 0);
+      },
+    });
+  }
+
+  /**
+   * podium_redis_connections_replaced_total: connections dropped and made again by podium,
+   * by connection name and reason (silent: the heartbeat went unanswered).
+   */
+  trackLiveness(registry: Registry, liveness: ConnectionLiveness): void {
+    new Counter({
+      name: 'podium_redis_connections_replaced_total',
+      help: 'Redis connections this process dropped and made again, by connection and reason (silent: answered nothing, a heartbeat PING sent, for REDIS_LIVENESS_TIMEOUT_MS).',
+      labelNames: ['connection', 'reason'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const { connection, reason, count } of liveness.replaced())
+          this.inc({ connection, reason }, count);
       },
     });
   }
@@ -129,10 +153,20 @@ export class MetricsModule {
         },
         {
           provide: RedisMetrics,
-          inject: [METRICS_REGISTRY, { token: REDIS, optional: true }],
-          useFactory: (registry: Registry, redis?: RedisClient) => {
+          inject: [
+            METRICS_REGISTRY,
+            { token: REDIS, optional: true },
+            { token: PodiumEnv, optional: true },
+          ],
+          useFactory: (
+            registry: Registry,
+            redis?: RedisClient,
+            env?: PodiumEnv,
+          ) => {
             const metrics = new RedisMetrics(registry);
             if (redis) metrics.trackRedis('command', redis);
+            if (env)
+              metrics.trackLiveness(registry, livenessOf(env.redisTarget));
             return metrics;
           },
         },

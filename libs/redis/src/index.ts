@@ -1,5 +1,6 @@
 export * from './redis-target.js';
 export * from './redis-connection.js';
+export * from './connection-liveness.js';
 export * from './redis-url.js';
 export * from './redis.module.js';
 export * from './lua-script.js';

@@ -13,6 +13,7 @@ import {
   followPipelineRedirects,
   refreshSlotsEvery,
 } from './cluster-redirects.js';
+import { livenessOf } from './connection-liveness.js';
 import { redactSecrets } from './redis-url.js';
 import type {
   ClusterTarget,
@@ -45,6 +46,7 @@ export interface CreateRedisOptions {
 
 /** How a connection behaves, whatever its target (see createRedis). */
 function behaviour(
+  target: RedisTarget,
   connectionName: string,
   {
     autoPipelining = true,
@@ -52,9 +54,15 @@ function behaviour(
     lazyConnect = false,
   }: CreateRedisOptions,
 ): RedisOptions {
+  const liveness = livenessOf(target);
   return {
     connectionName,
     lazyConnect,
+    // The heartbeat (ConnectionLiveness) bounds how long a silent connection is trusted;
+    // keepalive probes from the kernel after seconds, not its default two hours, help it
+    // notice a peer that is gone for good. A connection not made within the bound is retried.
+    keepAlive: liveness.keepAliveMs,
+    connectTimeout: liveness.timeoutMs,
     enableAutoPipelining: autoPipelining,
     // BullMQ workers need commands to wait for a reconnect rather than fail after 20 tries.
     maxRetriesPerRequest: autoPipelining ? 20 : null,
@@ -110,11 +118,17 @@ export function createRedis(
     return createCluster(target, connectionName, options);
   const redis = new Redis({
     ...connectionOptions(target),
-    ...behaviour(connectionName, options),
+    ...behaviour(target, connectionName, options),
   });
   watchErrors(redis, connectionName);
-  trackReconnects(redis);
-  if (target.kind === 'sentinel') dropStaleFailoverDetectors(redis);
+  forEveryCopy(redis, (copy) => {
+    trackReconnects(copy);
+    livenessOf(target).watch(
+      copy,
+      copy.options.connectionName ?? connectionName,
+    );
+    if (target.kind === 'sentinel') dropStaleFailoverDetector(copy);
+  });
   return redis;
 }
 
@@ -136,11 +150,12 @@ export function createSubscriber(
     clusterNodes: target.nodes,
     ...login,
     ...(tls && { tls: {} }),
-    ...behaviour(connectionName, options),
+    ...behaviour(target, connectionName, options),
   };
   const redis = new Redis(connectorOptions);
   watchErrors(redis, connectionName);
   trackReconnects(redis);
+  livenessOf(target).watch(redis, connectionName);
   return redis;
 }
 
@@ -156,7 +171,7 @@ function createCluster(
     enableOfflineQueue,
     maxRetriesPerRequest,
     ...perNode
-  } = behaviour(connectionName, options);
+  } = behaviour(target, connectionName, options);
   const clusterOptions: ClusterOptions = {
     enableAutoPipelining,
     enableOfflineQueue,
@@ -179,6 +194,10 @@ function createCluster(
   // ioredis re-sends those pipelines whole, in order, on MOVED.
   if (enableAutoPipelining) followPipelineRedirects(cluster);
   refreshSlotsEvery(cluster);
+  // Each node's connection is watched; a silent one is dropped, and the cluster connects
+  // to the node again when it next needs it.
+  const liveness = livenessOf(target);
+  cluster.on('+node', (node: Redis) => liveness.watch(node, connectionName));
   return cluster;
 }
 
@@ -204,19 +223,26 @@ interface WithConnector {
  * -9 failovers, none in two with this; the box office's command connection once in about
  * ten runs of the failover test.
  * Dropping the detector when the connection closes leaves none to do that; ioredis makes a
- * new one on the next connect. Copies (BullMQ duplicates a worker's connection for its
- * blocking reads) get the same.
+ * new one on the next connect.
  */
-function dropStaleFailoverDetectors(redis: Redis): void {
+function dropStaleFailoverDetector(redis: Redis): void {
   redis.on('close', () => {
     const connector = (redis as unknown as WithConnector).connector;
     connector?.failoverDetector?.cleanup();
     if (connector) connector.failoverDetector = null;
   });
+}
+
+/**
+ * Runs `setUp` on a connection and on every copy made of it (BullMQ duplicates a worker's
+ * connection for its blocking reads), so copies are watched and fixed as the original is.
+ */
+function forEveryCopy(redis: Redis, setUp: (copy: Redis) => void): void {
+  setUp(redis);
   const duplicate = redis.duplicate.bind(redis);
   redis.duplicate = (override) => {
     const copy = duplicate(override);
-    dropStaleFailoverDetectors(copy);
+    forEveryCopy(copy, setUp);
     return copy;
   };
 }
@@ -274,7 +300,9 @@ export function createSentinelClients(
       connectionName,
       maxRetriesPerRequest: null,
       retryStrategy: sentinelRetryStrategy,
+      keepAlive: livenessOf(target).keepAliveMs,
     });
+    livenessOf(target).watch(client, connectionName);
     client.on('error', (err: Error) =>
       logger.warn(
         `Sentinel ${sentinel.host}:${sentinel.port}: ${redactSecrets(err.message)}`,

@@ -13,8 +13,17 @@ export interface RedisLogin {
   tls: boolean;
 }
 
+/** What every kind of target has besides its addresses. */
+interface TargetCommon {
+  /**
+   * How long a connection may answer nothing before it is replaced (REDIS_LIVENESS_TIMEOUT_MS;
+   * ConnectionLiveness, default DEFAULT_LIVENESS_TIMEOUT_MS).
+   */
+  livenessTimeoutMs?: number;
+}
+
 /** One server at a fixed address (REDIS_URL alone; also a managed service's endpoint). */
-export interface StandaloneTarget {
+export interface StandaloneTarget extends TargetCommon {
   kind: 'standalone';
   node: HostPort;
   login: RedisLogin;
@@ -23,7 +32,7 @@ export interface StandaloneTarget {
 }
 
 /** The primary that Sentinels know by `name` (REDIS_SENTINELS and REDIS_SENTINEL_NAME). */
-export interface SentinelTarget {
+export interface SentinelTarget extends TargetCommon {
   kind: 'sentinel';
   sentinels: HostPort[];
   /** The primary's name, as the Sentinels monitor it. */
@@ -34,7 +43,7 @@ export interface SentinelTarget {
 }
 
 /** A Redis Cluster, found from seed nodes (REDIS_CLUSTER_NODES). */
-export interface ClusterTarget {
+export interface ClusterTarget extends TargetCommon {
   kind: 'cluster';
   /** Nodes to start from; the client learns the others from them. */
   nodes: HostPort[];
@@ -56,6 +65,8 @@ export interface RedisTargetVariables {
   REDIS_SENTINEL_NAME?: string;
   REDIS_SENTINEL_PASSWORD?: string;
   REDIS_CLUSTER_NODES?: string;
+  /** Validated by the app (PodiumEnv): milliseconds. */
+  REDIS_LIVENESS_TIMEOUT_MS?: number;
 }
 
 /** A Sentinel primary name: printable, no spaces (Sentinel's config file is space-separated). */
@@ -120,10 +131,15 @@ export function redisTargetFrom(variables: RedisTargetVariables): RedisTarget {
     );
   if (problems.length > 0 || !url) throw new Error(problems.join('; '));
   const { host, port, ...login } = url;
+  const common: TargetCommon =
+    variables.REDIS_LIVENESS_TIMEOUT_MS === undefined
+      ? {}
+      : { livenessTimeoutMs: variables.REDIS_LIVENESS_TIMEOUT_MS };
   if (clusterNodes !== undefined)
-    return { kind: 'cluster', nodes: seeds, login };
+    return { kind: 'cluster', nodes: seeds, login, ...common };
   if (sentinels !== undefined && name !== undefined) {
     return {
+      ...common,
       kind: 'sentinel',
       sentinels: nodes,
       name,
@@ -132,6 +148,7 @@ export function redisTargetFrom(variables: RedisTargetVariables): RedisTarget {
     };
   }
   return {
+    ...common,
     kind: 'standalone',
     node: { host, port },
     login,

@@ -3,6 +3,7 @@ import { keySlot, slotTag } from '@podium/orders';
 import type { FailoverSignal } from './failover-signal.js';
 import { connectionEpoch, type RedisClient } from './redis-connection.js';
 import {
+  FailoverUnderWayError,
   UnreplicatedError,
   waitForReplicas,
   type UnreplicatedReason,
@@ -29,7 +30,9 @@ export const REPLICATION_FENCE_KEY = 'podium:replication:fence';
  * (2 x timeoutMs), and other commands on the connection at most one.
  * Not confirmed, also when WAIT reached enough replicas: a failover that began after the
  * watch (replicas that acknowledged may not be the one promoted), or a reconnect between
- * the writes' answers and WAIT's.
+ * the writes' answers and WAIT's. A failover that began after the watch fails the
+ * confirmation with 0 replicas asked too: the old primary's writes of that moment are
+ * thrown away when it becomes a replica.
  */
 export class ReplicaBarrier {
   private readonly rounds = new WeakMap<Redis, Rounds>();
@@ -71,6 +74,14 @@ export class ReplicaBarrier {
       this.rounds.set(connection, rounds);
     }
     return rounds.join();
+  }
+
+  /**
+   * Before writing: throws FailoverUnderWayError while a failover of the primary is under
+   * way, whatever the replicas asked (what the old primary takes now may be thrown away).
+   */
+  refuseDuringFailover(): void {
+    if (this.failover?.failingOver) throw new FailoverUnderWayError();
   }
 
   /** @internal */
@@ -162,14 +173,16 @@ export class ReplicatedWrites {
    */
   async confirmed(): Promise<void> {
     const wanted = this.barrier.replicas;
-    if (wanted === 0) return;
     const fail = (
       reason: UnreplicatedReason,
       acknowledged: number,
       detail?: string,
     ) => new UnreplicatedError(reason, wanted, acknowledged, detail);
+    // Also with 0 replicas asked: a primary being demoted takes writes until its clients
+    // move, and its resync as a replica throws them away (a planned Sentinel failover).
     if (this.barrier.failoverSince(this.failoverEpoch))
       throw fail('failover', 0);
+    if (wanted === 0) return;
     const acknowledged = await Promise.all(
       this.nodes.map(async (node) => {
         // The writes were answered on the server-side connection of now (a write sent before

@@ -21,7 +21,10 @@ export async function waitForReplicas(
 export type UnreplicatedReason =
   /** WAIT's timeout passed with fewer replicas. */
   | 'too-few-replicas'
-  /** A failover began meanwhile: what replicas acknowledged may not be on the new primary. */
+  /**
+   * A failover began meanwhile: what the old primary (or its replicas) acknowledged may not
+   * be on the new primary. Also with 0 replicas asked.
+   */
   | 'failover'
   /** The connection reconnected after the write: WAIT would not cover it. */
   | 'reconnected'
@@ -38,8 +41,18 @@ export class UnreplicatedError extends Error {
     detail?: string,
   ) {
     super(
-      `written on the primary, not known to be on ${wanted} replica${wanted === 1 ? '' : 's'} (${reason}${detail ? `: ${detail}` : ''})`,
+      wanted === 0
+        ? `written on a primary that a failover is replacing: it may not be on the new one (${reason})`
+        : `written on the primary, not known to be on ${wanted} replica${wanted === 1 ? '' : 's'} (${reason}${detail ? `: ${detail}` : ''})`,
     );
     this.name = 'UnreplicatedError';
+  }
+}
+
+/** Nothing written: a failover of the primary is under way (Sentinel began one), so a write now could land on a primary being demoted. */
+export class FailoverUnderWayError extends Error {
+  constructor() {
+    super('a failover of the Redis primary is under way: nothing was written');
+    this.name = 'FailoverUnderWayError';
   }
 }

@@ -12,10 +12,15 @@ const portOf = (target: Target) =>
  * replica on failover), played by a TCP proxy on a free loopback port. Each new connection
  * goes to the current target; connections opened before a switch stay on their old target,
  * as they would stay on the IP address the name resolved to when they connected.
+ * It also plays the network between an app and Redis: silence() makes every open
+ * connection go quiet without closing it, as a NAT or load balancer that forgot them would.
  */
 export class RedisEndpoint {
   private readonly sockets = new Set<Socket>();
+  /** Each open connection's two sockets, to silence them. */
+  private readonly pairs = new Set<[Socket, Socket]>();
   private open = 0;
+  private silenced = 0;
   readonly host = '127.0.0.1';
 
   private constructor(
@@ -54,6 +59,29 @@ export class RedisEndpoint {
     return this.open;
   }
 
+  /** Connections silenced so far (silence()). */
+  get silencedConnections(): number {
+    return this.silenced;
+  }
+
+  /**
+   * Stops carrying the bytes of every connection open now, both ways, without closing it
+   * (no FIN, no RST): how a NAT, a load balancer or a cloud network fails when it forgets
+   * a connection. New connections go through as before. Returns how many were silenced.
+   */
+  silence(): number {
+    const count = this.pairs.size;
+    for (const [incoming, upstream] of this.pairs) {
+      incoming.unpipe(upstream);
+      upstream.unpipe(incoming);
+      incoming.pause();
+      upstream.pause();
+    }
+    this.pairs.clear();
+    this.silenced += count;
+    return count;
+  }
+
   /** Sends new connections to `target`; open ones stay where they are. */
   switchTo(target: Target): void {
     this.target = portOf(target);
@@ -72,6 +100,8 @@ export class RedisEndpoint {
     const upstream = connect(this.target, '127.0.0.1');
     this.open += 1;
     this.sockets.add(incoming).add(upstream);
+    const pair: [Socket, Socket] = [incoming, upstream];
+    this.pairs.add(pair);
     let closed = false;
     // Either side ending or failing ends both, as a dropped TCP connection would (a refused
     // upstream is a client's connection refused).
@@ -80,6 +110,7 @@ export class RedisEndpoint {
       upstream.destroy();
       this.sockets.delete(incoming);
       this.sockets.delete(upstream);
+      this.pairs.delete(pair);
       if (!closed) {
         closed = true;
         this.open -= 1;

@@ -47,9 +47,12 @@ export interface HaApps {
 
 /** The listeners process first (it registers the durable subscription), then the box office, and the events. */
 export async function startHaApps(
-  env: Record<string, string>,
+  baseEnv: Record<string, string>,
   events: string[],
+  /** Variables over haEnv's, e.g. { REDIS_WAIT_REPLICAS: '0' }. */
+  overrides: Record<string, string> = {},
 ): Promise<HaApps> {
+  const env = { ...baseEnv, ...overrides };
   const startListeners = () =>
     ListenersProcess.start(LISTENERS_MAIN, {
       ...env,

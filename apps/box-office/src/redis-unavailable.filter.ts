@@ -2,6 +2,7 @@ import { Catch, HttpStatus, Logger, type ArgumentsHost } from '@nestjs/common';
 import { BaseExceptionFilter } from '@nestjs/core';
 import type { Response } from 'express';
 import {
+  FailoverUnderWayError,
   redactSecrets,
   redisUnavailableMessage,
   redisUnavailableReason,
@@ -17,6 +18,10 @@ export const UNREPLICATED_RETRY_AFTER_SECONDS = 1;
 export const UNREPLICATED_MESSAGE =
   'The order is recorded on the primary but not yet on its replicas: a retry with the same Idempotency-Key is safe (it returns this order once replicated, or records it again if a failover lost it)';
 
+/** What a client is told when its purchase met a failover of the primary. */
+export const FAILOVER_MESSAGE =
+  'A failover of the Redis primary is under way: a retry with the same Idempotency-Key is safe (it returns this order if it was recorded, or records it once)';
+
 /**
  * A request that needs Redis while Redis is down, too slow or refusing writes answers 503
  * with Retry-After and a message saying so, never a stack trace. The box office's
@@ -29,6 +34,17 @@ export class RedisUnavailableFilter extends BaseExceptionFilter {
   private readonly logger = new Logger('BoxOffice');
 
   override catch(exception: unknown, host: ArgumentsHost): void {
+    const failover =
+      exception instanceof FailoverUnderWayError ||
+      (exception instanceof UnreplicatedError &&
+        exception.reason === 'failover');
+    if (failover && host.getType() === 'http')
+      return this.unavailable(
+        host,
+        `Purchase refused: ${exception.message}`,
+        UNREPLICATED_RETRY_AFTER_SECONDS,
+        FAILOVER_MESSAGE,
+      );
     if (exception instanceof UnreplicatedError && host.getType() === 'http')
       return this.unavailable(
         host,

@@ -129,6 +129,8 @@ export class OrderPublisher {
         `order ${order.orderId} cannot be recorded for event "${order.event}" on this cluster: its hash would not be in ` +
           "the event's slot (make its id with Keyspace.newOrderId(event), as purchase() does)",
       );
+    // Behind Sentinel, a failover under way: the primary being demoted would lose the write.
+    this.replication.beforeWrite();
     const { durable, listeners } = await this.routes.of(order.event);
     // Everything the script writes lives in the event's slot (one place on one Redis).
     const place = keys.eventPlace(order.event);

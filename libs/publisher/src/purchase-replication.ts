@@ -3,6 +3,7 @@ import { Counter, type Registry } from 'prom-client';
 import { PodiumEnv } from '@podium/config';
 import { FailoverMonitor, METRICS_REGISTRY } from '@podium/observability';
 import {
+  FailoverUnderWayError,
   ReplicaBarrier,
   UnreplicatedError,
   type RedisClient,
@@ -12,7 +13,9 @@ import {
 export type ReplicatedStage = 'record' | 'jobs';
 
 /**
- * REDIS_WAIT_REPLICAS for purchases: the publisher watches a connection before it writes
+ * Failovers and REDIS_WAIT_REPLICAS for purchases. While a failover is under way nothing is
+ * written (beforeWrite); one that begins while a purchase writes fails its confirmation,
+ * with any REDIS_WAIT_REPLICAS, 0 included. REDIS_WAIT_REPLICAS: the publisher watches a connection before it writes
  * and waits for the confirmation before it answers, so with N > 0 a purchase answers 201
  * only once N replicas have it (ReplicaBarrier: WAIT, shared by concurrent purchases, not
  * confirmed across a failover). Otherwise UnreplicatedError: the box office answers 503,
@@ -23,6 +26,7 @@ export type ReplicatedStage = 'record' | 'jobs';
 export class PurchaseReplication {
   private readonly barrier: ReplicaBarrier;
   private readonly unreplicated?: Counter<'stage' | 'reason'>;
+  private readonly refused?: Counter;
 
   constructor(
     env: PodiumEnv,
@@ -37,10 +41,29 @@ export class PurchaseReplication {
     if (registry)
       this.unreplicated = new Counter({
         name: 'podium_purchases_unreplicated_total',
-        help: 'Purchases answered 503 because REDIS_WAIT_REPLICAS replicas did not confirm them (recorded on the primary), by stage (record, jobs) and reason.',
+        help: 'Purchases answered 503 because REDIS_WAIT_REPLICAS replicas did not confirm them, or a failover began while they were written (recorded on the primary), by stage (record, jobs) and reason.',
         labelNames: ['stage', 'reason'],
         registers: [registry],
       });
+    if (registry)
+      this.refused = new Counter({
+        name: 'podium_purchases_refused_in_failover_total',
+        help: 'Purchases answered 503 before anything was written because a failover of the primary was under way (Sentinel began one and the box office is not on the new primary yet).',
+        registers: [registry],
+      });
+  }
+
+  /**
+   * Before anything is written: FailoverUnderWayError while a failover is under way, with
+   * any REDIS_WAIT_REPLICAS (the primary being demoted would take the write and lose it).
+   */
+  beforeWrite(): void {
+    try {
+      this.barrier.refuseDuringFailover();
+    } catch (err) {
+      if (err instanceof FailoverUnderWayError) this.refused?.inc();
+      throw err;
+    }
   }
 
   /**

@@ -65,7 +65,7 @@ describe.each(['1', '0'])(
           REDIS_SENTINEL_NAME: topology.name,
         }),
         EVENTS,
-        { REDIS_WAIT_REPLICAS: wait },
+        { both: { REDIS_WAIT_REPLICAS: wait } },
       );
       readiness = new ReadinessWatch({
         'box office': apps.boxOffice.url,

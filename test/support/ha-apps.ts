@@ -8,7 +8,7 @@ import {
   waitFor,
   type AppProcess,
 } from '@podium/testing';
-import { sample } from './metrics.js';
+import { sample, sampleSum } from './metrics.js';
 
 /*
  * The compiled apps as a high-availability test runs them: durable listeners (the seed's
@@ -45,27 +45,36 @@ export interface HaApps {
   kill(): Promise<void>;
 }
 
+/** Variables over haEnv's: for both apps, or one of them (its own REDIS_URL, say). */
+export interface HaOverrides {
+  both?: Record<string, string>;
+  listeners?: Record<string, string>;
+  boxOffice?: Record<string, string>;
+}
+
 /** The listeners process first (it registers the durable subscription), then the box office, and the events. */
 export async function startHaApps(
-  baseEnv: Record<string, string>,
+  env: Record<string, string>,
   events: string[],
-  /** Variables over haEnv's, e.g. { REDIS_WAIT_REPLICAS: '0' }. */
-  overrides: Record<string, string> = {},
+  overrides: HaOverrides = {},
 ): Promise<HaApps> {
-  const env = { ...baseEnv, ...overrides };
   const startListeners = () =>
     ListenersProcess.start(LISTENERS_MAIN, {
       ...env,
       DELIVERY: 'durable',
       DELIVERY_SALES_HISTOGRAM: 'ephemeral',
+      ...overrides.both,
+      ...overrides.listeners,
     });
   const listeners = await startListeners();
-  const boxOffice = await BoxOfficeProcess.start(BOX_OFFICE_MAIN, env).catch(
-    async (err: Error) => {
-      await listeners.kill();
-      throw err;
-    },
-  );
+  const boxOffice = await BoxOfficeProcess.start(BOX_OFFICE_MAIN, {
+    ...env,
+    ...overrides.both,
+    ...overrides.boxOffice,
+  }).catch(async (err: Error) => {
+    await listeners.kill();
+    throw err;
+  });
   const apps: HaApps = {
     listeners,
     boxOffice,
@@ -126,6 +135,11 @@ export async function metric(
   labels?: Record<string, string>,
 ): Promise<number | undefined> {
   return sample(await (await fetch(`${url}/metrics`)).text(), name, labels);
+}
+
+/** One metric of an app added up over its labels. */
+export async function metricTotal(url: string, name: string): Promise<number> {
+  return sampleSum(await (await fetch(`${url}/metrics`)).text(), name);
 }
 
 /** What GET /listeners says of one listener once nothing is in flight: its counters and `lost`. */

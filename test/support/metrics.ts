@@ -21,3 +21,13 @@ export function sample(
   }
   return undefined;
 }
+
+/** The sum of every sample of `name`, whatever its labels (0 when there is none). */
+export function sampleSum(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{.*\})? (\S+)$/.exec(line);
+    if (match?.[1] === name) sum += Number(match[2]);
+  }
+  return sum;
+}

@@ -8,6 +8,9 @@ import type { Redis } from 'ioredis';
  */
 export const DEFAULT_LIVENESS_TIMEOUT_MS = 8000;
 
+/** How long a socket podium ended waits for the peer to close its side (closeSoon). */
+const FIN_WAIT_MS = 1000;
+
 /** Why a connection was dropped. */
 export type DropReason = 'silent';
 
@@ -118,7 +121,9 @@ export class ConnectionLiveness {
       watched.heardAt = Date.now();
       watched.quietUntil = 0;
       watched.ping = undefined;
-      redis.stream?.on('data', () => (watched.heardAt = Date.now()));
+      const stream = redis.stream;
+      stream?.on('data', () => (watched.heardAt = Date.now()));
+      stream?.once('finish', () => this.closeSoon(stream));
     };
     if (redis.stream && redis.status !== 'wait') onConnect();
     redis.on('connect', onConnect);
@@ -193,6 +198,16 @@ export class ConnectionLiveness {
       )
         this.heartbeat(redis, w);
     }
+  }
+
+  /**
+   * A socket whose end podium sent (quit, disconnect; BullMQ's own watchdog drops a blocking
+   * connection so) closes once the peer answers with its own; a silent peer never does,
+   * and ioredis would wait for that close for good: destroy it after FIN_WAIT_MS.
+   */
+  private closeSoon(stream: NonNullable<Redis['stream']>): void {
+    const timer = setTimeout(() => stream.destroy(), FIN_WAIT_MS).unref();
+    stream.once('close', () => clearTimeout(timer));
   }
 
   private heartbeat(redis: Redis, w: Watched): void {

@@ -100,9 +100,11 @@ export class PurchaseTransport extends ServerRedis {
   }
 
   // Nest connects them itself (lazyConnect); close() quits them, which ends their retries.
+  // Nest makes the subscriber first, then the connection for its replies: named so.
   override createRedisClient(): Promise<Redis> {
+    const role = this.subClient ? 'pub' : 'sub';
     return Promise.resolve(
-      createSubscriber(this.target, 'podium-listeners-sub', {
+      createSubscriber(this.target, `podium-listeners-${role}`, {
         autoPipelining: false,
         lazyConnect: true,
       }),

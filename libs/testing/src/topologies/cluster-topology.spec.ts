@@ -108,7 +108,11 @@ describe('ClusterTopology', () => {
       }
       const client = big.client();
       await client.set('seat', 'A1');
-      const killed = await big.killPrimary(await big.primaryOfKey('seat'));
+      // Replication is asynchronous: the replicas have the write before the kill.
+      const primary = await big.primaryOfKey('seat');
+      for (const replica of await big.replicasOf(primary))
+        await replica.waitForSync();
+      const killed = await big.killPrimary(primary);
       await big.waitForHealthy();
       expect(await big.primaryOfKey('seat')).not.toBe(killed);
       expect(await client.get('seat')).toBe('A1');

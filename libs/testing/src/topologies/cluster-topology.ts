@@ -150,6 +150,21 @@ export class ClusterTopology {
             );
             if (Number(info.cluster_known_nodes) !== count + spares)
               return false;
+            // Each node must also list every replica as one of its primary (gossip brings
+            // the roles after the nodes): replicasOf() reads one node's view.
+            const view = parseClusterNodes(
+              (await node.call('CLUSTER', 'NODES')) as string,
+            );
+            const primaryIds = new Set(
+              view.filter((e) => e.flags.includes('master')).map((e) => e.id),
+            );
+            const linked = view.filter(
+              (e) =>
+                e.flags.includes('slave') &&
+                e.primaryId !== undefined &&
+                primaryIds.has(e.primaryId),
+            );
+            if (linked.length !== primaries * replicasPerPrimary) return false;
             const replication = await node.info('replication');
             if (
               replication.role === 'slave' &&
@@ -161,7 +176,7 @@ export class ClusterTopology {
           return true;
         },
         {
-          what: 'every cluster node to know the others and every replica to be linked',
+          what: 'every cluster node to know the others and every replica to be linked and listed',
           timeoutMs: 15_000,
         },
       );

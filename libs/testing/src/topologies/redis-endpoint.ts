@@ -1,5 +1,6 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { freePort } from '../ports.js';
+import { waitFor } from '../wait-for.js';
 import type { PrivateRedis } from '../private-redis.js';
 
 type Target = number | { port: number };
@@ -147,6 +148,31 @@ export async function managedFailover(
   }: { primary: PrivateRedis; replica: PrivateRedis; waitForSync?: boolean },
 ): Promise<{ primary: PrivateRedis; replica: PrivateRedis }> {
   if (waitForSync) await replica.waitForSync();
+  await replica.promote();
+  await primary.replicate(replica);
+  endpoint.switchTo(replica);
+  return { primary: replica, replica: primary };
+}
+
+/**
+ * A coordinated failover with Redis's own FAILOVER command (6.2+), as a managed service's
+ * planned failover is: the primary pauses its writers until `replica` has everything,
+ * then the two swap roles; clients still on the old primary get READONLY. Then the
+ * endpoint moves. Returns the servers in their new roles.
+ */
+export async function coordinatedFailover(
+  endpoint: RedisEndpoint,
+  { primary, replica }: { primary: PrivateRedis; replica: PrivateRedis },
+): Promise<{ primary: PrivateRedis; replica: PrivateRedis }> {
+  await replica.waitForSync();
+  await primary.call('FAILOVER', 'TO', replica.host, String(replica.port));
+  await waitFor(
+    async () =>
+      (await replica.role()).role === 'master' &&
+      (await primary.role()).role === 'replica',
+    { what: `port ${replica.port} to be the primary after FAILOVER` },
+  );
+  // The handles' bookkeeping (a restart keeps the new roles); both are no-ops on the servers.
   await replica.promote();
   await primary.replicate(replica);
   endpoint.switchTo(replica);

@@ -85,8 +85,10 @@ function forever(ms: number): number {
  *   again, resends or fails what was in flight as the connection's kind says (createRedis).
  *   Logged once with its name and why, counted (replaced()), and silent() lists it for
  *   /health/ready until it is ready again.
- * - A blocking command (BullMQ's BZPOPMIN, WAIT, XREAD BLOCK) may keep it quiet for its
- *   own timeout on top; a stream podium paused (backpressure) counts as heard.
+ * - A connection waiting in a blocking command (BullMQ's BZPOPMIN, WAIT, XREAD BLOCK) is
+ *   quiet by design until the command's timeout ends; its answer is then due at once, so
+ *   it counts as silent a quarter of the bound after that (blockGraceMs). A stream podium
+ *   paused (backpressure) counts as heard.
  * - The time this process's event loop was blocked does not count as silence.
  * One instance per target, so per app (livenessOf).
  */
@@ -100,6 +102,14 @@ export class ConnectionLiveness {
 
   constructor(readonly timeoutMs: number = DEFAULT_LIVENESS_TIMEOUT_MS) {
     this.tickMs = Math.min(500, Math.max(50, Math.floor(timeoutMs / 10)));
+  }
+
+  /**
+   * How late a blocking command's answer may be after its timeout ended (Redis answers it
+   * then, nil) before its connection counts as silent: a quarter of the bound.
+   */
+  get blockGraceMs(): number {
+    return Math.max(500, Math.floor(this.timeoutMs / 4));
   }
 
   /** How long a connection may go unanswered before TCP keepalive probes start (seconds, not hours). */
@@ -140,6 +150,7 @@ export class ConnectionLiveness {
   silent(now = Date.now()): SilentConnection[] {
     const silent: SilentConnection[] = [];
     for (const [redis, w] of this.watched) {
+      const blocked = w.quietUntil > w.heardAt;
       const silentMs = now - Math.max(w.heardAt, w.quietUntil);
       if (w.replacedAt !== undefined && redis.status !== 'ready')
         silent.push({
@@ -147,8 +158,15 @@ export class ConnectionLiveness {
           silentMs: now - w.replacedAt + this.timeoutMs,
           replaced: true,
         });
-      else if (live(redis) && silentMs >= this.timeoutMs)
-        silent.push({ connection: w.name, silentMs, replaced: false });
+      else if (
+        live(redis) &&
+        silentMs >= (blocked ? this.blockGraceMs : this.timeoutMs)
+      )
+        silent.push({
+          connection: w.name,
+          silentMs: now - w.heardAt,
+          replaced: false,
+        });
     }
     return silent;
   }
@@ -188,8 +206,11 @@ export class ConnectionLiveness {
         w.heardAt = now; // podium stopped reading it (backpressure), not the network
         continue;
       }
+      // Waiting in a blocking command: its answer is due when its timeout ends.
+      const blocked = w.quietUntil > w.heardAt;
       const since = Math.max(w.heardAt, w.quietUntil);
-      if (now - since >= this.timeoutMs) this.drop(redis, w, now - since);
+      if (now - since >= (blocked ? this.blockGraceMs : this.timeoutMs))
+        this.drop(redis, w, now - w.heardAt);
       else if (
         redis.status === 'ready' &&
         !w.ping &&

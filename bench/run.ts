@@ -1,9 +1,9 @@
 /**
  * `npm run bench [-- --quick]`: podium's three delivery modes and four baselines, side by
- * side, on a private redis-server; then podium under a Sentinel failover and on Redis Cluster,
- * on the test kit's topologies. See bench/README.md.
+ * side, on a private redis-server; then podium under Sentinel failovers (kill -9 and planned),
+ * silent network cuts, and on Redis Cluster, on the test kit's topologies. See bench/README.md.
  *
- * Options: --quick (a short run, about 5 minutes), --only=saturation,latency,crash,slow,mixed,http,failover,cluster,
+ * Options: --quick (a short run, about 7 minutes), --only=saturation,latency,crash,slow,mixed,http,failover,cluster,
  * --systems=seed,nest,bullmq,streams,ephemeral,queued,durable,mixed,bare, --reps=N, --out=DIR, --keep-logs,
  * --estimate (print the planned runs and the time they should take, run nothing),
  * --from=results.json (only write the report again, from a run's figures).
@@ -35,9 +35,10 @@ import type { Results } from './report/results.js';
 import type { Ctx } from './scenarios/common.js';
 import { crashRun } from './scenarios/crash.js';
 import { CLUSTER_LAYOUTS, clusterRun } from './scenarios/cluster.js';
-import { failoverRun } from './scenarios/failover.js';
+import { failoverRun, type FailoverTrigger } from './scenarios/failover.js';
 import { httpRun } from './scenarios/http.js';
 import { latencyRun } from './scenarios/latency.js';
+import { networkCutRun, type CutSide } from './scenarios/network-cut.js';
 import { saturationRun } from './scenarios/saturation.js';
 import { slowRun } from './scenarios/slow.js';
 
@@ -59,7 +60,32 @@ interface Step {
   rep: number;
   /** Expected seconds, for the progress bar. */
   weight: number;
+  /** What the run does beyond its system, for --estimate (the failover scenario's trigger or cut). */
+  detail?: string;
   run: (ctx: Ctx) => Promise<unknown>;
+}
+
+/**
+ * What a run of the failover scenario does: moves the primary (kill -9, or a planned
+ * SENTINEL FAILOVER) with both apps on one REDIS_WAIT_REPLICAS, or cuts one app's network
+ * to Redis silently.
+ */
+type FailoverCase =
+  { trigger: FailoverTrigger; waitReplicas: number } | { cut: CutSide };
+
+const TRIGGER_LABEL: Record<FailoverTrigger, string> = {
+  kill: 'kill -9 of the primary',
+  planned: 'planned SENTINEL FAILOVER',
+};
+const CUT_LABEL: Record<CutSide, string> = {
+  listeners: "the listeners' network to Redis cut silently",
+  'box-office': "the box office's network to Redis cut silently",
+};
+
+function failoverDetail(run: FailoverCase): string {
+  return 'cut' in run
+    ? `${run.cut} cut`
+    : `${run.trigger}, WAIT ${run.waitReplicas}`;
 }
 
 function option(args: string[], name: string): string | undefined {
@@ -100,8 +126,42 @@ const SATURATION_RATE: Record<string, number> = {
 /** Systems whose listeners run BullMQ jobs: slower to drain after a stream they could not keep up with. */
 const JOB_QUEUES = new Set(['bullmq', 'queued', 'durable']);
 
+/** Rough seconds of a failover scenario's run (see weight). */
+function failoverWeight(
+  plan: Plan,
+  system: SystemSpec,
+  run: FailoverCase,
+): number {
+  const f = plan.failover;
+  // What ephemeral and queued listeners missed is waited for until unchanged for settleS.
+  const drain = system.id === 'durable' ? 0.5 : f.settleS;
+  if ('cut' in run) {
+    // Measured: Redis and its proxy, the listeners and the box office (~3.3 s), the buying
+    // before the cut, the cut until the app is back (the liveness timeout, 8 s, and ~0.7 s;
+    // durable listeners until caught up for good, ~18.5 s: their worker's blocking read is
+    // replaced last), the buying after,
+    // the drain (only the ephemeral listeners' cut loses orders to wait for) and the checks.
+    const back =
+      run.cut === 'listeners' && system.id === 'durable' ? 18.5 : 8.7;
+    const drained = run.cut === 'listeners' ? drain : 0.2;
+    return 3.3 + f.cut.beforeS + back + f.cut.afterS + drained + 0.4;
+  }
+  if (run.trigger === 'planned')
+    // Measured: the topology (~1.2 s), the listeners and one box office (~3 s), 0.5 s of
+    // warm-up, the buying, the failover and the old primary's rejoining (~1.5 s), the drain, the checks.
+    return 1.2 + 3 + 0.5 + f.plannedBeforeS + 1.5 + f.afterS + drain + 0.5;
+  // Measured: the topology (~1.2 s), the listeners and two box offices (~2.8 s), 1 s of warm-up
+  // and the slices' stops, the buying, the failover (~4 s), the drain and the checks.
+  return 1.2 + 2.8 + 1.5 + f.beforeS + 4 + f.afterS + drain + 0.5;
+}
+
 /** Rough seconds per run on a 2-core machine, for the progress bar's estimate only (checked against the last full run). */
-function weight(plan: Plan, scenario: Scenario, system: SystemSpec): number {
+function weight(
+  plan: Plan,
+  scenario: Scenario,
+  system: SystemSpec,
+  failover?: FailoverCase,
+): number {
   const warmup =
     scenario === 'slow' || scenario === 'mixed' ? plan.warmup / 4 : plan.warmup;
   // Start-up (podium's Nest app takes longer), warm-up at 1,000/s and its pause, stop and checks.
@@ -150,19 +210,7 @@ function weight(plan: Plan, scenario: Scenario, system: SystemSpec): number {
       );
     }
     case 'failover':
-      // Measured: the topology (~1.2 s), the listeners and two box offices (~2.8 s), 1 s of warm-up
-      // and the slices' stops, the buying, the failover (~4 s), the drain (what ephemeral and queued
-      // listeners missed: settleS) and the checks.
-      return (
-        1.2 +
-        2.8 +
-        1.5 +
-        plan.failover.beforeS +
-        4 +
-        plan.failover.afterS +
-        (system.id === 'durable' ? 0.5 : plan.failover.settleS) +
-        0.5
-      );
+      return failoverWeight(plan, system, failover!);
     case 'cluster':
       // Measured: the topology (~1 s, a cluster ~3 s), the listeners process, the warm-up, the
       // saturation, the MONITOR batch, the checks (a cluster's reads add up 17 parts).
@@ -193,18 +241,23 @@ function steps(
     list: SystemSpec[],
     reps: number,
     run: (ctx: Ctx, system: SystemSpec, rep: number) => Promise<unknown>,
+    /** The failover scenario: what each of its runs does. */
+    failovers?: Map<SystemSpec, FailoverCase>,
   ) => {
     if (!scenarios.includes(scenario)) return;
     // Repeats go round all systems, so a disturbance on the machine hits every system alike.
     for (let rep = 1; rep <= reps; rep++) {
-      for (const system of pick(list))
+      for (const system of pick(list)) {
+        const failover = failovers?.get(system);
         out.push({
           scenario,
           system,
           rep,
-          weight: weight(plan, scenario, system),
+          weight: weight(plan, scenario, system, failover),
+          ...(failover && { detail: failoverDetail(failover) }),
           run: (ctx) => run(ctx, system, rep),
         });
+      }
     }
   };
   add(
@@ -276,25 +329,45 @@ function steps(
   );
   // Failover: each mode with REDIS_WAIT_REPLICAS 0, then 1, one kill each; the two settings of a
   // mode run one after the other, so the cost of WAIT compares runs the machine's load hit alike.
-  const waits = new Map<SystemSpec, number>();
-  for (const mode of [EPHEMERAL, QUEUED, DURABLE])
-    for (const waitReplicas of [0, 1])
-      waits.set(
+  // Then a planned SENTINEL FAILOVER with each (--quick: ephemeral and durable only). Then each
+  // app's network to Redis cut silently, with ephemeral and with durable listeners.
+  const failovers = new Map<SystemSpec, FailoverCase>();
+  for (const trigger of ['kill', 'planned'] as const)
+    for (const mode of [EPHEMERAL, QUEUED, DURABLE]) {
+      if (trigger === 'planned' && quick && mode === QUEUED) continue;
+      for (const waitReplicas of [0, 1])
+        failovers.set(
+          {
+            ...mode,
+            label: `${mode.label}, ${TRIGGER_LABEL[trigger]}, REDIS_WAIT_REPLICAS=${waitReplicas}`,
+          },
+          { trigger, waitReplicas },
+        );
+    }
+  for (const cut of ['listeners', 'box-office'] as const)
+    for (const mode of [EPHEMERAL, DURABLE])
+      failovers.set(
+        { ...mode, label: `${mode.label}, ${CUT_LABEL[cut]}` },
         {
-          ...mode,
-          label: `${mode.label}, REDIS_WAIT_REPLICAS=${waitReplicas}`,
+          cut,
         },
-        waitReplicas,
       );
   add(
     'failover',
-    [...waits.keys()],
+    [...failovers.keys()],
     plan.reps.failover,
     async (ctx, system, rep) => {
-      (results.failover ??= []).push(
-        await failoverRun(ctx, system, waits.get(system) ?? 0, rep),
-      );
+      const run = failovers.get(system)!;
+      if ('cut' in run)
+        (results.networkCut ??= []).push(
+          await networkCutRun(ctx, system, run.cut, rep),
+        );
+      else
+        (results.failover ??= []).push(
+          await failoverRun(ctx, system, run.waitReplicas, run.trigger, rep),
+        );
     },
+    failovers,
   );
   // Cluster: each layout in turn, ephemeral then durable.
   for (const layout of CLUSTER_LAYOUTS)
@@ -349,7 +422,7 @@ async function main(): Promise<void> {
     );
     for (const step of planned)
       console.log(
-        `${step.scenario.padEnd(10)} ${step.system.id.padEnd(9)} run ${step.rep}  ~${Math.round(step.weight)} s`,
+        `${step.scenario.padEnd(10)} ${step.system.id.padEnd(9)} run ${step.rep}  ~${Math.round(step.weight)} s${step.detail ? `  (${step.detail})` : ''}`,
       );
     console.log(
       `${planned.length} runs, about ${clock(planned.reduce((sum, s) => sum + s.weight, 0))} (the plan's weights; start-up and checks included)`,
@@ -410,6 +483,7 @@ async function main(): Promise<void> {
     mixed: [],
     http: [],
     failover: [],
+    networkCut: [],
     cluster: [],
     failures: [],
   };
@@ -442,19 +516,21 @@ async function main(): Promise<void> {
       try {
         await step.run(ctx);
         results.meta.steps.push({
-          step: `${step.scenario} ${step.system.id} ${step.rep}`,
+          step: `${step.scenario} ${step.system.id} ${step.rep}${step.detail ? ` (${step.detail})` : ''}`,
           seconds: Math.round((performance.now() - stepStart) / 100) / 10,
         });
       } catch (err) {
         const message = (err as Error).message;
         results.failures.push({
           scenario: step.scenario,
-          system: step.system.id,
+          system: step.detail
+            ? `${step.system.id} (${step.detail})`
+            : step.system.id,
           rep: step.rep,
           error: message,
         });
         progress.log(
-          `FAILED ${step.scenario} ${step.system.id} run ${step.rep}: ${message}`,
+          `FAILED ${step.scenario} ${step.system.label} run ${step.rep}: ${message}`,
         );
       }
     }

@@ -184,3 +184,28 @@ export async function fetchHistograms(
     return new Map();
   }
 }
+
+/**
+ * The sum of every sample of a counter in a process's /metrics, whatever its labels (0 when
+ * it has none yet); undefined if the process does not answer within timeoutMs.
+ */
+export async function counterTotal(
+  baseUrl: string,
+  name: string,
+  timeoutMs = 1000,
+): Promise<number | undefined> {
+  try {
+    const res = await fetch(`${baseUrl}/metrics`, {
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    if (!res.ok) return undefined;
+    let total = 0;
+    for (const line of (await res.text()).split('\n')) {
+      const m = /^([a-zA-Z_:][\w:]*)(?:\{.*\})?\s+(\S+)/.exec(line);
+      if (m?.[1] === name) total += Number(m[2]);
+    }
+    return total;
+  } catch {
+    return undefined;
+  }
+}

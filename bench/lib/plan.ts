@@ -49,11 +49,29 @@ export interface Plan {
     clients: number;
     /** Seconds of buying before the kill, in 4 slices between a WAIT 0 and a WAIT 1 box office: the cost of WAIT. */
     beforeS: number;
+    /** Seconds of buying before a planned SENTINEL FAILOVER, on the run's own box office only (after 0.5 s to warm up). */
+    plannedBeforeS: number;
     /** Seconds of buying after purchases are answered 201 again. */
     afterS: number;
     /** After the clients stopped: effects unchanged this long = applied as far as they go; at most deadlineS. */
     settleS: number;
     deadlineS: number;
+    /** The silent network cuts: one Redis, and the listeners process or the box office behind a proxy that goes silent. */
+    cut: {
+      /** Clients buying, each paced so that together they buy `rate` purchases/s at most. */
+      clients: number;
+      /**
+       * Purchases/s: a steady stream the machine carries with room to spare, the same
+       * whatever its load, so that what piles up during the cut (~8 s of it) is alike.
+       */
+      rate: number;
+      /** Seconds of buying before the cut. */
+      beforeS: number;
+      /** Seconds of buying once the cut process is back (its listeners caught up or applying again; purchases answered 201 again). */
+      afterS: number;
+      /** At most this long after the cut for it to be back. */
+      deadlineS: number;
+    };
   };
   cluster: {
     /** Orders published as fast as `concurrency` publishers allow, after `warmup` at 1,000/s. */
@@ -93,8 +111,17 @@ export const FULL: Plan = {
   },
   slow: { rate: 500, seconds: 20, drainS: 5 },
   http: { connections: 16, seconds: 10, warmup: 2000, drainS: 10 },
-  // One kill per mode and REDIS_WAIT_REPLICAS (6), about 35 s each.
-  failover: { clients: 16, beforeS: 8, afterS: 3, settleS: 3, deadlineS: 20 },
+  // One kill per mode and REDIS_WAIT_REPLICAS (6), about 35 s each; as many planned failovers,
+  // about 15 s each; 4 network cuts, about 20 s each (8 s of them the liveness timeout).
+  failover: {
+    clients: 16,
+    beforeS: 8,
+    plannedBeforeS: 2,
+    afterS: 3,
+    settleS: 3,
+    deadlineS: 20,
+    cut: { clients: 4, rate: 200, beforeS: 2, afterS: 2, deadlineS: 30 },
+  },
   // One plain Redis, a 1- and a 3-primary cluster, ephemeral and durable (6 runs), about 15 s each.
   cluster: {
     orders: 10_000,
@@ -106,7 +133,7 @@ export const FULL: Plan = {
 };
 
 /**
- * Under 3 minutes: short streams, one run each, and the crash scenario with shorter job
+ * About 7 minutes: short streams, one run each, and the crash scenario with shorter job
  * locks (so a dead worker's jobs come back within ~3 s instead of ~9 s).
  */
 export const QUICK: Plan = {
@@ -138,9 +165,11 @@ export const QUICK: Plan = {
   failover: {
     clients: 16,
     beforeS: 2,
+    plannedBeforeS: 1,
     afterS: 1,
     settleS: 1.5,
     deadlineS: 10,
+    cut: { clients: 4, rate: 200, beforeS: 1, afterS: 1, deadlineS: 30 },
   },
   cluster: {
     orders: 2000,

@@ -16,6 +16,8 @@ export function purchaseClients(
     keyPrefix: string;
     deadlineMs: number;
     retryMs: number;
+    /** Each client's next purchase at most this often (default: once the last is answered). */
+    paceMs?: number;
   },
 ): PurchaseStream {
   const bodies = purchaseBodies(64, 23);

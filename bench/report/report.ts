@@ -4,12 +4,19 @@ import type { BatchFigure } from '../lib/metrics.js';
 import { SLOW_LISTENER } from '../lib/model.js';
 import { median, medianRun } from '../lib/stats.js';
 import type { Verification } from '../lib/verify.js';
+import {
+  CAUGHT_UP_HOLD_S,
+  CAUGHT_UP_LAG_MS,
+  type NetworkCutRun,
+} from '../scenarios/network-cut.js';
 import type { SlowRun } from '../scenarios/slow.js';
 import type { Results } from './results.js';
 import {
   allRuns,
   bySystem,
   clusterSummary,
+  CUT_NAME,
+  failoverLabel,
   failoverSummary,
   HTTP_LABEL,
   httpSummary,
@@ -20,6 +27,8 @@ import {
   ratio,
   saturationSummary,
   SHORT,
+  triggerOf,
+  TRIGGER_NAME,
 } from './summaries.js';
 import { barChart, COLORS, fmt, lineChart } from './svg.js';
 import {
@@ -51,6 +60,20 @@ function table(head: string[], rows: (string | number)[][]): string {
 }
 
 const orders = (v: number) => (v === null || v === Infinity ? '> 500' : fmt(v));
+
+/** Answers by outcome, as the failover tables give them: "201: 812, 503: 40". */
+const answersText = (answers: Record<string, number>) =>
+  Object.entries(answers)
+    .map(([k, v]) => `${k}: ${fmt(v)}`)
+    .join(', ');
+
+/** podium's own account of a listener: announced / applied / lost. */
+const accountText = (
+  account: { announced: number; applied: number; lost: number } | undefined,
+) =>
+  account
+    ? `${fmt(account.announced)} / ${fmt(account.applied)} / ${fmt(account.lost)}`
+    : '–';
 
 /**
  * The batch sizes each podium run reached: orders per unit of work in the listeners process
@@ -842,32 +865,49 @@ function renderMarkdown(results: Results, charts: string[]): string {
 
   // 7. Failover
   const failover = failoverSummary(results);
+  const cuts = results.networkCut ?? [];
+  if (failover.runs.length || cuts.length)
+    p(
+      `## 7. Failover (Redis Sentinel: ${failover.planned.length ? 'kill -9 and planned failover' : 'kill -9'} of the primary)${cuts.length ? ' and silent network cuts' : ''}`,
+    );
   if (failover.runs.length) {
     const f = plan.failover;
-    p('## 7. Failover (Redis Sentinel, kill -9 of the primary)');
     p(
       "A primary, 2 replicas and 3 Sentinels on loopback (the test kit's `SentinelTopology`, `down-after-milliseconds` 2,000), fresh for every run; both compiled apps on it through `REDIS_SENTINELS`/`REDIS_SENTINEL_NAME`: the box office (`dist/apps/box-office/src/main.js`) and the listeners app (`dist/apps/listeners/src/main.js`, the seed's five listeners, `DELIVERY=<mode>`), " +
         'with `REDIS_WAIT_REPLICAS` 0 or 1, `OUTBOX_GRACE_MS=1000`, `QUEUE_LOCK_MS=2000`, `QUEUE_STALLED_CHECK_MS=1000` as the HA tests run them. ' +
         `${f.clients} clients buy over HTTP, each its next purchase once the last is answered 201, every purchase with its own Idempotency-Key and repeated with it after a 503, a dropped connection or its 5 s deadline. ` +
-        `After ${f.beforeS} s of buying (below: the cost of WAIT) and 0.5 s more on the run's own box office, the primary is killed (kill -9); the Sentinels promote a replica; the clients buy on for ${f.afterS} s after their first 201 since. ` +
-        `Then every order answered 201 is looked for on the new primary (its order hash) and in the listeners' effects (the checks of every run), after the listeners applied what they would (unchanged for ${f.settleS} s, at most ${f.deadlineS} s). One kill per mode and setting (${plan.reps.failover} run(s) each).`,
+        `**kill -9**: after ${f.beforeS} s of buying (below: the cost of WAIT) and 0.5 s more on the run's own box office, the primary is killed. ` +
+        (failover.planned.length
+          ? `**Planned**: the run's own box office only; after 0.5 s and ${fmt(f.plannedBeforeS)} s of buying, \`SENTINEL FAILOVER\` is sent to a Sentinel (the trigger's moment: when it is sent), and once every Sentinel names the new primary the old one is made its replica at once, its clients' connections closed (\`rejoin\`, as the Sentinel test does; Sentinel would 8 to 20 s later). `
+          : '') +
+        `The Sentinels promote a replica; the clients buy on for ${f.afterS} s after their first 201 since. ` +
+        `Then every order answered 201 is looked for on the new primary (its order hash) and in the listeners' effects (the checks of every run), after the listeners applied what they would (unchanged for ${f.settleS} s, at most ${f.deadlineS} s). One run per mode, trigger and setting (${plan.reps.failover} run(s) each).`,
     );
+    const each = (runs: typeof failover.runs) =>
+      runs.map((r) => fmt(r.recoverS)).join(', ');
     p(
-      `**Seconds to recover** (from the kill until the first purchase sent after it is answered 201), **median of the ${failover.runs.length} kills: ${fmt(failover.recoverS)} s** ` +
-        `(each: ${failover.runs.map((r) => fmt(r.recoverS)).join(', ')}).`,
+      `**Seconds to recover** (from the trigger until the first purchase sent after it is answered 201; after a planned failover, sent after the first purchase refused since it: the box office sells on until a Sentinel's first failover event)` +
+        (failover.kills.length
+          ? `, **median of the ${failover.kills.length} kills: ${fmt(failover.recoverS)} s** (each: ${each(failover.kills)})`
+          : '') +
+        (failover.planned.length
+          ? `; **of the ${failover.planned.length} planned failovers: ${fmt(failover.plannedRecoverS)} s** (each: ${each(failover.planned)})`
+          : '') +
+        '.',
     );
     p(
       table(
         [
           'mode',
+          'trigger',
           'WAIT',
-          'purchases/s before the kill (its own WAIT)',
+          'purchases/s before the trigger (its own WAIT)',
           'p50 ms',
           'p99 ms',
           'recover s',
           'Sentinels agreed s',
           'longest gap without a 201 s',
-          'answers sent after the kill',
+          'answers sent after the trigger',
           '201s',
           '201s missing from the new primary',
           '201s not applied (worst listener)',
@@ -877,6 +917,7 @@ function renderMarkdown(results: Results, charts: string[]): string {
         ],
         failover.runs.map((r) => [
           r.system,
+          TRIGGER_NAME[triggerOf(r)],
           r.waitReplicas,
           fmt(r.before.purchasesPerSecond),
           ms(r.before.latency.p50),
@@ -884,30 +925,81 @@ function renderMarkdown(results: Results, charts: string[]): string {
           fmt(r.recoverS),
           fmt(r.promotedS),
           fmt(r.outageS),
-          Object.entries(r.answersAfterKill)
-            .map(([k, v]) => `${k}: ${fmt(v)}`)
-            .join(', '),
+          answersText(r.answersAfterKill),
           fmt(r.answered201),
           r.lostRecorded,
           r.lostApplied,
-          r.account
-            ? `${fmt(r.account.announced)} / ${fmt(r.account.applied)} / ${fmt(r.account.lost)}`
-            : '–',
+          accountText(r.account),
           r.verification.double,
           r.complete ? 'yes' : 'no',
         ]),
       ),
     );
-    const lostBy = (mode: string, w: number) => {
-      const g = failover.groups.find(
-        (x) => x.system === mode && x.waitReplicas === w,
+    const group = (mode: string, trigger: string, w: number) =>
+      failover.groups.find(
+        (x) =>
+          x.system === mode && x.trigger === trigger && x.waitReplicas === w,
       );
+    if (failover.kills.length && failover.planned.length) {
+      type Group = NonNullable<ReturnType<typeof group>>;
+      const rows = [
+        ...new Map(
+          failover.runs.map((r) => [`${r.system} ${r.waitReplicas}`, r]),
+        ).values(),
+      ];
+      const sideBySide = (
+        mode: string,
+        w: number,
+        cell: (g: Group) => string,
+      ) =>
+        ['kill', 'planned']
+          .map((t) => {
+            const g = group(mode, t, w);
+            return g ? cell(g) : '–';
+          })
+          .join(' / ');
+      p(
+        '**kill -9 and planned failover side by side** (per mode and setting; each cell: kill -9 / planned; recover and gap: medians over the runs, the others summed):',
+      );
+      p(
+        table(
+          [
+            'mode',
+            'WAIT',
+            'recover s',
+            'longest gap without a 201 s',
+            '201s missing from the new primary (of the 201s)',
+            '201s not applied (worst listener)',
+            'podium: lost (sales-summary)',
+            'double',
+          ],
+          rows.map(({ system, waitReplicas: w }) => [
+            system,
+            w,
+            sideBySide(system, w, (g) => fmt(g.recoverS)),
+            sideBySide(system, w, (g) => fmt(g.outageS)),
+            sideBySide(
+              system,
+              w,
+              (g) => `${g.lostRecorded} of ${fmt(g.answered)}`,
+            ),
+            sideBySide(system, w, (g) => String(g.lostApplied)),
+            sideBySide(system, w, (g) =>
+              g.accountLost === undefined ? '–' : fmt(g.accountLost),
+            ),
+            sideBySide(system, w, (g) => String(g.double)),
+          ]),
+        ),
+      );
+    }
+    const lostBy = (mode: string, w: number) => {
+      const g = group(mode, 'kill', w);
       return g ? `${g.lostRecorded} of ${fmt(g.answered)}` : '–';
     };
-    if (failover.wait.length) {
+    if (failover.wait.some((w) => w.runs > 0)) {
       p(
-        '**The cost of WAIT** (`REDIS_WAIT_REPLICAS=1`: a purchase is answered once a replica has it). In every run, before the kill, the clients buy in turn from two box offices on the same Redis and listeners, one with `REDIS_WAIT_REPLICAS=0` and one with 1 ' +
-          `(after 0.5 s on each to warm up: slices of ${fmt(f.beforeS / 4)} s, WAIT 0, 1, 1, 0, so that the machine's load hits both alike); then the run's own one takes the kill. Medians over the runs of each mode:`,
+        '**The cost of WAIT** (`REDIS_WAIT_REPLICAS=1`: a purchase is answered once a replica has it). In every kill run, before the kill, the clients buy in turn from two box offices on the same Redis and listeners, one with `REDIS_WAIT_REPLICAS=0` and one with 1 ' +
+          `(after 0.5 s on each to warm up: slices of ${fmt(f.beforeS / 4)} s, WAIT 0, 1, 1, 0, so that the machine's load hits both alike); then the run's own one takes the kill. Medians over the kill runs of each mode:`,
       );
       p(
         table(
@@ -919,29 +1011,144 @@ function renderMarkdown(results: Results, charts: string[]): string {
             'WAIT 1 ÷ WAIT 0 (median of the runs)',
             'p50 ms WAIT 0 → 1',
             'p99 ms WAIT 0 → 1',
-            '201s lost with the primary, WAIT 0',
+            '201s lost with the killed primary, WAIT 0',
             'WAIT 1',
           ],
-          failover.wait.map((w) => [
-            w.system,
-            w.runs,
-            fmt(w.rate0),
-            fmt(w.rate1),
-            `${fmt(w.ratio)}×`,
-            `${ms(w.p50[0])} → ${ms(w.p50[1])}`,
-            `${ms(w.p99[0])} → ${ms(w.p99[1])}`,
-            lostBy(w.system, 0),
-            lostBy(w.system, 1),
-          ]),
+          failover.wait
+            .filter((w) => w.runs > 0)
+            .map((w) => [
+              w.system,
+              w.runs,
+              fmt(w.rate0),
+              fmt(w.rate1),
+              `${fmt(w.ratio)}×`,
+              `${ms(w.p50[0])} → ${ms(w.p50[1])}`,
+              `${ms(w.p99[0])} → ${ms(w.p99[1])}`,
+              lostBy(w.system, 0),
+              lostBy(w.system, 1),
+            ]),
         ),
       );
     }
     p(
-      '"201s missing from the new primary": answered 201 (the box office said it was recorded) but the order hash is not on the promoted replica: lost with the killed primary. ' +
-        'With WAIT 0 that happens only to an order answered in the moment between its write and its replication: on loopback the replicas are well under a millisecond behind, so a kill here loses few orders or none; between machines, or with a replica lagging, the window is the replication lag. ' +
+      '"201s missing from the new primary": answered 201 (the box office said it was recorded) but the order hash is not on the promoted replica: lost with the old primary. ' +
+        'After a kill, with WAIT 0, that happens only to an order answered in the moment between its write and its replication: on loopback the replicas are well under a millisecond behind, so a kill here loses few orders or none; between machines, or with a replica lagging, the window is the replication lag. ' +
+        (failover.planned.length
+          ? 'In a planned failover the old primary stays up and takes the writes of the clients still on it until they move, and its resync as a replica throws them away: from the first failover event a Sentinel publishes until the box office is on the new primary, podium writes nothing and answers 503 (`podium_purchases_refused_in_failover_total`), with either setting. '
+          : '') +
         '"Not applied": of the answered orders, those the worst listener\'s effects lack (the missing ones included). ' +
         "podium's own account (`GET /listeners`: announced, applied, lost) says what the switch cost the listeners: ephemeral and queued listeners act on the announcements they hear, so those published while the listeners process was re-subscribing to the new primary are not applied (ephemeral) or not queued (queued), by design; durable listeners get their jobs from the box office, whatever they heard.",
     );
+  }
+  if (cuts.length) {
+    const c = plan.failover.cut;
+    const liveness = fmt(cuts[0].livenessTimeoutMs / 1000);
+    const within = (s: number | undefined) =>
+      s === undefined ? `not within ${fmt(c.deadlineS)} s` : fmt(s);
+    p('### Silent network cuts');
+    p(
+      "One redis-server (no replica), both compiled apps on it in the mode given, with the settings above and `REDIS_WAIT_REPLICAS=0`; the cut app reaches Redis through a TCP proxy of its own (the test kit's `RedisEndpoint`), the other directly. " +
+        `${c.clients} clients buy steadily, paced to ${fmt(c.rate)} purchases/s together (a stream the machine carries with room to spare, the same whatever its load, so that what piles up during a cut is alike from run to run); after ${fmt(c.beforeS)} s the bench silences the proxy: every connection open through it stops carrying bytes both ways, without FIN or RST, as a NAT, a load balancer or a cloud network does when it forgets them; new connections pass. ` +
+        `podium drops a connection that answered nothing, a heartbeat PING sent, for \`REDIS_LIVENESS_TIMEOUT_MS\` (podium's default, ${liveness} s, here) and makes it again. ` +
+        `The clients buy on until the cut app is back (the bench looks every 0.25 s, at most ${fmt(c.deadlineS)} s), then ${fmt(c.afterS)} s more; then the checks as above, against the orders in Redis. ` +
+        '"Replaced": `podium_redis_connections_replaced_total` in each app\'s `/metrics` at the end (the cut app first); "seen after": when the bench\'s poll of the cut app\'s `/metrics` first counted one.',
+    );
+    const common = (r: NetworkCutRun) => [
+      r.system,
+      r.clients,
+      fmt(r.answered201),
+      fmt(r.purchasesPerSecondInCut),
+      r.silenced,
+    ];
+    // Caught up, and when first if the listeners fell behind again meanwhile.
+    const caughtUpText = (r: NetworkCutRun) =>
+      r.firstCaughtUpS !== undefined && r.firstCaughtUpS !== r.caughtUpS
+        ? `${within(r.caughtUpS)} (first ${fmt(r.firstCaughtUpS)}, then behind again)`
+        : within(r.caughtUpS);
+    const listenersCuts = cuts.filter((r) => r.cut === 'listeners');
+    if (listenersCuts.length) {
+      p("**The listeners' network cut**:");
+      p(
+        table(
+          [
+            'mode',
+            'clients',
+            '201s',
+            '201s/s from the cut until back',
+            'connections silenced',
+            'replaced: listeners / box office',
+            'replaced seen after s',
+            'applying again after s',
+            'every 201 applied (caught up) after s',
+            'longest gap without a 201 s',
+            '201s not in Redis',
+            '201s not applied (worst listener)',
+            'podium: announced / applied / lost (sales-summary)',
+            'double',
+            'all applied',
+          ],
+          listenersCuts.map((r) => [
+            ...common(r),
+            `${r.replaced.listeners ?? '?'} / ${r.replaced.boxOffice ?? '?'}`,
+            within(r.replacedS),
+            within(r.resumedS),
+            r.mode === 'durable' ? caughtUpText(r) : '–',
+            fmt(r.outageS),
+            r.lostRecorded,
+            r.lostApplied,
+            accountText(r.account),
+            r.verification.double,
+            r.complete ? 'yes' : 'no',
+          ]),
+        ),
+      );
+      p(
+        '"Applying again": from the cut until an order answered 201 at least 0.25 s after it (so not applied before it) is in the effects. ' +
+          `"Caught up" (durable): from the cut until every order answered 201 at least ${fmt(CAUGHT_UP_LAG_MS / 1000)} s before is applied (the sales-summary and customer-invoices sets name it, and every listener's counters reach what the answered orders make them): the listeners are less than that behind the box office again, and still ${fmt(CAUGHT_UP_HOLD_S)} s later (they can catch up with the backlog and fall behind again while a connection they need is still silent: the first time is then given too). ` +
+          'After the reconnect the durable listeners catch up what piled up meanwhile (about the 201s/s column × the seconds until replaced), in the jobs the box office queued then, each holding the few purchases of one tick. ' +
+          'Ephemeral listeners lose what is announced while their subscriber is silent, and podium counts it (`GET /listeners`); durable ones get their jobs from the box office.',
+      );
+    }
+    const boxOfficeCuts = cuts.filter((r) => r.cut === 'box-office');
+    if (boxOfficeCuts.length) {
+      p("**The box office's network cut**:");
+      p(
+        table(
+          [
+            'mode',
+            'clients',
+            '201s',
+            '201s/s from the cut until back',
+            'connections silenced',
+            'replaced: box office / listeners',
+            'replaced seen after s',
+            '201 again after s',
+            'longest gap without a 201 s',
+            'slowest request ms (deadline)',
+            'answers sent after the cut',
+            '201s not in Redis',
+            '201s not applied (worst listener)',
+            'double',
+          ],
+          boxOfficeCuts.map((r) => [
+            ...common(r),
+            `${r.replaced.boxOffice ?? '?'} / ${r.replaced.listeners ?? '?'}`,
+            within(r.replacedS),
+            within(r.recoverS),
+            fmt(r.outageS),
+            `${fmt(r.slowestMs)} (${fmt(r.deadlineMs)})`,
+            answersText(r.answersAfterCut),
+            r.lostRecorded,
+            r.lostApplied,
+            r.verification.double,
+          ]),
+        ),
+      );
+      p(
+        '"201 again": from the cut until the first purchase sent after it is answered 201. A request the box office has not answered by its client\'s deadline counts as "deadline" (its client gives up on it and repeats the purchase with its Idempotency-Key): the slowest request reaching the deadline means a request waited on a silent connection. ' +
+          '"201s not in Redis": answered 201 but no order hash: lost.',
+      );
+    }
   }
 
   // 8. Cluster
@@ -1091,7 +1298,12 @@ function renderMarkdown(results: Results, charts: string[]): string {
         ...[
           ...(results.failover ?? []).map((run) => ({
             scenario: 'failover',
-            label: `${run.system}, WAIT ${run.waitReplicas}`,
+            label: failoverLabel(run),
+            run,
+          })),
+          ...(results.networkCut ?? []).map((run) => ({
+            scenario: 'failover',
+            label: `${run.system}, ${CUT_NAME[run.cut]}`,
             run,
           })),
           ...(results.cluster ?? []).map((run) => ({

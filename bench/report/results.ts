@@ -2,6 +2,7 @@ import type { Plan } from '../lib/plan.js';
 import type { CrashRun } from '../scenarios/crash.js';
 import type { FailoverRun } from '../scenarios/failover.js';
 import type { HttpRun } from '../scenarios/http.js';
+import type { NetworkCutRun } from '../scenarios/network-cut.js';
 import type { ClusterRun } from '../scenarios/cluster.js';
 import type { LatencyRun } from '../scenarios/latency.js';
 import type { SaturationRun } from '../scenarios/saturation.js';
@@ -35,6 +36,8 @@ export interface Results {
   http?: HttpRun[];
   /** Absent from the figures of runs made before the failover and cluster scenarios existed. */
   failover?: FailoverRun[];
+  /** The failover scenario's silent network cuts; absent from runs made before them. */
+  networkCut?: NetworkCutRun[];
   cluster?: ClusterRun[];
   failures: { scenario: string; system: string; rep: number; error: string }[];
 }

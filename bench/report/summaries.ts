@@ -4,7 +4,7 @@ import { median, medianRun } from '../lib/stats.js';
 import type { BatchFigure } from '../lib/metrics.js';
 import type { ClusterRun } from '../scenarios/cluster.js';
 import type { RunCommon } from '../scenarios/common.js';
-import type { FailoverRun } from '../scenarios/failover.js';
+import type { FailoverRun, FailoverTrigger } from '../scenarios/failover.js';
 import type { HttpRun } from '../scenarios/http.js';
 import type { LatencyPhase } from '../scenarios/latency.js';
 import type { Results } from './results.js';
@@ -237,7 +237,12 @@ export function checkedRuns(results: Results): {
       scenario: 'failover',
       run,
       lostWithPrimary: run.lostRecorded,
-      label: `${run.system}, WAIT ${run.waitReplicas}`,
+      label: failoverLabel(run),
+    })),
+    ...(results.networkCut ?? []).map((run) => ({
+      scenario: 'failover',
+      run,
+      label: `${run.system}, ${CUT_NAME[run.cut]}`,
     })),
     ...(results.cluster ?? []).map((run) => ({
       scenario: 'cluster',
@@ -247,20 +252,43 @@ export function checkedRuns(results: Results): {
   ];
 }
 
-/** The failover runs by mode and REDIS_WAIT_REPLICAS, medians over their kills. */
+/** A failover run's trigger: runs made before planned failovers were measured are kills. */
+export const triggerOf = (run: FailoverRun): FailoverTrigger =>
+  run.trigger ?? 'kill';
+
+export const TRIGGER_NAME: Record<FailoverTrigger, string> = {
+  kill: 'kill -9',
+  planned: 'planned',
+};
+export const CUT_NAME: Record<string, string> = {
+  listeners: "listeners' cut",
+  'box-office': "box office's cut",
+};
+
+/** A failover run as the checks name it: mode, trigger, REDIS_WAIT_REPLICAS. */
+export const failoverLabel = (run: FailoverRun) =>
+  `${run.system}, ${TRIGGER_NAME[triggerOf(run)]}, WAIT ${run.waitReplicas}`;
+
+/** The failover runs by mode, trigger and REDIS_WAIT_REPLICAS, medians over their runs. */
 export function failoverSummary(results: Results) {
   const runs = results.failover ?? [];
   const groups = new Map<string, FailoverRun[]>();
   for (const run of runs) {
-    const key = `${run.system} ${run.waitReplicas}`;
+    const key = `${run.system} ${triggerOf(run)} ${run.waitReplicas}`;
     groups.set(key, [...(groups.get(key) ?? []), run]);
   }
+  const kills = runs.filter((r) => triggerOf(r) === 'kill');
+  const planned = runs.filter((r) => triggerOf(r) === 'planned');
   const modes = [...new Set(runs.map((r) => r.system))];
   return {
     runs,
-    /** The paired cost of WAIT per mode: every run of the mode (both settings) measured both. */
+    kills,
+    planned,
+    /** The paired cost of WAIT per mode: every kill run of the mode (both settings) measured both. */
     wait: modes.map((system) => {
-      const of = runs.filter((r) => r.system === system && r.paired);
+      const of = kills.flatMap((r) =>
+        r.system === system && r.paired ? [{ ...r, paired: r.paired }] : [],
+      );
       return {
         system,
         runs: of.length,
@@ -284,17 +312,26 @@ export function failoverSummary(results: Results) {
       };
     }),
     /** Seconds from the kill to the first 201 of a purchase sent after it, median of every kill. */
-    recoverS: median(runs.map((r) => r.recoverS)),
+    recoverS: median(kills.map((r) => r.recoverS)),
+    /** The same from SENTINEL FAILOVER, median of every planned failover. */
+    plannedRecoverS: median(planned.map((r) => r.recoverS)),
     groups: [...groups.values()].map((g) => ({
       system: g[0].system,
+      trigger: triggerOf(g[0]),
       waitReplicas: g[0].waitReplicas,
       runs: g,
       rate: median(g.map((r) => r.before.purchasesPerSecond)),
       p50: median(g.map((r) => r.before.latency.p50)),
       p99: median(g.map((r) => r.before.latency.p99)),
       recoverS: median(g.map((r) => r.recoverS)),
+      outageS: median(g.map((r) => r.outageS)),
       lostRecorded: g.reduce((n, r) => n + r.lostRecorded, 0),
       lostApplied: g.reduce((n, r) => n + r.lostApplied, 0),
+      /** podium's own count of what sales-summary lost, summed (undefined where no run has it). */
+      accountLost: g.some((r) => r.account)
+        ? g.reduce((n, r) => n + (r.account?.lost ?? 0), 0)
+        : undefined,
+      double: g.reduce((n, r) => n + r.verification.double, 0),
       answered: g.reduce((n, r) => n + r.answered201, 0),
     })),
   };

@@ -36,6 +36,11 @@ export interface PurchaseStreamOptions {
   keyPrefix?: string;
   /** A purchase not answered 201 within this long fails the stream (default 30 s). */
   giveUpMs?: number;
+  /**
+   * A client starts its next purchase at most this often, ms (default: as soon as the last
+   * is answered 201): `clients` × 1000 / paceMs purchases/s at most, whatever the machine's load.
+   */
+  paceMs?: number;
 }
 
 /**
@@ -168,8 +173,11 @@ export class PurchaseStream {
   private async client(c: number): Promise<void> {
     // Not after a failure: buy() would return at once, and the loop would never yield.
     for (let i = 0; !this.stopping && !this.failure; i++) {
+      const startedAt = this.now();
       const body = this.options.body?.(c, i) ?? this.seedBody(c, i);
       await this.buy(`${this.options.keyPrefix ?? 'p'}-c${c}-${i}`, body);
+      const early = (this.options.paceMs ?? 0) - (this.now() - startedAt);
+      if (early > 0) await sleep(early);
     }
   }
 

@@ -30,7 +30,7 @@ import { round, stepTimer, type Ctx } from './common.js';
 /** What moves the primary: kill -9 of it, or a planned SENTINEL FAILOVER. */
 export type FailoverTrigger = 'kill' | 'planned';
 
-export interface FailoverRun {
+export interface FailoverRun extends AnsweredFigures {
   system: string;
   mode: DeliveryMode;
   /** kill -9 of the primary, or SENTINEL FAILOVER (absent from runs made before planned ones: kill). */
@@ -62,16 +62,6 @@ export interface FailoverRun {
   outageS: number;
   /** Answers of the requests sent from the trigger on (the kill, or SENTINEL FAILOVER), by outcome (201, 503, connection, deadline). */
   answersAfterKill: Record<string, number>;
-  /** Purchases answered 201, in the run. */
-  answered201: number;
-  /** Orders on the new primary at the end. */
-  recorded: number;
-  /** Answered 201 but no order on the new primary. */
-  lostRecorded: number;
-  /** Answered 201 and not applied by the worst listener (the recorded ones and those not). */
-  lostApplied: number;
-  /** Recorded on the new primary, no 201 answered (a client stopped without its answer). */
-  recordedUnanswered: number;
   /** podium's own account of sales-summary (GET /listeners): announced, applied, lost (not applied, or queued: not enqueued) over the run. */
   account?: { announced: number; applied: number; lost: number };
   /** Every effect of the answered orders applied before the deadline. */
@@ -215,13 +205,26 @@ export async function drainEffects(
   }
 }
 
+/** What a run's answered orders came to, as every run reports it. */
+export interface AnsweredFigures {
+  /** Purchases answered 201, in the run. */
+  answered201: number;
+  /** Orders in Redis at the end. */
+  recorded: number;
+  /** Answered 201 but no order in Redis. */
+  lostRecorded: number;
+  /** Answered 201 and not applied by the worst listener (the recorded ones and those not). */
+  lostApplied: number;
+  /** Recorded, no 201 answered (a client stopped without its answer). */
+  recordedUnanswered: number;
+}
+
 /** What the run's answered orders came to on `client`'s Redis: every order it holds, those no 201 named, and the checks. */
 export async function checkAnswered(
   client: Redis,
   answered: Order[],
 ): Promise<{
-  recordedIds: Set<string>;
-  unanswered: Order[];
+  figures: AnsweredFigures;
   verification: Verification;
 }> {
   const recorded = await readOrders(client);
@@ -233,9 +236,15 @@ export async function checkAnswered(
     [...answered, ...unanswered],
     'standard',
   );
+  const recordedIds = new Set(recorded.map((o) => o.orderId));
   return {
-    recordedIds: new Set(recorded.map((o) => o.orderId)),
-    unanswered,
+    figures: {
+      answered201: answered.length,
+      recorded: recordedIds.size,
+      lostRecorded: answered.filter((o) => !recordedIds.has(o.orderId)).length,
+      lostApplied: verification.lost,
+      recordedUnanswered: unanswered.length,
+    },
     verification,
   };
 }
@@ -403,10 +412,7 @@ export async function failoverRun(
       deadlineS,
     });
     lap('drain');
-    const { recordedIds, unanswered, verification } = await checkAnswered(
-      client,
-      answered,
-    );
+    const { figures, verification } = await checkAnswered(client, answered);
     const account = await accountSince(boxOffice.url, accountBefore);
     lap('check');
     const outage = buyers.outage(at - 1000, { fromStart: true });
@@ -432,11 +438,7 @@ export async function failoverRun(
       promotedS: round((promotedAt - at) / 1000, 2),
       outageS: round((outage.end - outage.start) / 1000, 2),
       answersAfterKill: buyers.outcomes(at),
-      answered201: answered.length,
-      recorded: recordedIds.size,
-      lostRecorded: answered.filter((o) => !recordedIds.has(o.orderId)).length,
-      lostApplied: verification.lost,
-      recordedUnanswered: unanswered.length,
+      ...figures,
       ...(account && { account }),
       complete,
       verification,

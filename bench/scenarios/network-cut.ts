@@ -26,6 +26,7 @@ import {
   listenerCounts,
   PURCHASE_DEADLINE_MS,
   startListeners,
+  type AnsweredFigures,
   type FailoverRun,
 } from './failover.js';
 import { createEvents } from './http.js';
@@ -52,7 +53,7 @@ export const CAUGHT_UP_HOLD_S = 2;
 /** How often the bench looks, from the cut until the process is back. */
 const POLL_MS = 250;
 
-export interface NetworkCutRun {
+export interface NetworkCutRun extends AnsweredFigures {
   system: string;
   mode: DeliveryMode;
   /** Whose connections were silenced (every one it had open through its proxy). */
@@ -87,15 +88,6 @@ export interface NetworkCutRun {
   deadlineMs: number;
   /** Answers of the requests sent from the cut on, by outcome (201, 503, connection, deadline). */
   answersAfterCut: Record<string, number>;
-  answered201: number;
-  /** Orders in Redis at the end. */
-  recorded: number;
-  /** Answered 201 but not in Redis. */
-  lostRecorded: number;
-  /** Answered 201 and not applied by the worst listener. */
-  lostApplied: number;
-  /** In Redis, no 201 answered (a client gave up on its answer: the purchase it repeated got the same order). */
-  recordedUnanswered: number;
   /** podium's own account of sales-summary (GET /listeners): announced, applied, lost over the run. */
   account?: FailoverRun['account'];
   /** Every effect of the answered orders applied before the drain's deadline. */
@@ -390,10 +382,7 @@ export async function networkCutRun(
       deadlineS: drainDeadlineS,
     });
     lap('drain');
-    const { recordedIds, unanswered, verification } = await checkAnswered(
-      client,
-      answered,
-    );
+    const { figures, verification } = await checkAnswered(client, answered);
     const account = await accountSince(boxOffice.url, accountBefore);
     const replaced = {
       listeners: await counterTotal(listeners.healthUrl, REPLACED_METRIC, 5000),
@@ -419,11 +408,7 @@ export async function networkCutRun(
       slowestMs: Math.round(buyers.slowestMs),
       deadlineMs: PURCHASE_DEADLINE_MS,
       answersAfterCut: buyers.outcomes(at),
-      answered201: answered.length,
-      recorded: recordedIds.size,
-      lostRecorded: answered.filter((o) => !recordedIds.has(o.orderId)).length,
-      lostApplied: verification.lost,
-      recordedUnanswered: unanswered.length,
+      ...figures,
       ...(account && { account }),
       complete,
       verification,

@@ -1,5 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { escapeGlob } from './glob.js';
-import { hearsOrder, luaAnnounceOrder, orderChannels } from './announcement.js';
+import { hearsOrder, orderChannels } from './announcement.js';
 
 describe('the announcement of an order', () => {
   it("is the seed's two channels, the general one first", () => {
@@ -20,10 +21,15 @@ describe('the announcement of an order', () => {
     expect(hearsOrder(exact, '100m F')).toBe(false);
   });
 
-  it('is published the same way from Lua', () => {
-    expect(luaAnnounceOrder('ARGV[1]', 'ARGV[2]')).toBe(
-      "redis.call('PUBLISH', 'purchase_orders', ARGV[1])\n" +
-        "redis.call('PUBLISH', 'purchase_orders:' .. ARGV[2], ARGV[1])",
+  it('is published the same way from Lua (includes/announce-order.lua)', () => {
+    const lua = readFileSync(
+      new URL('./includes/announce-order.lua', import.meta.url),
+      'utf8',
     );
+    const [all, perEvent] = orderChannels('');
+    expect(lua.match(/^\s*redis\.call\('PUBLISH'.*$/gm)).toEqual([
+      `  redis.call('PUBLISH', '${all}', id)`,
+      `  redis.call('PUBLISH', '${perEvent}' .. event, id)`,
+    ]);
   });
 });

@@ -4,7 +4,8 @@ import { eventChannel, ORDERS_CHANNEL } from './keys.js';
 /*
  * How an order is announced, in one place: `PUBLISH purchase_orders <id>` and
  * `PUBLISH purchase_orders:<event> <id>`, the payload being the bare id (the seed's wire
- * format). Everything that announces an order, or asks who hears one, goes through here.
+ * format). Everything that announces an order, or asks who hears one, goes through here;
+ * a Lua script through includes/announce-order.lua, which the spec holds to these channels.
  */
 
 /** The channels an order of this event is announced on, in the order they are published. */
@@ -22,7 +23,7 @@ interface Publishing<T> {
   publish(channel: string, message: string): T;
 }
 
-/** Adds the announcement of an order to a pipeline or MULTI. */
+/** Adds the announcement of an order to a pipeline or MULTI (in Lua: includes/announce-order.lua). */
 export function addAnnouncement<T extends Publishing<T>>(
   commands: T,
   orderId: string,
@@ -32,14 +33,4 @@ export function addAnnouncement<T extends Publishing<T>>(
   for (const channel of orderChannels(event))
     chained = chained.publish(channel, orderId);
   return chained;
-}
-
-/**
- * The same announcement inside a Lua script: `id` and `event` are Lua expressions. The
- * channels are built as orderChannels builds them (orderChannels('') gives the prefixes).
- */
-export function luaAnnounceOrder(id: string, event: string): string {
-  const [all, perEvent] = orderChannels('');
-  return `redis.call('PUBLISH', '${all}', ${id})
-redis.call('PUBLISH', '${perEvent}' .. ${event}, ${id})`;
 }

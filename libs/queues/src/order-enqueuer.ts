@@ -17,17 +17,9 @@ import {
 } from './group-queue.js';
 import { RecordPlaces } from './record-places.js';
 
-/** Redis's clock in ms, in Lua: every outbox age is measured on the one clock that wrote it. */
-export const LUA_NOW_MS = `local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)`;
-
-/** The outbox entry of an order that must be in a group's queue. */
+/** The outbox entry of an order that must be in a group's queue (in Lua: includes/outbox-entry.lua). */
 export const outboxEntry = (group: string, orderId: string): string =>
   `${group} ${orderId}`;
-
-/** The same entry built in Lua: `group` and `orderId` are Lua expressions. */
-export const luaOutboxEntry = (group: string, orderId: string): string =>
-  `${group} .. ' ' .. ${orderId}`;
 
 /** The group and the order of an outbox entry. */
 export function parseOutboxEntry(entry: string): {
@@ -38,27 +30,8 @@ export function parseOutboxEntry(entry: string): {
   return { group: entry.slice(0, space), orderId: entry.slice(space + 1) };
 }
 
-/*
- * Claims orders for a group: an order not yet queued for it (its markers do not say so:
- * the box office did not queue it as it recorded it, nor did another listeners process)
- * is marked and entered in the outbox, in one atomic step, so that it is queued once
- * however many processes heard it, and queued by a relay should this one die before its
- * job exists.
- * KEYS: each order's markers, then the outbox. ARGV: group, its marker field, marker ttl,
- * then the order ids. Reply: the ids claimed now.
- */
-const CLAIM = new LuaScript(`
-${LUA_NOW_MS}
-local claimed = {}
-for i = 1, #KEYS - 1 do
-  if redis.call('HSETNX', KEYS[i], ARGV[2], '1') == 1 then
-    redis.call('EXPIRE', KEYS[i], ARGV[3])
-    redis.call('ZADD', KEYS[#KEYS], now, ${luaOutboxEntry('ARGV[1]', 'ARGV[i + 3]')})
-    claimed[#claimed + 1] = ARGV[i + 3]
-  end
-end
-return claimed
-`);
+// Claims orders for a group: marks them queued and enters them in the outbox (claim.lua).
+const CLAIM = LuaScript.fromFile(new URL('./claim.lua', import.meta.url));
 
 /**
  * Puts orders in their groups' queues, the one way every part of podium does it (the box

@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { RedisClient } from './redis-connection.js';
 
 type Arg = string | number;
@@ -17,6 +20,16 @@ export class LuaScript {
 
   constructor(readonly lua: string) {
     this.sha = createHash('sha1').update(lua).digest('hex');
+  }
+
+  /**
+   * The script of a .lua file, its includes resolved (see resolveLua). Read once, when
+   * called: at module load, `LuaScript.fromFile(new URL('./record.lua', import.meta.url))`,
+   * which finds the file beside the module both in the sources (jest) and in dist/ (the
+   * build copies every .lua file there).
+   */
+  static fromFile(file: URL | string): LuaScript {
+    return new LuaScript(resolveLua(file).text);
   }
 
   async run<T = unknown>(
@@ -53,4 +66,72 @@ export class LuaScript {
       throw err;
     }
   }
+}
+
+/**
+ * The include line: `--@include "../../../queues/src/includes/now-ms.lua"`, alone on its
+ * line, the path relative to the including file. Being a Lua comment, a file still reads
+ * and parses as Lua before its includes are resolved.
+ */
+const INCLUDE = /^--@include\s+"([^"]+)"$/;
+
+/** A .lua file with its includes resolved, and where each of its lines comes from. */
+export interface LuaSource {
+  /** The script as Redis gets it. */
+  text: string;
+  /** Per line of text (index 0: line 1), its file and its line there (1-based). */
+  lines: readonly { file: string; line: number }[];
+}
+
+/**
+ * Reads a .lua file and replaces each include line by the included file, itself resolved
+ * the same way. A file is included once per script, where it is first named: includes
+ * define local functions, and two that need the same one get it once. An include cycle is
+ * an error naming its files, as is an include that cannot be read (naming its line).
+ */
+export function resolveLua(file: URL | string): LuaSource {
+  const text: string[] = [];
+  const lines: { file: string; line: number }[] = [];
+  const included = new Set<string>();
+  const visit = (path: string, chain: readonly string[], from?: string) => {
+    if (chain.includes(path))
+      throw new Error(
+        `Lua include cycle: ${[...chain.slice(chain.indexOf(path)), path].map(shown).join(' -> ')}`,
+      );
+    if (included.has(path)) return;
+    included.add(path);
+    let source: string;
+    try {
+      source = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new Error(
+        `${from ?? 'Lua file'}: cannot read ${shown(path)} (${(err as Error).message})`,
+        { cause: err },
+      );
+    }
+    source
+      .replace(/\r?\n$/, '')
+      .split(/\r?\n/)
+      .forEach((content, i) => {
+        const include = INCLUDE.exec(content.trim());
+        if (include)
+          visit(
+            resolve(dirname(path), include[1]),
+            [...chain, path],
+            `${shown(path)}:${i + 1}`,
+          );
+        else {
+          text.push(content);
+          lines.push({ file: path, line: i + 1 });
+        }
+      });
+  };
+  visit(typeof file === 'string' ? resolve(file) : fileURLToPath(file), []);
+  return { text: `${text.join('\n')}\n`, lines };
+}
+
+/** A path as an error shows it: relative to the working directory when inside it. */
+function shown(path: string): string {
+  const inside = relative(process.cwd(), path);
+  return inside.startsWith('..') || isAbsolute(inside) ? path : inside;
 }

@@ -6,12 +6,10 @@ import { eventFromHash, type TicketedEvent } from './event.js';
 
 const EVENT_KEY_PREFIX = eventKey('');
 
-// Create the event hash only if it does not exist yet, in one step.
-const CREATE_EVENT = new LuaScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV))
-return 1
-`);
+// Creates the event hash only if it does not exist yet, in one step.
+const CREATE_EVENT = LuaScript.fromFile(
+  new URL('./create-event.lua', import.meta.url),
+);
 
 @Injectable()
 export class EventsService {

@@ -31,7 +31,7 @@ export type ApplyOutcome = 'applied' | 'skipped' | 'duplicate' | Error;
 type Reply = [status: number, reply?: unknown];
 
 /**
- * Applies listeners' effects on a batch of orders in ONE Lua script (effects-script.ts):
+ * Applies listeners' effects on a batch of orders in ONE Lua script (effects.lua):
  * each (order, listener) entry is checked against its applied marker (field <listener> of
  * podium:applied:<order>), applied all or nothing, and marked, so at-least-once delivery
  * gives exactly-once effects and a retry runs only what is not marked yet. Entries run in
@@ -85,7 +85,7 @@ export class EffectApplier {
   ): Promise<Reply[]> {
     const keys = new KeyIndex((key) => this.keyspace.key(place, key));
     // On one Redis the order's hash is in the script's reach: an entry applies only where
-    // the order is (see effects-script.ts). On a cluster it lives in another slot.
+    // the order is (see effects.lua). On a cluster it lives in another slot.
     const orderAt = (orderId: string) =>
       this.keyspace.isCluster ? 0 : keys.of(orderKey(orderId));
     const encoded = entries.map(({ orderId, listener, effects }) => {

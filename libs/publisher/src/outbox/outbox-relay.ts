@@ -12,7 +12,7 @@ import type { Registry } from 'prom-client';
 import { PodiumEnv } from '@podium/config';
 import { METRICS_REGISTRY } from '@podium/observability';
 import { OUTBOX_LEASE } from '@podium/orders';
-import { LUA_NOW_MS, OrderEnqueuer, parseOutboxEntry } from '@podium/queues';
+import { OrderEnqueuer, parseOutboxEntry } from '@podium/queues';
 import { LuaScript, REDIS, type RedisClient } from '@podium/redis';
 import { OutboxMetrics } from './outbox-metrics.js';
 import { outboxKeys, readOutbox, type OutboxState } from './outbox.js';
@@ -27,17 +27,11 @@ const BATCH = 500;
 /** A failing relay or an old outbox is logged at most this often. */
 const WARN_EVERY_MS = 60_000;
 
-// The entries made more than ARGV[1] ms ago (on Redis's clock), at most ARGV[2].
-const DUE = new LuaScript(`
-${LUA_NOW_MS}
-return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now - tonumber(ARGV[1]), 'LIMIT', 0, tonumber(ARGV[2]))
-`);
-// Renews or releases the lease only if this relay still holds it.
-const RENEW = new LuaScript(
-  `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`,
-);
-const RELEASE = new LuaScript(
-  `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`,
+// The due entries; the lease renewed or released only by the relay that holds it.
+const DUE = LuaScript.fromFile(new URL('./outbox-due.lua', import.meta.url));
+const RENEW = LuaScript.fromFile(new URL('./renew-lease.lua', import.meta.url));
+const RELEASE = LuaScript.fromFile(
+  new URL('./release-lease.lua', import.meta.url),
 );
 
 /** Injection token: a function, asked at start-up, that says whether this process runs the relay (default: it does). */

@@ -1,15 +1,11 @@
 import { Keyspace, OUTBOX } from '@podium/orders';
-import { LUA_NOW_MS, readRecordPlaces } from '@podium/queues';
+import { readRecordPlaces } from '@podium/queues';
 import { LuaScript, type RedisClient } from '@podium/redis';
 
-// Reply: {entries, ms since the oldest entry was recorded (0 when empty)}.
-const STATE = new LuaScript(`
-${LUA_NOW_MS}
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
-local age = 0
-if oldest[2] then age = math.max(0, now - tonumber(oldest[2])) end
-return {redis.call('ZCARD', KEYS[1]), age}
-`);
+// The outbox's entries and the age of the oldest, on Redis's clock.
+const STATE = LuaScript.fromFile(
+  new URL('./outbox-state.lua', import.meta.url),
+);
 
 export interface OutboxState {
   /** Jobs that must exist and may not yet: (group, order) pairs recorded or claimed, not queued yet. */

@@ -1,0 +1,16 @@
+--[[
+  The body of plain writes (WriteEffects), run as body 1 of effects.lua, each write in
+  turn through the journal's proxy (its `redis`).
+
+  KEYS     write i's key is KEYS[i]
+  ARGV     per write: its length (1 + its arguments), its command, its arguments
+  Returns: the writes' replies
+]]
+local replies = {}
+local a = 1
+for i = 1, #KEYS do
+  local n = tonumber(ARGV[a])
+  replies[i] = redis.call(ARGV[a + 1], KEYS[i], unpack(ARGV, a + 2, a + n))
+  a = a + n + 1
+end
+return replies

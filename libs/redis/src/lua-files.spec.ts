@@ -1,0 +1,65 @@
+import { globSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import luaparse from 'luaparse';
+import { resolveLua, type LuaSource } from './lua-script.js';
+
+/*
+ * The lint of podium's Lua: every .lua file, its includes resolved by the loader the
+ * scripts use, must parse as Lua 5.1 (the Lua Redis runs), and may not assign a global
+ * (Redis refuses a script that does, but only when it runs that line).
+ */
+
+const root = fileURLToPath(new URL('../../../', import.meta.url));
+const files = globSync('{libs,apps}/**/*.lua', { cwd: root }).sort();
+
+/** "file:line" of a line of the resolved script, relative to the project. */
+function where(source: LuaSource, line: number): string {
+  const at = source.lines[Math.min(line, source.lines.length) - 1];
+  return `${relative(root, at.file)}:${at.line}`;
+}
+
+/** Set on identifiers by luaparse's `scope` option (not in its types). */
+const isLocal = (identifier: object) =>
+  (identifier as { isLocal?: boolean }).isLocal === true;
+
+describe('the Lua files', () => {
+  it('are found beside the code that runs them', () => {
+    expect(files).toContain('libs/publisher/src/record/record.lua');
+    expect(files).toContain('libs/delivery/src/effects/effects.lua');
+  });
+
+  it.each(files)('%s is Lua 5.1, its includes resolved', (file) => {
+    const source = resolveLua(join(root, file));
+    const globals: string[] = [];
+    try {
+      luaparse.parse(source.text, {
+        luaVersion: '5.1',
+        scope: true,
+        locations: true,
+        onCreateNode: (node) => {
+          const targets =
+            node.type === 'AssignmentStatement'
+              ? node.variables
+              : node.type === 'FunctionDeclaration' && !node.isLocal
+                ? [node.identifier]
+                : [];
+          for (const target of targets)
+            if (target?.type === 'Identifier' && !isLocal(target))
+              globals.push(
+                `${where(source, target.loc!.start.line)}: assigns the global ${target.name}`,
+              );
+        },
+      });
+    } catch (err) {
+      const { line, message } = err as { line?: number; message: string };
+      if (line === undefined) throw err;
+      // luaparse's "[line:column]" counts in the resolved script: name the file's own line.
+      throw new Error(
+        `${where(source, line)}: ${message.replace(/^\[\d+:\d+\] /, '')}`,
+        { cause: err },
+      );
+    }
+    expect(globals).toEqual([]);
+  });
+});

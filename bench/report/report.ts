@@ -1257,7 +1257,7 @@ function renderMarkdown(results: Results, charts: string[]): string {
               `${layout} ${system}: ${r.sample.topKeys.map((k) => `${k.key} ${fmt(k.share * 100)}%`).join(', ')}`,
           )
           .join('; ') +
-        '. "Effects parts in use": the `{part<n>-<k>}` tags the sampled commands named; the cluster layout splits the effects in 16 parts by `crc16(order id) % 16`, but an order id is steered (its last 4 characters) so that its hash lands in its event\'s slot, and CRC16 being linear, every order of one event then falls in the same part: at most one part per event. ' +
+        ". \"Effects parts in use\": the `{part<n>-<k>}` tags the sampled commands named; the cluster layout splits the effects in 16 parts by the CRC16 of the order id's random characters (not of its last 4, which steer its hash into its event's slot: CRC16 being linear, those would put every order of one event in the same part), so an event's orders use every part. " +
         'What scales out and what does not: [docs/scale.md](../../docs/scale.md).',
     );
   }

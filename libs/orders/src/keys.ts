@@ -1,6 +1,9 @@
 /**
  * The Redis key and channel names that podium shares with other programs (the seed's
- * Python listeners among them). They are a contract: change none of them.
+ * Python listeners among them). They are a contract on one Redis (also behind Sentinel or
+ * an endpoint): change none of them. On a cluster the channels keep these names, while
+ * the keys carry a slot tag (Keyspace.cluster, docs/cluster.md), so the seed's programs
+ * are for one Redis.
  */
 export const ORDERS_CHANNEL = 'purchase_orders';
 export const SALES_SUMMARY = 'sales_summary';

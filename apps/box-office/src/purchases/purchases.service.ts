@@ -25,8 +25,10 @@ export class PurchasesService {
   ) {}
 
   /**
-   * One round trip to Redis: the record script finds the event and its price itself (a
-   * replayed Idempotency-Key reads the earlier order too).
+   * The record script finds the event and its price itself (a replayed Idempotency-Key
+   * reads the earlier order too) and announces the order: one round trip in ephemeral and
+   * queued mode. With durable groups the purchase then waits for its tick's job (BullMQ's
+   * add) and clears the order's outbox entry: three round trips one after the other.
    */
   async purchase(
     dto: CreatePurchaseDto,

@@ -19,6 +19,7 @@ import {
 import { PodiumEnv } from '@podium/config';
 import {
   livenessOf,
+  READINESS_PROBE_KEY,
   REDIS,
   type ConnectionLiveness,
   type RedisClient,
@@ -44,9 +45,6 @@ export class ReadinessChecks {
     return [...this.checks.values()];
   }
 }
-
-/** The key the readiness probe writes (a few bytes, expiring after a minute). */
-export const READINESS_PROBE_KEY = 'podium:health:probe';
 
 /**
  * Ready only while the shared Redis connection is up and accepts a write within a second:

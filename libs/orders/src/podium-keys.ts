@@ -1,6 +1,7 @@
 /*
  * Every key of podium's own (the seed defines none of them), in one place. The seed's
- * keys and channels are in keys.ts.
+ * keys and channels are in keys.ts; the keys the infrastructure writes (the replication
+ * fence, the readiness probe) in @podium/redis' redis-keys.ts.
  */
 
 /**
@@ -57,5 +58,8 @@ export const DURABLE_SUBSCRIPTIONS = 'podium:durable-subscriptions';
 /** BullMQ's keys: podium:queue:<queue>:... (one queue per listener group). */
 export const QUEUE_PREFIX = 'podium:queue';
 
-/** The key the readiness probe writes (a few bytes, expiring after a minute). */
-export const READINESS_PROBE_KEY = 'podium:health:probe';
+/**
+ * A key name in each place an order's effects are written to: WAIT is routed by it to that
+ * place's slot on a cluster (nothing is stored under it).
+ */
+export const EFFECTS_PLACE_KEY = 'podium:effects';

@@ -10,3 +10,4 @@ export * from './failover-signal.js';
 export * from './wait-for-replicas.js';
 export * from './replica-barrier.js';
 export * from './scan-keys.js';
+export * from './redis-keys.js';

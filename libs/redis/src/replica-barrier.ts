@@ -9,13 +9,7 @@ import {
   type UnreplicatedReason,
 } from './wait-for-replicas.js';
 import { redactSecrets } from './redis-url.js';
-
-/**
- * A write made just before WAIT: it moves the connection's replication offset to the
- * server's current one, so WAIT then covers everything the server holds, also what this
- * connection only read (a replayed order recorded by an earlier request).
- */
-export const REPLICATION_FENCE_KEY = 'podium:replication:fence';
+import { REPLICATION_FENCE_KEY } from './redis-keys.js';
 
 /**
  * Confirms that writes a caller made on a connection reached `replicas` replicas:

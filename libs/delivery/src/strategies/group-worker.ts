@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import {
   appliedKey,
+  EFFECTS_PLACE_KEY,
   hearsOrder,
   QUEUE_PREFIX,
   type Order,
@@ -239,7 +240,7 @@ export class GroupWorker {
         [...oneSlot].map((one) => keyspace.effectsPlace(id, one)),
       ),
     );
-    return [...places].map((place) => keyspace.key(place, 'podium:effects'));
+    return [...places].map((place) => keyspace.key(place, EFFECTS_PLACE_KEY));
   }
 
   /** Per order, the listeners that have an applied (or skipped) marker for it. */

@@ -28,10 +28,10 @@ import {
   SALES_SUMMARY,
   salesSetKey,
   salesSummaryField,
+  OPENING_CEREMONY,
 } from '@podium/orders';
 import {
   BENCH_ALERTS_MAX,
-  OPENING_CEREMONY,
   SLOW_LISTENER,
   SLOW_LISTENER_MS,
   type Variant,

@@ -3,6 +3,7 @@
  * the systems under test and the IPC messages between the bench and a listeners process.
  */
 import type { DeliveryMode } from '@podium/config';
+import { SEED_LISTENERS, seedListenersFor } from '@podium/orders';
 
 export const EVENTS = [
   'Womens Judo',
@@ -10,7 +11,6 @@ export const EVENTS = [
   'Opening Ceremony',
   'Closing Ceremony',
 ] as const;
-export const OPENING_CEREMONY = 'Opening Ceremony';
 /** Price of a ticket, in the events' hashes; every order buys one ticket (see README: verification). */
 export const PRICE = 20;
 export const CUSTOMERS = Array.from(
@@ -18,14 +18,6 @@ export const CUSTOMERS = Array.from(
   (_, i) => `fan-${String(i).padStart(2, '0')}`,
 );
 
-/** The seed's five listeners, by podium's names. */
-export const STANDARD_LISTENERS = [
-  'sales-histogram',
-  'sales-summary',
-  'customer-invoices',
-  'opening-ceremony-lottery',
-  'event-alerts',
-] as const;
 /** Scenario 4: customer-invoices' effect, 20 ms late. */
 export const SLOW_LISTENER = 'slow-invoices';
 export const SLOW_LISTENER_MS = 20;
@@ -34,19 +26,20 @@ export const BENCH_ALERTS_MAX = 1_000_000;
 
 export type Variant = 'standard' | 'slow';
 
+/** The seed's five listeners (SEED_LISTENERS), the slow variant's invoices late. */
 export function listenerNames(variant: Variant): string[] {
-  return STANDARD_LISTENERS.map((name) =>
-    variant === 'slow' && name === 'customer-invoices' ? SLOW_LISTENER : name,
-  );
+  return SEED_LISTENERS.map((name) => slowIfAsked(name, variant));
 }
 
 /** The listeners that act on an order of this event. */
 export function listenersFor(event: string, variant: Variant): string[] {
-  return listenerNames(variant).filter((name) => {
-    if (name === 'opening-ceremony-lottery') return event === OPENING_CEREMONY;
-    if (name === 'event-alerts') return event !== OPENING_CEREMONY;
-    return true;
-  });
+  return seedListenersFor(event).map((name) => slowIfAsked(name, variant));
+}
+
+function slowIfAsked(name: string, variant: Variant): string {
+  return variant === 'slow' && name === 'customer-invoices'
+    ? SLOW_LISTENER
+    : name;
 }
 
 export type SystemKind = 'podium' | 'seed' | 'nest' | 'bullmq' | 'streams';

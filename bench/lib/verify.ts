@@ -18,12 +18,12 @@ import {
   salesSetKey,
   salesSummaryField,
   type Order,
+  OPENING_CEREMONY,
 } from '@podium/orders';
 import {
   CUSTOMERS,
   EVENTS,
   listenerNames,
-  OPENING_CEREMONY,
   PRICE,
   SLOW_LISTENER,
   type Variant,

@@ -13,7 +13,8 @@ export {
 };
 export type { Alert } from './event-alerts/event-alerts.listener.js';
 export { LOTTERY_EVERY_NTH_ORDER } from './opening-ceremony-lottery/opening-ceremony-lottery.listener.js';
-export { SEED_LISTENERS, seedListenersFor } from './seed-listeners.js';
+// The seed's five, by name: defined with the Olympics domain (the bench names them too).
+export { SEED_LISTENERS, seedListenersFor } from '@podium/orders';
 
 /** The listener modules the listeners app hosts. A new listener is one folder plus one line here. */
 export const LISTENER_MODULES = [

@@ -6,3 +6,4 @@ export * from './announcement.js';
 export * from './podium-keys.js';
 export * from './keyspace/cluster-slots.js';
 export * from './keyspace/keyspace.js';
+export * from './seed-listeners.js';

@@ -1,4 +1,4 @@
-import { OPENING_CEREMONY } from '@podium/orders';
+import { OPENING_CEREMONY } from './keys.js';
 
 /**
  * The seed's five listeners (pubsub-olympics.md), by podium's names. The demo, the bench and

@@ -15,8 +15,8 @@ import {
   type RunningListener,
 } from '@podium/delivery';
 import {
-  eventChannel,
   globMatches,
+  hearsOrder,
   orderKey,
   ORDERS_CHANNEL,
   type Order,
@@ -152,13 +152,12 @@ export async function startListenerModule(
           typeof order === 'string'
             ? await redis.hget(orderKey(orderId), 'event')
             : order.event;
-        const channels =
-          event === null
-            ? [ORDERS_CHANNEL]
-            : [ORDERS_CHANNEL, eventChannel(event)];
+        // An order whose event is unknown is heard on the main channel only.
         const hearing = running
           .filter((l) =>
-            channels.some((channel) => globMatches(l.pattern, channel)),
+            event === null
+              ? globMatches(l.pattern, ORDERS_CHANNEL)
+              : hearsOrder(l.pattern, event),
           )
           .map((l) => l.name);
         const firsts = await waitFor(

@@ -1,11 +1,10 @@
 import type { RedisClient } from '@podium/redis';
 import {
+  addAnnouncement,
   appliedKey,
-  eventChannel,
   newOrderId,
   orderKey,
   orderToHash,
-  ORDERS_CHANNEL,
   queuedField,
   type Order,
 } from '@podium/orders';
@@ -35,12 +34,11 @@ export async function announceOrder(
   fields: OrderFields,
 ): Promise<Order> {
   const order = newOrder(fields);
-  await redis
-    .multi()
-    .hset(orderKey(order.orderId), orderToHash(order))
-    .publish(ORDERS_CHANNEL, order.orderId)
-    .publish(eventChannel(order.event), order.orderId)
-    .exec();
+  await addAnnouncement(
+    redis.multi().hset(orderKey(order.orderId), orderToHash(order)),
+    order.orderId,
+    order.event,
+  ).exec();
   return order;
 }
 

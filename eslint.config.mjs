@@ -8,7 +8,15 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['eslint.config.mjs', 'dist/**', 'coverage/**', 'bench/results/**', '**/public/**', 'test/*.js', 'jest.config.js'],
+    ignores: [
+      'eslint.config.mjs',
+      'dist/**',
+      'coverage/**',
+      'bench/results/**',
+      '**/public/**',
+      'test/*.js',
+      'jest.config.js',
+    ],
   },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
@@ -32,6 +40,26 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'warn',
       '@typescript-eslint/no-unsafe-argument': 'warn',
       'prettier/prettier': ['error', { endOfLine: 'auto' }],
+    },
+  },
+  {
+    // Layers: the infrastructure (connections, targets, Lua loading, key placement) imports
+    // nothing of podium's engine or of the Olympics domain; its specs may use the test kit.
+    files: ['libs/redis/src/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@podium/*'],
+              message:
+                '@podium/redis is the bottom layer: it imports no other podium package.',
+            },
+          ],
+        },
+      ],
     },
   },
   {

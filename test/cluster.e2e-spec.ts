@@ -2,7 +2,8 @@ import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { DELIVERY_MODES } from '@podium/config';
 import { LISTENER_MODULES } from '@podium/listeners';
-import { keySlot, OPENING_CEREMONY } from '@podium/orders';
+import { OPENING_CEREMONY } from '@podium/orders';
+import { keySlot } from '@podium/redis';
 import {
   ClusterTopology,
   operatorAuth,

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import type { DeliveryMode } from '@podium/config';
-import { eventKey, Keyspace, keySlot, type Order } from '@podium/orders';
-import type { RedisClient } from '@podium/redis';
+import { eventKey, Keyspace, type Order } from '@podium/orders';
+import { keySlot, type RedisClient } from '@podium/redis';
 import { ClusterTopology, PrivateRedis } from '@podium/testing';
 import { ListenersProcess, logBaseFor } from '../lib/child.js';
 import { Collector } from '../lib/collector.js';

@@ -6,6 +6,7 @@ import {
 import type { DestinationStream } from 'pino';
 import { PodiumConfigModule, type PodiumEnv } from '@podium/config';
 import { ObservabilityModule } from '@podium/observability';
+import { KeyspaceModule } from '@podium/orders';
 import { RedisModule } from '@podium/redis';
 import { DashboardModule } from './dashboard/dashboard.module.js';
 import { EventsModule } from './events/events.module.js';
@@ -41,6 +42,7 @@ export function boxOfficeInfrastructure(
       connectionName: 'podium-box-office',
       failFast: true,
     }),
+    KeyspaceModule.forRoot(env.redisTarget),
     ObservabilityModule.forRoot({ app: 'box-office', env, logDestination }),
     RateLimitModule,
     ShutdownModule,

@@ -6,6 +6,7 @@ import {
   PodiumEnv,
 } from '@podium/config';
 import { ObservabilityModule } from '@podium/observability';
+import { KeyspaceModule } from '@podium/orders';
 import { RedisModule } from '@podium/redis';
 import { DeliveryModule } from './delivery.module.js';
 import { ListenersOutboxModule } from './listeners-outbox.module.js';
@@ -43,6 +44,7 @@ export class PodiumListenersModule {
           target: env.redisTarget,
           connectionName: 'podium-listeners',
         }),
+        KeyspaceModule.forRoot(env.redisTarget),
         ObservabilityModule.forRoot({ app: 'listeners', env, logDestination }),
         DeliveryModule.forRoot({
           transport,

@@ -4,6 +4,6 @@ export * from './histogram.js';
 export * from './order.js';
 export * from './announcement.js';
 export * from './podium-keys.js';
-export * from './keyspace/cluster-slots.js';
 export * from './keyspace/keyspace.js';
+export * from './keyspace/keyspace.module.js';
 export * from './seed-listeners.js';

@@ -1,5 +1,5 @@
 import { Cluster, Command } from 'ioredis';
-import { keySlot } from '@podium/orders';
+import { keySlot } from './cluster-slots.js';
 import { ClusterTopology, waitFor, type PrivateRedis } from '@podium/testing';
 import {
   followPipelineRedirects,

@@ -1,5 +1,5 @@
 import { Command, type Cluster } from 'ioredis';
-import { keySlot } from '@podium/orders';
+import { keySlot } from './cluster-slots.js';
 
 /** Replies by which a cluster node refuses a command without running it. */
 const REFUSED = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) /;

@@ -11,3 +11,4 @@ export * from './wait-for-replicas.js';
 export * from './replica-barrier.js';
 export * from './scan-keys.js';
 export * from './redis-keys.js';
+export * from './cluster-slots.js';

@@ -1,9 +1,17 @@
 import type { RedisClient } from './redis-connection.js';
-import type { Keyspace } from '@podium/orders';
+
+/**
+ * Where the listeners' effects live, as PlacedReads needs it (the Olympics domain's
+ * Keyspace is one): every place, and a key's name in a place.
+ */
+export interface EffectPlaces {
+  effectsPlaces(): string[];
+  key(place: string, key: string): string;
+}
 
 /**
  * Reads of what the listeners wrote, wherever the keyspace keeps it: on one Redis a key is
- * one key; on a cluster the listeners' effects are split in parts (Keyspace), and each read
+ * one key; on a cluster the listeners' effects are split in parts (Keyspace, in @podium/orders), and each read
  * puts the parts back together the way its data adds up: counters are summed, sets of
  * order ids joined (each order is in one part), lists merged. The reads of all parts go
  * out together (auto-pipelining groups them per server).
@@ -11,7 +19,7 @@ import type { Keyspace } from '@podium/orders';
 export class PlacedReads {
   constructor(
     private readonly redis: RedisClient,
-    private readonly keys: Keyspace,
+    private readonly keys: EffectPlaces,
   ) {}
 
   /** Every physical key of a logical one. */

@@ -13,8 +13,6 @@ import {
 } from './redis-connection.js';
 import type { RedisTarget } from './redis-target.js';
 import { redactSecrets } from './redis-url.js';
-import { Keyspace } from '@podium/orders';
-import { PlacedReads } from './placed-reads.js';
 
 /** Injection token of the shared command connection. */
 export const REDIS = Symbol('REDIS');
@@ -56,22 +54,8 @@ export class RedisModule implements OnApplicationShutdown {
             return redis;
           },
         },
-        // Where each key lives: the seed's names on one Redis, a layout of slots on a cluster.
-        {
-          provide: Keyspace,
-          useValue:
-            options.target.kind === 'cluster'
-              ? Keyspace.cluster
-              : Keyspace.singleRedis,
-        },
-        {
-          provide: PlacedReads,
-          inject: [REDIS, Keyspace],
-          useFactory: (redis: RedisClient, keys: Keyspace) =>
-            new PlacedReads(redis, keys),
-        },
       ],
-      exports: [REDIS, Keyspace, PlacedReads],
+      exports: [REDIS],
     };
   }
 

@@ -1,5 +1,5 @@
 import { Cluster, type Redis } from 'ioredis';
-import { keySlot, slotTag } from '@podium/orders';
+import { keySlot, slotTag } from './cluster-slots.js';
 import type { FailoverSignal } from './failover-signal.js';
 import { connectionEpoch, type RedisClient } from './redis-connection.js';
 import {

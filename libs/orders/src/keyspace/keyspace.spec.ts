@@ -5,7 +5,7 @@ import {
   keySlot,
   slotTag,
   steeredId,
-} from './cluster-slots.js';
+} from '@podium/redis';
 import { EFFECT_PARTS, Keyspace } from './keyspace.js';
 
 describe('cluster slots', () => {

@@ -7,7 +7,7 @@ import {
   slotTag,
   STEERING,
   steeredId,
-} from './cluster-slots.js';
+} from '@podium/redis';
 
 /**
  * An order's effects part, from the characters of its id chosen at random: not its last

@@ -1,0 +1,116 @@
+import { median } from '../../lib/stats.js';
+import { batchTable, type Doc, table } from '../markdown.js';
+import type { Results } from '../results.js';
+import { LABEL, ms, PODIUM, ratio, saturationSummary } from '../summaries.js';
+import { fmt } from '../svg.js';
+
+type Saturation = ReturnType<typeof saturationSummary>[number];
+
+/** 1. Saturation: orders published as fast as possible, per system. */
+export function renderSaturation(doc: Doc, results: Results): void {
+  const plan = results.meta.plan;
+  const sat = saturationSummary(results);
+  if (!sat.length) return;
+  doc.paragraph('## 1. Saturation');
+  doc.paragraph(
+    `${plan.saturation.orders.toLocaleString('en-US')} orders published as fast as ${plan.saturation.concurrency} concurrent publishers allow (after ${plan.warmup} warm-up orders); ` +
+      `throughput = orders ÷ (last effect applied − first publish). Median of ${plan.reps.saturation} run(s); CPU is per order over the same window. ` +
+      'Longest stall = the longest stretch after the first publish in which no effect was applied. Redis bytes/order = used_memory left behind per order (order hash included). ' +
+      "Publish rate = records/s of the bench's publisher (median); record = how long one `OrderPublisher.record` (and the system's publish step) took.",
+  );
+  doc.paragraph(saturationTable(sat));
+  if (sat.some((s) => s.runs.some((r) => !r.complete)))
+    doc.paragraph(
+      `"≥": not every effect was applied within ${plan.saturation.deadlineS} s of the first publish (or nothing was applied for ${plan.saturation.idleS} s); ` +
+        'the rate counts the share applied by the worst listener over the time waited. The rest was still queued (see Checks), not lost.',
+    );
+  const podiumSat = sat.filter((s) => PODIUM.has(s.system));
+  const batches = batchTable(
+    podiumSat.map((s) => ({
+      label: LABEL[s.system],
+      batches: s.mid.batches,
+    })),
+  );
+  if (batches) {
+    doc.paragraph(
+      "Batch sizes reached (median run; from the end of the warm-up to the last effect): orders per unit of work in the listeners process (`podium_batch_orders`: an announcements batch, a job), and per job the bench's publisher queued (`podium_publisher_job_orders`). " +
+        'p50 and p90 come from the histogram buckets (1, 2, 5, 10, 20, 50, 100, 200, 500), spread linearly over the whole numbers each holds.',
+    );
+    doc.paragraph(batches);
+  }
+  if (podiumSat.some((s) => s.mid.redisBytesByKind))
+    renderRedisBytesByKind(doc, podiumSat);
+  doc.chart('saturation.svg', 'saturation chart');
+}
+
+/** One row per system: the rate, each run's, CPU, memory, losses. */
+function saturationTable(sat: Saturation[]): string {
+  const seed = sat.find((s) => s.system === 'seed');
+  const bullmq = sat.find((s) => s.system === 'bullmq');
+  return table(
+    [
+      'system',
+      'orders/s',
+      '× (a)',
+      '× (c)',
+      'each run',
+      'longest stall s',
+      'publish rate',
+      'record p50 / p99 ms',
+      'listeners CPU ms/order',
+      'redis CPU ms/order',
+      'publisher CPU ms/order',
+      'peak RSS MB',
+      'peak heap MB',
+      'Redis bytes/order',
+      'lost',
+      'double',
+    ],
+    sat.map((s) => [
+      LABEL[s.system],
+      `${s.runs.some((r) => !r.complete) ? '≥ ' : ''}${fmt(s.rate)}`,
+      s.system === 'seed' ? '1×' : ratio(s.rate, seed?.rate),
+      s.system === 'bullmq' ? '1×' : ratio(s.rate, bullmq?.rate),
+      s.runs
+        .map((r) =>
+          r.complete
+            ? fmt(r.ordersPerSecond)
+            : `≥ ${fmt(r.ordersPerSecond)} (${fmt(r.appliedShare * 100)}% applied in ${fmt(r.seconds)} s)`,
+        )
+        .join(', '),
+      fmt(median(s.runs.map((r) => r.longestStallS))),
+      fmt(s.publishRate),
+      `${ms(s.recordP50)} / ${ms(s.recordP99)}`,
+      fmt(s.cpuListenersMs),
+      fmt(s.cpuRedisMs),
+      fmt(s.cpuBenchMs),
+      fmt(s.mid.peakRssMb),
+      fmt(s.mid.peakHeapUsedMb),
+      fmt(s.mid.redisBytesPerOrder),
+      Math.max(...s.runs.map((r) => r.verification.lost)),
+      Math.max(...s.runs.map((r) => r.verification.double)),
+    ]),
+  );
+}
+
+/** What podium's keys hold at the end of the run, by kind, per order. */
+function renderRedisBytesByKind(doc: Doc, podiumSat: Saturation[]): void {
+  const kinds = ['orders', 'markers', 'queues', 'podium', 'effects'] as const;
+  doc.paragraph(
+    "What the keys hold at the end of the run, bytes per order (`MEMORY USAGE` of every key, median run): the order hashes, podium's applied markers, its BullMQ queues, its other keys, the listeners' effects. `MEMORY USAGE` estimates each key with its allocator overhead, and used_memory also counts Redis's own tables and buffers, so the two differ a little.",
+  );
+  doc.paragraph(
+    table(
+      ['system', 'used_memory', ...kinds, 'sum of keys'],
+      podiumSat.map((s) => {
+        const k = s.mid.redisBytesByKind;
+        return [
+          LABEL[s.system],
+          fmt(s.mid.redisBytesPerOrder),
+          ...kinds.map((x) => (k ? fmt(k[x]) : '–')),
+          k ? fmt(kinds.reduce((sum, x) => sum + k[x], 0)) : '–',
+        ];
+      }),
+    ),
+  );
+}

@@ -358,9 +358,12 @@ describe('live dashboard (chromium, real box office and listeners)', () => {
         const box = await page.locator(`#${id}`).boundingBox();
         expect(box && box.x >= 0 && box.x + box.width <= 375).toBe(true);
       }
-      const row = await page
-        .locator('#listeners tr[data-listener="sales-summary"]')
-        .boundingBox();
+      // The listeners' table fills from its own reads: wait for the row, then measure it.
+      const rowLocator = page.locator(
+        '#listeners tr[data-listener="sales-summary"]',
+      );
+      await rowLocator.waitFor({ state: 'visible', timeout: 10_000 });
+      const row = await rowLocator.boundingBox();
       expect(row!.width).toBeLessThanOrEqual(375);
       expect(errors).toEqual([]);
     } finally {

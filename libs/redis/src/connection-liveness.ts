@@ -43,20 +43,20 @@ interface Watched {
  * Blocking commands answer only when their timeout passes or data comes, so a connection
  * waiting in one is quiet by design: the timeout each gives, in ms (Infinity for none).
  */
-const BLOCKING: Record<string, (args: unknown[]) => number> = {
-  blpop: seconds(-1),
-  brpop: seconds(-1),
-  brpoplpush: seconds(-1),
-  blmove: seconds(-1),
-  bzpopmin: seconds(-1),
-  bzpopmax: seconds(-1),
-  blmpop: seconds(0),
-  bzmpop: seconds(0),
-  wait: millis(-1),
-  waitaof: millis(-1),
-  xread: blockOption,
-  xreadgroup: blockOption,
-};
+const BLOCKING = new Map<string, (args: unknown[]) => number>([
+  ['blpop', seconds(-1)],
+  ['brpop', seconds(-1)],
+  ['brpoplpush', seconds(-1)],
+  ['blmove', seconds(-1)],
+  ['bzpopmin', seconds(-1)],
+  ['bzpopmax', seconds(-1)],
+  ['blmpop', seconds(0)],
+  ['bzmpop', seconds(0)],
+  ['wait', millis(-1)],
+  ['waitaof', millis(-1)],
+  ['xread', blockOption],
+  ['xreadgroup', blockOption],
+]);
 
 function seconds(at: number): (args: unknown[]) => number {
   return (args) => forever(Number(args.at(at)) * 1000);
@@ -150,18 +150,13 @@ export class ConnectionLiveness {
   silent(now = Date.now()): SilentConnection[] {
     const silent: SilentConnection[] = [];
     for (const [redis, w] of this.watched) {
-      const blocked = w.quietUntil > w.heardAt;
-      const silentMs = now - Math.max(w.heardAt, w.quietUntil);
       if (w.replacedAt !== undefined && redis.status !== 'ready')
         silent.push({
           connection: w.name,
           silentMs: now - w.replacedAt + this.timeoutMs,
           replaced: true,
         });
-      else if (
-        live(redis) &&
-        silentMs >= (blocked ? this.blockGraceMs : this.timeoutMs)
-      )
+      else if (live(redis) && this.overdue(w, now))
         silent.push({
           connection: w.name,
           silentMs: now - w.heardAt,
@@ -206,11 +201,7 @@ export class ConnectionLiveness {
         w.heardAt = now; // podium stopped reading it (backpressure), not the network
         continue;
       }
-      // Waiting in a blocking command: its answer is due when its timeout ends.
-      const blocked = w.quietUntil > w.heardAt;
-      const since = Math.max(w.heardAt, w.quietUntil);
-      if (now - since >= (blocked ? this.blockGraceMs : this.timeoutMs))
-        this.drop(redis, w, now - w.heardAt);
+      if (this.overdue(w, now)) this.drop(redis, w, now - w.heardAt);
       else if (
         redis.status === 'ready' &&
         !w.ping &&
@@ -219,6 +210,16 @@ export class ConnectionLiveness {
       )
         this.heartbeat(redis, w);
     }
+  }
+
+  /**
+   * Whether a connection's answer is overdue: nothing heard for the whole bound or, waiting
+   * in a blocking command, for blockGraceMs past the command's timeout (it answers then).
+   */
+  private overdue(w: Watched, now: number): boolean {
+    return w.quietUntil > w.heardAt
+      ? now - w.quietUntil >= this.blockGraceMs
+      : now - w.heardAt >= this.timeoutMs;
   }
 
   /**
@@ -243,7 +244,6 @@ export class ConnectionLiveness {
   private drop(redis: Redis, w: Watched, silentMs: number): void {
     w.replacedAt = Date.now();
     w.dropsSinceReady += 1;
-    w.heardAt = Date.now(); // the new connection gets a whole timeout of its own
     this.drops.set(w.name, (this.drops.get(w.name) ?? 0) + 1);
     const line = `Redis connection ${w.name} answered nothing for ${(silentMs / 1000).toFixed(1)} s (a heartbeat PING unanswered): the network dropped it silently; replacing it`;
     if (w.dropsSinceReady === 1) this.logger.warn(line);
@@ -261,7 +261,7 @@ function live(redis: Redis): boolean {
 function noteBlockingCommands(redis: Redis, w: Watched): void {
   const send = redis.sendCommand.bind(redis);
   redis.sendCommand = (command, stream) => {
-    const timeout = BLOCKING[command.name]?.(command.args);
+    const timeout = BLOCKING.get(command.name)?.(command.args);
     if (timeout !== undefined)
       w.quietUntil = Math.max(w.quietUntil, Date.now() + timeout);
     return send(command, stream);

@@ -15,8 +15,8 @@ export type ReplicatedStage = 'record' | 'jobs';
 /**
  * Failovers and REDIS_WAIT_REPLICAS for purchases. While a failover is under way nothing is
  * written (beforeWrite); one that begins while a purchase writes fails its confirmation,
- * with any REDIS_WAIT_REPLICAS, 0 included. REDIS_WAIT_REPLICAS: the publisher watches a connection before it writes
- * and waits for the confirmation before it answers, so with N > 0 a purchase answers 201
+ * with any REDIS_WAIT_REPLICAS, 0 included. REDIS_WAIT_REPLICAS: the publisher watches a
+ * connection before it writes and waits for the confirmation before it answers, so with N > 0 a purchase answers 201
  * only once N replicas have it (ReplicaBarrier: WAIT, shared by concurrent purchases, not
  * confirmed across a failover). Otherwise UnreplicatedError: the box office answers 503,
  * the order stands on the primary, and a retry with the same Idempotency-Key is safe.
@@ -58,12 +58,9 @@ export class PurchaseReplication {
    * any REDIS_WAIT_REPLICAS (the primary being demoted would take the write and lose it).
    */
   beforeWrite(): void {
-    try {
-      this.barrier.refuseDuringFailover();
-    } catch (err) {
-      if (err instanceof FailoverUnderWayError) this.refused?.inc();
-      throw err;
-    }
+    if (!this.barrier.failingOver) return;
+    this.refused?.inc();
+    throw new FailoverUnderWayError();
   }
 
   /**

@@ -3,7 +3,6 @@ import { keySlot, slotTag } from './cluster-slots.js';
 import type { FailoverSignal } from './failover-signal.js';
 import { connectionEpoch, type RedisClient } from './redis-connection.js';
 import {
-  FailoverUnderWayError,
   UnreplicatedError,
   waitForReplicas,
   type UnreplicatedReason,
@@ -71,11 +70,11 @@ export class ReplicaBarrier {
   }
 
   /**
-   * Before writing: throws FailoverUnderWayError while a failover of the primary is under
-   * way, whatever the replicas asked (what the old primary takes now may be thrown away).
+   * Whether a failover of the primary is under way: a write now may land on the primary
+   * being demoted and be thrown away, whatever the replicas asked.
    */
-  refuseDuringFailover(): void {
-    if (this.failover?.failingOver) throw new FailoverUnderWayError();
+  get failingOver(): boolean {
+    return this.failover?.failingOver ?? false;
   }
 
   /** @internal */

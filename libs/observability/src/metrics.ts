@@ -50,7 +50,7 @@ export interface ConnectionSource {
 export class RedisMetrics {
   private readonly sources = new Map<string, ConnectionSource>();
 
-  constructor(registry: Registry) {
+  constructor(private readonly registry: Registry) {
     const sources = this.sources;
     new Counter({
       name: 'podium_redis_reconnects_total',
@@ -80,12 +80,12 @@ export class RedisMetrics {
    * podium_redis_connections_replaced_total: connections dropped and made again by podium,
    * by connection name and reason (silent: the heartbeat went unanswered).
    */
-  trackLiveness(registry: Registry, liveness: ConnectionLiveness): void {
+  trackLiveness(liveness: ConnectionLiveness): void {
     new Counter({
       name: 'podium_redis_connections_replaced_total',
       help: 'Redis connections this process dropped and made again, by connection and reason (silent: answered nothing, a heartbeat PING sent, for REDIS_LIVENESS_TIMEOUT_MS).',
       labelNames: ['connection', 'reason'],
-      registers: [registry],
+      registers: [this.registry],
       collect() {
         this.reset();
         for (const { connection, reason, count } of liveness.replaced())
@@ -165,8 +165,7 @@ export class MetricsModule {
           ) => {
             const metrics = new RedisMetrics(registry);
             if (redis) metrics.trackRedis('command', redis);
-            if (env)
-              metrics.trackLiveness(registry, livenessOf(env.redisTarget));
+            if (env) metrics.trackLiveness(livenessOf(env.redisTarget));
             return metrics;
           },
         },

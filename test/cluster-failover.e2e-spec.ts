@@ -21,8 +21,9 @@ import {
   metric,
   startHaApps,
   type HaApps,
+  watchReadiness,
 } from './support/ha-apps.js';
-import { ReadinessWatch } from './support/readiness-watch.js';
+import { type ReadinessWatch } from './support/readiness-watch.js';
 
 /*
  * Both apps on a Redis Cluster (three primaries with two replicas each, on loopback, so that
@@ -66,10 +67,7 @@ describe.each(['1', '0'])(
         EVENTS,
         { both: { REDIS_WAIT_REPLICAS: wait } },
       );
-      readiness = new ReadinessWatch({
-        'box office': apps.boxOffice.url,
-        listeners: apps.listeners.healthUrl,
-      });
+      readiness = watchReadiness(apps);
     }, 60_000);
 
     afterAll(async () => {

@@ -17,8 +17,9 @@ import {
   listenerLoss,
   startHaApps,
   type HaApps,
+  watchReadiness,
 } from './support/ha-apps.js';
-import { ReadinessWatch } from './support/readiness-watch.js';
+import { type ReadinessWatch } from './support/readiness-watch.js';
 
 /*
  * Both apps behind a managed service's endpoint (a TCP proxy on loopback whose target
@@ -52,10 +53,7 @@ describe.each(['1', '0'])(
       apps = await startHaApps(haEnv({ REDIS_URL: endpoint.url }), EVENTS, {
         both: { REDIS_WAIT_REPLICAS: wait },
       });
-      readiness = new ReadinessWatch({
-        'box office': apps.boxOffice.url,
-        listeners: apps.listeners.healthUrl,
-      });
+      readiness = watchReadiness(apps);
     });
 
     afterAll(async () => {

@@ -15,8 +15,9 @@ import {
   metricTotal,
   startHaApps,
   type HaApps,
+  watchReadiness,
 } from './support/ha-apps.js';
-import { ReadinessWatch } from './support/readiness-watch.js';
+import { type ReadinessWatch } from './support/readiness-watch.js';
 
 /*
  * The network between an app and Redis forgets its connections without closing them (no
@@ -52,10 +53,7 @@ describe('a silent network cut (no FIN, no RST) between an app and Redis, under 
       listeners: { REDIS_URL: toListeners.url },
       boxOffice: { REDIS_URL: toBoxOffice.url },
     });
-    readiness = new ReadinessWatch({
-      'box office': apps.boxOffice.url,
-      listeners: apps.listeners.healthUrl,
-    });
+    readiness = watchReadiness(apps);
   });
 
   afterAll(async () => {

@@ -11,8 +11,9 @@ import {
   metric,
   startHaApps,
   type HaApps,
+  watchReadiness,
 } from './support/ha-apps.js';
-import { ReadinessWatch } from './support/readiness-watch.js';
+import { type ReadinessWatch } from './support/readiness-watch.js';
 
 /** The orders of `orderIds` whose hash the server does not hold. */
 async function notOn(redis: Redis, orderIds: string[]): Promise<string[]> {
@@ -67,10 +68,7 @@ describe.each(['1', '0'])(
         EVENTS,
         { both: { REDIS_WAIT_REPLICAS: wait } },
       );
-      readiness = new ReadinessWatch({
-        'box office': apps.boxOffice.url,
-        listeners: apps.listeners.healthUrl,
-      });
+      readiness = watchReadiness(apps);
     });
 
     afterAll(async () => {

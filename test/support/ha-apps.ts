@@ -9,6 +9,7 @@ import {
   type AppProcess,
 } from '@podium/testing';
 import { sample, sampleSum } from './metrics.js';
+import { ReadinessWatch } from './readiness-watch.js';
 
 /*
  * The compiled apps as a high-availability test runs them: durable listeners (the seed's
@@ -103,6 +104,13 @@ export async function startHaApps(
   }
   return apps;
 }
+
+/** Polls both apps' /health/ready, named 'box office' and 'listeners'. */
+export const watchReadiness = (apps: HaApps) =>
+  new ReadinessWatch({
+    'box office': apps.boxOffice.url,
+    listeners: apps.listeners.healthUrl,
+  });
 
 /** The box office's last error lines, for a failing test's message. */
 export const boxOfficeErrors = (apps: HaApps) => () =>

@@ -6,6 +6,28 @@ import eslintPluginPrettierRecommended from 'eslint-plugin-prettier/recommended'
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/** Package imports a file may not make, beside the deep ones no file may make. */
+function layers(rules) {
+  const deep = {
+    group: ['@podium/*/*', '!@podium/*/package.json', '**/libs/*/src/**'],
+    message: "Import a podium package by its name: its exports are its API, not its files.",
+  };
+  return rules.map(({ files, forbidden, message }) => ({
+    files,
+    ignores: forbidden.length ? ['**/*.spec.ts'] : [],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: forbidden.length
+            ? [deep, { group: forbidden, message }]
+            : [deep],
+        },
+      ],
+    },
+  }));
+}
+
 export default tseslint.config(
   {
     ignores: [
@@ -42,26 +64,31 @@ export default tseslint.config(
       'prettier/prettier': ['error', { endOfLine: 'auto' }],
     },
   },
-  {
-    // Layers: the infrastructure (connections, targets, Lua loading, key placement) imports
-    // nothing of podium's engine or of the Olympics domain; its specs may use the test kit.
-    files: ['libs/redis/src/**/*.ts'],
-    ignores: ['**/*.spec.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['@podium/*'],
-              message:
-                '@podium/redis is the bottom layer: it imports no other podium package.',
-            },
-          ],
-        },
-      ],
+  // Layers, from the bottom: @podium/redis (connections, targets, Lua loading, key placement)
+  // imports no other podium package; @podium/orders (the Olympics order) only @podium/redis;
+  // @podium/core (the engine) neither the Olympics' listeners nor the test kit. Everywhere, a
+  // package is imported by its name only: its exports are its API. Specs may use the test kit.
+  ...layers([
+    {
+      files: ['**/*.ts'],
+      forbidden: [],
     },
-  },
+    {
+      files: ['libs/redis/src/**/*.ts'],
+      forbidden: ['@podium/*'],
+      message: '@podium/redis is the bottom layer: it imports no other podium package.',
+    },
+    {
+      files: ['libs/orders/src/**/*.ts'],
+      forbidden: ['@podium/*', '!@podium/redis'],
+      message: '@podium/orders, the Olympics order, builds on @podium/redis only.',
+    },
+    {
+      files: ['libs/core/src/**/*.ts'],
+      forbidden: ['@podium/listeners', '@podium/testing'],
+      message: 'The engine, @podium/core, imports neither the Olympics listeners nor the test kit.',
+    },
+  ]),
   {
     // Tests read HTTP answers through supertest, whose `body` is `any` by design, and assert
     // on them with expect(): the unsafe-any rules would only add casts there.

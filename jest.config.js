@@ -5,12 +5,21 @@ export default {
   rootDir: '.',
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
-  testRegex: ['libs/.*\\.spec\\.ts$', 'apps/.*\\.spec\\.ts$', 'examples/.*\\.spec\\.ts$', 'test/.*\\.e2e-spec\\.ts$'],
+  testRegex: [
+    'libs/.*\\.spec\\.ts$',
+    'apps/.*\\.spec\\.ts$',
+    'examples/.*\\.spec\\.ts$',
+    'test/.*\\.e2e-spec\\.ts$',
+  ],
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
   },
+  // The podium packages resolve to their TypeScript sources, as in the editor (tsconfig.json's
+  // customConditions): the tests run what is in libs/, not a build of it.
+  testEnvironmentOptions: {
+    customExportConditions: ['podium-source', 'node', 'node-addons'],
+  },
   moduleNameMapper: {
-    '^@podium/(.*)$': '<rootDir>/libs/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   globalSetup: '<rootDir>/test/global-setup.js',

@@ -5,12 +5,12 @@
  *
  * - Up to date: dist/.build-stamp.json holds a hash of every input (the .ts and .lua files of
  *   apps/, libs/, examples/, scripts/ and bench/, the dashboard's public files, tsconfig*.json,
- *   package.json, package-lock.json). When it matches and dist/ has both apps' entry points,
+ *   package.json, package-lock.json, the packages' package.json). When it matches and dist/ has both apps' entry points,
  *   nothing is compiled and the script exits at once.
  * - Otherwise one process builds and the others wait: an exclusive lock, a directory made with
  *   mkdir that names its owner's pid (a lock whose process is gone is taken over). The owner
  *   checks the stamp again (another process may have built meanwhile), compiles into a fresh
- *   folder (tsc and tsc-alias with that outDir, then the assets), writes the stamp there and
+ *   folder (tsc with that outDir, then the assets), writes the stamp there and
  *   swaps it in with two renames: dist/ to a trash name, the new folder to dist/. No file of
  *   dist/ is ever rewritten in place: a process reading dist/ reads one whole build, and one
  *   already running keeps what it loaded. Only between the two renames (a few microseconds,
@@ -19,6 +19,10 @@
  * - `--check <tsconfig>` also type-checks that project, without output and beside the
  *   compilation: `npm run build:apps` (the test suite's build) checks tsconfig.apps.json, the
  *   README's examples and their spec. The stamp records it, so it too runs once per change.
+ *
+ * - The packages (libs/<name>, npm workspaces) are compiled in the same program, into
+ *   dist/libs/<name>/src, and each package's dist/ is a link to that folder: the swap of dist/
+ *   replaces them with the apps in one step.
  *
  * It runs as it is on the project's Node 24 (type stripping), before anything is compiled.
  *
@@ -45,6 +49,7 @@ const PUBLIC_DIR = 'apps/box-office/src/live-dashboard/public';
 const ENTRY_POINTS = [
   'apps/box-office/src/main.js',
   'apps/listeners/src/main.js',
+  'libs/core/src/index.js',
 ];
 const STAMP = '.build-stamp.json';
 /** How long a process waits for another one's build before giving up. */
@@ -111,6 +116,8 @@ function inputFiles(): string[] {
 }
 
 function isInput(rel: string): boolean {
+  if (/^libs\/[^/]+\/dist\//.test(rel)) return false; // the link into the build
+  if (/^libs\/[^/]+\/package\.json$/.test(rel)) return true;
   if (rel.startsWith(`${PUBLIC_DIR}/`) || rel.endsWith('.lua')) return true;
   if (!rel.endsWith('.ts')) return false;
   // The specs of apps/ and libs/ are compiled by no tsconfig: jest runs them from the sources.
@@ -333,7 +340,7 @@ function tsc(args: string[], label: string): Promise<TscRun> {
   });
 }
 
-/** tsc, tsc-alias and the assets into `stage`, as if it were `out`. */
+/** tsc and the assets into `stage`, as if it were `out`. */
 async function compile(stage: string, out: string): Promise<TscRun> {
   const start = performance.now();
   const run = await tsc(
@@ -341,11 +348,6 @@ async function compile(stage: string, out: string): Promise<TscRun> {
     `tsc -p ${EMIT_CONFIG}`,
   );
   if (!run.ok) return run;
-  const { replaceTscAliasPaths } = await import('tsc-alias');
-  await replaceTscAliasPaths({
-    configFile: path.join(root, EMIT_CONFIG),
-    outDir: stage,
-  });
   for (const rel of inputFiles()) {
     if (!rel.endsWith('.lua') && !rel.startsWith(`${PUBLIC_DIR}/`)) continue;
     fs.mkdirSync(path.dirname(path.join(stage, rel)), { recursive: true });
@@ -354,9 +356,31 @@ async function compile(stage: string, out: string): Promise<TscRun> {
   relocateSourceMaps(stage, out);
   return {
     ...run,
-    label: `${run.label}, tsc-alias, assets`,
+    label: `${run.label}, assets`,
     ms: performance.now() - start,
   };
+}
+
+/**
+ * Each package's dist/ (where its exports send Node: libs/<name>/dist/index.js) is a link to
+ * its part of the build, dist/libs/<name>/src, so that swapping dist/ in swaps every package
+ * with the apps at once. Made once; a link that is already there is left alone.
+ */
+function linkPackageDists() {
+  for (const name of fs.readdirSync(path.join(root, 'libs'))) {
+    if (!fs.existsSync(path.join(root, 'libs', name, 'package.json'))) continue;
+    const link = path.join(root, 'libs', name, 'dist');
+    const target = path.join('..', '..', 'dist', 'libs', name, 'src');
+    try {
+      if (fs.readlinkSync(link) === target) continue;
+      fs.rmSync(link, { recursive: true, force: true });
+    } catch (e) {
+      if (code(e) === 'EINVAL')
+        fs.rmSync(link, { recursive: true, force: true }); // a folder, not a link
+      else if (code(e) !== 'ENOENT') throw e;
+    }
+    fs.symlinkSync(target, link, 'dir');
+  }
 }
 
 /**
@@ -430,6 +454,7 @@ async function main(): Promise<number> {
   const shown = `${relative && !relative.startsWith('..') ? relative : out}/`;
 
   const started = performance.now();
+  linkPackageDists();
   if (
     !values.force &&
     isCurrent(out, readStamp(out), inputsHash().hash, checks)

@@ -16,7 +16,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { validatePodiumEnv } from '@podium/config';
+import { validatePodiumEnv } from '@podium/core';
 import { seedListenersFor } from '@podium/listeners';
 import {
   appliedKey,

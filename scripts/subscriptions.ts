@@ -4,12 +4,12 @@
  * depths; `npm run subscriptions -- remove <group>` removes one: the box office stops
  * queueing orders for it (jobs already queued stay in its queue).
  */
-import { validatePodiumEnv } from '@podium/config';
 import {
+  validatePodiumEnv,
   GroupQueues,
   readDurableSubscriptions,
   removeDurableSubscription,
-} from '@podium/queues';
+} from '@podium/core';
 import { createRedis } from '@podium/redis';
 
 async function main(): Promise<number> {

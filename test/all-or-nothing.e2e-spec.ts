@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
-import { DELIVERY_MODES } from '@podium/config';
+import { DELIVERY_MODES } from '@podium/core';
 import { SalesSummaryModule } from '@podium/listeners';
 import {
   appliedKey,

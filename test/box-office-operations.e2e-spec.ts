@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { invoicesKey } from '@podium/orders';
-import { recordListeners, registerDurableSubscription } from '@podium/queues';
+import { recordListeners, registerDurableSubscription } from '@podium/core';
 import {
   basicAuthHeader,
   CapturedLogger,

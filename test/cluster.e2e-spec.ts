@@ -1,6 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import { DELIVERY_MODES } from '@podium/config';
+import { DELIVERY_MODES } from '@podium/core';
 import { LISTENER_MODULES } from '@podium/listeners';
 import { OPENING_CEREMONY } from '@podium/orders';
 import { keySlot } from '@podium/redis';

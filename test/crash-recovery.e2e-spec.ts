@@ -9,7 +9,7 @@ import {
   OPENING_CEREMONY,
   SALES_SUMMARY,
 } from '@podium/orders';
-import { GroupQueues } from '@podium/queues';
+import { GroupQueues } from '@podium/core';
 import {
   ListenersProcess,
   operatorAuth,

@@ -14,7 +14,7 @@ import {
   type Page,
 } from 'playwright-core';
 import request from 'supertest';
-import { ListenerRegistrar } from '@podium/delivery';
+import { ListenerRegistrar } from '@podium/core';
 import { LISTENER_MODULES } from '@podium/listeners';
 import { OPENING_CEREMONY } from '@podium/orders';
 import {

@@ -1,6 +1,13 @@
 import type { Redis } from 'ioredis';
 import request from 'supertest';
-import { AnnouncementDispatcher } from '@podium/delivery';
+import {
+  AnnouncementDispatcher,
+  GroupQueues,
+  jobOrders,
+  DELIVERY_MODES,
+  validatePodiumEnv,
+  standalonePublisher,
+} from '@podium/core';
 import {
   addAnnouncement,
   eventChannel,
@@ -10,9 +17,6 @@ import {
   orderToHash,
   ORDERS_CHANNEL,
 } from '@podium/orders';
-import { GroupQueues, jobOrders } from '@podium/queues';
-import { DELIVERY_MODES, validatePodiumEnv } from '@podium/config';
-import { standalonePublisher } from '@podium/publisher';
 import {
   announceOrder,
   CapturedLogger,

@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
-import { QueuedDelivery } from '@podium/delivery';
+import { QueuedDelivery, GroupQueues, jobOrders } from '@podium/core';
 import { LISTENER_MODULES } from '@podium/listeners';
 import {
   eventKey,
@@ -11,7 +11,6 @@ import {
   salesSetKey,
   DURABLE_SUBSCRIPTIONS,
 } from '@podium/orders';
-import { GroupQueues, jobOrders } from '@podium/queues';
 import {
   announceOrder,
   operatorAuth,

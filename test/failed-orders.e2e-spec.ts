@@ -8,7 +8,7 @@ import {
   orderToHash,
   ORDERS_CHANNEL,
 } from '@podium/orders';
-import { DELIVERY_MODES } from '@podium/config';
+import { DELIVERY_MODES } from '@podium/core';
 import {
   operatorAuth,
   PrivateRedis,

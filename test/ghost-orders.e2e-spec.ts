@@ -19,7 +19,7 @@ import {
   PrivateRedis,
   waitFor,
 } from '@podium/testing';
-import { readListenerDirectory } from '@podium/queues';
+import { readListenerDirectory } from '@podium/core';
 import { Announcements } from './support/announcements.js';
 import { FaultyRecorder } from './support/faulty-recorder.js';
 import { queuedOrders } from './support/queued-orders.js';

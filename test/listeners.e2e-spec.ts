@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { Injectable, Module } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { OnPurchase, type Effects } from '@podium/delivery';
+import { OnPurchase, type Effects } from '@podium/core';
 import { LISTENER_MODULES, seedListenersFor } from '@podium/listeners';
 import {
   ALERTS,

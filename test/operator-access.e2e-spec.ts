@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
-import { recordListeners } from '@podium/queues';
+import { recordListeners } from '@podium/core';
 import {
   basicAuthHeader,
   OPERATOR_ENV,

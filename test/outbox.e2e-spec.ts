@@ -1,6 +1,17 @@
 import type { Redis } from 'ioredis';
 import request from 'supertest';
-import { validatePodiumEnv } from '@podium/config';
+import {
+  validatePodiumEnv,
+  OutboxRelay,
+  readOutbox,
+  standalonePublisher,
+  createOrderEnqueuer,
+  GroupQueues,
+  jobOrders,
+  outboxEntry,
+  registerDurableSubscription,
+  type OrderEnqueuer,
+} from '@podium/core';
 import {
   appliedKey,
   eventChannel,
@@ -11,19 +22,6 @@ import {
   OUTBOX_LEASE,
   ORDERS_CHANNEL,
 } from '@podium/orders';
-import {
-  OutboxRelay,
-  readOutbox,
-  standalonePublisher,
-} from '@podium/publisher';
-import {
-  createOrderEnqueuer,
-  GroupQueues,
-  jobOrders,
-  outboxEntry,
-  registerDurableSubscription,
-  type OrderEnqueuer,
-} from '@podium/queues';
 import { SalesSummaryModule } from '@podium/listeners';
 import {
   CapturedLogger,

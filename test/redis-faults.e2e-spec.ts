@@ -10,7 +10,7 @@ import {
   ORDERS_CHANNEL,
   type Order,
 } from '@podium/orders';
-import { DELIVERY_MODES } from '@podium/config';
+import { DELIVERY_MODES } from '@podium/core';
 import {
   operatorAuth,
   PrivateRedis,

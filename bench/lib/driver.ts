@@ -1,8 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
-import { validatePodiumEnv } from '@podium/config';
+import { validatePodiumEnv, standalonePublisher } from '@podium/core';
 import { Keyspace, type Order } from '@podium/orders';
-import { standalonePublisher } from '@podium/publisher';
 import {
   createRedis,
   redisTargetFromUrl,

@@ -2,7 +2,7 @@
  * What every part of the bench agrees on: the events, the customers, the listener names,
  * the systems under test and the IPC messages between the bench and a listeners process.
  */
-import type { DeliveryMode } from '@podium/config';
+import type { DeliveryMode } from '@podium/core';
 import { SEED_LISTENERS, seedListenersFor } from '@podium/orders';
 
 export const EVENTS = [

@@ -1,6 +1,6 @@
 import { Injectable, Module } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OnPurchase, type Effects } from '@podium/delivery';
+import { OnPurchase, type Effects } from '@podium/core';
 import { invoicesKey, ORDERS_CHANNEL, type Order } from '@podium/orders';
 import { SLOW_LISTENER, SLOW_LISTENER_MS } from '../lib/model.js';
 

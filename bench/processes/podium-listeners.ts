@@ -8,12 +8,12 @@
 import 'reflect-metadata';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { validatePodiumEnv } from '@podium/config';
 import {
+  validatePodiumEnv,
   AnnouncementDispatcher,
   createListenersApplication,
   ListenerStats,
-} from '@podium/delivery';
+} from '@podium/core';
 import { CustomerInvoicesModule, LISTENER_MODULES } from '@podium/listeners';
 import { SlowInvoicesModule } from '../listeners/slow-invoices.js';
 import { listenerNames } from '../lib/model.js';

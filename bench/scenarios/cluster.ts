@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import type { DeliveryMode } from '@podium/config';
+import type { DeliveryMode } from '@podium/core';
 import { eventKey, Keyspace, type Order } from '@podium/orders';
 import { keySlot, type RedisClient } from '@podium/redis';
 import { ClusterTopology, PrivateRedis } from '@podium/testing';

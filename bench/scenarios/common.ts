@@ -1,9 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Order } from '@podium/orders';
-import {
-  readDurableSubscriptions,
-  readListenerDirectory,
-} from '@podium/queues';
+import { readDurableSubscriptions, readListenerDirectory } from '@podium/core';
 import { ListenersProcess, logBaseFor } from '../lib/child.js';
 import { Collector } from '../lib/collector.js';
 import { Driver } from '../lib/driver.js';

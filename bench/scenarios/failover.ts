@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DeliveryMode } from '@podium/config';
+import type { DeliveryMode } from '@podium/core';
 import type { Order } from '@podium/orders';
 import type { Redis } from 'ioredis';
 import {

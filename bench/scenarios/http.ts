@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { DeliveryMode } from '@podium/config';
+import type { DeliveryMode } from '@podium/core';
 import { logBaseFor, logProblems } from '../lib/child.js';
 import { cpuSeconds, type CpuUse } from '../lib/cpu.js';
 import { now } from '../lib/driver.js';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
-import type { DeliveryMode } from '@podium/config';
+import type { DeliveryMode } from '@podium/core';
 import { invoicesKey, salesSetKey, type Order } from '@podium/orders';
 import { DEFAULT_LIVENESS_TIMEOUT_MS } from '@podium/redis';
 import {

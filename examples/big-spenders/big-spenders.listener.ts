@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { OnPurchase, type Effects } from '@podium/delivery';
+import { OnPurchase, type Effects } from '@podium/core';
 import { ORDERS_CHANNEL, type Order } from '@podium/orders';
 
 /** Customers ranked by what they spent in orders of $500 or more (sorted set big_spenders). */

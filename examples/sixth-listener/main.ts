@@ -1,7 +1,7 @@
 // The listeners app with one listener more than podium's own: the README's recipe
 // (examples/big-spenders) added to LISTENER_MODULES, as a user adds theirs. The suite runs
 // its crash and ghost-order tests on it, so that nothing counts the listeners by hand.
-import { requireSupportedNode } from '../../libs/config/src/supported-node.js';
+import { requireSupportedNode } from '../../apps/supported-node.js';
 
 requireSupportedNode('listeners');
 const [{ SIX_LISTENER_MODULES }, { runListenersProcess }] = await Promise.all([

@@ -1,7 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { DestinationStream } from 'pino';
-import { validatePodiumEnv } from '@podium/config';
+import { validatePodiumEnv } from '@podium/core';
 import { OPERATOR_ENV } from '@podium/testing';
 import { createBoxOfficeApp } from '../../apps/box-office/src/box-office.app.js';
 

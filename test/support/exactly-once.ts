@@ -13,7 +13,7 @@ import {
   SALES_SUMMARY,
   salesSummaryField,
 } from '@podium/orders';
-import { GroupQueues, jobOrders, readRecordPlaces } from '@podium/queues';
+import { GroupQueues, jobOrders, readRecordPlaces } from '@podium/core';
 import { PlacedReads, scanKeys, type RedisClient } from '@podium/redis';
 import { waitFor, type Bought } from '@podium/testing';
 

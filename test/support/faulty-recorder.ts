@@ -1,7 +1,10 @@
-import { validatePodiumEnv } from '@podium/config';
+import {
+  validatePodiumEnv,
+  standalonePublisher,
+  type OrderPublisher,
+  outboxEntry,
+} from '@podium/core';
 import { OUTBOX, type Order } from '@podium/orders';
-import { standalonePublisher, type OrderPublisher } from '@podium/publisher';
-import { outboxEntry } from '@podium/queues';
 import {
   createRedis,
   redisTargetFromUrl,

@@ -1,5 +1,5 @@
 import { Injectable, Module } from '@nestjs/common';
-import { OnPurchase, type Effects } from '@podium/delivery';
+import { OnPurchase, type Effects } from '@podium/core';
 import { eventChannel, ORDERS_CHANNEL, type Order } from '@podium/orders';
 
 /** How often each test listener's handler ran, per order: a retry must not run the others again. */

@@ -1,5 +1,5 @@
 import { Injectable, Module } from '@nestjs/common';
-import { OnPurchase, type Effects } from '@podium/delivery';
+import { OnPurchase, type Effects } from '@podium/core';
 import { ORDERS_CHANNEL, type Order } from '@podium/orders';
 
 /** A listener with a bug: it throws on orders by "poison" until the bug is fixed. */

@@ -1,5 +1,5 @@
 import type { JobType } from 'bullmq';
-import { GroupQueues, jobOrders } from '@podium/queues';
+import { GroupQueues, jobOrders } from '@podium/core';
 import type { PrivateRedis } from '@podium/testing';
 
 const EVERY_STATE: JobType[] = [

@@ -2,8 +2,7 @@ import type { LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { DestinationStream } from 'pino';
-import type { PodiumEnv } from '@podium/config';
-import { PinoNestLogger, prettyLogger } from '@podium/observability';
+import { type PodiumEnv, PinoNestLogger, prettyLogger } from '@podium/core';
 import { BoxOfficeModule } from './box-office.module.js';
 import { configureHttp } from './configure-http.js';
 

@@ -1,7 +1,10 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { exitCleanlyOnSignals, validatePodiumEnv } from '@podium/config';
-import { escapeLogText } from '@podium/observability';
+import {
+  exitCleanlyOnSignals,
+  validatePodiumEnv,
+  escapeLogText,
+} from '@podium/core';
 import { createBoxOfficeApp } from './box-office.app.js';
 
 /** The box office: HTTP API that records purchases and announces them (started by main.ts). */

@@ -4,8 +4,11 @@ import {
   type ModuleMetadata,
 } from '@nestjs/common';
 import type { DestinationStream } from 'pino';
-import { PodiumConfigModule, type PodiumEnv } from '@podium/config';
-import { ObservabilityModule } from '@podium/observability';
+import {
+  PodiumConfigModule,
+  type PodiumEnv,
+  ObservabilityModule,
+} from '@podium/core';
 import { KeyspaceModule } from '@podium/orders';
 import { RedisModule } from '@podium/redis';
 import { DashboardModule } from './dashboard/dashboard.module.js';

@@ -4,8 +4,7 @@ import {
   type INestApplication,
 } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { PodiumEnv } from '@podium/config';
-import { configureObservability } from '@podium/observability';
+import { PodiumEnv, configureObservability } from '@podium/core';
 import { QueueDashboard } from './dashboard/queue-dashboard.js';
 import { BodyErrorFilter } from './input/body-error.filter.js';
 import { jsonBodyOptions } from './input/json-body.js';

@@ -2,7 +2,7 @@
 // are all evaluated before the code below them, and on an older Node the app dies inside
 // one with an error that does not say why (`Map.groupBy is not a function`). The check has
 // no imports of its own, so that it loads on any Node.
-import { requireSupportedNode } from '../../../libs/config/src/supported-node.js';
+import { requireSupportedNode } from '../../supported-node.js';
 
 requireSupportedNode('listeners');
 await import('./listeners.bootstrap.js');

@@ -2,9 +2,13 @@ import 'reflect-metadata';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Logger, type Type } from '@nestjs/common';
-import { exitCleanlyOnSignals, validatePodiumEnv } from '@podium/config';
-import { createListenersApplication } from '@podium/delivery';
-import { escapeLogText, prettyLogger } from '@podium/observability';
+import {
+  exitCleanlyOnSignals,
+  validatePodiumEnv,
+  createListenersApplication,
+  escapeLogText,
+  prettyLogger,
+} from '@podium/core';
 
 const logger = new Logger('Listeners');
 

@@ -23,7 +23,10 @@ describe('the announcement of an order', () => {
 
   it('is published the same way from Lua (includes/announce-order.lua)', () => {
     const lua = readFileSync(
-      new URL('./includes/announce-order.lua', import.meta.url),
+      new URL(
+        '../../core/src/publisher/record/includes/announce-order.lua',
+        import.meta.url,
+      ),
       'utf8',
     );
     const [all, perEvent] = orderChannels('');

@@ -25,8 +25,8 @@ const isLocal = (identifier: object) =>
 
 describe('the Lua files', () => {
   it('are found beside the code that runs them', () => {
-    expect(files).toContain('libs/publisher/src/record/record.lua');
-    expect(files).toContain('libs/delivery/src/effects/effects.lua');
+    expect(files).toContain('libs/core/src/publisher/record/record.lua');
+    expect(files).toContain('libs/core/src/delivery/effects/effects.lua');
   });
 
   it.each(files)('%s is Lua 5.1, its includes resolved', (file) => {

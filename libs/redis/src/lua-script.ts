@@ -69,7 +69,7 @@ export class LuaScript {
 }
 
 /**
- * The include line: `--@include "../../../queues/src/includes/now-ms.lua"`, alone on its
+ * The include line: `--@include "../../queues/includes/now-ms.lua"`, alone on its
  * line, the path relative to the including file. Being a Lua comment, a file still reads
  * and parses as Lua before its includes are resolved.
  */

@@ -1,4 +1,4 @@
-import { escapeLogText, SafeConsoleLogger } from '@podium/observability';
+import { escapeLogText, SafeConsoleLogger } from '@podium/core';
 
 /** A logger that keeps the lines an app logs, escaped as the real loggers print them, so a test can assert on them. */
 export class CapturedLogger extends SafeConsoleLogger {

@@ -12,7 +12,7 @@ import {
 import type { Redis } from 'ioredis';
 import type { Server } from 'node:http';
 import request from 'supertest';
-import { validatePodiumEnv, type PodiumEnv } from '@podium/config';
+import { validatePodiumEnv, type PodiumEnv } from '@podium/core';
 import { PrivateRedis } from './private-redis.js';
 import { testLogger } from './test-logger.js';
 

@@ -18,4 +18,4 @@ export * from './topologies/redis-endpoint.js';
 export * from './topologies/sentinel.js';
 export * from './topologies/sentinel-topology.js';
 /** The delivery modes, for `describe.each(DELIVERY_MODES)`. */
-export { DELIVERY_MODES, type DeliveryMode } from '@podium/config';
+export { DELIVERY_MODES, type DeliveryMode } from '@podium/core';

@@ -1,7 +1,6 @@
 import { Injectable, Module } from '@nestjs/common';
 import type { Registry } from 'prom-client';
-import { OnPurchase, type Effects } from '@podium/delivery';
-import { METRICS_REGISTRY } from '@podium/observability';
+import { OnPurchase, type Effects, METRICS_REGISTRY } from '@podium/core';
 import { appliedKey, ORDERS_CHANNEL, type Order } from '@podium/orders';
 import { PrivateRedis } from './private-redis.js';
 import { startListenerModule } from './listener-module.js';

@@ -5,15 +5,18 @@ import {
   type TestingModuleBuilder,
 } from '@nestjs/testing';
 import type { Redis } from 'ioredis';
-import { validatePodiumEnv, type DeliveryMode } from '@podium/config';
 import {
+  validatePodiumEnv,
+  type DeliveryMode,
   ListenerRegistrar,
   ListenerStats,
   PodiumListenersModule,
   PurchaseTransport,
   type ListenerOutcome,
   type RunningListener,
-} from '@podium/delivery';
+  OrderPublisher,
+  PublisherModule,
+} from '@podium/core';
 import {
   globMatches,
   hearsOrder,
@@ -21,7 +24,6 @@ import {
   ORDERS_CHANNEL,
   type Order,
 } from '@podium/orders';
-import { OrderPublisher, PublisherModule } from '@podium/publisher';
 import { announceOrder, newOrder, type OrderFields } from './orders.js';
 import { PrivateRedis } from './private-redis.js';
 import { testLogger } from './test-logger.js';

@@ -1,10 +1,10 @@
 import type { INestApplication, LoggerService, Type } from '@nestjs/common';
 import type { DestinationStream } from 'pino';
-import { validatePodiumEnv } from '@podium/config';
 import {
+  validatePodiumEnv,
   createListenersApplication,
   PurchaseTransport,
-} from '@podium/delivery';
+} from '@podium/core';
 
 export interface ListenersAppOptions {
   redisUrl: string;

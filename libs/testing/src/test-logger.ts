@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import { SafeConsoleLogger } from '@podium/observability';
+import { SafeConsoleLogger } from '@podium/core';
 
 /**
  * The logger of an app under test: the test's own (a CapturedLogger), none (false), or by

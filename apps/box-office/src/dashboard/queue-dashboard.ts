@@ -3,8 +3,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { NextFunction, Request, Response } from 'express';
-import { PodiumEnv } from '@podium/config';
-import { operatorAuth } from '@podium/observability';
+import { PodiumEnv, operatorAuth } from '@podium/core';
 import { BoxOfficeQueues } from '../listeners/box-office-queues.js';
 
 /** Where the dashboard is served. */

@@ -9,7 +9,7 @@ import {
   ApiTags,
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
-import { ErrorResponse, OperatorOnly } from '@podium/observability';
+import { ErrorResponse, OperatorOnly } from '@podium/core';
 import { RateLimit } from '../rate-limit/rate-limit.js';
 import { CreateEventDto } from './dto/create-event.dto.js';
 import type { TicketedEvent } from './event.js';

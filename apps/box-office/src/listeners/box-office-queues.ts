@@ -7,15 +7,16 @@ import {
 } from '@nestjs/common';
 import type { Queue } from 'bullmq';
 import type { Registry } from 'prom-client';
-import { PodiumEnv } from '@podium/config';
-import { Keyspace } from '@podium/orders';
-import { METRICS_REGISTRY, registerQueueMetrics } from '@podium/observability';
 import {
+  PodiumEnv,
+  METRICS_REGISTRY,
+  registerQueueMetrics,
   GroupQueues,
   readDurableSubscriptions,
   readListenerDirectory,
   type OrderJobData,
-} from '@podium/queues';
+} from '@podium/core';
+import { Keyspace } from '@podium/orders';
 import { createRedis, REDIS, type RedisClient } from '@podium/redis';
 
 /**

@@ -5,7 +5,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { Gauge, type Registry } from 'prom-client';
-import { METRICS_REGISTRY } from '@podium/observability';
+import { METRICS_REGISTRY } from '@podium/core';
 import { ListenersService } from './listeners.service.js';
 
 const TIMEOUT_MS = 1000;

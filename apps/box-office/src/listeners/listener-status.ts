@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { DELIVERY_MODES, type DeliveryMode } from '@podium/config';
+import { DELIVERY_MODES, type DeliveryMode } from '@podium/core';
 
 export class QueueDepth {
   @ApiProperty({ example: 0 }) waiting!: number;

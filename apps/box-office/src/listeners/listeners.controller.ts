@@ -6,7 +6,7 @@ import {
   ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
-import { ErrorResponse, OperatorOnly } from '@podium/observability';
+import { ErrorResponse, OperatorOnly } from '@podium/core';
 import { FailedOrder, ListenerStatus, RetryResult } from './listener-status.js';
 import { ListenersService } from './listeners.service.js';
 

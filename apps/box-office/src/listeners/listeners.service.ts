@@ -15,7 +15,7 @@ import {
   unaccountedOrders,
   type DurableSubscription,
   type ListenerEntry,
-} from '@podium/queues';
+} from '@podium/core';
 import { REDIS, type RedisClient } from '@podium/redis';
 import { BoxOfficeQueues } from './box-office-queues.js';
 import type {

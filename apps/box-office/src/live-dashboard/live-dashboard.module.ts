@@ -3,8 +3,7 @@ import {
   type MiddlewareConsumer,
   type NestModule,
 } from '@nestjs/common';
-import { PodiumEnv } from '@podium/config';
-import { operatorAuth } from '@podium/observability';
+import { PodiumEnv, operatorAuth } from '@podium/core';
 import { EventsModule } from '../events/events.module.js';
 import { ListenersModule } from '../listeners/listeners.module.js';
 import { ReportsModule } from '../reports/reports.module.js';

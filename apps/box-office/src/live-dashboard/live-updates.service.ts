@@ -6,7 +6,7 @@ import {
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { Observable, Subject } from 'rxjs';
-import { PodiumEnv } from '@podium/config';
+import { PodiumEnv } from '@podium/core';
 import { escapeGlob, eventChannel } from '@podium/orders';
 import { createSubscriber } from '@podium/redis';
 import { DashboardSnapshotService } from './dashboard-snapshot.service.js';

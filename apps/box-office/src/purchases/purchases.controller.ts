@@ -20,7 +20,7 @@ import {
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ErrorResponse } from '@podium/observability';
+import { ErrorResponse } from '@podium/core';
 import { RateLimit } from '../rate-limit/rate-limit.js';
 import { CreatePurchaseDto } from './dto/create-purchase.dto.js';
 import { PurchaseResponse } from './purchase.response.js';

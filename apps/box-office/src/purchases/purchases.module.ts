@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { PublisherModule } from '@podium/publisher';
+import { PublisherModule } from '@podium/core';
 import { PurchasesController } from './purchases.controller.js';
 import { PurchasesService } from './purchases.service.js';
 

@@ -7,7 +7,7 @@ import {
   UnprocessableEntityException,
 } from '@nestjs/common';
 import { orderFromHash, orderKey, type Order } from '@podium/orders';
-import { OrderPublisher } from '@podium/publisher';
+import { OrderPublisher } from '@podium/core';
 import { REDIS, type RedisClient } from '@podium/redis';
 import type { CreatePurchaseDto } from './dto/create-purchase.dto.js';
 

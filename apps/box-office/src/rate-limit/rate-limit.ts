@@ -8,8 +8,7 @@ import {
 import { Reflector } from '@nestjs/core';
 import { ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
-import { PodiumEnv } from '@podium/config';
-import { ErrorResponse } from '@podium/observability';
+import { PodiumEnv, ErrorResponse } from '@podium/core';
 
 /** The variables that set a route's limit, in requests per client per minute (0: no limit). */
 export type RateLimitVariable = 'PURCHASE_RATE_LIMIT' | 'EVENT_RATE_LIMIT';

@@ -15,7 +15,7 @@ import {
   ApiQuery,
   ApiTags,
 } from '@nestjs/swagger';
-import { ErrorResponse } from '@podium/observability';
+import { ErrorResponse } from '@podium/core';
 import type { Alert } from '@podium/listeners';
 import type { Order } from '@podium/orders';
 import {

@@ -1,5 +1,5 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { PodiumEnv } from '@podium/config';
+import { PodiumEnv } from '@podium/core';
 import type { Alert } from '@podium/listeners';
 import {
   ALERTS,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { OnPurchase, type Effects } from '@podium/delivery';
+import { OnPurchase, type Effects } from '@podium/core';
 import { invoicesKey, ORDERS_CHANNEL, type Order } from '@podium/orders';
 
 /** Each customer's order ids (set invoices:<who>). */

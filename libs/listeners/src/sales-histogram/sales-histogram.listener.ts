@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PodiumEnv } from '@podium/config';
-import { OnPurchase, type Effects } from '@podium/delivery';
+import { PodiumEnv, OnPurchase, type Effects } from '@podium/core';
 import {
   eventHistogramKey,
   HISTOGRAM_ALL_EVENTS,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { OnPurchase, type Effects } from '@podium/delivery';
+import { OnPurchase, type Effects } from '@podium/core';
 import {
   ORDERS_CHANNEL,
   SALES_SUMMARY,

@@ -1,5 +1,0 @@
-export * from './podium-env.js';
-export * from './podium-config.module.js';
-export * from './graceful-shutdown.js';
-export * from './supported-node.js';
-export * from './delivery-mode.js';

@@ -1,0 +1,4 @@
+export * from './podium-env.js';
+export * from './podium-config.module.js';
+export * from './graceful-shutdown.js';
+export * from './delivery-mode.js';

@@ -1,0 +1,164 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { withLogContext } from '../../observability/index.js';
+import {
+  appliedKey,
+  Keyspace,
+  listenerStatsKey,
+  orderKey,
+  type Place,
+} from '@podium/orders';
+import { LuaScript, REDIS, type RedisClient } from '@podium/redis';
+import { DELIVERY_OPTIONS, type DeliveryOptions } from '../delivery.options.js';
+import { isScriptEffects, type Effects, type RedisArg } from './effects.js';
+import { effectsScript, WRITES_BODY } from './effects-script.js';
+
+/** One listener's effects on one order; null when the order is not for it (it skips it). */
+export interface EffectEntry {
+  orderId: string;
+  listener: string;
+  effects: Effects | null;
+  /** On a cluster: its keys stay in one slot for every order (see OnPurchase's oneSlot). */
+  oneSlot?: boolean;
+}
+
+/**
+ * Per entry, in the order given: applied now, skipped now (not for it), already applied
+ * before (a duplicate: nothing written), or failed (nothing written: its writes were taken
+ * back, or the order is not on the server the script ran on).
+ */
+export type ApplyOutcome = 'applied' | 'skipped' | 'duplicate' | Error;
+
+type Reply = [status: number, reply?: unknown];
+
+/**
+ * Applies listeners' effects on a batch of orders in ONE Lua script (effects.lua):
+ * each (order, listener) entry is checked against its applied marker (field <listener> of
+ * podium:applied:<order>), applied all or nothing, and marked, so at-least-once delivery
+ * gives exactly-once effects and a retry runs only what is not marked yet. Entries run in
+ * the order given. The script is sent on the shared auto-pipelining connection, so the
+ * scripts of concurrent batches reach Redis in the order apply() was called.
+ */
+@Injectable()
+export class EffectApplier {
+  /** Lua bodies by index: plain writes first, then each script effect as it first appears. */
+  private readonly bodies: string[] = [WRITES_BODY];
+  private script = new LuaScript(effectsScript(this.bodies));
+
+  constructor(
+    @Inject(REDIS) private readonly redis: RedisClient,
+    private readonly keyspace: Keyspace,
+    @Inject(DELIVERY_OPTIONS) private readonly options: DeliveryOptions,
+  ) {}
+
+  /**
+   * Applies the entries and, for each one applied now, runs its afterApply. On a cluster
+   * the entries go to one script per place their keys live in (Keyspace), all sent
+   * together. Rejects only when a script did not run (Redis unreachable or refusing
+   * writes): nothing of that script was applied then.
+   */
+  async apply(entries: readonly EffectEntry[]): Promise<ApplyOutcome[]> {
+    if (entries.length === 0) return [];
+    const byPlace = new Map<Place, number[]>();
+    entries.forEach(({ orderId, oneSlot }, i) => {
+      const place = this.keyspace.effectsPlace(orderId, oneSlot ?? false);
+      byPlace.set(place, [...(byPlace.get(place) ?? []), i]);
+    });
+    const outcomes: ApplyOutcome[] = new Array<ApplyOutcome>(entries.length);
+    await Promise.all(
+      [...byPlace].map(async ([place, indexes]) => {
+        const replies = await this.applyAt(
+          place,
+          indexes.map((i) => entries[i]),
+        );
+        indexes.forEach(
+          (entry, i) => (outcomes[entry] = outcome(entries[entry], replies[i])),
+        );
+      }),
+    );
+    return outcomes;
+  }
+
+  /** One script for the entries of one place, every key in that place. */
+  private applyAt(
+    place: Place,
+    entries: readonly EffectEntry[],
+  ): Promise<Reply[]> {
+    const keys = new KeyIndex((key) => this.keyspace.key(place, key));
+    // On one Redis the order's hash is in the script's reach: an entry applies only where
+    // the order is (see effects.lua). On a cluster it lives in another slot.
+    const orderAt = (orderId: string) =>
+      this.keyspace.isCluster ? 0 : keys.of(orderKey(orderId));
+    const encoded = entries.map(({ orderId, listener, effects }) => {
+      const [body, effectKeys, effectArgs] = this.encode(effects);
+      return [
+        keys.of(appliedKey(orderId)),
+        keys.of(listenerStatsKey(listener)),
+        listener,
+        body,
+        effectKeys.map((key) => keys.of(key)),
+        effectArgs.map(String),
+        body === 0 ? 0 : orderAt(orderId),
+      ];
+    });
+    return this.script.run<Reply[]>(this.redis, keys.list, [
+      this.options.appliedMarkerTtlSeconds,
+      JSON.stringify(encoded),
+    ]);
+  }
+
+  /** The body index (0: skip), keys and args of one entry. */
+  private encode(
+    effects: Effects | null,
+  ): [number, readonly string[], readonly RedisArg[]] {
+    if (!effects) return [0, [], []];
+    if (isScriptEffects(effects))
+      return [this.bodyIndex(effects.script), effects.keys, effects.args];
+    const args: RedisArg[] = [];
+    for (const [command, , ...rest] of effects.writes)
+      args.push(rest.length + 1, command, ...rest);
+    return [1, effects.writes.map(([, key]) => key), args];
+  }
+
+  /** The 1-based index of a script effect's body, adding it (and so a new script) the first time. */
+  private bodyIndex(body: string): number {
+    let index = this.bodies.indexOf(body);
+    if (index < 0) {
+      index = this.bodies.push(body) - 1;
+      this.script = new LuaScript(effectsScript(this.bodies));
+    }
+    return index + 1;
+  }
+}
+
+function outcome(
+  { orderId, listener, effects }: EffectEntry,
+  [status, reply]: Reply,
+): ApplyOutcome {
+  if (status === 0) return 'duplicate';
+  if (status === 2 || !effects) return 'skipped';
+  if (status !== 1) return new Error(String(reply));
+  if (!effects.afterApply) return 'applied';
+  // Lines an afterApply logs carry the order and the listener (JSON logs).
+  withLogContext({ orderId, listener }, () => {
+    if (isScriptEffects(effects)) effects.afterApply?.(reply);
+    else effects.afterApply?.(reply as unknown[]);
+  });
+  return 'applied';
+}
+
+/** The KEYS of a script, each key once (as placed), named by its 1-based index. */
+class KeyIndex {
+  readonly list: string[] = [];
+  private readonly index = new Map<string, number>();
+
+  constructor(private readonly placed: (key: string) => string) {}
+
+  of(key: string): number {
+    let i = this.index.get(key);
+    if (i === undefined) {
+      i = this.list.push(this.placed(key));
+      this.index.set(key, i);
+    }
+    return i;
+  }
+}

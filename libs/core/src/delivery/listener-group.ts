@@ -1,0 +1,128 @@
+import {
+  deliveryVariable,
+  groupVariable,
+  type DeliveryMode,
+} from '../config/index.js';
+import type { Order } from '@podium/orders';
+import type { Effects } from './effects/effects.js';
+
+/**
+ * What a listener's interceptors and guards see of the call besides the order, as Nest
+ * microservice handlers do: `context.switchToRpc().getData()` is the order,
+ * `context.switchToRpc().getContext()` this.
+ */
+export interface ListenerContext {
+  listener: string;
+  mode: DeliveryMode;
+  group: string;
+  pattern: string;
+}
+
+/** A listener as the registrar found it: its name, what it subscribes to, its handler. */
+export interface ListenerDefinition {
+  name: string;
+  /** The PSUBSCRIBE pattern (an exact channel arrives here glob-escaped). */
+  pattern: string;
+  /** On a cluster, its keys stay in one slot (see OnPurchase). */
+  oneSlot?: boolean;
+  handle(
+    order: Order,
+    context: ListenerContext,
+  ): Effects | null | Promise<Effects | null>;
+}
+
+/** A listener as this process runs it: in a mode and a group, its handler given its context. */
+export interface RunningListener {
+  name: string;
+  pattern: string;
+  oneSlot: boolean;
+  mode: DeliveryMode;
+  group: string;
+  handle(order: Order): Effects | null | Promise<Effects | null>;
+}
+
+/**
+ * Listeners that share one unit of work per order: the order is loaded once, every
+ * member's handler runs, and all their effects are applied in one script (and, for a
+ * queued or durable group, one job per order). All members share one delivery mode.
+ */
+export interface ListenerGroup {
+  name: string;
+  mode: DeliveryMode;
+  listeners: RunningListener[];
+}
+
+export interface GroupingOptions {
+  /** Listener names this process runs; undefined runs every listener it hosts. */
+  listeners?: string[];
+  defaultMode: DeliveryMode;
+  /** Per-listener modes by variable name: { DELIVERY_SALES_HISTOGRAM: 'durable' }. */
+  modeOverrides: Record<string, DeliveryMode>;
+  /** Per-listener groups by variable name: { DELIVERY_GROUP_SLOW_INVOICES: 'slow' }. */
+  groupOverrides: Record<string, string>;
+}
+
+/**
+ * Which listeners this process runs, in which mode and group. A listener's mode is
+ * DELIVERY_<NAME> or DELIVERY; its group is DELIVERY_GROUP_<NAME> or, by default, the
+ * name of its mode, so a process runs one group per mode. Throws one line naming the
+ * culprit for a variable or LISTENERS entry that names no listener, and for a group whose
+ * members would be delivered in different modes.
+ */
+export function planGroups(
+  found: ListenerDefinition[],
+  options: GroupingOptions,
+): ListenerGroup[] {
+  const known = new Map(found.map((l) => [l.name, l]));
+  for (const [overrides, variable] of [
+    [options.modeOverrides, deliveryVariable],
+    [options.groupOverrides, groupVariable],
+  ] as const) {
+    const names = new Set(found.map((l) => variable(l.name)));
+    const unknown = Object.keys(overrides).filter((v) => !names.has(v));
+    if (unknown.length > 0)
+      throw new Error(
+        `${unknown.join(', ')} names no listener; known: ${[...known.keys()].join(', ')}`,
+      );
+  }
+  const wanted = options.listeners;
+  const unknown = wanted?.filter((name) => !known.has(name)) ?? [];
+  if (unknown.length > 0) {
+    throw new Error(
+      `LISTENERS names unknown listener(s): ${unknown.join(', ')}; known: ${[...known.keys()].join(', ')}`,
+    );
+  }
+
+  const groups = new Map<string, ListenerGroup>();
+  for (const listener of found) {
+    if (wanted && !wanted.includes(listener.name)) continue;
+    const mode =
+      options.modeOverrides[deliveryVariable(listener.name)] ??
+      options.defaultMode;
+    const name = options.groupOverrides[groupVariable(listener.name)] ?? mode;
+    let group = groups.get(name);
+    if (!group) groups.set(name, (group = { name, mode, listeners: [] }));
+    if (group.mode !== mode) {
+      const other = group.listeners[0];
+      throw new Error(
+        `group "${name}" would mix delivery modes: ${other.name} is ${other.mode}, ${listener.name} is ${mode}; ` +
+          `give one of them a group of its own (${groupVariable(listener.name)})`,
+      );
+    }
+    const context: ListenerContext = {
+      listener: listener.name,
+      mode,
+      group: name,
+      pattern: listener.pattern,
+    };
+    group.listeners.push({
+      name: listener.name,
+      pattern: listener.pattern,
+      oneSlot: listener.oneSlot ?? false,
+      mode,
+      group: name,
+      handle: (order) => listener.handle(order, context),
+    });
+  }
+  return [...groups.values()];
+}

@@ -1,0 +1,5 @@
+export * from './config/index.js';
+export * from './observability/index.js';
+export * from './queues/index.js';
+export * from './publisher/index.js';
+export * from './delivery/index.js';

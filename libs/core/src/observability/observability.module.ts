@@ -1,0 +1,56 @@
+import {
+  Module,
+  type DynamicModule,
+  type INestApplication,
+} from '@nestjs/common';
+import type { DestinationStream } from 'pino';
+import type { Registry } from 'prom-client';
+import type { PodiumEnv } from '../config/index.js';
+import { FailoverModule } from './failover-monitor.js';
+import { HealthModule } from './health.js';
+import { jsonLoggingModule } from './logging.js';
+import {
+  httpMetricsMiddleware,
+  METRICS_REGISTRY,
+  MetricsModule,
+} from './metrics.js';
+import { setupOpenApi, type OpenApiOptions } from './openapi.js';
+
+export interface ObservabilityOptions {
+  /** The process's name in JSON logs: box-office, listeners. */
+  app: string;
+  env: PodiumEnv;
+  /** JSON logs go here instead of stdout (tests). */
+  logDestination?: DestinationStream;
+}
+
+/** /health, /metrics, the failover monitor and, with LOG_FORMAT=json, nestjs-pino: what an operator watches. */
+@Module({})
+export class ObservabilityModule {
+  static forRoot({
+    app,
+    env,
+    logDestination,
+  }: ObservabilityOptions): DynamicModule {
+    return {
+      module: ObservabilityModule,
+      imports: [
+        MetricsModule.forRoot(),
+        HealthModule,
+        FailoverModule.forRoot(app),
+        ...(env.LOG_FORMAT === 'json'
+          ? [jsonLoggingModule(env, { app, destination: logDestination })]
+          : []),
+      ],
+    };
+  }
+}
+
+/** The HTTP side, once the app exists (before init): request metrics and the OpenAPI docs. */
+export function configureObservability(
+  app: INestApplication,
+  openApi: OpenApiOptions,
+): void {
+  app.use(httpMetricsMiddleware(app.get<Registry>(METRICS_REGISTRY)));
+  setupOpenApi(app, openApi);
+}

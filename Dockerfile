@@ -7,9 +7,10 @@
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# The packages are npm workspaces: npm ci links node_modules/@podium/* to libs/*.
+COPY libs libs
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
-COPY libs libs
 COPY apps apps
 COPY scripts scripts
 RUN npm run build \
@@ -21,6 +22,8 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=build --chown=node:node /app/package.json ./
 COPY --from=build --chown=node:node /app/node_modules node_modules
+# Each package's package.json (its exports) and its dist/, a link into dist/libs/<name>/src.
+COPY --from=build --chown=node:node /app/libs libs
 COPY --from=build --chown=node:node /app/dist dist
 USER node
 # 3000: box office (PORT); 3001: listeners' health and metrics (HEALTH_PORT).

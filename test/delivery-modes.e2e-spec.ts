@@ -221,7 +221,7 @@ describe('queued delivery (BullMQ, real Redis)', () => {
         logger: false,
       }),
     ).rejects.toThrow(
-      'DELIVERY_SALES_SUMARY names no listener; known: sales-histogram, sales-summary',
+      'delivery.modes["sales-sumary"] (DELIVERY_SALES_SUMARY) names no listener; known: sales-histogram, sales-summary',
     );
   });
 });

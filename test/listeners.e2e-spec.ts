@@ -256,7 +256,7 @@ describe('listeners app configuration', () => {
         logger: false,
       }),
     ).rejects.toThrow(
-      'LISTENERS names unknown listener(s): nope; known: sales-histogram, sales-summary',
+      'delivery.only (LISTENERS) names unknown listener(s): nope; known: sales-histogram, sales-summary',
     );
   });
 

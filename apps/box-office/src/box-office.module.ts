@@ -5,12 +5,12 @@ import {
 } from '@nestjs/common';
 import type { DestinationStream } from 'pino';
 import {
-  PodiumConfigModule,
-  type PodiumEnv,
   ObservabilityModule,
+  PodiumConfigModule,
+  PodiumModule,
+  podiumOptionsFromEnv,
+  type PodiumEnv,
 } from '@podium/core';
-import { KeyspaceModule } from '@podium/orders';
-import { RedisModule } from '@podium/redis';
 import { DashboardModule } from './dashboard/dashboard.module.js';
 import { EventsModule } from './events/events.module.js';
 import { ListenersModule } from './listeners/listeners.module.js';
@@ -31,8 +31,8 @@ export const BOX_OFFICE_FEATURES = [
 ];
 
 /**
- * What every feature module relies on: configuration, Redis (fail-fast: a request never
- * waits in an offline queue), observability, the rate limiter, the graceful stop (all global).
+ * What every feature module relies on: configuration, podium's publishing side (its Redis
+ * connection fail-fast: a request never waits in an offline queue), observability, the rate limiter, the graceful stop (all global).
  */
 export function boxOfficeInfrastructure(
   env: PodiumEnv,
@@ -40,12 +40,11 @@ export function boxOfficeInfrastructure(
 ): NonNullable<ModuleMetadata['imports']> {
   return [
     PodiumConfigModule.forRoot(env),
-    RedisModule.forRoot({
-      target: env.redisTarget,
+    PodiumModule.forRoot(podiumOptionsFromEnv(env), {
+      listen: false,
       connectionName: 'podium-box-office',
       failFast: true,
     }),
-    KeyspaceModule.forRoot(env.redisTarget),
     ObservabilityModule.forRoot({ app: 'box-office', env, logDestination }),
     RateLimitModule,
     ShutdownModule,

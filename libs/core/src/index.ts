@@ -3,3 +3,4 @@ export * from './observability/index.js';
 export * from './queues/index.js';
 export * from './publisher/index.js';
 export * from './delivery/index.js';
+export * from './module/index.js';

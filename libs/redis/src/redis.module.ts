@@ -4,6 +4,7 @@ import {
   Logger,
   Module,
   type DynamicModule,
+  type InjectionToken,
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import {
@@ -38,12 +39,25 @@ export class RedisModule implements OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
 
   static forRoot(options: RedisModuleOptions): DynamicModule {
+    return RedisModule.forRootAsync({ useFactory: () => options });
+  }
+
+  /** Its options from the app's providers (the settings of PodiumModule). */
+  static forRootAsync({
+    inject = [],
+    useFactory,
+  }: {
+    inject?: InjectionToken[];
+    useFactory: (...deps: never[]) => RedisModuleOptions;
+  }): DynamicModule {
     return {
       module: RedisModule,
       providers: [
         {
           provide: REDIS,
-          useFactory: async () => {
+          inject,
+          useFactory: async (...deps: never[]) => {
+            const options = useFactory(...deps);
             const redis = createRedis(options.target, options.connectionName, {
               failFast: options.failFast,
             });

@@ -98,12 +98,10 @@ export async function startListenerModule(
       DELIVERY: options.mode ?? options.env?.DELIVERY ?? 'ephemeral',
       REDIS_URL: server.url,
     });
-    const transport = new PurchaseTransport(env.redisTarget);
     let builder = Test.createTestingModule({
       imports: [
         PodiumListenersModule.forRoot({
           env,
-          transport,
           listeners: options.listeners,
         }),
         PublisherModule,
@@ -121,6 +119,7 @@ export async function startListenerModule(
     });
 
     app = module.createNestApplication({ abortOnError: false });
+    const transport = module.get(PurchaseTransport);
     // As createListenersApplication: the handlers are bound in onModuleInit, before the transport subscribes.
     app.connectMicroservice(
       { strategy: transport },

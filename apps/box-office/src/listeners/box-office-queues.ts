@@ -8,7 +8,8 @@ import {
 import type { Queue } from 'bullmq';
 import type { Registry } from 'prom-client';
 import {
-  PodiumEnv,
+  PODIUM_SETTINGS,
+  type PodiumSettings,
   METRICS_REGISTRY,
   registerQueueMetrics,
   GroupQueues,
@@ -31,7 +32,7 @@ export class BoxOfficeQueues implements OnApplicationShutdown {
 
   constructor(
     @Inject(REDIS) private readonly redis: RedisClient,
-    env: PodiumEnv,
+    @Inject(PODIUM_SETTINGS) env: PodiumSettings,
     keys: Keyspace,
   ) {
     this.queues = new GroupQueues(

@@ -1,4 +1,5 @@
 import {
+  Inject,
   Injectable,
   Logger,
   type MessageEvent,
@@ -6,7 +7,7 @@ import {
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { Observable, Subject } from 'rxjs';
-import { PodiumEnv } from '@podium/core';
+import { PODIUM_SETTINGS, type PodiumSettings } from '@podium/core';
 import { escapeGlob, eventChannel } from '@podium/orders';
 import { createSubscriber } from '@podium/redis';
 import { DashboardSnapshotService } from './dashboard-snapshot.service.js';
@@ -49,7 +50,7 @@ export class LiveUpdatesService implements OnModuleDestroy {
 
   constructor(
     private readonly source: DashboardSnapshotService,
-    private readonly env: PodiumEnv,
+    @Inject(PODIUM_SETTINGS) private readonly env: PodiumSettings,
   ) {}
 
   /** True once the app is stopping: no new stream is started. */

@@ -7,7 +7,6 @@ export * from './effects/effects.js';
 export * from './listener-group.js';
 export * from './listener-registrar.js';
 export * from './listener-stats.js';
-export * from './listeners-outbox.module.js';
 export * from './listeners-application.js';
 export * from './on-purchase.decorator.js';
 export * from './work/order-loader.js';

@@ -80,12 +80,12 @@ describe('planGroups', () => {
   it('refuses variables and LISTENERS entries that name no listener', () => {
     expect(() =>
       plan({ groupOverrides: { DELIVERY_GROUP_SALES_SUMARY: 'x' } }),
-    ).toThrow('DELIVERY_GROUP_SALES_SUMARY names no listener');
+    ).toThrow('(DELIVERY_GROUP_SALES_SUMARY) names no listener');
     expect(() =>
       plan({ modeOverrides: { DELIVERY_NOBODY: 'queued' } }),
-    ).toThrow('DELIVERY_NOBODY names no listener');
+    ).toThrow('(DELIVERY_NOBODY) names no listener');
     expect(() => plan({ listeners: ['nobody'] })).toThrow(
-      'LISTENERS names unknown listener(s): nobody',
+      '(LISTENERS) names unknown listener(s): nobody',
     );
   });
 });

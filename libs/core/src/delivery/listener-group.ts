@@ -74,22 +74,30 @@ export function planGroups(
   options: GroupingOptions,
 ): ListenerGroup[] {
   const known = new Map(found.map((l) => [l.name, l]));
-  for (const [overrides, variable] of [
-    [options.modeOverrides, deliveryVariable],
-    [options.groupOverrides, groupVariable],
+  for (const [overrides, variable, option] of [
+    [options.modeOverrides, deliveryVariable, 'modes'],
+    [options.groupOverrides, groupVariable, 'groups'],
   ] as const) {
     const names = new Set(found.map((l) => variable(l.name)));
     const unknown = Object.keys(overrides).filter((v) => !names.has(v));
+    // Named both ways: as PodiumModule's option and as the podium apps' variable.
+    const named = unknown.map(
+      (v) =>
+        `delivery.${option}["${v
+          .replace(/^DELIVERY_(GROUP_)?/, '')
+          .toLowerCase()
+          .replaceAll('_', '-')}"] (${v})`,
+    );
     if (unknown.length > 0)
       throw new Error(
-        `${unknown.join(', ')} names no listener; known: ${[...known.keys()].join(', ')}`,
+        `${named.join(', ')} names no listener; known: ${[...known.keys()].join(', ')}`,
       );
   }
   const wanted = options.listeners;
   const unknown = wanted?.filter((name) => !known.has(name)) ?? [];
   if (unknown.length > 0) {
     throw new Error(
-      `LISTENERS names unknown listener(s): ${unknown.join(', ')}; known: ${[...known.keys()].join(', ')}`,
+      `delivery.only (LISTENERS) names unknown listener(s): ${unknown.join(', ')}; known: ${[...known.keys()].join(', ')}`,
     );
   }
 

@@ -43,12 +43,11 @@ export async function createListenersApplication(
   options: ListenersApplicationOptions,
 ): Promise<ListenersApplication> {
   const { env, listeners, logger, logDestination } = options;
-  const transport = options.transport ?? new PurchaseTransport(env.redisTarget);
   const json = logger === undefined && env.LOG_FORMAT === 'json';
   const app = await NestFactory.create(
     PodiumListenersModule.forRoot({
       env,
-      transport,
+      transport: options.transport,
       listeners,
       logDestination,
     }),
@@ -58,6 +57,7 @@ export async function createListenersApplication(
       logger: json ? undefined : (logger ?? nestLogLevels(env.LOG_LEVEL)),
     },
   );
+  const transport = app.get(PurchaseTransport);
   try {
     if (json) app.useLogger(app.get(PinoNestLogger));
     // The handlers are bound in onModuleInit (ListenerRegistrar), so init comes before the

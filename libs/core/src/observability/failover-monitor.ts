@@ -11,7 +11,7 @@ import {
 } from '@nestjs/common';
 import { Cluster } from 'ioredis';
 import { Counter, type Registry } from 'prom-client';
-import { PodiumEnv } from '../config/index.js';
+import { PODIUM_SETTINGS, type PodiumSettings } from '../config/index.js';
 import {
   createSentinelClients,
   describeRedisTarget,
@@ -93,7 +93,7 @@ export class FailoverMonitor
   private readonly onReady = () => void this.identify();
 
   constructor(
-    private readonly env: PodiumEnv,
+    @Inject(PODIUM_SETTINGS) private readonly env: PodiumSettings,
     private readonly checks: ReadinessChecks,
     @Inject(FAILOVER_CONNECTION) private readonly connectionName: string,
     @Optional() @Inject(REDIS) private readonly redis?: RedisClient,
@@ -331,15 +331,18 @@ function parseInfo(text: string): Record<string, string> {
   return fields;
 }
 
-/** The FailoverMonitor of the app, global; its Sentinel connections are named `podium-<app>-failover`. */
+/** The FailoverMonitor of the app, global; its Sentinel connections are named `<connectionName>-failover`. */
 @Global()
 @Module({})
 export class FailoverModule {
-  static forRoot(app: string): DynamicModule {
+  static forRoot(connectionName: string): DynamicModule {
     return {
       module: FailoverModule,
       providers: [
-        { provide: FAILOVER_CONNECTION, useValue: `podium-${app}-failover` },
+        {
+          provide: FAILOVER_CONNECTION,
+          useValue: `${connectionName}-failover`,
+        },
         FailoverMonitor,
       ],
       exports: [FailoverMonitor],

@@ -14,9 +14,10 @@ import {
   HealthCheckService,
   HealthIndicatorService,
   TerminusModule,
+  type HealthIndicatorFunction,
   type HealthIndicatorResult,
 } from '@nestjs/terminus';
-import { PodiumEnv } from '../config/index.js';
+import { PODIUM_SETTINGS, type PodiumSettings } from '../config/index.js';
 import {
   livenessOf,
   READINESS_PROBE_KEY,
@@ -102,7 +103,9 @@ class RedisReadiness implements OnModuleInit {
   constructor(
     private readonly checks: ReadinessChecks,
     @Optional() @Inject(REDIS) private readonly redis?: RedisClient,
-    @Optional() private readonly env?: PodiumEnv,
+    @Optional()
+    @Inject(PODIUM_SETTINGS)
+    private readonly env?: PodiumSettings,
   ) {}
 
   onModuleInit(): void {
@@ -149,11 +152,36 @@ export class HealthController {
   }
 }
 
+/**
+ * podium's readiness checks, for the app's own Terminus health checks:
+ * `health.check([...podiumHealth.checks(), ...yours])`. They are the ones the podium apps'
+ * /health/ready runs: Redis accepts a write, no connection is silent, and what each part
+ * adds (the listeners' subscriptions and workers, a failover under way).
+ */
+@Injectable()
+export class PodiumHealthIndicator {
+  constructor(
+    private readonly indicators: HealthIndicatorService,
+    private readonly readiness: ReadinessChecks,
+  ) {}
+
+  checks(): HealthIndicatorFunction[] {
+    return this.readiness.list().map((check) => () => check(this.indicators));
+  }
+}
+
+/** The readiness checks (ReadinessChecks, PodiumHealthIndicator), without an endpoint: PodiumModule brings it. */
 @Global()
+@Module({
+  imports: [TerminusModule],
+  providers: [ReadinessChecks, RedisReadiness, PodiumHealthIndicator],
+  exports: [ReadinessChecks, PodiumHealthIndicator],
+})
+export class PodiumHealthModule {}
+
+/** /health/live and /health/ready (the podium apps'), on the checks of PodiumModule. */
 @Module({
   imports: [TerminusModule.forRoot({ errorLogStyle: 'json' })],
   controllers: [HealthController],
-  providers: [ReadinessChecks, RedisReadiness],
-  exports: [ReadinessChecks, TerminusModule],
 })
 export class HealthModule {}

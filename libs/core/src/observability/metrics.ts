@@ -6,6 +6,8 @@ import {
   Module,
   Res,
   type DynamicModule,
+  type InjectionToken,
+  type OnModuleInit,
 } from '@nestjs/common';
 import {
   ApiOkResponse,
@@ -21,7 +23,7 @@ import {
   Histogram,
   Registry,
 } from 'prom-client';
-import { PodiumEnv } from '../config/index.js';
+import { PODIUM_SETTINGS, type PodiumSettings } from '../config/index.js';
 import {
   livenessOf,
   REDIS,
@@ -130,38 +132,36 @@ export class MetricsController {
 }
 
 /**
- * /metrics and the app's registry, with Node's process metrics (process_*, nodejs_*) and
- * the Redis connection metrics of the shared command connection.
+ * podium's registry (the one PodiumModule's options give, or a private one) and the Redis
+ * connection metrics of the shared command connection. PodiumModule brings it.
  */
 @Global()
 @Module({})
-export class MetricsModule {
-  static forRoot({
-    defaultMetrics = true,
-  }: { defaultMetrics?: boolean } = {}): DynamicModule {
+export class PodiumMetricsModule {
+  static forRoot(registry?: {
+    inject: InjectionToken[];
+    useFactory: (...deps: never[]) => Registry | undefined;
+  }): DynamicModule {
     return {
-      module: MetricsModule,
-      controllers: [MetricsController],
+      module: PodiumMetricsModule,
       providers: [
         {
           provide: METRICS_REGISTRY,
-          useFactory: () => {
-            const registry = new Registry();
-            if (defaultMetrics) collectDefaultMetrics({ register: registry });
-            return registry;
-          },
+          inject: registry?.inject ?? [],
+          useFactory: (...deps: never[]) =>
+            registry?.useFactory(...deps) ?? new Registry(),
         },
         {
           provide: RedisMetrics,
           inject: [
             METRICS_REGISTRY,
             { token: REDIS, optional: true },
-            { token: PodiumEnv, optional: true },
+            { token: PODIUM_SETTINGS, optional: true },
           ],
           useFactory: (
             registry: Registry,
             redis?: RedisClient,
-            env?: PodiumEnv,
+            env?: PodiumSettings,
           ) => {
             const metrics = new RedisMetrics(registry);
             if (redis) metrics.trackRedis('command', redis);
@@ -172,6 +172,19 @@ export class MetricsModule {
       ],
       exports: [METRICS_REGISTRY, RedisMetrics],
     };
+  }
+}
+
+/**
+ * /metrics (the podium apps'): the registry PodiumModule uses, with Node's process metrics
+ * (process_*, nodejs_*) added to it.
+ */
+@Module({ controllers: [MetricsController] })
+export class MetricsModule implements OnModuleInit {
+  constructor(@Inject(METRICS_REGISTRY) private readonly registry: Registry) {}
+
+  onModuleInit(): void {
+    collectDefaultMetrics({ register: this.registry });
   }
 }
 

@@ -6,7 +6,6 @@ import {
 import type { DestinationStream } from 'pino';
 import type { Registry } from 'prom-client';
 import type { PodiumEnv } from '../config/index.js';
-import { FailoverModule } from './failover-monitor.js';
 import { HealthModule } from './health.js';
 import { jsonLoggingModule } from './logging.js';
 import {
@@ -24,7 +23,10 @@ export interface ObservabilityOptions {
   logDestination?: DestinationStream;
 }
 
-/** /health, /metrics, the failover monitor and, with LOG_FORMAT=json, nestjs-pino: what an operator watches. */
+/**
+ * The podium apps' /health, /metrics and, with LOG_FORMAT=json, nestjs-pino: what an operator
+ * watches, on the registry and the readiness checks PodiumModule brings.
+ */
 @Module({})
 export class ObservabilityModule {
   static forRoot({
@@ -35,9 +37,8 @@ export class ObservabilityModule {
     return {
       module: ObservabilityModule,
       imports: [
-        MetricsModule.forRoot(),
+        MetricsModule,
         HealthModule,
-        FailoverModule.forRoot(app),
         ...(env.LOG_FORMAT === 'json'
           ? [jsonLoggingModule(env, { app, destination: logDestination })]
           : []),

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Registry } from 'prom-client';
-import { PodiumEnv } from '../config/index.js';
+import { PODIUM_SETTINGS, type PodiumSettings } from '../config/index.js';
 import {
   METRICS_REGISTRY,
   registryOrPrivate,
@@ -77,7 +77,7 @@ export class OrderPublisher {
 
   constructor(
     @Inject(REDIS) private readonly redis: RedisClient,
-    private readonly env: PodiumEnv,
+    @Inject(PODIUM_SETTINGS) private readonly env: PodiumSettings,
     private readonly enqueuer: OrderEnqueuer,
     @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
     @Optional()
@@ -249,7 +249,7 @@ export class OrderPublisher {
  */
 export function standalonePublisher(
   redis: RedisClient,
-  env: PodiumEnv,
+  env: PodiumSettings,
   registry?: Registry,
   keys?: Keyspace,
 ): { publisher: OrderPublisher; close: () => Promise<void> } {

@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { QueuesModule } from '../queues/index.js';
 import { OrderPublisher } from './order-publisher.js';
-import { OutboxModule } from './outbox/outbox.module.js';
 import { PurchaseReplication } from './purchase-replication.js';
 
 /**
@@ -9,8 +8,8 @@ import { PurchaseReplication } from './purchase-replication.js';
  * undone, the outbox relay. Needs PodiumConfigModule and RedisModule (both global) in the app.
  */
 @Module({
-  imports: [QueuesModule, OutboxModule.forRoot()],
+  imports: [QueuesModule],
   providers: [OrderPublisher, PurchaseReplication],
-  exports: [OrderPublisher, OutboxModule],
+  exports: [OrderPublisher, PurchaseReplication],
 })
 export class PublisherModule {}

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Counter, type Registry } from 'prom-client';
-import { PodiumEnv } from '../config/index.js';
+import { PODIUM_SETTINGS, type PodiumSettings } from '../config/index.js';
 import { FailoverMonitor, METRICS_REGISTRY } from '../observability/index.js';
 import {
   FailoverUnderWayError,
@@ -29,7 +29,7 @@ export class PurchaseReplication {
   private readonly refused?: Counter;
 
   constructor(
-    env: PodiumEnv,
+    @Inject(PODIUM_SETTINGS) env: PodiumSettings,
     @Optional() failover?: FailoverMonitor,
     @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
   ) {

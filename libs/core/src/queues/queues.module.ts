@@ -5,7 +5,7 @@ import {
   Module,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { PodiumEnv } from '../config/index.js';
+import { PODIUM_SETTINGS, type PodiumSettings } from '../config/index.js';
 import { Keyspace } from '@podium/orders';
 import { createRedis, REDIS, type RedisClient } from '@podium/redis';
 import { GroupQueues } from './group-queue.js';
@@ -18,7 +18,7 @@ import { OrderEnqueuer } from './order-enqueuer.js';
  */
 export function createOrderEnqueuer(
   redis: RedisClient,
-  env: PodiumEnv,
+  env: PodiumSettings,
   keys: Keyspace = Keyspace.singleRedis,
 ): OrderEnqueuer {
   return new OrderEnqueuer(
@@ -57,7 +57,7 @@ class QueuesShutdown implements OnApplicationShutdown {
   providers: [
     {
       provide: OrderEnqueuer,
-      inject: [REDIS, PodiumEnv, Keyspace],
+      inject: [REDIS, PODIUM_SETTINGS, Keyspace],
       useFactory: createOrderEnqueuer,
     },
     QueuesShutdown,

@@ -1,4 +1,9 @@
-import { Global, Module, type DynamicModule } from '@nestjs/common';
+import {
+  Global,
+  Module,
+  type DynamicModule,
+  type InjectionToken,
+} from '@nestjs/common';
 import {
   PlacedReads,
   REDIS,
@@ -16,13 +21,27 @@ import { Keyspace } from './keyspace.js';
 @Module({})
 export class KeyspaceModule {
   static forRoot(target: RedisTarget): DynamicModule {
+    return KeyspaceModule.forRootAsync({ useFactory: () => target });
+  }
+
+  /** The Redis target from the app's providers (the settings of PodiumModule). */
+  static forRootAsync({
+    inject = [],
+    useFactory,
+  }: {
+    inject?: InjectionToken[];
+    useFactory: (...deps: never[]) => RedisTarget;
+  }): DynamicModule {
     return {
       module: KeyspaceModule,
       providers: [
         {
           provide: Keyspace,
-          useValue:
-            target.kind === 'cluster' ? Keyspace.cluster : Keyspace.singleRedis,
+          inject,
+          useFactory: (...deps: never[]) =>
+            useFactory(...deps).kind === 'cluster'
+              ? Keyspace.cluster
+              : Keyspace.singleRedis,
         },
         {
           provide: PlacedReads,

@@ -11,14 +11,37 @@
   };
   const cell = (text, className) => el('td', text, className);
   const int = new Intl.NumberFormat('en-US');
-  const dollars = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 0, maximumFractionDigits: 0 });
-  const cents = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD', minimumFractionDigits: 2 });
+  const dollars = new Intl.NumberFormat('en-US', {
+    style: 'currency',
+    currency: 'USD',
+    minimumFractionDigits: 0,
+    maximumFractionDigits: 0,
+  });
+  const cents = new Intl.NumberFormat('en-US', {
+    style: 'currency',
+    currency: 'USD',
+    minimumFractionDigits: 2,
+  });
   const money = (n) => (Number.isInteger(n) ? dollars : cents).format(n);
   const count = (n) => (n === null || n === undefined ? '–' : int.format(n));
   // Alerts and winners carry epoch seconds; the histogram is in UTC, so are the times.
-  const time = (epochSeconds) => new Date(epochSeconds * 1000).toISOString().slice(11, 19);
-  const HOURS = Array.from({ length: 24 }, (_, h) => String(h).padStart(2, '0'));
-  const PALETTE = ['#2563eb', '#d97706', '#059669', '#db2777', '#7c3aed', '#0891b2', '#65a30d', '#dc2626', '#4b5563', '#ca8a04'];
+  const time = (epochSeconds) =>
+    new Date(epochSeconds * 1000).toISOString().slice(11, 19);
+  const HOURS = Array.from({ length: 24 }, (_, h) =>
+    String(h).padStart(2, '0'),
+  );
+  const PALETTE = [
+    '#2563eb',
+    '#d97706',
+    '#059669',
+    '#db2777',
+    '#7c3aed',
+    '#0891b2',
+    '#65a30d',
+    '#dc2626',
+    '#4b5563',
+    '#ca8a04',
+  ];
 
   let heartbeatMs = 2000;
   let lastSnapshotAt = 0;
@@ -44,7 +67,12 @@
       .map((s) => {
         const tr = el('tr');
         tr.dataset.event = s.event;
-        tr.append(cell(s.event), cell(int.format(s.orders), 'num'), cell(int.format(s.ticketsSold), 'num'), cell(money(s.totalSales), 'num'));
+        tr.append(
+          cell(s.event),
+          cell(int.format(s.orders), 'num'),
+          cell(int.format(s.ticketsSold), 'num'),
+          cell(money(s.totalSales), 'num'),
+        );
         return tr;
       });
     if (rows.length === 0) {
@@ -58,7 +86,9 @@
 
   function renderHistogram(histogram) {
     if (!window.Chart) return;
-    const events = [...histogram.events].sort((a, b) => a.event.localeCompare(b.event));
+    const events = [...histogram.events].sort((a, b) =>
+      a.event.localeCompare(b.event),
+    );
     if (!chart) {
       chart = new window.Chart($('histogram'), {
         type: 'bar',
@@ -78,16 +108,37 @@
     }
     // The datasets are updated in place, so that events hidden from the legend stay hidden.
     const wanted = [
-      { key: 'all events', type: 'line', label: 'all events', data: histogram.all, stack: 'all', color: '#111827' },
-      ...events.map((e, i) => ({ key: `event:${e.event}`, type: 'bar', label: e.event, data: e.hours, stack: 'events', color: PALETTE[i % PALETTE.length] })),
+      {
+        key: 'all events',
+        type: 'line',
+        label: 'all events',
+        data: histogram.all,
+        stack: 'all',
+        color: '#111827',
+      },
+      ...events.map((e, i) => ({
+        key: `event:${e.event}`,
+        type: 'bar',
+        label: e.event,
+        data: e.hours,
+        stack: 'events',
+        color: PALETTE[i % PALETTE.length],
+      })),
     ];
     const byKey = new Map(chart.data.datasets.map((d) => [d.key, d]));
     chart.data.datasets = wanted.map((w) => {
-      const dataset = byKey.get(w.key) ?? { key: w.key, type: w.type, label: w.label, stack: w.stack, order: w.type === 'line' ? 0 : 1 };
+      const dataset = byKey.get(w.key) ?? {
+        key: w.key,
+        type: w.type,
+        label: w.label,
+        stack: w.stack,
+        order: w.type === 'line' ? 0 : 1,
+      };
       dataset.data = w.data;
       dataset.backgroundColor = w.color;
       dataset.borderColor = w.color;
-      if (w.type === 'line') Object.assign(dataset, { borderWidth: 2, pointRadius: 2, fill: false });
+      if (w.type === 'line')
+        Object.assign(dataset, { borderWidth: 2, pointRadius: 2, fill: false });
       return dataset;
     });
     chart.update('none');
@@ -127,7 +178,10 @@
   }
 
   /** The seed's alert line: "Purchase <event>: #<qty> $<cost>". */
-  const alertLine = (a) => (typeof a.message === 'string' ? a.message : `Purchase ${a.event}: #${a.qty} $${a.cost}`);
+  const alertLine = (a) =>
+    typeof a.message === 'string'
+      ? a.message
+      : `Purchase ${a.event}: #${a.qty} $${a.cost}`;
 
   function renderFeed(list, items, empty, render) {
     const nodes = items.map((item) => {
@@ -136,7 +190,9 @@
       li.append(el('time', time(item.ts)), ...render(item));
       return li;
     });
-    $(list).replaceChildren(...(nodes.length ? nodes : [el('li', empty, 'empty')]));
+    $(list).replaceChildren(
+      ...(nodes.length ? nodes : [el('li', empty, 'empty')]),
+    );
   }
 
   function render(snapshot) {
@@ -144,9 +200,15 @@
     renderSales(snapshot.sales);
     renderHistogram(snapshot.histogram);
     renderListeners(snapshot.listeners);
-    renderFeed('alerts', snapshot.alerts, 'no alerts yet', (a) => [el('span', alertLine(a), 'line')]);
-    renderFeed('winners', snapshot.winners, 'no winners yet', (w) => [el('span', w.who, 'who'), el('span', `Order Id: ${w.orderId} (#${w.qty} $${w.cost})`, 'line')]);
-    $('updated').textContent = `updated ${new Date(snapshot.at).toLocaleTimeString()}`;
+    renderFeed('alerts', snapshot.alerts, 'no alerts yet', (a) => [
+      el('span', alertLine(a), 'line'),
+    ]);
+    renderFeed('winners', snapshot.winners, 'no winners yet', (w) => [
+      el('span', w.who, 'who'),
+      el('span', `Order Id: ${w.orderId} (#${w.qty} $${w.cost})`, 'line'),
+    ]);
+    $('updated').textContent =
+      `updated ${new Date(snapshot.at).toLocaleTimeString()}`;
   }
 
   let source = null;
@@ -168,11 +230,17 @@
       // answers 503): then a new one is opened, as often.
       if (source.readyState === EventSource.OPEN) return;
       setStatus('reconnecting', 'reconnecting…');
-      if (e.target === source && source.readyState === EventSource.CLOSED) setTimeout(connect, heartbeatMs);
+      if (e.target === source && source.readyState === EventSource.CLOSED)
+        setTimeout(connect, heartbeatMs);
     });
   }
   connect();
   setInterval(() => {
-    if (lastSnapshotAt && source.readyState === EventSource.OPEN && Date.now() - lastSnapshotAt > 3 * heartbeatMs) setStatus('stale', 'no update');
+    if (
+      lastSnapshotAt &&
+      source.readyState === EventSource.OPEN &&
+      Date.now() - lastSnapshotAt > 3 * heartbeatMs
+    )
+      setStatus('stale', 'no update');
   }, 1000);
 })();

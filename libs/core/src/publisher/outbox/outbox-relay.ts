@@ -9,7 +9,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import type { Registry } from 'prom-client';
-import { PodiumEnv } from '../../config/index.js';
+import { PODIUM_SETTINGS, type PodiumSettings } from '../../config/index.js';
 import { METRICS_REGISTRY } from '../../observability/index.js';
 import { OUTBOX_LEASE } from '@podium/orders';
 import { OrderEnqueuer, parseOutboxEntry } from '../../queues/index.js';
@@ -68,7 +68,7 @@ export class OutboxRelay
 
   constructor(
     @Inject(REDIS) private readonly redis: RedisClient,
-    private readonly env: PodiumEnv,
+    @Inject(PODIUM_SETTINGS) private readonly env: PodiumSettings,
     private readonly enqueuer: OrderEnqueuer,
     @Optional() @Inject(METRICS_REGISTRY) private readonly registry?: Registry,
     @Optional()

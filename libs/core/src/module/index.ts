@@ -1,0 +1,2 @@
+export * from './podium-options.js';
+export * from './podium.module.js';

@@ -1,0 +1,314 @@
+import type { Registry } from 'prom-client';
+import {
+  deliveryVariable,
+  groupVariable,
+  type DeliveryMode,
+} from '../config/delivery-mode.js';
+import { validatePodiumEnv, type PodiumEnv } from '../config/podium-env.js';
+import type { PodiumSettings } from '../config/podium-settings.js';
+
+/** Where Redis is: one server (url), Sentinel (sentinels and sentinelName) or a Cluster (clusterNodes). */
+export interface PodiumRedisOptions {
+  /**
+   * `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS. With Sentinel or a
+   * Cluster it gives only the credentials, the database and TLS. Default
+   * `redis://127.0.0.1:6379`.
+   */
+  url?: string;
+  /** Sentinels, `host:port` each (IPv6 in brackets); with sentinelName. */
+  sentinels?: string[];
+  /** The name the Sentinels monitor the primary by. */
+  sentinelName?: string;
+  /** For Sentinels that need a password. */
+  sentinelPassword?: string;
+  /** Some nodes of a Redis Cluster, `host:port` each. */
+  clusterNodes?: string[];
+  /** A write answers only once this many replicas have it (Redis WAIT). Default 0. */
+  waitReplicas?: number;
+  /** How long WAIT waits, 1 to 1,500 ms. Default 500. */
+  waitTimeoutMs?: number;
+  /** A connection that answers nothing this long (a PING sent meanwhile) is made again. Default 8,000 ms. */
+  livenessTimeoutMs?: number;
+}
+
+/** How the listeners of this app are delivered (see the README's delivery modes). */
+export interface PodiumDeliveryOptions {
+  /** The mode of every listener that neither its decorator nor `modes` gives one. Default `ephemeral`. */
+  defaultMode?: DeliveryMode;
+  /** Per listener name: its mode, over what its decorator says. */
+  modes?: Record<string, DeliveryMode>;
+  /** Per listener name: its group (one BullMQ queue and worker per queued or durable group). */
+  groups?: Record<string, string>;
+  /** The listeners this process runs, by name; all of them when not given. */
+  only?: string[];
+  /** Announcements worked on at once before the subscriber stops reading. Default 1,000. */
+  maxInFlight?: number;
+  /** How long a listener remembers it applied a message. Default 7 days. */
+  appliedMarkerTtlSeconds?: number;
+}
+
+/** The BullMQ queues of queued and durable groups. */
+export interface PodiumQueueOptions {
+  /** Jobs one group's worker runs at once. Default 16. */
+  concurrency?: number;
+  /** Tries per job before it lands in the failed set. Default 5. */
+  attempts?: number;
+  /** First retry delay, doubling with each try. Default 200 ms. */
+  backoffMs?: number;
+  /** A worker's lock on a job. Default 5,000 ms. */
+  lockMs?: number;
+  /** How often stalled jobs are looked for. Default 2,000 ms. */
+  stalledCheckMs?: number;
+}
+
+/** The outbox: jobs of durable groups recorded but not yet queued (see OutboxRelay). */
+export interface PodiumOutboxOptions {
+  /** How old an entry gets before a relay queues its job. Default 5,000 ms. */
+  graceMs?: number;
+  /** How often a relay looks. Default 1,000 ms. */
+  relayIntervalMs?: number;
+  /** A relay warns while the oldest entry is older than this. Default 30 s. */
+  warnAgeSeconds?: number;
+}
+
+/** PodiumModule's options: everything but `redis` has a default. */
+export interface PodiumModuleOptions {
+  redis: PodiumRedisOptions;
+  delivery?: PodiumDeliveryOptions;
+  queue?: PodiumQueueOptions;
+  outbox?: PodiumOutboxOptions;
+  /** podium's metrics register in this prom-client registry (the app's); a private one otherwise. */
+  metrics?: { registry?: Registry };
+}
+
+/** Options that a podium app cannot start with: the message names the option. */
+export class PodiumOptionsError extends Error {
+  override name = 'PodiumOptionsError';
+}
+
+type Scalar = string | number | undefined;
+
+/** Each option, the environment variable of the podium apps that sets the same thing, and its value. */
+function variables(options: PodiumModuleOptions): [string, string, Scalar][] {
+  const { redis, delivery = {}, queue = {}, outbox = {} } = options;
+  const list = (nodes: string[] | undefined) =>
+    nodes === undefined ? undefined : nodes.join(',');
+  return [
+    ['redis.url', 'REDIS_URL', redis.url],
+    ['redis.sentinels', 'REDIS_SENTINELS', list(redis.sentinels)],
+    ['redis.sentinelName', 'REDIS_SENTINEL_NAME', redis.sentinelName],
+    [
+      'redis.sentinelPassword',
+      'REDIS_SENTINEL_PASSWORD',
+      redis.sentinelPassword,
+    ],
+    ['redis.clusterNodes', 'REDIS_CLUSTER_NODES', list(redis.clusterNodes)],
+    ['redis.waitReplicas', 'REDIS_WAIT_REPLICAS', redis.waitReplicas],
+    ['redis.waitTimeoutMs', 'REDIS_WAIT_TIMEOUT_MS', redis.waitTimeoutMs],
+    [
+      'redis.livenessTimeoutMs',
+      'REDIS_LIVENESS_TIMEOUT_MS',
+      redis.livenessTimeoutMs,
+    ],
+    ['delivery.defaultMode', 'DELIVERY', delivery.defaultMode],
+    ['delivery.only', 'LISTENERS', list(delivery.only)],
+    ['delivery.maxInFlight', 'MAX_IN_FLIGHT', delivery.maxInFlight],
+    [
+      'delivery.appliedMarkerTtlSeconds',
+      'APPLIED_MARKER_TTL_SECONDS',
+      delivery.appliedMarkerTtlSeconds,
+    ],
+    ...Object.entries(delivery.modes ?? {}).map(
+      ([listener, mode]): [string, string, Scalar] => [
+        `delivery.modes["${listener}"]`,
+        deliveryVariable(listener),
+        mode,
+      ],
+    ),
+    ...Object.entries(delivery.groups ?? {}).map(
+      ([listener, group]): [string, string, Scalar] => [
+        `delivery.groups["${listener}"]`,
+        groupVariable(listener),
+        group,
+      ],
+    ),
+    ['queue.concurrency', 'QUEUE_CONCURRENCY', queue.concurrency],
+    ['queue.attempts', 'QUEUE_ATTEMPTS', queue.attempts],
+    ['queue.backoffMs', 'QUEUE_BACKOFF_MS', queue.backoffMs],
+    ['queue.lockMs', 'QUEUE_LOCK_MS', queue.lockMs],
+    ['queue.stalledCheckMs', 'QUEUE_STALLED_CHECK_MS', queue.stalledCheckMs],
+    ['outbox.graceMs', 'OUTBOX_GRACE_MS', outbox.graceMs],
+    [
+      'outbox.relayIntervalMs',
+      'OUTBOX_RELAY_INTERVAL_MS',
+      outbox.relayIntervalMs,
+    ],
+    ['outbox.warnAgeSeconds', 'OUTBOX_WARN_AGE_SECONDS', outbox.warnAgeSeconds],
+  ];
+}
+
+const KNOWN: Record<string, readonly string[]> = {
+  '': ['redis', 'delivery', 'queue', 'outbox', 'metrics'],
+  redis: [
+    'url',
+    'sentinels',
+    'sentinelName',
+    'sentinelPassword',
+    'clusterNodes',
+    'waitReplicas',
+    'waitTimeoutMs',
+    'livenessTimeoutMs',
+  ],
+  delivery: [
+    'defaultMode',
+    'modes',
+    'groups',
+    'only',
+    'maxInFlight',
+    'appliedMarkerTtlSeconds',
+  ],
+  queue: ['concurrency', 'attempts', 'backoffMs', 'lockMs', 'stalledCheckMs'],
+  outbox: ['graceMs', 'relayIntervalMs', 'warnAgeSeconds'],
+  metrics: ['registry'],
+};
+
+/** Options a typo made or a type does not allow: JavaScript callers and JSON get no compiler. */
+function shapeProblems(options: unknown): string[] {
+  if (typeof options !== 'object' || options === null)
+    return ['the options must be an object'];
+  const problems: string[] = [];
+  const record = options as Record<string, unknown>;
+  if (record.redis === undefined)
+    problems.push(
+      'redis is missing: give redis.url, redis.sentinels with redis.sentinelName, or redis.clusterNodes',
+    );
+  for (const [section, known] of Object.entries(KNOWN)) {
+    const value = section ? record[section] : record;
+    if (value === undefined) continue;
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      problems.push(`${section} must be an object`);
+      continue;
+    }
+    for (const key of Object.keys(value))
+      if (!known.includes(key))
+        problems.push(
+          `${section ? `${section}.` : ''}${key} is not an option (known: ${known.join(', ')})`,
+        );
+  }
+  for (const path of [
+    'redis.sentinels',
+    'redis.clusterNodes',
+    'delivery.only',
+  ]) {
+    const [section, key] = path.split('.');
+    const value = (record[section] as Record<string, unknown> | undefined)?.[
+      key
+    ];
+    if (
+      value !== undefined &&
+      !(Array.isArray(value) && value.every((v) => typeof v === 'string'))
+    )
+      problems.push(`${path} must be an array of strings`);
+  }
+  return problems;
+}
+
+/**
+ * Checks the options and resolves their defaults, by the same rules the podium apps'
+ * environment variables are checked by. Throws PodiumOptionsError with one line naming
+ * every bad option.
+ */
+export function resolvePodiumSettings(
+  options: PodiumModuleOptions,
+): PodiumSettings {
+  const shape = shapeProblems(options);
+  if (shape.length > 0)
+    throw new PodiumOptionsError(`podium options: ${shape.join('; ')}`);
+  const table = variables(options);
+  const raw: Record<string, string> = {};
+  for (const [option, variable, value] of table) {
+    if (value === undefined) continue;
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      shape.push(`${option} must be a finite number`);
+      continue;
+    }
+    raw[variable] = String(value);
+  }
+  if (shape.length > 0)
+    throw new PodiumOptionsError(`podium options: ${shape.join('; ')}`);
+  try {
+    return validatePodiumEnv(raw);
+  } catch (err) {
+    // The rules speak of variables: name the options instead, longest name first.
+    let message = (err as Error).message.replace(
+      /^Invalid configuration: /,
+      '',
+    );
+    for (const [option, variable] of [...table].sort(
+      (a, b) => b[1].length - a[1].length,
+    ))
+      message = message.replace(
+        new RegExp(`\\b${variable}\\b`, 'g'),
+        () => option,
+      );
+    throw new PodiumOptionsError(`podium options: ${message}`);
+  }
+}
+
+/**
+ * The options the podium apps' environment variables give (REDIS_URL, DELIVERY,
+ * DELIVERY_<NAME>, QUEUE_*, ...; see the README's configuration table): what the apps pass
+ * to PodiumModule. An app of your own reads its configuration its own way.
+ */
+export function podiumOptionsFromEnv(env: PodiumEnv): PodiumModuleOptions {
+  const nodes = (value: string | undefined) =>
+    value
+      ?.split(',')
+      .map((node) => node.trim())
+      .filter(Boolean);
+  const byListener = (
+    overrides: Record<string, string>,
+    prefix: string,
+  ): Record<string, string> =>
+    Object.fromEntries(
+      Object.entries(overrides).map(([variable, value]) => [
+        variable.slice(prefix.length).toLowerCase().replaceAll('_', '-'),
+        value,
+      ]),
+    );
+  return {
+    redis: {
+      url: env.REDIS_URL,
+      sentinels: nodes(env.REDIS_SENTINELS),
+      sentinelName: env.REDIS_SENTINEL_NAME,
+      sentinelPassword: env.REDIS_SENTINEL_PASSWORD,
+      clusterNodes: nodes(env.REDIS_CLUSTER_NODES),
+      waitReplicas: env.REDIS_WAIT_REPLICAS,
+      waitTimeoutMs: env.REDIS_WAIT_TIMEOUT_MS,
+      livenessTimeoutMs: env.REDIS_LIVENESS_TIMEOUT_MS,
+    },
+    delivery: {
+      defaultMode: env.DELIVERY,
+      modes: byListener(env.deliveryOverrides, 'DELIVERY_') as Record<
+        string,
+        DeliveryMode
+      >,
+      groups: byListener(env.groupOverrides, 'DELIVERY_GROUP_'),
+      only: nodes(env.LISTENERS),
+      maxInFlight: env.MAX_IN_FLIGHT,
+      appliedMarkerTtlSeconds: env.APPLIED_MARKER_TTL_SECONDS,
+    },
+    queue: {
+      concurrency: env.QUEUE_CONCURRENCY,
+      attempts: env.QUEUE_ATTEMPTS,
+      backoffMs: env.QUEUE_BACKOFF_MS,
+      lockMs: env.QUEUE_LOCK_MS,
+      stalledCheckMs: env.QUEUE_STALLED_CHECK_MS,
+    },
+    outbox: {
+      graceMs: env.OUTBOX_GRACE_MS,
+      relayIntervalMs: env.OUTBOX_RELAY_INTERVAL_MS,
+      warnAgeSeconds: env.OUTBOX_WARN_AGE_SECONDS,
+    },
+  };
+}

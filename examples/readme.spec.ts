@@ -3,8 +3,11 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-/** The README section whose code is the files of examples/: every ```ts block there starts with `// <its file>`. */
-const SECTION = '## Adding a listener';
+/** The README sections whose code is the files of a folder of examples/: every ```ts block there starts with `// <its file>`. */
+const RECIPES = [
+  { section: '## Adding a listener', folder: 'examples/big-spenders' },
+  { section: '## Use podium in your app', folder: 'examples/own-app' },
+];
 
 /** The ```ts blocks of a README section (up to the next ## heading), by the file each names on its first line. */
 function quotedFiles(readme: string, heading: string): Map<string, string> {
@@ -33,22 +36,25 @@ const exampleFiles = (dir: string): string[] =>
   );
 
 // They compile: the suite's build (tsconfig.apps.json, run by test/global-setup.js) type-checks examples/.
-// They run: big-spenders.module.spec.ts is in the suite.
-describe("the README's listener and test recipes are the files of examples/", () => {
-  const quoted = quotedFiles(
-    readFileSync(join(ROOT, 'README.md'), 'utf8'),
-    SECTION,
-  );
-  const recipe = exampleFiles(join(ROOT, 'examples/big-spenders'))
-    .map((file) => relative(ROOT, file))
-    .sort();
+// They run: their specs are in the suite.
+describe.each(RECIPES)(
+  "the README's $section is the files of $folder",
+  ({ section, folder }) => {
+    const quoted = quotedFiles(
+      readFileSync(join(ROOT, 'README.md'), 'utf8'),
+      section,
+    );
+    const recipe = exampleFiles(join(ROOT, folder))
+      .map((file) => relative(ROOT, file))
+      .sort();
 
-  it('quotes every file of examples/big-spenders, verbatim', () => {
-    expect([...quoted.keys()].sort()).toEqual(recipe);
-    for (const path of recipe)
-      expect({ path, code: quoted.get(path) }).toEqual({
-        path,
-        code: readFileSync(join(ROOT, path), 'utf8'),
-      });
-  });
-});
+    it('quotes every file, verbatim', () => {
+      expect([...quoted.keys()].sort()).toEqual(recipe);
+      for (const path of recipe)
+        expect({ path, code: quoted.get(path) }).toEqual({
+          path,
+          code: readFileSync(join(ROOT, path), 'utf8'),
+        });
+    });
+  },
+);

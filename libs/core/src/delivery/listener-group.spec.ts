@@ -42,6 +42,26 @@ describe('planGroups', () => {
     ]);
   });
 
+  it("takes a listener's mode from its decorator when the configuration names none for it; the configuration overrides it", () => {
+    const withDefault = [
+      ...found,
+      { ...listener('lottery'), mode: 'durable' as const },
+    ];
+    const modes = (modeOverrides: Record<string, 'ephemeral' | 'queued'>) =>
+      planGroups(withDefault, {
+        defaultMode: 'ephemeral',
+        modeOverrides,
+        groupOverrides: {},
+      }).flatMap((g) => g.listeners.map((l) => `${l.name}: ${l.mode}`));
+    expect(modes({})).toEqual([
+      'sales-summary: ephemeral',
+      'customer-invoices: ephemeral',
+      'event-alerts: ephemeral',
+      'lottery: durable',
+    ]);
+    expect(modes({ DELIVERY_LOTTERY: 'queued' })).toContain('lottery: queued');
+  });
+
   it('gives a listener a group of its own with DELIVERY_GROUP_<NAME>', () => {
     expect(
       shape(

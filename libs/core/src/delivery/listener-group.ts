@@ -25,6 +25,8 @@ export interface ListenerDefinition {
   pattern: string;
   /** On a cluster, its keys stay in one slot (see OnPurchase). */
   oneSlot?: boolean;
+  /** Its mode when the configuration names none for it (see OnPurchase). */
+  mode?: DeliveryMode;
   handle(
     order: Order,
     context: ListenerContext,
@@ -64,7 +66,7 @@ export interface GroupingOptions {
 
 /**
  * Which listeners this process runs, in which mode and group. A listener's mode is
- * DELIVERY_<NAME> or DELIVERY; its group is DELIVERY_GROUP_<NAME> or, by default, the
+ * DELIVERY_<NAME>, else the one its decorator names, else DELIVERY; its group is DELIVERY_GROUP_<NAME> or, by default, the
  * name of its mode, so a process runs one group per mode. Throws one line naming the
  * culprit for a variable or LISTENERS entry that names no listener, and for a group whose
  * members would be delivered in different modes.
@@ -106,6 +108,7 @@ export function planGroups(
     if (wanted && !wanted.includes(listener.name)) continue;
     const mode =
       options.modeOverrides[deliveryVariable(listener.name)] ??
+      listener.mode ??
       options.defaultMode;
     const name = options.groupOverrides[groupVariable(listener.name)] ?? mode;
     let group = groups.get(name);

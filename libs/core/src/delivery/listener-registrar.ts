@@ -204,6 +204,7 @@ export class ListenerRegistrar
               ? escapeGlob(meta.channel)
               : meta.pattern,
           oneSlot: meta.oneSlot,
+          mode: meta.mode,
           handle: this.throughNest(instance, method),
         });
       }

@@ -1,4 +1,5 @@
 import { SetMetadata } from '@nestjs/common';
+import { isDeliveryMode, type DeliveryMode } from '../config/index.js';
 
 export const ON_PURCHASE = 'podium:on-purchase';
 
@@ -13,6 +14,12 @@ export type OnPurchaseOptions = (
    * Nothing changes on one Redis.
    */
   oneSlot?: boolean;
+  /**
+   * The listener's mode when the configuration names none for it (PodiumModule's
+   * `delivery.modes`, the apps' DELIVERY_<NAME>): a listener that must not lose an order
+   * says `durable` here. Without it, the configuration's default mode.
+   */
+  mode?: DeliveryMode;
 };
 
 /**
@@ -40,6 +47,11 @@ export function OnPurchase(options: OnPurchaseOptions): MethodDecorator {
   if ((options.channel === undefined) === (options.pattern === undefined)) {
     throw new Error(
       `@OnPurchase({ listener: "${options.listener}" }): give exactly one of channel or pattern`,
+    );
+  }
+  if (options.mode !== undefined && !isDeliveryMode(options.mode)) {
+    throw new Error(
+      `@OnPurchase({ listener: "${options.listener}" }): mode "${String(options.mode)}" is not one of ephemeral, queued, durable`,
     );
   }
   return SetMetadata(ON_PURCHASE, options);

@@ -88,87 +88,79 @@ export class PodiumOptionsError extends Error {
 
 type Scalar = string | number | undefined;
 
-/** Each option, the environment variable of the podium apps that sets the same thing, and its value. */
+/** Each option that one environment variable of the podium apps sets, by section. */
+const VARIABLES = {
+  redis: {
+    url: 'REDIS_URL',
+    sentinels: 'REDIS_SENTINELS',
+    sentinelName: 'REDIS_SENTINEL_NAME',
+    sentinelPassword: 'REDIS_SENTINEL_PASSWORD',
+    clusterNodes: 'REDIS_CLUSTER_NODES',
+    waitReplicas: 'REDIS_WAIT_REPLICAS',
+    waitTimeoutMs: 'REDIS_WAIT_TIMEOUT_MS',
+    livenessTimeoutMs: 'REDIS_LIVENESS_TIMEOUT_MS',
+  },
+  delivery: {
+    defaultMode: 'DELIVERY',
+    only: 'LISTENERS',
+    maxInFlight: 'MAX_IN_FLIGHT',
+    appliedMarkerTtlSeconds: 'APPLIED_MARKER_TTL_SECONDS',
+  },
+  queue: {
+    concurrency: 'QUEUE_CONCURRENCY',
+    attempts: 'QUEUE_ATTEMPTS',
+    backoffMs: 'QUEUE_BACKOFF_MS',
+    lockMs: 'QUEUE_LOCK_MS',
+    stalledCheckMs: 'QUEUE_STALLED_CHECK_MS',
+  },
+  outbox: {
+    graceMs: 'OUTBOX_GRACE_MS',
+    relayIntervalMs: 'OUTBOX_RELAY_INTERVAL_MS',
+    warnAgeSeconds: 'OUTBOX_WARN_AGE_SECONDS',
+  },
+} as const;
+
+/** Each option given, the environment variable of the podium apps that sets the same thing, and its value. */
 function variables(options: PodiumModuleOptions): [string, string, Scalar][] {
-  const { redis, delivery = {}, queue = {}, outbox = {} } = options;
-  const list = (nodes: string[] | undefined) =>
-    nodes === undefined ? undefined : nodes.join(',');
-  return [
-    ['redis.url', 'REDIS_URL', redis.url],
-    ['redis.sentinels', 'REDIS_SENTINELS', list(redis.sentinels)],
-    ['redis.sentinelName', 'REDIS_SENTINEL_NAME', redis.sentinelName],
-    [
-      'redis.sentinelPassword',
-      'REDIS_SENTINEL_PASSWORD',
-      redis.sentinelPassword,
-    ],
-    ['redis.clusterNodes', 'REDIS_CLUSTER_NODES', list(redis.clusterNodes)],
-    ['redis.waitReplicas', 'REDIS_WAIT_REPLICAS', redis.waitReplicas],
-    ['redis.waitTimeoutMs', 'REDIS_WAIT_TIMEOUT_MS', redis.waitTimeoutMs],
-    [
-      'redis.livenessTimeoutMs',
-      'REDIS_LIVENESS_TIMEOUT_MS',
-      redis.livenessTimeoutMs,
-    ],
-    ['delivery.defaultMode', 'DELIVERY', delivery.defaultMode],
-    ['delivery.only', 'LISTENERS', list(delivery.only)],
-    ['delivery.maxInFlight', 'MAX_IN_FLIGHT', delivery.maxInFlight],
-    [
-      'delivery.appliedMarkerTtlSeconds',
-      'APPLIED_MARKER_TTL_SECONDS',
-      delivery.appliedMarkerTtlSeconds,
-    ],
-    ...Object.entries(delivery.modes ?? {}).map(
-      ([listener, mode]): [string, string, Scalar] => [
-        `delivery.modes["${listener}"]`,
-        deliveryVariable(listener),
-        mode,
-      ],
-    ),
-    ...Object.entries(delivery.groups ?? {}).map(
-      ([listener, group]): [string, string, Scalar] => [
-        `delivery.groups["${listener}"]`,
-        groupVariable(listener),
-        group,
-      ],
-    ),
-    ['queue.concurrency', 'QUEUE_CONCURRENCY', queue.concurrency],
-    ['queue.attempts', 'QUEUE_ATTEMPTS', queue.attempts],
-    ['queue.backoffMs', 'QUEUE_BACKOFF_MS', queue.backoffMs],
-    ['queue.lockMs', 'QUEUE_LOCK_MS', queue.lockMs],
-    ['queue.stalledCheckMs', 'QUEUE_STALLED_CHECK_MS', queue.stalledCheckMs],
-    ['outbox.graceMs', 'OUTBOX_GRACE_MS', outbox.graceMs],
-    [
-      'outbox.relayIntervalMs',
-      'OUTBOX_RELAY_INTERVAL_MS',
-      outbox.relayIntervalMs,
-    ],
-    ['outbox.warnAgeSeconds', 'OUTBOX_WARN_AGE_SECONDS', outbox.warnAgeSeconds],
-  ];
+  const table: [string, string, Scalar][] = [];
+  for (const [section, names] of Object.entries(VARIABLES)) {
+    const given = (options[section as keyof typeof VARIABLES] ?? {}) as Record<
+      string,
+      unknown
+    >;
+    for (const [key, variable] of Object.entries(names)) {
+      const value = given[key];
+      table.push([
+        `${section}.${key}`,
+        variable,
+        Array.isArray(value) ? value.join(',') : (value as Scalar),
+      ]);
+    }
+  }
+  for (const [option, variable] of [
+    ['modes', deliveryVariable],
+    ['groups', groupVariable],
+  ] as const)
+    for (const [listener, value] of Object.entries(
+      options.delivery?.[option] ?? {},
+    ))
+      table.push([
+        `delivery.${option}["${listener}"]`,
+        variable(listener),
+        value,
+      ]);
+  return table;
 }
 
 const KNOWN: Record<string, readonly string[]> = {
   '': ['redis', 'delivery', 'queue', 'outbox', 'metrics'],
-  redis: [
-    'url',
-    'sentinels',
-    'sentinelName',
-    'sentinelPassword',
-    'clusterNodes',
-    'waitReplicas',
-    'waitTimeoutMs',
-    'livenessTimeoutMs',
-  ],
-  delivery: [
-    'defaultMode',
-    'modes',
-    'groups',
-    'only',
-    'maxInFlight',
-    'appliedMarkerTtlSeconds',
-  ],
-  queue: ['concurrency', 'attempts', 'backoffMs', 'lockMs', 'stalledCheckMs'],
-  outbox: ['graceMs', 'relayIntervalMs', 'warnAgeSeconds'],
+  ...Object.fromEntries(
+    Object.entries(VARIABLES).map(([section, names]) => [
+      section,
+      Object.keys(names),
+    ]),
+  ),
+  delivery: [...Object.keys(VARIABLES.delivery), 'modes', 'groups'],
   metrics: ['registry'],
 };
 

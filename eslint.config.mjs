@@ -38,6 +38,8 @@ export default tseslint.config(
       '**/public/**',
       'test/*.js',
       'jest.config.js',
+      // A project of its own (npm run test:example type-checks and tests it on the packed packages).
+      'examples/own-app/**',
     ],
   },
   eslint.configs.recommended,

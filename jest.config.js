@@ -22,6 +22,8 @@ export default {
   moduleNameMapper: {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
+  // examples/own-app is a project of its own, tested on the packed packages (npm run test:example).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/examples/own-app/'],
   globalSetup: '<rootDir>/test/global-setup.js',
   setupFiles: ['<rootDir>/test/preload-nest.js'],
   testTimeout: 60_000,

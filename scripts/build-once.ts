@@ -101,18 +101,31 @@ function inputFiles(): string[] {
     );
   for (const dir of SOURCE_DIRS) {
     if (!fs.existsSync(path.join(root, dir))) continue; // the Docker build has no bench/
-    for (const entry of fs.readdirSync(path.join(root, dir), {
-      recursive: true,
-      withFileTypes: true,
-    })) {
-      if (!entry.isFile()) continue;
-      const rel = toPosix(
-        path.relative(root, path.join(entry.parentPath, entry.name)),
-      );
-      if (isInput(rel)) files.push(rel);
-    }
+    for (const rel of walk(dir)) if (isInput(rel)) files.push(rel);
   }
   return files.sort();
+}
+
+/**
+ * The files under a folder, relative to the project root. Not followed: the packages' dist/
+ * links (into the build), node_modules, and examples/own-app (a project of its own, tested
+ * on the packed packages).
+ */
+function walk(dir: string): string[] {
+  const files: string[] = [];
+  for (const entry of fs.readdirSync(path.join(root, dir), {
+    withFileTypes: true,
+  })) {
+    const rel = `${dir}/${entry.name}`;
+    if (entry.isFile()) files.push(rel);
+    else if (
+      entry.isDirectory() &&
+      entry.name !== 'node_modules' &&
+      rel !== 'examples/own-app'
+    )
+      files.push(...walk(rel));
+  }
+  return files;
 }
 
 function isInput(rel: string): boolean {

@@ -4,9 +4,10 @@
  * start at the same moment.
  *
  * - Up to date: dist/.build-stamp.json holds a hash of every input (the .ts and .lua files of
- *   apps/, libs/, examples/, scripts/ and bench/, the dashboard's public files, tsconfig*.json,
- *   package.json, package-lock.json, the packages' package.json). When it matches and dist/ has both apps' entry points,
- *   nothing is compiled and the script exits at once.
+ *   apps/, libs/, examples/ but examples/own-app, scripts/ and bench/, the dashboard's public
+ *   files, tsconfig*.json, package.json, package-lock.json, the packages' package.json). When
+ *   it matches and dist/ has both apps' entry points and @podium/core's, nothing is compiled
+ *   and the script exits at once.
  * - Otherwise one process builds and the others wait: an exclusive lock, a directory made with
  *   mkdir that names its owner's pid (a lock whose process is gone is taken over). The owner
  *   checks the stamp again (another process may have built meanwhile), compiles into a fresh
@@ -129,7 +130,6 @@ function walk(dir: string): string[] {
 }
 
 function isInput(rel: string): boolean {
-  if (/^libs\/[^/]+\/dist\//.test(rel)) return false; // the link into the build
   if (/^libs\/[^/]+\/package\.json$/.test(rel)) return true;
   if (rel.startsWith(`${PUBLIC_DIR}/`) || rel.endsWith('.lua')) return true;
   if (!rel.endsWith('.ts')) return false;
@@ -377,22 +377,33 @@ async function compile(stage: string, out: string): Promise<TscRun> {
 /**
  * Each package's dist/ (where its exports send Node: libs/<name>/dist/index.js) is a link to
  * its part of the build, dist/libs/<name>/src, so that swapping dist/ in swaps every package
- * with the apps at once. Made once; a link that is already there is left alone.
+ * with the apps at once. Made on the first start of a checkout: processes started at the same
+ * moment may all try, and whoever links first wins (the others find its link). A link that is
+ * already right is left alone.
  */
 function linkPackageDists() {
   for (const name of fs.readdirSync(path.join(root, 'libs'))) {
     if (!fs.existsSync(path.join(root, 'libs', name, 'package.json'))) continue;
     const link = path.join(root, 'libs', name, 'dist');
     const target = path.join('..', '..', 'dist', 'libs', name, 'src');
-    try {
-      if (fs.readlinkSync(link) === target) continue;
+    if (linkOf(link) === target) continue;
+    // Something else is there (a folder, a link elsewhere): it goes.
+    if (fs.lstatSync(link, { throwIfNoEntry: false }))
       fs.rmSync(link, { recursive: true, force: true });
+    try {
+      fs.symlinkSync(target, link, 'dir');
     } catch (e) {
-      if (code(e) === 'EINVAL')
-        fs.rmSync(link, { recursive: true, force: true }); // a folder, not a link
-      else if (code(e) !== 'ENOENT') throw e;
+      if (code(e) !== 'EEXIST' || linkOf(link) !== target) throw e;
     }
-    fs.symlinkSync(target, link, 'dir');
+  }
+}
+
+/** Where a link points, or undefined when it is no link. */
+function linkOf(file: string): string | undefined {
+  try {
+    return fs.readlinkSync(file);
+  } catch {
+    return undefined;
   }
 }
 

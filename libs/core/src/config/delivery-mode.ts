@@ -27,5 +27,16 @@ export function groupVariable(listener: string): string {
   return `DELIVERY_GROUP_${variableSuffix(listener)}`;
 }
 
+/**
+ * The listener one of those variables names: DELIVERY_GROUP_SLOW_INVOICES -> slow-invoices
+ * (no listener's name starts with "group", see OnPurchase).
+ */
+export function listenerOfVariable(variable: string): string {
+  return variable
+    .replace(/^DELIVERY_(GROUP_)?/, '')
+    .toLowerCase()
+    .replaceAll('_', '-');
+}
+
 /** Group names become BullMQ queue names and Redis key parts: kebab-case, no ':'. */
 export const GROUP_NAME = /^[a-z][a-z0-9-]{0,63}$/;

@@ -1,6 +1,7 @@
 import {
   deliveryVariable,
   groupVariable,
+  listenerOfVariable,
   type DeliveryMode,
 } from '../config/index.js';
 import type { Order } from '@podium/orders';
@@ -84,11 +85,7 @@ export function planGroups(
     const unknown = Object.keys(overrides).filter((v) => !names.has(v));
     // Named both ways: as PodiumModule's option and as the podium apps' variable.
     const named = unknown.map(
-      (v) =>
-        `delivery.${option}["${v
-          .replace(/^DELIVERY_(GROUP_)?/, '')
-          .toLowerCase()
-          .replaceAll('_', '-')}"] (${v})`,
+      (v) => `delivery.${option}["${listenerOfVariable(v)}"] (${v})`,
     );
     if (unknown.length > 0)
       throw new Error(

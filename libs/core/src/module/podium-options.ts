@@ -2,6 +2,7 @@ import type { Registry } from 'prom-client';
 import {
   deliveryVariable,
   groupVariable,
+  listenerOfVariable,
   type DeliveryMode,
 } from '../config/delivery-mode.js';
 import { validatePodiumEnv, type PodiumEnv } from '../config/podium-env.js';
@@ -120,6 +121,9 @@ const VARIABLES = {
   },
 } as const;
 
+/** The options that are lists: their variables hold them comma-separated. */
+const LISTS = ['redis.sentinels', 'redis.clusterNodes', 'delivery.only'];
+
 /** Each option given, the environment variable of the podium apps that sets the same thing, and its value. */
 function variables(options: PodiumModuleOptions): [string, string, Scalar][] {
   const table: [string, string, Scalar][] = [];
@@ -187,11 +191,7 @@ function shapeProblems(options: unknown): string[] {
           `${section ? `${section}.` : ''}${key} is not an option (known: ${known.join(', ')})`,
         );
   }
-  for (const path of [
-    'redis.sentinels',
-    'redis.clusterNodes',
-    'delivery.only',
-  ]) {
+  for (const path of LISTS) {
     const [section, key] = path.split('.');
     const value = (record[section] as Record<string, unknown> | undefined)?.[
       key
@@ -253,54 +253,28 @@ export function resolvePodiumSettings(
  * to PodiumModule. An app of your own reads its configuration its own way.
  */
 export function podiumOptionsFromEnv(env: PodiumEnv): PodiumModuleOptions {
-  const nodes = (value: string | undefined) =>
-    value
-      ?.split(',')
-      .map((node) => node.trim())
-      .filter(Boolean);
-  const byListener = (
-    overrides: Record<string, string>,
-    prefix: string,
-  ): Record<string, string> =>
+  const options: Record<string, Record<string, unknown>> = {};
+  for (const [section, names] of Object.entries(VARIABLES)) {
+    options[section] = {};
+    for (const [key, variable] of Object.entries(names)) {
+      const value = env[variable];
+      options[section][key] =
+        LISTS.includes(`${section}.${key}`) && typeof value === 'string'
+          ? value
+              .split(',')
+              .map((item) => item.trim())
+              .filter(Boolean)
+          : value;
+    }
+  }
+  const byListener = (overrides: Record<string, string>) =>
     Object.fromEntries(
       Object.entries(overrides).map(([variable, value]) => [
-        variable.slice(prefix.length).toLowerCase().replaceAll('_', '-'),
+        listenerOfVariable(variable),
         value,
       ]),
     );
-  return {
-    redis: {
-      url: env.REDIS_URL,
-      sentinels: nodes(env.REDIS_SENTINELS),
-      sentinelName: env.REDIS_SENTINEL_NAME,
-      sentinelPassword: env.REDIS_SENTINEL_PASSWORD,
-      clusterNodes: nodes(env.REDIS_CLUSTER_NODES),
-      waitReplicas: env.REDIS_WAIT_REPLICAS,
-      waitTimeoutMs: env.REDIS_WAIT_TIMEOUT_MS,
-      livenessTimeoutMs: env.REDIS_LIVENESS_TIMEOUT_MS,
-    },
-    delivery: {
-      defaultMode: env.DELIVERY,
-      modes: byListener(env.deliveryOverrides, 'DELIVERY_') as Record<
-        string,
-        DeliveryMode
-      >,
-      groups: byListener(env.groupOverrides, 'DELIVERY_GROUP_'),
-      only: nodes(env.LISTENERS),
-      maxInFlight: env.MAX_IN_FLIGHT,
-      appliedMarkerTtlSeconds: env.APPLIED_MARKER_TTL_SECONDS,
-    },
-    queue: {
-      concurrency: env.QUEUE_CONCURRENCY,
-      attempts: env.QUEUE_ATTEMPTS,
-      backoffMs: env.QUEUE_BACKOFF_MS,
-      lockMs: env.QUEUE_LOCK_MS,
-      stalledCheckMs: env.QUEUE_STALLED_CHECK_MS,
-    },
-    outbox: {
-      graceMs: env.OUTBOX_GRACE_MS,
-      relayIntervalMs: env.OUTBOX_RELAY_INTERVAL_MS,
-      warnAgeSeconds: env.OUTBOX_WARN_AGE_SECONDS,
-    },
-  };
+  options.delivery.modes = byListener(env.deliveryOverrides);
+  options.delivery.groups = byListener(env.groupOverrides);
+  return options as unknown as PodiumModuleOptions;
 }

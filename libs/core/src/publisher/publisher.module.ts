@@ -4,8 +4,8 @@ import { OrderPublisher } from './order-publisher.js';
 import { PurchaseReplication } from './purchase-replication.js';
 
 /**
- * The publisher and, since whoever records orders also finishes what a dead recorder left
- * undone, the outbox relay. Needs PodiumConfigModule and RedisModule (both global) in the app.
+ * The publisher. Part of PodiumModule (with `publish`), which also runs the outbox relay:
+ * whoever records orders finishes what a dead recorder left undone.
  */
 @Module({
   imports: [QueuesModule],

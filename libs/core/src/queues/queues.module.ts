@@ -49,8 +49,8 @@ class QueuesShutdown implements OnApplicationShutdown {
 }
 
 /**
- * The OrderEnqueuer of the process (box office and listeners alike). Needs
- * PodiumConfigModule and RedisModule (both global).
+ * The OrderEnqueuer of the process (box office and listeners alike). Part of PodiumModule,
+ * whose settings, Redis connection and Keyspace it uses.
  */
 @Global()
 @Module({

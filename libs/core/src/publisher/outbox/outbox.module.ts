@@ -20,7 +20,7 @@ export interface OutboxModuleOptions {
   };
 }
 
-/** The outbox relay (see OutboxRelay). Needs PodiumConfigModule and RedisModule (both global) in the app. */
+/** The outbox relay (see OutboxRelay). PodiumModule decides whether it runs (see outboxRelay there). */
 @Module({})
 export class OutboxModule {
   static forRoot({ enabled }: OutboxModuleOptions = {}): DynamicModule {

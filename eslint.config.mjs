@@ -67,9 +67,11 @@ export default tseslint.config(
     },
   },
   // Layers, from the bottom: @podium/redis (connections, targets, Lua loading, key placement)
-  // imports no other podium package; @podium/orders (the Olympics order) only @podium/redis;
-  // @podium/core (the engine) neither the Olympics' listeners nor the test kit. Everywhere, a
-  // package is imported by its name only: its exports are its API. Specs may use the test kit.
+  // imports no other podium package; the engine, @podium/core, only @podium/redis: it knows
+  // no Olympics; the test kit, @podium/testing, builds on those two. The Olympics domain
+  // (@podium/orders) and its listeners are an app of the engine, above it. Everywhere, a
+  // package is imported by its name only: its exports are its API. Specs may import what
+  // they test with.
   ...layers([
     {
       files: ['**/*.ts'],
@@ -81,14 +83,19 @@ export default tseslint.config(
       message: '@podium/redis is the bottom layer: it imports no other podium package.',
     },
     {
-      files: ['libs/orders/src/**/*.ts'],
+      files: ['libs/core/src/**/*.ts'],
       forbidden: ['@podium/*', '!@podium/redis'],
-      message: '@podium/orders, the Olympics order, builds on @podium/redis only.',
+      message: 'The engine, @podium/core, builds on @podium/redis only: it knows no Olympics and no test kit.',
     },
     {
-      files: ['libs/core/src/**/*.ts'],
+      files: ['libs/testing/src/**/*.ts'],
+      forbidden: ['@podium/*', '!@podium/redis', '!@podium/core'],
+      message: 'The test kit, @podium/testing, builds on @podium/core and @podium/redis only: it knows no Olympics.',
+    },
+    {
+      files: ['libs/orders/src/**/*.ts'],
       forbidden: ['@podium/listeners', '@podium/testing'],
-      message: 'The engine, @podium/core, imports neither the Olympics listeners nor the test kit.',
+      message: 'The Olympics domain, @podium/orders, builds on the engine, not on its listeners or the test kit.',
     },
   ]),
   {

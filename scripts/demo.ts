@@ -16,22 +16,20 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { validatePodiumEnv } from '@podium/core';
-import { seedListenersFor } from '@podium/listeners';
+import { validatePodiumEnv, appliedKey, Keyspace } from '@podium/core';
 import {
-  appliedKey,
-  Keyspace,
   OPENING_CEREMONY,
   SALES_SUMMARY,
   salesSummaryField,
 } from '@podium/orders';
+import { ClusterTopology, PrivateRedis, waitFor } from '@podium/testing';
+import { seedListenersFor } from '@podium/listeners';
 import {
   createRedis,
   describeRedisTarget,
   PlacedReads,
   type RedisClient,
 } from '@podium/redis';
-import { ClusterTopology, PrivateRedis, waitFor } from '@podium/testing';
 
 const EVENTS = [
   'Womens Judo',

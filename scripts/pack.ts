@@ -6,7 +6,7 @@
  * the package.json without the "podium-source" condition (which only the monorepo uses to
  * reach a package's TypeScript sources), the package's README and its compiled files (.js,
  * .d.ts and the Lua scripts). `npm pack` then makes packs/podium-<name>-<version>.tgz.
- * Private packages (the Olympics listeners) are not packed.
+ * Private packages (the Olympics domain and its listeners) are not packed.
  *
  *   node scripts/pack.ts        (after node scripts/build-once.ts; `npm run pack` runs both)
  */

@@ -1,14 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
-import { DELIVERY_MODES } from '@podium/core';
-import { SalesSummaryModule } from '@podium/listeners';
-import {
-  appliedKey,
-  SALES_SUMMARY,
-  salesSetKey,
-  salesSummaryField,
-} from '@podium/orders';
+import { DELIVERY_MODES, appliedKey } from '@podium/core';
+import { SALES_SUMMARY, salesSetKey, salesSummaryField } from '@podium/orders';
 import {
   operatorAuth,
   PrivateRedis,
@@ -16,6 +10,7 @@ import {
   waitFor,
   type RunningListenersApp,
 } from '@podium/testing';
+import { SalesSummaryModule } from '@podium/listeners';
 import { startBoxOffice } from './support/box-office.js';
 
 const EVENT = 'Womens Judo';

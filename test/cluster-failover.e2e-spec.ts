@@ -1,10 +1,6 @@
 import type { Cluster } from 'ioredis';
-import {
-  eventKey,
-  Keyspace,
-  OPENING_CEREMONY,
-  QUEUE_PREFIX,
-} from '@podium/orders';
+import { Keyspace, QUEUE_PREFIX } from '@podium/core';
+import { eventKey, OPENING_CEREMONY } from '@podium/orders';
 import {
   ClusterTopology,
   type PrivateRedis,

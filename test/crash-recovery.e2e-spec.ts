@@ -3,13 +3,8 @@ import type { INestApplication } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { seedListenersFor } from '@podium/listeners';
-import {
-  appliedKey,
-  invoicesKey,
-  OPENING_CEREMONY,
-  SALES_SUMMARY,
-} from '@podium/orders';
-import { GroupQueues } from '@podium/core';
+import { appliedKey, GroupQueues } from '@podium/core';
+import { invoicesKey, OPENING_CEREMONY, SALES_SUMMARY } from '@podium/orders';
 import {
   ListenersProcess,
   operatorAuth,

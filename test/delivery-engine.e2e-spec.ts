@@ -3,24 +3,24 @@ import request from 'supertest';
 import {
   AnnouncementDispatcher,
   GroupQueues,
-  jobOrders,
+  jobMessageIds,
   DELIVERY_MODES,
   validatePodiumEnv,
-  standalonePublisher,
+  listenerStatsKey,
 } from '@podium/core';
 import {
   addAnnouncement,
   eventChannel,
-  listenerStatsKey,
   newOrderId,
   orderKey,
   orderToHash,
   ORDERS_CHANNEL,
+  announceOrder,
+  newOrder,
+  standaloneOrderPublisher,
 } from '@podium/orders';
 import {
-  announceOrder,
   CapturedLogger,
-  newOrder,
   PrivateRedis,
   startListenersApp,
   waitFor,
@@ -185,7 +185,8 @@ describe('durable delivery: one enqueue per order, however it was announced', ()
     const jobs = await queues
       .get('durable')
       .getJobs(['completed', 'waiting', 'active', 'delayed', 'failed']);
-    return jobs.filter((job) => jobOrders(job.data).includes(orderId)).length;
+    return jobs.filter((job) => jobMessageIds(job.data).includes(orderId))
+      .length;
   }
 
   it('a raw PUBLISH from another program is enqueued once, by the listeners process', async () => {
@@ -208,7 +209,7 @@ describe('durable delivery: one enqueue per order, however it was announced', ()
   });
 
   it('a raw PUBLISH read together with the announcements of recorded orders is enqueued once, and only it', async () => {
-    const { publisher, close } = standalonePublisher(
+    const { publisher, close } = standaloneOrderPublisher(
       redis,
       validatePodiumEnv({ REDIS_URL: server.url }),
     );
@@ -235,7 +236,7 @@ describe('durable delivery: one enqueue per order, however it was announced', ()
   });
 
   it("an order recorded by podium's publisher is enqueued once, by the publisher", async () => {
-    const { publisher, close } = standalonePublisher(
+    const { publisher, close } = standaloneOrderPublisher(
       redis,
       validatePodiumEnv({ REDIS_URL: server.url }),
     );
@@ -268,7 +269,7 @@ describe('bounded memory: at MAX_IN_FLIGHT the subscriber stops reading', () => 
       logger: logs,
     });
     const boxOffice = await startBoxOffice(server.url);
-    const { publisher, close } = standalonePublisher(
+    const { publisher, close } = standaloneOrderPublisher(
       redis,
       validatePodiumEnv({ REDIS_URL: server.url }),
     );

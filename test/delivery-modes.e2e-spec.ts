@@ -1,24 +1,28 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
-import { QueuedDelivery, GroupQueues, jobOrders } from '@podium/core';
-import { LISTENER_MODULES } from '@podium/listeners';
+import {
+  QueuedDelivery,
+  GroupQueues,
+  jobMessageIds,
+  listenerStatsKey,
+  DURABLE_SUBSCRIPTIONS,
+} from '@podium/core';
 import {
   eventKey,
   invoicesKey,
-  listenerStatsKey,
   SALES_SUMMARY,
   salesSetKey,
-  DURABLE_SUBSCRIPTIONS,
+  announceOrder,
 } from '@podium/orders';
 import {
-  announceOrder,
   operatorAuth,
   PrivateRedis,
   startListenersApp,
   waitFor,
   waitForApplied,
 } from '@podium/testing';
+import { LISTENER_MODULES } from '@podium/listeners';
 import { startBoxOffice } from './support/box-office.js';
 import { queuedOrders } from './support/queued-orders.js';
 import { picky, PickyModule } from './support/picky-listener.js';
@@ -169,7 +173,7 @@ describe('queued delivery (BullMQ, real Redis)', () => {
       expect(await redis.scard(salesSetKey('Shared'))).toBe(60);
       const ids = new Set(orders.map((o) => o.orderId));
       const jobs = (await queues.get('queued').getJobs(['completed'])).filter(
-        (job) => jobOrders(job.data).some((id) => ids.has(id)),
+        (job) => jobMessageIds(job.data).some((id) => ids.has(id)),
       );
       const workers = new Set(jobs.map((j) => j.processedBy));
       expect(workers).toEqual(

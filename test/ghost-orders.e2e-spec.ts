@@ -1,12 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
+import { appliedKey, OUTBOX, readListenerDirectory } from '@podium/core';
 import {
-  appliedKey,
   eventKey,
   hearsOrder,
   OPENING_CEREMONY,
   orderFromHash,
-  OUTBOX,
   SALES_SUMMARY,
   salesSummaryField,
   type Order,
@@ -19,7 +18,6 @@ import {
   PrivateRedis,
   waitFor,
 } from '@podium/testing';
-import { readListenerDirectory } from '@podium/core';
 import { Announcements } from './support/announcements.js';
 import { FaultyRecorder } from './support/faulty-recorder.js';
 import { queuedOrders } from './support/queued-orders.js';

@@ -1,9 +1,8 @@
 import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { LISTENER_MODULES } from '@podium/listeners';
-import { ORDERS_CHANNEL } from '@podium/orders';
+import { ORDERS_CHANNEL, announceOrder } from '@podium/orders';
 import {
-  announceOrder,
   PrivateRedis,
   startListenersApp,
   waitFor,

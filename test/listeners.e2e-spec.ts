@@ -1,20 +1,19 @@
 import { execFileSync } from 'node:child_process';
 import { Injectable, Module } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { OnPurchase, type Effects } from '@podium/core';
-import { LISTENER_MODULES, seedListenersFor } from '@podium/listeners';
+import { type Effects, listenerStatsKey } from '@podium/core';
 import {
+  OnPurchase,
   ALERTS,
   eventChannel,
   invoicesKey,
-  listenerStatsKey,
   orderKey,
   ORDERS_CHANNEL,
   SALES_SUMMARY,
   salesSetKey,
+  announceOrder,
 } from '@podium/orders';
 import {
-  announceOrder,
   CapturedLogger,
   PrivateRedis,
   startListenersApp,
@@ -22,6 +21,7 @@ import {
   waitForApplied,
   type RunningListenersApp,
 } from '@podium/testing';
+import { LISTENER_MODULES, seedListenersFor } from '@podium/listeners';
 
 /** The seed's listeners that take every order (each listener's own effects are checked by the spec in its folder). */
 const BASE = ['sales-histogram', 'sales-summary', 'customer-invoices'];

@@ -3,9 +3,8 @@ import { fileURLToPath } from 'node:url';
 import type { INestApplication } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
-import { OPENING_CEREMONY } from '@podium/orders';
+import { OPENING_CEREMONY, announceOrder } from '@podium/orders';
 import {
-  announceOrder,
   ListenersProcess,
   operatorAuth,
   PrivateRedis,

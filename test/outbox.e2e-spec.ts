@@ -4,32 +4,32 @@ import {
   validatePodiumEnv,
   OutboxRelay,
   readOutbox,
-  standalonePublisher,
-  createOrderEnqueuer,
+  createMessageEnqueuer,
   GroupQueues,
-  jobOrders,
+  jobMessageIds,
   outboxEntry,
   registerDurableSubscription,
-  type OrderEnqueuer,
+  type MessageEnqueuer,
+  appliedKey,
+  OUTBOX,
+  OUTBOX_LEASE,
 } from '@podium/core';
 import {
-  appliedKey,
   eventChannel,
   eventKey,
   newOrderId,
   orderKey,
-  OUTBOX,
-  OUTBOX_LEASE,
   ORDERS_CHANNEL,
+  newOrder,
+  standaloneOrderPublisher,
 } from '@podium/orders';
-import { SalesSummaryModule } from '@podium/listeners';
 import {
   CapturedLogger,
-  newOrder,
   PrivateRedis,
   startListenersApp,
   waitFor,
 } from '@podium/testing';
+import { SalesSummaryModule } from '@podium/listeners';
 import { Announcements } from './support/announcements.js';
 import { startBoxOffice } from './support/box-office.js';
 import { FaultyRecorder } from './support/faulty-recorder.js';
@@ -44,7 +44,7 @@ describe('the outbox: the jobs of recorded orders, until they exist', () => {
   let recorder: FaultyRecorder;
   let announcements: Announcements;
   let queues: GroupQueues;
-  const relays: { relay: OutboxRelay; enqueuer: OrderEnqueuer }[] = [];
+  const relays: { relay: OutboxRelay; enqueuer: MessageEnqueuer }[] = [];
 
   function relay(env: Record<string, string> = {}): OutboxRelay {
     const config = validatePodiumEnv({
@@ -52,7 +52,7 @@ describe('the outbox: the jobs of recorded orders, until they exist', () => {
       OUTBOX_GRACE_MS: '100',
       ...env,
     });
-    const enqueuer = createOrderEnqueuer(redis, config);
+    const enqueuer = createMessageEnqueuer(redis, config);
     const made = new OutboxRelay(redis, config, enqueuer);
     relays.push({ relay: made, enqueuer });
     return made;
@@ -63,7 +63,7 @@ describe('the outbox: the jobs of recorded orders, until they exist', () => {
     const groups = [];
     for (const group of ['durable', 'judo', 'other']) {
       const jobs = await queues.get(group).getJobs(['waiting', 'delayed']);
-      if (jobs.some((job) => jobOrders(job.data).includes(orderId)))
+      if (jobs.some((job) => jobMessageIds(job.data).includes(orderId)))
         groups.push(group);
     }
     return groups;
@@ -150,7 +150,7 @@ describe('the outbox: the jobs of recorded orders, until they exist', () => {
     ]);
     expect(await queuedFor(ghost.orderId)).toEqual([]);
 
-    const { publisher, close } = standalonePublisher(
+    const { publisher, close } = standaloneOrderPublisher(
       redis,
       validatePodiumEnv({ REDIS_URL: server.url }),
     );
@@ -205,7 +205,7 @@ describe('the outbox: the jobs of recorded orders, until they exist', () => {
     const counts = await Promise.all([relay().runOnce(), relay().runOnce()]);
     expect(counts.sort((a, b) => a - b)).toEqual([0, 900]);
     const jobs = await queues.get('durable').getJobs(['waiting']);
-    const queued = jobs.flatMap((job) => jobOrders(job.data));
+    const queued = jobs.flatMap((job) => jobMessageIds(job.data));
     expect(queued.sort()).toEqual(ghosts.map((g) => g.orderId).sort());
     expect(await redis.exists(OUTBOX, OUTBOX_LEASE)).toBe(0);
   });

@@ -4,9 +4,8 @@ import type { INestApplication } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import request from 'supertest';
 import { LISTENER_MODULES } from '@podium/listeners';
-import { invoicesKey } from '@podium/orders';
+import { invoicesKey, announceOrder } from '@podium/orders';
 import {
-  announceOrder,
   ListenersProcess,
   operatorAuth,
   PrivateRedis,

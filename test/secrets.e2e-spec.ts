@@ -1,8 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { announceOrder } from '@podium/orders';
 import {
-  announceOrder,
   ListenersProcess,
   OPERATOR_ENV,
   operatorAuth,

@@ -19,7 +19,7 @@ export interface OrderJob {
 }
 
 /** What a user would pick: BullMQ's usual retry settings; the job id is the order id (they start with a letter and hold no ':'). */
-export function orderJobOptions(orderId: string): JobsOptions {
+export function messageJobOptions(orderId: string): JobsOptions {
   return {
     jobId: orderId,
     attempts: 3,
@@ -54,7 +54,7 @@ export class ListenerJobs implements PublishStep {
           .add(
             'order',
             { orderId: order.orderId },
-            orderJobOptions(order.orderId),
+            messageJobOptions(order.orderId),
           ),
       ),
     );

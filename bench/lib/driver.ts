@@ -1,7 +1,8 @@
+import { standaloneOrderPublisher } from '@podium/orders';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
-import { validatePodiumEnv, standalonePublisher } from '@podium/core';
-import { Keyspace, type Order } from '@podium/orders';
+import { validatePodiumEnv, Keyspace } from '@podium/core';
+import type { Order } from '@podium/orders';
 import {
   createRedis,
   redisTargetFromUrl,
@@ -68,7 +69,7 @@ export class Driver {
 
   private constructor(
     private readonly redis: RedisClient,
-    private readonly publishing: ReturnType<typeof standalonePublisher>,
+    private readonly publishing: ReturnType<typeof standaloneOrderPublisher>,
     private readonly step: PublishStep | undefined,
     /** The publisher's own metrics (podium_publisher_job_orders: orders per job it queued). */
     private readonly registry: Registry,
@@ -94,7 +95,7 @@ export class Driver {
     const registry = new Registry();
     return new Driver(
       redis,
-      standalonePublisher(
+      standaloneOrderPublisher(
         redis,
         env,
         registry,

@@ -1,14 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
-import {
-  appliedKey,
-  eventKey,
-  orderFromHash,
-  orderKey,
-  QUEUE_PREFIX,
-  type Order,
-} from '@podium/orders';
+import { appliedKey, QUEUE_PREFIX } from '@podium/core';
+import { eventKey, orderFromHash, orderKey, type Order } from '@podium/orders';
 import { PrivateRedis } from '@podium/testing';
 import { EVENTS, PRICE } from './model.js';
 

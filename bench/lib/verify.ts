@@ -5,14 +5,13 @@
  * accounting (markers, stats, the bench's samples).
  */
 import { PlacedReads, type RedisClient } from '@podium/redis';
+import { Keyspace, listenerStatsKey } from '@podium/core';
 import {
-  Keyspace,
   ALERTS,
   eventHistogramKey,
   HISTOGRAM_ALL_EVENTS,
   histogramReadArgs,
   invoicesKey,
-  listenerStatsKey,
   LOTTERY_WINNERS,
   SALES_SUMMARY,
   salesSetKey,

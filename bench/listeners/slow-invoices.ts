@@ -1,7 +1,12 @@
 import { Injectable, Module } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OnPurchase, type Effects } from '@podium/core';
-import { invoicesKey, ORDERS_CHANNEL, type Order } from '@podium/orders';
+import type { Effects } from '@podium/core';
+import {
+  OnPurchase,
+  invoicesKey,
+  ORDERS_CHANNEL,
+  type Order,
+} from '@podium/orders';
 import { SLOW_LISTENER, SLOW_LISTENER_MS } from '../lib/model.js';
 
 /**

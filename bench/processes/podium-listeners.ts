@@ -21,6 +21,9 @@ import { childConfig, Sampler } from './sampler.js';
 
 async function main(): Promise<void> {
   const config = childConfig();
+  // The Olympics listeners read their own settings (ALERTS_MAX...) from the process's
+  // environment, as the listeners app's do: this child's environment is its config's.
+  Object.assign(process.env, config.env);
   // The seed's five listeners, as the baselines run them: a listener added to the app since is hosted but not run,
   // so the bench measures the same workload whatever LISTENER_MODULES holds.
   const env = validatePodiumEnv({

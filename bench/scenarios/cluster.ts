@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import type { DeliveryMode } from '@podium/core';
-import { eventKey, Keyspace, type Order } from '@podium/orders';
-import { keySlot, type RedisClient } from '@podium/redis';
+import { type DeliveryMode, Keyspace } from '@podium/core';
+import { eventKey, type Order, ORDER } from '@podium/orders';
 import { ClusterTopology, PrivateRedis } from '@podium/testing';
+import { keySlot, type RedisClient } from '@podium/redis';
 import { ListenersProcess, logBaseFor } from '../lib/child.js';
 import { Collector } from '../lib/collector.js';
 import { cpuSeconds, ownCpuSeconds } from '../lib/cpu.js';
@@ -315,7 +315,7 @@ async function monitorSample(
 function ordersFor(keys: Keyspace, count: number, seed: number): Order[] {
   const orders = makeOrders(count, seed);
   return keys.isCluster
-    ? orders.map((o) => ({ ...o, orderId: keys.newOrderId(o.event) }))
+    ? orders.map((o) => ({ ...o, orderId: keys.newId(ORDER, o) }))
     : orders;
 }
 

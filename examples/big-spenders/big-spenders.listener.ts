@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { OnPurchase, type Effects } from '@podium/core';
-import { ORDERS_CHANNEL, type Order } from '@podium/orders';
+import { type Effects } from '@podium/core';
+import { OnPurchase, ORDERS_CHANNEL, type Order } from '@podium/orders';
 
 /** Customers ranked by what they spent in orders of $500 or more (sorted set big_spenders). */
 @Injectable()

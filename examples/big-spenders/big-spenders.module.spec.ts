@@ -1,3 +1,4 @@
+import { newOrder, ORDER, type Order, type OrderFields } from '@podium/orders';
 import {
   DELIVERY_MODES,
   startListenerModule,
@@ -6,9 +7,11 @@ import {
 import { BigSpendersModule } from './big-spenders.module.js';
 
 describe.each(DELIVERY_MODES)('big-spenders, %s delivery', (mode) => {
-  let listener: ListenerModuleTest;
+  let listener: ListenerModuleTest<Order, OrderFields>;
   beforeAll(async () => {
     listener = await startListenerModule({
+      type: ORDER,
+      make: newOrder,
       listeners: [BigSpendersModule],
       mode,
     }); // on a redis-server of its own

@@ -1,21 +1,26 @@
 import { Cluster } from 'ioredis';
 import {
-  ALERTS,
   appliedKey,
-  eventKey,
   idempotencyKey,
-  invoicesKey,
   Keyspace,
   listenerStatsKey,
+  OUTBOX,
+  GroupQueues,
+  jobMessageIds,
+  readRecordPlaces,
+} from '@podium/core';
+import {
+  ALERTS,
+  eventKey,
+  invoicesKey,
   orderKey,
   OPENING_CEREMONY,
-  OUTBOX,
   SALES_SUMMARY,
   salesSummaryField,
+  ORDER,
 } from '@podium/orders';
-import { GroupQueues, jobOrders, readRecordPlaces } from '@podium/core';
-import { PlacedReads, scanKeys, type RedisClient } from '@podium/redis';
 import { waitFor, type Bought } from '@podium/testing';
+import { PlacedReads, scanKeys, type RedisClient } from '@podium/redis';
 
 /** The seed's sales_summary fields that the orders should add up to. */
 function expectedSummary(
@@ -74,7 +79,7 @@ async function markersOf(
 ): Promise<Record<string, string>> {
   const keys = keyspaceOf(redis);
   const places = new Set([
-    keys.orderPlace(orderId),
+    keys.recordPlace(ORDER, orderId),
     keys.effectsPlace(orderId, false),
     keys.effectsPlace(orderId, true),
   ]);
@@ -114,7 +119,7 @@ async function notApplied(
         outbox: outbox.filter((entry) => entry.endsWith(` ${orderId}`)),
         jobs: await Promise.all(
           jobs
-            .filter((job) => jobOrders(job.data).includes(orderId))
+            .filter((job) => jobMessageIds(job.data).includes(orderId))
             .map(async (job) => ({
               id: job.id,
               state: await job.getState(),
@@ -163,7 +168,7 @@ async function inSeveralJobs(redis: RedisClient): Promise<unknown[]> {
       .getJobs(['wait', 'active', 'completed', 'failed', 'delayed']);
     const byOrder = new Map<string, typeof jobs>();
     for (const job of jobs)
-      for (const orderId of jobOrders(job.data))
+      for (const orderId of jobMessageIds(job.data))
         byOrder.set(orderId, [...(byOrder.get(orderId) ?? []), job]);
     const several = [...byOrder].filter(([, of]) => of.length > 1);
     return await Promise.all(
@@ -173,7 +178,7 @@ async function inSeveralJobs(redis: RedisClient): Promise<unknown[]> {
         jobs: await Promise.all(
           of.map(async (job) => ({
             id: job.id,
-            orders: jobOrders(job.data).length,
+            orders: jobMessageIds(job.data).length,
             state: await job.getState(),
             attemptsMade: job.attemptsMade,
             processedBy: job.processedBy,
@@ -210,10 +215,10 @@ async function alertedTwice(redis: RedisClient): Promise<unknown[]> {
         of: ids.length,
         jobs: await Promise.all(
           jobs
-            .filter((job) => jobOrders(job.data).includes(orderId))
+            .filter((job) => jobMessageIds(job.data).includes(orderId))
             .map(async (job) => ({
               id: job.id,
-              orders: jobOrders(job.data).length,
+              orders: jobMessageIds(job.data).length,
               state: await job.getState(),
               attemptsMade: job.attemptsMade,
               stalledCounter: job.stalledCounter,

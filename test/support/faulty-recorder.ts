@@ -1,16 +1,16 @@
+import { validatePodiumEnv, outboxEntry, OUTBOX } from '@podium/core';
 import {
-  validatePodiumEnv,
-  standalonePublisher,
   type OrderPublisher,
-  outboxEntry,
-} from '@podium/core';
-import { OUTBOX, type Order } from '@podium/orders';
+  type Order,
+  newOrder,
+  standaloneOrderPublisher,
+} from '@podium/orders';
+import type { PrivateRedis } from '@podium/testing';
 import {
   createRedis,
   redisTargetFromUrl,
   type RedisClient,
 } from '@podium/redis';
-import { newOrder, type PrivateRedis } from '@podium/testing';
 
 /**
  * A fault between recording an order and queueing it, without touching the code: a
@@ -47,7 +47,7 @@ export class FaultyRecorder {
       );
     const url = `redis://recorder:recorder-password@127.0.0.1:${server.port}`;
     const redis = createRedis(redisTargetFromUrl(url), 'faulty-recorder');
-    const { publisher, close } = standalonePublisher(
+    const { publisher, close } = standaloneOrderPublisher(
       redis,
       validatePodiumEnv({ REDIS_URL: url }),
     );

@@ -1,6 +1,11 @@
 import { Injectable, Module } from '@nestjs/common';
-import { OnPurchase, type Effects } from '@podium/core';
-import { eventChannel, ORDERS_CHANNEL, type Order } from '@podium/orders';
+import type { Effects } from '@podium/core';
+import {
+  OnPurchase,
+  eventChannel,
+  ORDERS_CHANNEL,
+  type Order,
+} from '@podium/orders';
 
 /** How often each test listener's handler ran, per order: a retry must not run the others again. */
 export const handlerCalls = new Map<string, number>();

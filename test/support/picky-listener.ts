@@ -1,6 +1,6 @@
 import { Injectable, Module } from '@nestjs/common';
-import { OnPurchase, type Effects } from '@podium/core';
-import { ORDERS_CHANNEL, type Order } from '@podium/orders';
+import type { Effects } from '@podium/core';
+import { OnPurchase, ORDERS_CHANNEL, type Order } from '@podium/orders';
 
 /** A listener with a bug: it throws on orders by "poison" until the bug is fixed. */
 export const picky = { broken: true };

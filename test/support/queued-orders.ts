@@ -1,5 +1,5 @@
 import type { JobType } from 'bullmq';
-import { GroupQueues, jobOrders } from '@podium/core';
+import { GroupQueues, jobMessageIds } from '@podium/core';
 import type { PrivateRedis } from '@podium/testing';
 
 const EVERY_STATE: JobType[] = [
@@ -21,7 +21,7 @@ export async function queuedOrders(
     const jobs = await queues.get(group).getJobs(EVERY_STATE);
     const counts = new Map<string, number>();
     for (const job of jobs)
-      for (const id of jobOrders(job.data))
+      for (const id of jobMessageIds(job.data))
         counts.set(id, (counts.get(id) ?? 0) + 1);
     return counts;
   } finally {

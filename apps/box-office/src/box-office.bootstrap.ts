@@ -5,6 +5,7 @@ import {
   validatePodiumEnv,
   escapeLogText,
 } from '@podium/core';
+import { olympicsSettingsFromEnv } from '@podium/orders';
 import { createBoxOfficeApp } from './box-office.app.js';
 
 /** The box office: HTTP API that records purchases and announces them (started by main.ts). */
@@ -12,6 +13,7 @@ const logger = new Logger('BoxOffice');
 
 async function bootstrap(): Promise<void> {
   const env = validatePodiumEnv(process.env);
+  olympicsSettingsFromEnv(process.env); // a bad HISTOGRAM_ENCODING stops start-up here, in one line
   const app = await createBoxOfficeApp(env);
   exitCleanlyOnSignals(app, logger);
   await app.listen(env.PORT, '0.0.0.0');

@@ -9,6 +9,7 @@ import {
   escapeLogText,
   prettyLogger,
 } from '@podium/core';
+import { olympicsSettingsFromEnv } from '@podium/orders';
 
 const logger = new Logger('Listeners');
 
@@ -26,6 +27,7 @@ export function runListenersProcess(listeners: Type[]): void {
 
 async function start(listeners: Type[]): Promise<void> {
   const env = validatePodiumEnv(process.env);
+  olympicsSettingsFromEnv(process.env); // a bad HISTOGRAM_ENCODING stops start-up here, in one line
   // Pretty logs escape what they print from data, as JSON logs do (SafeConsoleLogger).
   const appLogger =
     env.LOG_FORMAT === 'json' ? undefined : prettyLogger(env.LOG_LEVEL);

@@ -4,7 +4,8 @@ import { Registry } from 'prom-client';
 import { PodiumModule } from '@podium/core';
 import { AppConfig } from './app.config.js';
 import { HealthController } from './health.controller.js';
-import { TicketsByBuyerListener } from './tickets-by-buyer.listener.js';
+import { SHIPMENT_LISTENERS } from './shipment.listeners.js';
+import { ShipmentsController } from './shipments.controller.js';
 
 /** The app's prom-client registry: podium's metrics join the app's own. */
 export const registry = new Registry();
@@ -24,7 +25,7 @@ class ConfigModule {}
     }),
     TerminusModule,
   ],
-  controllers: [HealthController],
-  providers: [TicketsByBuyerListener],
+  controllers: [ShipmentsController, HealthController],
+  providers: [...SHIPMENT_LISTENERS],
 })
 export class AppModule {}

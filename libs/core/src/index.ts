@@ -1,3 +1,5 @@
+export * from './messages/index.js';
+export * from './keyspace/index.js';
 export * from './config/index.js';
 export * from './observability/index.js';
 export * from './queues/index.js';

@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { escapeGlob } from './glob.js';
+import { escapeGlob } from '@podium/core';
 import { hearsOrder, orderChannels } from './announcement.js';
+import { newOrder } from './order-fixtures.js';
+import { ORDER } from './order-type.js';
 
 describe('the announcement of an order', () => {
   it("is the seed's two channels, the general one first", () => {
@@ -21,18 +22,13 @@ describe('the announcement of an order', () => {
     expect(hearsOrder(exact, '100m F')).toBe(false);
   });
 
-  it('is published the same way from Lua (includes/announce-order.lua)', () => {
-    const lua = readFileSync(
-      new URL(
-        '../../core/src/publisher/record/includes/announce-order.lua',
-        import.meta.url,
-      ),
-      'utf8',
+  it("is ORDER's: what podium's publisher announces, and whom ORDER.hears", () => {
+    const order = newOrder({ event: 'Womens Judo' });
+    expect(ORDER.channels(order)).toEqual(orderChannels('Womens Judo'));
+    expect(ORDER.recordKey(order.orderId)).toBe(
+      `purchase_order_details:${order.orderId}`,
     );
-    const [all, perEvent] = orderChannels('');
-    expect(lua.match(/^\s*redis\.call\('PUBLISH'.*$/gm)).toEqual([
-      `  redis.call('PUBLISH', '${all}', id)`,
-      `  redis.call('PUBLISH', '${perEvent}' .. event, id)`,
-    ]);
+    expect(ORDER.hears('purchase_orders:W*', order)).toBe(true);
+    expect(ORDER.hears('purchase_orders:Curling', order)).toBe(false);
   });
 });

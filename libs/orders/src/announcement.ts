@@ -1,11 +1,11 @@
-import { globMatches } from './glob.js';
+import { globMatches } from '@podium/core';
 import { eventChannel, ORDERS_CHANNEL } from './keys.js';
 
 /*
  * How an order is announced, in one place: `PUBLISH purchase_orders <id>` and
  * `PUBLISH purchase_orders:<event> <id>`, the payload being the bare id (the seed's wire
- * format). Everything that announces an order, or asks who hears one, goes through here;
- * a Lua script through includes/announce-order.lua, which the spec holds to these channels.
+ * format). ORDER's channels are these; whatever else announces an order or asks who hears
+ * one goes through here too.
  */
 
 /** The channels an order of this event is announced on, in the order they are published. */
@@ -23,7 +23,7 @@ interface Publishing<T> {
   publish(channel: string, message: string): T;
 }
 
-/** Adds the announcement of an order to a pipeline or MULTI (in Lua: includes/announce-order.lua). */
+/** Adds the announcement of an order to a pipeline or MULTI, the seed's way. */
 export function addAnnouncement<T extends Publishing<T>>(
   commands: T,
   orderId: string,

@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { MalformedMessageError, newMessageId } from '@podium/core';
 
 /** A purchase order as stored in `purchase_order_details:<order_id>` (the seed's hash). */
 export interface Order {
@@ -25,7 +25,8 @@ export function orderToHash(order: Order): OrderHash {
   };
 }
 
-export class MalformedOrderError extends Error {}
+/** An order hash that is not a valid order (a poison order: every listener rejects it). */
+export class MalformedOrderError extends MalformedMessageError {}
 
 /** Largest qty an order may carry: what a listener's counters (HINCRBY, BITFIELD u32) take without loss. */
 export const MAX_ORDER_QTY = 2 ** 31 - 1;
@@ -79,23 +80,12 @@ export function orderFromHash(orderId: string, hash: OrderHash): Order {
 // At most 15 digits before the point: HINCRBYFLOAT sums them without losing cents.
 const DECIMAL = /^\d{1,15}(\.\d+)?$/;
 
-// Upper-case letters and digits, like the seed's ids ("9I1CHS"). The first character is a
-// letter so an id is never all digits (BullMQ rejects those as job ids) and holds no ':'.
-const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
-const ALPHANUMERIC = `${LETTERS}0123456789`;
-
-export function newOrderId(length = 12): string {
-  let id = LETTERS[randomInt(LETTERS.length)];
-  while (id.length < length) id += ALPHANUMERIC[randomInt(ALPHANUMERIC.length)];
-  return id;
-}
-
-/** Order ids that podium accepts on the wire: printable, no whitespace, bounded. */
-export function isPlausibleOrderId(value: string): boolean {
-  return (
-    value.length > 0 && value.length <= 128 && /^[\x21-\x7e]+$/.test(value)
-  );
-}
+/**
+ * A new order id: podium's message id, upper-case letters and digits like the seed's ids
+ * ("9I1CHS"), a letter first. On a cluster the publisher makes ids placed in their event's
+ * slot instead (see ORDER's placedBy).
+ */
+export const newOrderId = (): string => newMessageId();
 
 /** Money is handled in integer cents so that qty x price has no float error. */
 export function parsePriceToCents(price: number): number {

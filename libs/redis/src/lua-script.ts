@@ -32,6 +32,15 @@ export class LuaScript {
     return new LuaScript(resolveLua(file).text);
   }
 
+  /**
+   * One script of several .lua files, in the order given, each file's includes resolved
+   * and every file included once across all of them: a part chosen at run time (a message
+   * type's admission) ahead of the script that calls it.
+   */
+  static fromFiles(files: readonly (URL | string)[]): LuaScript {
+    return new LuaScript(resolveLua(files).text);
+  }
+
   async run<T = unknown>(
     redis: RedisClient,
     keys: readonly string[],
@@ -89,7 +98,9 @@ export interface LuaSource {
  * define local functions, and two that need the same one get it once. An include cycle is
  * an error naming its files, as is an include that cannot be read (naming its line).
  */
-export function resolveLua(file: URL | string): LuaSource {
+export function resolveLua(
+  file: URL | string | readonly (URL | string)[],
+): LuaSource {
   const text: string[] = [];
   const lines: { file: string; line: number }[] = [];
   const included = new Set<string>();
@@ -126,7 +137,10 @@ export function resolveLua(file: URL | string): LuaSource {
         }
       });
   };
-  visit(typeof file === 'string' ? resolve(file) : fileURLToPath(file), []);
+  const files: readonly (URL | string)[] =
+    typeof file === 'string' || file instanceof URL ? [file] : file;
+  for (const one of files)
+    visit(typeof one === 'string' ? resolve(one) : fileURLToPath(one), []);
   return { text: `${text.join('\n')}\n`, lines };
 }
 

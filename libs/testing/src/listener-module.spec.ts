@@ -1,7 +1,12 @@
 import { Injectable, Module } from '@nestjs/common';
 import type { Registry } from 'prom-client';
-import { OnPurchase, type Effects, METRICS_REGISTRY } from '@podium/core';
-import { appliedKey, ORDERS_CHANNEL, type Order } from '@podium/orders';
+import {
+  appliedKey,
+  defineMessageType,
+  type Effects,
+  METRICS_REGISTRY,
+  OnMessage,
+} from '@podium/core';
 import { PrivateRedis } from './private-redis.js';
 import { startListenerModule } from './listener-module.js';
 
@@ -13,20 +18,42 @@ class ExchangeRates {
   }
 }
 
+/** A sale in dollars, announced on channel `sales`. */
+interface Sale {
+  id: string;
+  who: string;
+  dollars: number;
+}
+const SALE = defineMessageType<Sale>()({
+  name: 'sale',
+  idField: 'id',
+  recordKeyPrefix: 'sale:',
+  toHash: ({ id, who, dollars }) => ({ id, who, dollars: String(dollars) }),
+  fromHash: (id, hash) => ({
+    id,
+    who: hash.who,
+    dollars: Number(hash.dollars),
+  }),
+  channels: () => ['sales'],
+});
+/** A sale with defaults for what a test does not care about. */
+const sale = (fields: Partial<Sale>): Sale => ({
+  id: '',
+  who: 'tester',
+  dollars: 10,
+  ...fields,
+});
+
 @Injectable()
 class EuroSalesListener {
   constructor(private readonly rates: ExchangeRates) {}
 
-  @OnPurchase({ listener: 'euro-sales', channel: ORDERS_CHANNEL })
-  onPurchase(order: Order): Effects {
-    if (order.who === 'broken') throw new Error('no rate for broken');
+  @OnMessage(SALE, { listener: 'euro-sales', channel: 'sales' })
+  onSale(sale: Sale): Effects {
+    if (sale.who === 'broken') throw new Error('no rate for broken');
     return {
       writes: [
-        [
-          'INCRBYFLOAT',
-          'test:euro-sales',
-          Number(order.cost) * this.rates.rate(),
-        ],
+        ['INCRBYFLOAT', 'test:euro-sales', sale.dollars * this.rates.rate()],
       ],
     };
   }
@@ -44,6 +71,8 @@ describe('startListenerModule', () => {
 
   it('compiles a TestingModule whose providers can be overridden, as in any NestJS test', async () => {
     const listener = await startListenerModule({
+      type: SALE,
+      make: sale,
       listeners: [EuroSalesModule],
       redis: server,
       override: (builder) =>
@@ -57,20 +86,18 @@ describe('startListenerModule', () => {
           mode,
           pattern,
         })),
-      ).toEqual([
-        { name: 'euro-sales', mode: 'ephemeral', pattern: ORDERS_CHANNEL },
-      ]);
-      await listener.applied(
-        await listener.announce({ event: 'Womens Judo', cost: '30' }),
-      );
+      ).toEqual([{ name: 'euro-sales', mode: 'ephemeral', pattern: 'sales' }]);
+      await listener.applied(await listener.announce({ dollars: 30 }));
       expect(await listener.redis.get('test:euro-sales')).toBe('15');
     } finally {
       await listener.close();
     }
   });
 
-  it('durable: publish() goes through the OrderPublisher, which queues the order as it records it; applied() names a listener that failed', async () => {
+  it('durable: publish() goes through the MessagePublisher, which queues the message as it records it; applied() names a listener that failed', async () => {
     const listener = await startListenerModule({
+      type: SALE,
+      make: sale,
       listeners: [EuroSalesModule],
       mode: 'durable',
       redis: server,
@@ -78,13 +105,10 @@ describe('startListenerModule', () => {
       logger: false,
     });
     try {
-      const order = await listener.publish({
-        event: 'Womens Judo',
-        cost: '10',
-      });
-      await listener.applied(order);
+      const published = await listener.publish({ dollars: 10 });
+      await listener.applied(published);
       expect(
-        await listener.redis.hget(appliedKey(order.orderId), 'queued:durable'),
+        await listener.redis.hget(appliedKey(published.id), 'queued:durable'),
       ).toBe('1');
       const enqueued = await listener.module
         .get<Registry>(METRICS_REGISTRY)
@@ -93,12 +117,9 @@ describe('startListenerModule', () => {
       expect(enqueued.values).toEqual([
         { labels: { group: 'durable' }, value: 1 },
       ]); // by the publisher, as it recorded it
-      const broken = await listener.publish({
-        event: 'Womens Judo',
-        who: 'broken',
-      });
+      const broken = await listener.publish({ who: 'broken' });
       await expect(listener.applied(broken)).rejects.toThrow(
-        `order ${broken.orderId}: euro-sales failed it`,
+        `sale ${broken.id}: euro-sales failed it`,
       );
     } finally {
       await listener.close();
@@ -107,6 +128,8 @@ describe('startListenerModule', () => {
 
   it('without a Redis of the test, starts a private one and stops it on close', async () => {
     const listener = await startListenerModule({
+      type: SALE,
+      make: sale,
       listeners: [EuroSalesModule],
     });
     const { port } = listener.server;

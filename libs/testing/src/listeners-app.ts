@@ -3,7 +3,7 @@ import type { DestinationStream } from 'pino';
 import {
   validatePodiumEnv,
   createListenersApplication,
-  PurchaseTransport,
+  AnnouncementTransport,
 } from '@podium/core';
 
 export interface ListenersAppOptions {
@@ -23,7 +23,7 @@ export interface ListenersAppOptions {
 export interface RunningListenersApp {
   /** The hybrid app main.ts runs: the Redis transport plus HTTP (/health, /metrics, /docs). */
   app: INestApplication;
-  transport: PurchaseTransport;
+  transport: AnnouncementTransport;
   /** http://127.0.0.1:<port> when started with `listen: true`. */
   url?: string;
   close(): Promise<void>;

@@ -1,5 +1,6 @@
 import { ConflictException, Inject, Injectable } from '@nestjs/common';
-import { escapeGlob, eventKey, parsePriceToCents } from '@podium/orders';
+import { escapeGlob } from '@podium/core';
+import { eventKey, parsePriceToCents } from '@podium/orders';
 import { LuaScript, REDIS, scanKeys, type RedisClient } from '@podium/redis';
 import type { CreateEventDto } from './dto/create-event.dto.js';
 import { eventFromHash, type TicketedEvent } from './event.js';

@@ -15,9 +15,9 @@ import {
   GroupQueues,
   readDurableSubscriptions,
   readListenerDirectory,
-  type OrderJobData,
+  type MessageJobData,
+  Keyspace,
 } from '@podium/core';
-import { Keyspace } from '@podium/orders';
 import { createRedis, REDIS, type RedisClient } from '@podium/redis';
 
 /**
@@ -44,7 +44,7 @@ export class BoxOfficeQueues implements OnApplicationShutdown {
     );
   }
 
-  get(group: string): Queue<OrderJobData> {
+  get(group: string): Queue<MessageJobData> {
     return this.queues.get(group);
   }
 
@@ -65,7 +65,7 @@ export class BoxOfficeQueues implements OnApplicationShutdown {
   }
 
   /** Every group queue, opened on this connection. */
-  async all(): Promise<{ name: string; queue: Queue<OrderJobData> }[]> {
+  async all(): Promise<{ name: string; queue: Queue<MessageJobData> }[]> {
     return (await this.names()).map((name) => ({
       name,
       queue: this.get(name),

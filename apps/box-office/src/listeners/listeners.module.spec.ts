@@ -1,3 +1,4 @@
+import { newOrder, ORDER, type Order, type OrderFields } from '@podium/orders';
 import { CustomerInvoicesModule } from '@podium/listeners';
 import {
   DELIVERY_MODES,
@@ -15,12 +16,14 @@ describe.each(DELIVERY_MODES)(
   'ListenersModule: GET /listeners, with a listener in %s delivery',
   (mode) => {
     let server: PrivateRedis;
-    let listener: ListenerModuleTest;
+    let listener: ListenerModuleTest<Order, OrderFields>;
     let box: HttpModuleTest;
 
     beforeAll(async () => {
       server = await PrivateRedis.start();
       listener = await startListenerModule({
+        type: ORDER,
+        make: newOrder,
         listeners: [CustomerInvoicesModule],
         mode,
         redis: server,

@@ -1,14 +1,9 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
 import {
-  addAnnouncement,
-  failedOrdersKey,
+  failedMessagesKey,
   Keyspace,
   listenerStatsKey,
-  orderKey,
-  ORDERS_CHANNEL,
-} from '@podium/orders';
-import {
-  jobOrders,
+  jobMessageIds,
   readDurableSubscriptions,
   readListenerCounts,
   readListenerDirectory,
@@ -16,6 +11,7 @@ import {
   type DurableSubscription,
   type ListenerEntry,
 } from '@podium/core';
+import { addAnnouncement, orderKey, ORDERS_CHANNEL } from '@podium/orders';
 import { REDIS, type RedisClient } from '@podium/redis';
 import { BoxOfficeQueues } from './box-office-queues.js';
 import type {
@@ -148,7 +144,7 @@ export class ListenersService {
         // A failed job carries one order, unless Redis refused a whole batch to its last try.
         let retried: Promise<void> | undefined;
         const retry = () => (retried ??= job.retry('failed'));
-        return jobOrders(job.data).map((orderId) => ({
+        return jobMessageIds(job.data).map((orderId) => ({
           orderId,
           error: job.data.failed?.[listener] ?? job.failedReason,
           attempts: job.attemptsMade,
@@ -166,7 +162,7 @@ export class ListenersService {
 
   /** An ephemeral listener's failed set: retrying announces the order again, as the box office does. */
   private async failedAnnouncements(listener: string): Promise<FailedEntry[]> {
-    const hash = await this.redis.hgetall(failedOrdersKey(listener));
+    const hash = await this.redis.hgetall(failedMessagesKey(listener));
     const entries = Object.entries(hash).map(([orderId, json]) => {
       const { error, failedAt, counted } = JSON.parse(json) as {
         error: string;
@@ -181,7 +177,7 @@ export class ListenersService {
         counted: counted ?? 'failed',
         countedFor: [listener],
         retry: async () => {
-          await this.redis.hdel(failedOrdersKey(listener), orderId);
+          await this.redis.hdel(failedMessagesKey(listener), orderId);
           const event = await this.redis.hget(orderKey(orderId), 'event');
           // An order whose hash is gone has no event: its general channel alone says so.
           if (event === null) await this.redis.publish(ORDERS_CHANNEL, orderId);

@@ -7,8 +7,8 @@ import {
 } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { Observable, Subject } from 'rxjs';
-import { PODIUM_SETTINGS, type PodiumSettings } from '@podium/core';
-import { escapeGlob, eventChannel } from '@podium/orders';
+import { PODIUM_SETTINGS, type PodiumSettings, escapeGlob } from '@podium/core';
+import { eventChannel } from '@podium/orders';
 import { createSubscriber } from '@podium/redis';
 import { DashboardSnapshotService } from './dashboard-snapshot.service.js';
 

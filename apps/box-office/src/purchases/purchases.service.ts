@@ -6,8 +6,12 @@ import {
   NotFoundException,
   UnprocessableEntityException,
 } from '@nestjs/common';
-import { orderFromHash, orderKey, type Order } from '@podium/orders';
-import { OrderPublisher } from '@podium/core';
+import {
+  orderFromHash,
+  orderKey,
+  type Order,
+  OrderPublisher,
+} from '@podium/orders';
 import { REDIS, type RedisClient } from '@podium/redis';
 import type { CreatePurchaseDto } from './dto/create-purchase.dto.js';
 

@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
+import { OlympicsSettingsModule } from '@podium/orders';
 import { EventsModule } from '../events/events.module.js';
 import { ReportsController } from './reports.controller.js';
 import { ReportsService } from './reports.service.js';
 
 @Module({
-  imports: [EventsModule],
+  imports: [EventsModule, OlympicsSettingsModule],
   controllers: [ReportsController],
   providers: [ReportsService],
   exports: [ReportsService],

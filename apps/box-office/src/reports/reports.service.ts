@@ -1,5 +1,4 @@
 import { Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { PodiumEnv } from '@podium/core';
 import type { Alert } from '@podium/listeners';
 import {
   ALERTS,
@@ -15,6 +14,7 @@ import {
   salesSummaryField,
   type HistogramEncoding,
   type Order,
+  OlympicsSettings,
 } from '@podium/orders';
 import { PlacedReads, REDIS, type RedisClient } from '@podium/redis';
 import type { TicketedEvent } from '../events/event.js';
@@ -43,7 +43,7 @@ export class ReportsService {
   constructor(
     @Inject(REDIS) private readonly redis: RedisClient,
     private readonly reads: PlacedReads,
-    private readonly env: PodiumEnv,
+    private readonly settings: OlympicsSettings,
     private readonly events: EventsService,
   ) {}
 
@@ -73,7 +73,7 @@ export class ReportsService {
     }
     const key =
       event === undefined ? HISTOGRAM_ALL_EVENTS : eventHistogramKey(event);
-    const encoding = this.env.HISTOGRAM_ENCODING;
+    const encoding = this.settings.histogramEncoding;
     const hours = await this.reads.bitfieldSums(
       key,
       histogramReadArgs(encoding),

@@ -29,7 +29,7 @@ export function groupVariable(listener: string): string {
 
 /**
  * The listener one of those variables names: DELIVERY_GROUP_SLOW_INVOICES -> slow-invoices
- * (no listener's name starts with "group", see OnPurchase).
+ * (no listener's name starts with "group", see OnMessage).
  */
 export function listenerOfVariable(variable: string): string {
   return variable

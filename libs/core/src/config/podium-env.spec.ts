@@ -6,8 +6,6 @@ describe('validatePodiumEnv', () => {
     expect(env).toMatchObject({
       REDIS_URL: 'redis://127.0.0.1:6379',
       PORT: 3000,
-      HISTOGRAM_ENCODING: 'u32',
-      ALERTS_MAX: 1000,
     });
   });
 
@@ -18,9 +16,6 @@ describe('validatePodiumEnv', () => {
   it('names the variable that is wrong', () => {
     expect(() => validatePodiumEnv({ PORT: 'eighty' })).toThrow(
       /PORT must be an integer/,
-    );
-    expect(() => validatePodiumEnv({ HISTOGRAM_ENCODING: 'u16' })).toThrow(
-      /HISTOGRAM_ENCODING must be one of u32, seed-u8/,
     );
     expect(() => validatePodiumEnv({ REDIS_URL: 'localhost' })).toThrow(
       /REDIS_URL/,

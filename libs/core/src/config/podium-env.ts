@@ -11,7 +11,6 @@ import {
   MinLength,
   validateSync,
 } from 'class-validator';
-import { HISTOGRAM_ENCODINGS, type HistogramEncoding } from '@podium/orders';
 import {
   DELIVERY_MODES,
   GROUP_NAME,
@@ -130,17 +129,6 @@ export class PodiumEnv {
   @IsOptional()
   @IsString()
   LISTENERS?: string;
-
-  @IsIn(HISTOGRAM_ENCODINGS, {
-    message: `HISTOGRAM_ENCODING must be one of ${HISTOGRAM_ENCODINGS.join(', ')}`,
-  })
-  HISTOGRAM_ENCODING: HistogramEncoding = 'u32';
-
-  /** How many alerts the `alerts` list keeps (newest first). */
-  @Transform(toInt)
-  @IsInt({ message: 'ALERTS_MAX must be an integer' })
-  @Min(1)
-  ALERTS_MAX = 1000;
 
   /** Default delivery mode of the listeners in this process; DELIVERY_<NAME> overrides it per listener. */
   @IsIn(DELIVERY_MODES, {

@@ -18,7 +18,7 @@ import {
 import { AnnouncementDispatcher } from './announcements/announcement-dispatcher.js';
 import { ListenerRegistrar } from './listener-registrar.js';
 import { ListenerStats } from './listener-stats.js';
-import { PurchaseTransport } from './announcements/purchase-transport.js';
+import { AnnouncementTransport } from './announcements/announcement-transport.js';
 import { DeliveryStrategies } from './strategies/delivery-strategies.js';
 
 /** How long after the subscriber is back the listeners' counters are read for what it missed. */
@@ -39,7 +39,7 @@ export class DeliveryObservability
   constructor(
     private readonly registrar: ListenerRegistrar,
     private readonly strategies: DeliveryStrategies,
-    private readonly transport: PurchaseTransport,
+    private readonly transport: AnnouncementTransport,
     private readonly dispatcher: AnnouncementDispatcher,
     private readonly stats: ListenerStats,
     @Optional() private readonly checks?: ReadinessChecks,

@@ -13,9 +13,9 @@ import { DELIVERY_OPTIONS, type DeliveryOptions } from './delivery.options.js';
 import { EffectApplier } from './effects/effect-applier.js';
 import { ListenerRegistrar } from './listener-registrar.js';
 import { ListenerStats } from './listener-stats.js';
-import { OrderLoader } from './work/order-loader.js';
-import { OrderWork } from './work/order-work.js';
-import { PurchaseTransport } from './announcements/purchase-transport.js';
+import { MessageLoader } from './work/message-loader.js';
+import { MessageWork } from './work/message-work.js';
+import { AnnouncementTransport } from './announcements/announcement-transport.js';
 import { DeliveryStrategies } from './strategies/delivery-strategies.js';
 import { DurableDelivery } from './strategies/durable-delivery.js';
 import { EphemeralDelivery } from './strategies/ephemeral-delivery.js';
@@ -23,7 +23,7 @@ import { QueuedDelivery } from './strategies/queued-delivery.js';
 
 export interface DeliveryModuleOptions {
   /** The transport the listeners subscribe through (the microservice's strategy); made from the settings' Redis target when not given. */
-  transport?: PurchaseTransport;
+  transport?: AnnouncementTransport;
 }
 
 /** The delivery options of the app's settings (PodiumModule's options). */
@@ -65,14 +65,14 @@ export class DeliveryModule {
           useFactory: deliveryOptionsOf,
         },
         {
-          provide: PurchaseTransport,
+          provide: AnnouncementTransport,
           inject: [PODIUM_SETTINGS],
           useFactory: (settings: PodiumSettings) =>
-            transport ?? new PurchaseTransport(settings.redisTarget),
+            transport ?? new AnnouncementTransport(settings.redisTarget),
         },
-        OrderLoader,
+        MessageLoader,
         EffectApplier,
-        OrderWork,
+        MessageWork,
         ListenerStats,
         DeliveryMetrics,
         EphemeralDelivery,
@@ -84,12 +84,12 @@ export class DeliveryModule {
         DeliveryObservability,
       ],
       exports: [
-        PurchaseTransport,
+        AnnouncementTransport,
         ListenerRegistrar,
         ListenerStats,
         AnnouncementDispatcher,
         DeliveryStrategies,
-        OrderLoader,
+        MessageLoader,
         DeliveryMetrics,
       ],
     };

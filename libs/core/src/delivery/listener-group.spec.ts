@@ -1,9 +1,12 @@
+import { ORDER } from '@podium/orders';
+import { defineMessageType } from '../messages/index.js';
 import { planGroups, type ListenerDefinition } from './listener-group.js';
 
 const listener = (
   name: string,
   pattern = 'purchase_orders',
-): ListenerDefinition => ({ name, pattern, handle: () => null });
+  type: ListenerDefinition['type'] = ORDER,
+): ListenerDefinition => ({ name, type, pattern, handle: () => null });
 const found = [
   listener('sales-summary'),
   listener('customer-invoices'),
@@ -94,6 +97,25 @@ describe('planGroups', () => {
       }),
     ).toThrow(
       'group "ephemeral" would mix delivery modes: sales-summary is durable, customer-invoices is ephemeral; give one of them a group of its own (DELIVERY_GROUP_CUSTOMER_INVOICES)',
+    );
+  });
+
+  it('refuses a group whose members would handle different message types', () => {
+    const SIGNUP = defineMessageType<{ id: string }>()({
+      name: 'signup',
+      idField: 'id',
+      recordKeyPrefix: 'signup:',
+      toHash: ({ id }) => ({ id }),
+      fromHash: (id) => ({ id }),
+      channels: () => ['signups'],
+    });
+    expect(() =>
+      planGroups(
+        [listener('sales-summary'), listener('welcome', 'signups', SIGNUP)],
+        { defaultMode: 'queued', modeOverrides: {}, groupOverrides: {} },
+      ),
+    ).toThrow(
+      'group "queued" would mix message types: sales-summary handles order, welcome signup; give one of them a group of its own (DELIVERY_GROUP_WELCOME)',
     );
   });
 

@@ -4,12 +4,12 @@ import {
   listenerOfVariable,
   type DeliveryMode,
 } from '../config/index.js';
-import type { Order } from '@podium/orders';
+import type { AnyMessageType } from '../messages/index.js';
 import type { Effects } from './effects/effects.js';
 
 /**
- * What a listener's interceptors and guards see of the call besides the order, as Nest
- * microservice handlers do: `context.switchToRpc().getData()` is the order,
+ * What a listener's interceptors and guards see of the call besides the message, as Nest
+ * microservice handlers do: `context.switchToRpc().getData()` is the message,
  * `context.switchToRpc().getContext()` this.
  */
 export interface ListenerContext {
@@ -22,14 +22,16 @@ export interface ListenerContext {
 /** A listener as the registrar found it: its name, what it subscribes to, its handler. */
 export interface ListenerDefinition {
   name: string;
+  /** The type of the messages it handles (see OnMessage). */
+  type: AnyMessageType;
   /** The PSUBSCRIBE pattern (an exact channel arrives here glob-escaped). */
   pattern: string;
-  /** On a cluster, its keys stay in one slot (see OnPurchase). */
+  /** On a cluster, its keys stay in one slot (see OnMessage). */
   oneSlot?: boolean;
-  /** Its mode when the configuration names none for it (see OnPurchase). */
+  /** Its mode when the configuration names none for it (see OnMessage). */
   mode?: DeliveryMode;
   handle(
-    order: Order,
+    message: unknown,
     context: ListenerContext,
   ): Effects | null | Promise<Effects | null>;
 }
@@ -37,21 +39,24 @@ export interface ListenerDefinition {
 /** A listener as this process runs it: in a mode and a group, its handler given its context. */
 export interface RunningListener {
   name: string;
+  type: AnyMessageType;
   pattern: string;
   oneSlot: boolean;
   mode: DeliveryMode;
   group: string;
-  handle(order: Order): Effects | null | Promise<Effects | null>;
+  handle(message: unknown): Effects | null | Promise<Effects | null>;
 }
 
 /**
- * Listeners that share one unit of work per order: the order is loaded once, every
+ * Listeners that share one unit of work per message: the message is loaded once, every
  * member's handler runs, and all their effects are applied in one script (and, for a
- * queued or durable group, one job per order). All members share one delivery mode.
+ * queued or durable group, one job per message). All members share one delivery mode and
+ * one message type.
  */
 export interface ListenerGroup {
   name: string;
   mode: DeliveryMode;
+  type: AnyMessageType;
   listeners: RunningListener[];
 }
 
@@ -70,7 +75,7 @@ export interface GroupingOptions {
  * DELIVERY_<NAME>, else the one its decorator names, else DELIVERY; its group is DELIVERY_GROUP_<NAME> or, by default, the
  * name of its mode, so a process runs one group per mode. Throws one line naming the
  * culprit for a variable or LISTENERS entry that names no listener, and for a group whose
- * members would be delivered in different modes.
+ * members would be delivered in different modes or handle different message types.
  */
 export function planGroups(
   found: ListenerDefinition[],
@@ -109,12 +114,23 @@ export function planGroups(
       options.defaultMode;
     const name = options.groupOverrides[groupVariable(listener.name)] ?? mode;
     let group = groups.get(name);
-    if (!group) groups.set(name, (group = { name, mode, listeners: [] }));
+    if (!group)
+      groups.set(
+        name,
+        (group = { name, mode, type: listener.type, listeners: [] }),
+      );
     if (group.mode !== mode) {
       const other = group.listeners[0];
       throw new Error(
         `group "${name}" would mix delivery modes: ${other.name} is ${other.mode}, ${listener.name} is ${mode}; ` +
           `give one of them a group of its own (${groupVariable(listener.name)})`,
+      );
+    }
+    if (group.type !== listener.type) {
+      const other = group.listeners[0];
+      throw new Error(
+        `group "${name}" would mix message types: ${other.name} handles ${other.type.name}, ${listener.name} ` +
+          `${listener.type.name}; give one of them a group of its own (${groupVariable(listener.name)})`,
       );
     }
     const context: ListenerContext = {
@@ -125,11 +141,12 @@ export function planGroups(
     };
     group.listeners.push({
       name: listener.name,
+      type: listener.type,
       pattern: listener.pattern,
       oneSlot: listener.oneSlot ?? false,
       mode,
       group: name,
-      handle: (order) => listener.handle(order, context),
+      handle: (message) => listener.handle(message, context),
     });
   }
   return [...groups.values()];

@@ -10,11 +10,16 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { map, type Observable } from 'rxjs';
-import { ORDERS_CHANNEL, type Order } from '@podium/orders';
+import {
+  newOrder,
+  OnPurchase,
+  ORDER,
+  ORDERS_CHANNEL,
+  type Order,
+} from '@podium/orders';
 import { PrivateRedis, startListenerModule } from '@podium/testing';
 import type { Effects } from './effects/effects.js';
 import type { ListenerContext } from './listener-group.js';
-import { OnPurchase } from './on-purchase.decorator.js';
 
 /** What the interceptor saw: the call's type, its order and its listener context. */
 const seen: { type: string; order: Order; context: ListenerContext }[] = [];
@@ -96,6 +101,8 @@ describe('ListenerRegistrar', () => {
 
   it("runs handlers through Nest's context: interceptors and guards bound to a listener apply to it, as to a microservice handler", async () => {
     const listener = await startListenerModule({
+      type: ORDER,
+      make: newOrder,
       listeners: [GuardedModule],
       redis: server,
       logger: false,
@@ -153,12 +160,14 @@ describe('ListenerRegistrar', () => {
     async (_scope, module, message) => {
       await expect(
         startListenerModule({
+          type: ORDER,
+          make: newOrder,
           listeners: [module],
           redis: server,
           logger: false,
         }),
       ).rejects.toThrow(
-        `@OnPurchase on ${message}, but a listener is bound once at start-up to one instance for the whole process; make it a default (singleton) provider`,
+        `@OnMessage on ${message}, but a listener is bound once at start-up to one instance for the whole process; make it a default (singleton) provider`,
       );
     },
   );

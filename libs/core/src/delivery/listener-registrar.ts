@@ -14,7 +14,6 @@ import {
   Reflector,
 } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
-import { escapeGlob, type Order } from '@podium/orders';
 import { readDurableSubscriptions, recordListeners } from '../queues/index.js';
 import { REDIS, type RedisClient } from '@podium/redis';
 import { AnnouncementDispatcher } from './announcements/announcement-dispatcher.js';
@@ -27,15 +26,13 @@ import {
   type ListenerGroup,
   type RunningListener,
 } from './listener-group.js';
-import {
-  ON_PURCHASE,
-  type OnPurchaseOptions,
-} from './on-purchase.decorator.js';
-import { PurchaseTransport } from './announcements/purchase-transport.js';
+import { escapeGlob } from '../messages/index.js';
+import { ON_MESSAGE, type OnMessageMetadata } from './on-message.decorator.js';
+import { AnnouncementTransport } from './announcements/announcement-transport.js';
 import { DeliveryStrategies } from './strategies/delivery-strategies.js';
 
 /**
- * Finds every @OnPurchase method at start-up, plans the groups this process runs (see
+ * Finds every @OnMessage method at start-up, plans the groups this process runs (see
  * planGroups) and binds each group to its delivery and its patterns to the transport.
  * Wiring mistakes stop start-up with one clear line: two handlers claiming one listener
  * name, a handler on a request-scoped or transient provider, a LISTENERS entry or a
@@ -55,7 +52,7 @@ export class ListenerRegistrar
     private readonly contexts: ExternalContextCreator,
     private readonly strategies: DeliveryStrategies,
     private readonly dispatcher: AnnouncementDispatcher,
-    private readonly transport: PurchaseTransport,
+    private readonly transport: AnnouncementTransport,
     @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(DELIVERY_OPTIONS) private readonly options: DeliveryOptions,
   ) {}
@@ -134,7 +131,7 @@ export class ListenerRegistrar
       for (const listener of moved) {
         this.logger.warn(
           `${listener.name} runs in group ${listener.group} but is still in the durable subscription of group ` +
-            `${subscription.group}: the box office keeps queueing orders there. ` +
+            `${subscription.group}: the publisher keeps queueing messages there. ` +
             `Remove it with: npm run subscriptions -- remove ${subscription.group}`,
         );
       }
@@ -154,7 +151,7 @@ export class ListenerRegistrar
   /**
    * The handler, called through Nest's context as a microservice handler is (context type
    * 'rpc'): the interceptors, guards and exception filters bound to it, to its class or
-   * globally apply to it. They see the handler's call: its order and what it returns (the
+   * globally apply to it. They see the handler's call: its message and what it returns (the
    * effects), not the script that applies them later with the batch's.
    */
   private throughNest(
@@ -180,8 +177,8 @@ export class ListenerRegistrar
       const prototype = classPrototype(wrapper);
       if (!prototype) continue;
       for (const method of this.scanner.getAllMethodNames(prototype)) {
-        const meta = this.reflector.get<OnPurchaseOptions | undefined>(
-          ON_PURCHASE,
+        const meta = this.reflector.get<OnMessageMetadata | undefined>(
+          ON_MESSAGE,
           prototype[method] as () => unknown,
         );
         if (!meta) continue;
@@ -189,7 +186,7 @@ export class ListenerRegistrar
         const scope = notSingleton(wrapper);
         if (scope)
           throw new Error(
-            `@OnPurchase on ${where} (listener "${meta.listener}"): ${String(wrapper.name)} is ${scope}, but a listener ` +
+            `@OnMessage on ${where} (listener "${meta.listener}"): ${String(wrapper.name)} is ${scope}, but a listener ` +
               'is bound once at start-up to one instance for the whole process; make it a default (singleton) provider',
           );
         if (byName.has(meta.listener))
@@ -199,10 +196,11 @@ export class ListenerRegistrar
         const instance = wrapper.instance as Record<string, Handler>;
         byName.set(meta.listener, {
           name: meta.listener,
+          type: meta.type,
           pattern:
             meta.channel !== undefined
               ? escapeGlob(meta.channel)
-              : meta.pattern,
+              : meta.pattern!,
           oneSlot: meta.oneSlot,
           mode: meta.mode,
           handle: this.throughNest(instance, method),
@@ -214,7 +212,7 @@ export class ListenerRegistrar
 }
 
 type Handler = (
-  order: Order,
+  message: unknown,
   context: ListenerContext,
 ) => Effects | null | Promise<Effects | null>;
 

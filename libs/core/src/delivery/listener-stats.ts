@@ -4,12 +4,16 @@ import {
   Logger,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { failedOrdersKey, Keyspace, listenerStatsKey } from '@podium/orders';
+import {
+  failedMessagesKey,
+  Keyspace,
+  listenerStatsKey,
+} from '../keyspace/index.js';
 import { readListenerCounts, unaccountedOrders } from '../queues/index.js';
 import { REDIS, type RedisClient } from '@podium/redis';
 import { DeliveryMetrics } from './delivery-metrics.js';
 import type { RunningListener } from './listener-group.js';
-import type { ListenerResult } from './work/order-work.js';
+import type { ListenerResult } from './work/message-work.js';
 
 export type OutcomeObserver = (
   listener: string,
@@ -126,7 +130,7 @@ export class ListenerStats implements OnApplicationShutdown {
       counted,
     });
     await this.save(() =>
-      this.redis.hset(failedOrdersKey(listener), orderId, entry),
+      this.redis.hset(failedMessagesKey(listener), orderId, entry),
     );
   }
 

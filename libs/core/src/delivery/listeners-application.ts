@@ -13,14 +13,14 @@ import {
   PinoNestLogger,
 } from '../observability/index.js';
 import { PodiumListenersModule } from './podium-listeners.module.js';
-import { PurchaseTransport } from './announcements/purchase-transport.js';
+import { AnnouncementTransport } from './announcements/announcement-transport.js';
 
 export interface ListenersApplicationOptions {
   env: PodiumEnv;
   /** Listener modules to host; LISTENERS in env picks which of them run. */
   listeners: Type[];
   /** The Redis transport; one is made from env's Redis target when not given. */
-  transport?: PurchaseTransport;
+  transport?: AnnouncementTransport;
   /** A Nest logger instead of the one LOG_FORMAT and LOG_LEVEL choose (tests: a CapturedLogger, or false). */
   logger?: LoggerService | LogLevel[] | false;
   /** With LOG_FORMAT=json: where the lines go instead of stdout. */
@@ -30,7 +30,7 @@ export interface ListenersApplicationOptions {
 export interface ListenersApplication {
   /** A hybrid app: the Redis transport as its microservice, HTTP for /health, /metrics and /docs. */
   app: INestApplication;
-  transport: PurchaseTransport;
+  transport: AnnouncementTransport;
 }
 
 /**
@@ -57,7 +57,7 @@ export async function createListenersApplication(
       logger: json ? undefined : (logger ?? nestLogLevels(env.LOG_LEVEL)),
     },
   );
-  const transport = app.get(PurchaseTransport);
+  const transport = app.get(AnnouncementTransport);
   try {
     if (json) app.useLogger(app.get(PinoNestLogger));
     // The handlers are bound in onModuleInit (ListenerRegistrar), so init comes before the

@@ -4,12 +4,12 @@ import { PodiumConfigModule, PodiumEnv } from '../config/index.js';
 import { podiumOptionsFromEnv } from '../module/podium-options.js';
 import { PodiumModule } from '../module/podium.module.js';
 import { ObservabilityModule } from '../observability/index.js';
-import type { PurchaseTransport } from './announcements/purchase-transport.js';
+import type { AnnouncementTransport } from './announcements/announcement-transport.js';
 
 export interface PodiumListenersOptions {
   env: PodiumEnv;
-  /** The microservice's transport strategy (see PurchaseTransport); made from env's Redis target when not given. */
-  transport?: PurchaseTransport;
+  /** The microservice's transport strategy (see AnnouncementTransport); made from env's Redis target when not given. */
+  transport?: AnnouncementTransport;
   /** Listener modules to host; LISTENERS in env picks which of them run. */
   listeners: Type[];
   /** With LOG_FORMAT=json: where the lines go instead of stdout. */

@@ -13,31 +13,52 @@ import {
 } from '@nestjs/terminus';
 import { Registry } from 'prom-client';
 import request from 'supertest';
-import { ORDERS_CHANNEL, type Order } from '@podium/orders';
 import { PrivateRedis, waitFor } from '@podium/testing';
 import {
-  OnPurchase,
-  OrderPublisher,
+  defineMessageType,
+  MessagePublisher,
+  OnMessage,
   PodiumHealthIndicator,
   PodiumModule,
   PodiumOptionsError,
-  PurchaseTransport,
+  AnnouncementTransport,
   type Effects,
   type PodiumModuleOptions,
 } from '../index.js';
 
-/** A listener of the app's own: counts tickets per buyer. */
+/** A message of the app's own: tickets scanned at a gate. */
+interface Scan {
+  id: string;
+  gate: string;
+  tickets: number;
+}
+const SCAN = defineMessageType<Scan>()({
+  name: 'scan',
+  idField: 'id',
+  recordKeyPrefix: 'scan:',
+  toHash: ({ id, gate, tickets }) => ({ id, gate, tickets: String(tickets) }),
+  fromHash: (id, hash) => ({
+    id,
+    gate: hash.gate,
+    tickets: Number(hash.tickets),
+  }),
+  channels: (scan) => ['scans', `scans:${scan.gate}`],
+});
+
+/** A listener of the app's own: counts tickets per gate. */
 @Injectable()
-class TicketsByBuyer {
-  @OnPurchase({ listener: 'tickets-by-buyer', channel: ORDERS_CHANNEL })
-  count(order: Order): Effects {
-    return { writes: [['HINCRBY', 'tickets_by_buyer', order.who, order.qty]] };
+class TicketsByGate {
+  @OnMessage(SCAN, { listener: 'tickets-by-gate', pattern: 'scans:*' })
+  count(scan: Scan): Effects {
+    return {
+      writes: [['HINCRBY', 'tickets_by_gate', scan.gate, scan.tickets]],
+    };
   }
 }
 
 @Injectable()
-class AlsoTicketsByBuyer {
-  @OnPurchase({ listener: 'tickets-by-buyer', channel: ORDERS_CHANNEL })
+class AlsoTicketsByGate {
+  @OnMessage(SCAN, { listener: 'tickets-by-gate', channel: 'scans' })
   count(): null {
     return null;
   }
@@ -70,10 +91,10 @@ async function start(
   const module = await Test.createTestingModule(root).compile();
   const app = module.createNestApplication({ logger: false });
   try {
-    app.connectMicroservice({ strategy: app.get(PurchaseTransport) });
+    app.connectMicroservice({ strategy: app.get(AnnouncementTransport) });
     await app.init();
     await app.startAllMicroservices();
-    await app.get(PurchaseTransport).whenSubscribed();
+    await app.get(AnnouncementTransport).whenSubscribed();
     return app;
   } catch (err) {
     await app.close(); // a start that failed leaves no connection open
@@ -124,21 +145,17 @@ describe('PodiumModule', () => {
         }),
         TerminusModule,
       ],
-      providers: [TicketsByBuyer],
+      providers: [TicketsByGate],
       controllers: [AppHealth],
     });
     try {
-      await redis.hset('events:Archery', 'price', '20');
-      const publisher = app.get(OrderPublisher);
-      const result = await publisher.purchase({
-        event: 'Archery',
-        qty: 3,
-        who: 'ada',
-      });
+      const result = await app
+        .get(MessagePublisher)
+        .publish(SCAN, { gate: 'north', tickets: 3 });
       expect(result.outcome).toBe('created');
       await waitFor(
-        async () => (await redis.hget('tickets_by_buyer', 'ada')) === '3',
-        { what: 'the listener to count the order' },
+        async () => (await redis.hget('tickets_by_gate', 'north')) === '3',
+        { what: 'the listener to count the scan' },
       );
       expect(
         await registry.getSingleMetricAsString('podium_orders_published_total'),
@@ -177,9 +194,9 @@ describe('PodiumModule', () => {
       'a mode for no listener',
       (): PodiumModuleOptions => ({
         redis: { url },
-        delivery: { modes: { 'tickets-by-byer': 'durable' } },
+        delivery: { modes: { 'tickets-by-gat': 'durable' } },
       }),
-      /delivery\.modes\["tickets-by-byer"\] \(DELIVERY_TICKETS_BY_BYER\) names no listener; known: tickets-by-buyer/,
+      /delivery\.modes\["tickets-by-gat"\] \(DELIVERY_TICKETS_BY_GAT\) names no listener; known: tickets-by-gate/,
     ],
   ])(
     '%s stops start-up with one line naming it, through forRoot and forRootAsync',
@@ -192,7 +209,7 @@ describe('PodiumModule', () => {
       ]) {
         const line = await startUpError({
           imports: [podium],
-          providers: [TicketsByBuyer],
+          providers: [TicketsByGate],
         });
         expect(line).toMatch(message);
         expect(line).not.toContain('\n');
@@ -203,10 +220,10 @@ describe('PodiumModule', () => {
   it('a listener named twice stops start-up, naming it', async () => {
     const line = await startUpError({
       imports: [PodiumModule.forRoot({ redis: { url } })],
-      providers: [TicketsByBuyer, AlsoTicketsByBuyer],
+      providers: [TicketsByGate, AlsoTicketsByGate],
     });
     expect(line).toBe(
-      'Two handlers claim listener "tickets-by-buyer"; listener names must be unique',
+      'Two handlers claim listener "tickets-by-gate"; listener names must be unique',
     );
   });
 

@@ -7,10 +7,10 @@ import {
   type OptionalFactoryDependency,
   type Provider,
 } from '@nestjs/common';
-import { KeyspaceModule } from '@podium/orders';
+import { KeyspaceModule } from '../keyspace/index.js';
 import { RedisModule } from '@podium/redis';
 import { PODIUM_SETTINGS, type PodiumSettings } from '../config/index.js';
-import { PurchaseTransport } from '../delivery/announcements/purchase-transport.js';
+import { AnnouncementTransport } from '../delivery/announcements/announcement-transport.js';
 import { DeliveryModule } from '../delivery/delivery.module.js';
 import { ListenerRegistrar } from '../delivery/listener-registrar.js';
 import { DeliveryStrategies } from '../delivery/strategies/delivery-strategies.js';
@@ -35,10 +35,10 @@ export const PODIUM_OPTIONS = Symbol('PODIUM_OPTIONS');
 export interface PodiumModuleParts {
   /** Record and announce messages (the publisher), and run the outbox relay. Default true. */
   publish?: boolean;
-  /** Run the app's listeners (every `@OnPurchase` handler of its providers). Default true. */
+  /** Run the app's listeners (every `@OnMessage` handler of its providers). Default true. */
   listen?: boolean;
   /** The Redis transport the listeners subscribe through; made from the options' Redis target by default. */
-  transport?: PurchaseTransport;
+  transport?: AnnouncementTransport;
   /** Names the app's Redis connections in CLIENT LIST (`<name>`, `<name>-failover`, ...). Default `podium`. */
   connectionName?: string;
   /**

@@ -1,15 +1,15 @@
 import { Module } from '@nestjs/common';
 import { QueuesModule } from '../queues/index.js';
-import { OrderPublisher } from './order-publisher.js';
-import { PurchaseReplication } from './purchase-replication.js';
+import { MessagePublisher } from './message-publisher.js';
+import { RecordReplication } from './record-replication.js';
 
 /**
  * The publisher. Part of PodiumModule (with `publish`), which also runs the outbox relay:
- * whoever records orders finishes what a dead recorder left undone.
+ * whoever records messages finishes what a dead recorder left undone.
  */
 @Module({
   imports: [QueuesModule],
-  providers: [OrderPublisher, PurchaseReplication],
-  exports: [OrderPublisher, PurchaseReplication],
+  providers: [MessagePublisher, RecordReplication],
+  exports: [MessagePublisher, RecordReplication],
 })
 export class PublisherModule {}

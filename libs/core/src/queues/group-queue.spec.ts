@@ -1,15 +1,15 @@
-import { jobName, jobOrders, retryJobId } from './group-queue.js';
-import { outboxEntry, parseOutboxEntry } from './order-enqueuer.js';
+import { jobName, jobMessageIds, retryJobId } from './group-queue.js';
+import { outboxEntry, parseOutboxEntry } from './message-enqueuer.js';
 
 describe('jobs', () => {
   it('carry orders, and say how many in their name (bull-board shows it)', () => {
-    expect(jobOrders({ orders: ['A1', 'B2'] })).toEqual(['A1', 'B2']);
+    expect(jobMessageIds({ orders: ['A1', 'B2'] })).toEqual(['A1', 'B2']);
     expect(jobName(1)).toBe('1 order');
     expect(jobName(37)).toBe('37 orders');
   });
 
   it('queued before jobs carried batches still give their one order', () => {
-    expect(jobOrders({ orderId: 'OLD1' } as never)).toEqual(['OLD1']);
+    expect(jobMessageIds({ orderId: 'OLD1' } as never)).toEqual(['OLD1']);
   });
 
   it("that retry one order of a batch get an id BullMQ accepts: never all digits, no ':'", () => {

@@ -1,9 +1,9 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { RedisClient } from '@podium/redis';
-import { Keyspace, QUEUE_PREFIX } from '@podium/orders';
+import { Keyspace, QUEUE_PREFIX } from '../keyspace/index.js';
 
 /** The data of a job: the orders it carries (one or many), for one listener group. */
-export interface OrderJobData {
+export interface MessageJobData {
   orders: string[];
   /** A job queued before jobs carried batches: its one order. */
   orderId?: string;
@@ -14,7 +14,7 @@ export interface OrderJobData {
 }
 
 /** The orders a job carries, whichever version queued it. */
-export function jobOrders(data: OrderJobData): string[] {
+export function jobMessageIds(data: MessageJobData): string[] {
   return data.orders ?? (data.orderId === undefined ? [] : [data.orderId]);
 }
 
@@ -28,7 +28,7 @@ export interface RetryPolicy {
 export const jobName = (orders: number): string =>
   orders === 1 ? '1 order' : `${orders} orders`;
 
-export function orderJobOptions(retry: RetryPolicy): JobsOptions {
+export function messageJobOptions(retry: RetryPolicy): JobsOptions {
   return {
     attempts: retry.attempts,
     backoff: { type: 'exponential', delay: retry.backoffMs },
@@ -55,9 +55,9 @@ export function groupQueue(
   group: string,
   connection: RedisClient,
   keys: Keyspace = Keyspace.singleRedis,
-): Queue<OrderJobData> {
+): Queue<MessageJobData> {
   // On a cluster the name carries a hash tag: one queue, one slot (BullMQ needs its keys together).
-  return new Queue<OrderJobData>(keys.queueName(group), {
+  return new Queue<MessageJobData>(keys.queueName(group), {
     connection,
     prefix: QUEUE_PREFIX,
   });
@@ -69,14 +69,14 @@ export function groupQueue(
  */
 export class GroupQueues {
   private connection?: RedisClient;
-  private readonly queues = new Map<string, Queue<OrderJobData>>();
+  private readonly queues = new Map<string, Queue<MessageJobData>>();
 
   constructor(
     private readonly connect: () => RedisClient,
     private readonly keys: Keyspace = Keyspace.singleRedis,
   ) {}
 
-  get(group: string): Queue<OrderJobData> {
+  get(group: string): Queue<MessageJobData> {
     let queue = this.queues.get(group);
     if (!queue) {
       queue = groupQueue(group, this.redis, this.keys);

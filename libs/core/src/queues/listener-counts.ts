@@ -1,5 +1,5 @@
 import type { RedisClient } from '@podium/redis';
-import { listenerStatsKey, type Keyspace } from '@podium/orders';
+import { listenerStatsKey, type Keyspace } from '../keyspace/index.js';
 import { readRecordPlaces } from './record-places.js';
 
 /** A listener's counters across processes (hash podium:stats:<listener>). */

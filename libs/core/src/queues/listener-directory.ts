@@ -1,6 +1,9 @@
 import type { RedisClient } from '@podium/redis';
 import type { DeliveryMode } from '../config/index.js';
-import { DURABLE_SUBSCRIPTIONS, LISTENER_DIRECTORY } from '@podium/orders';
+import {
+  DURABLE_SUBSCRIPTIONS,
+  LISTENER_DIRECTORY,
+} from '../keyspace/index.js';
 
 export interface ListenerEntry {
   name: string;

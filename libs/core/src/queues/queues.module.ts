@@ -6,22 +6,22 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { PODIUM_SETTINGS, type PodiumSettings } from '../config/index.js';
-import { Keyspace } from '@podium/orders';
+import { Keyspace } from '../keyspace/index.js';
 import { createRedis, REDIS, type RedisClient } from '@podium/redis';
 import { GroupQueues } from './group-queue.js';
-import { OrderEnqueuer } from './order-enqueuer.js';
+import { MessageEnqueuer } from './message-enqueuer.js';
 
 /**
- * The process's OrderEnqueuer: the retry policy of QUEUE_ATTEMPTS and QUEUE_BACKOFF_MS,
+ * The process's MessageEnqueuer: the retry policy of QUEUE_ATTEMPTS and QUEUE_BACKOFF_MS,
  * markers that live as long as the applied ones, and one BullMQ connection of its own,
  * opened on first use (close it with `enqueuer.queues.close()` outside a Nest app).
  */
-export function createOrderEnqueuer(
+export function createMessageEnqueuer(
   redis: RedisClient,
   env: PodiumSettings,
   keys: Keyspace = Keyspace.singleRedis,
-): OrderEnqueuer {
-  return new OrderEnqueuer(
+): MessageEnqueuer {
+  return new MessageEnqueuer(
     redis,
     new GroupQueues(
       () =>
@@ -40,7 +40,7 @@ export function createOrderEnqueuer(
 @Injectable()
 class QueuesShutdown implements OnApplicationShutdown {
   constructor(
-    @Inject(OrderEnqueuer) private readonly enqueuer: OrderEnqueuer,
+    @Inject(MessageEnqueuer) private readonly enqueuer: MessageEnqueuer,
   ) {}
 
   async onApplicationShutdown(): Promise<void> {
@@ -49,19 +49,19 @@ class QueuesShutdown implements OnApplicationShutdown {
 }
 
 /**
- * The OrderEnqueuer of the process (box office and listeners alike). Part of PodiumModule,
+ * The MessageEnqueuer of the process (box office and listeners alike). Part of PodiumModule,
  * whose settings, Redis connection and Keyspace it uses.
  */
 @Global()
 @Module({
   providers: [
     {
-      provide: OrderEnqueuer,
+      provide: MessageEnqueuer,
       inject: [REDIS, PODIUM_SETTINGS, Keyspace],
-      useFactory: createOrderEnqueuer,
+      useFactory: createMessageEnqueuer,
     },
     QueuesShutdown,
   ],
-  exports: [OrderEnqueuer],
+  exports: [MessageEnqueuer],
 })
 export class QueuesModule {}

@@ -1,5 +1,5 @@
 import type { RedisClient } from '@podium/redis';
-import { PLACES, type Keyspace, type Place } from '@podium/orders';
+import { PLACES, type Keyspace, type Place } from '../keyspace/index.js';
 
 /**
  * The places of the record path (on a cluster, the slots where podium keeps an outbox and

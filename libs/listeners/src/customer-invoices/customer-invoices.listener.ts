@@ -1,6 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { OnPurchase, type Effects } from '@podium/core';
-import { invoicesKey, ORDERS_CHANNEL, type Order } from '@podium/orders';
+import { type Effects } from '@podium/core';
+import {
+  invoicesKey,
+  OnPurchase,
+  ORDERS_CHANNEL,
+  type Order,
+} from '@podium/orders';
 
 /** Each customer's order ids (set invoices:<who>). */
 @Injectable()

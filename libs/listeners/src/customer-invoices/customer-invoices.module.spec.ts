@@ -1,5 +1,11 @@
 import type { Redis } from 'ioredis';
-import { invoicesKey } from '@podium/orders';
+import {
+  invoicesKey,
+  ORDER,
+  newOrder,
+  type Order,
+  type OrderFields,
+} from '@podium/orders';
 import {
   DELIVERY_MODES,
   PrivateRedis,
@@ -17,10 +23,12 @@ beforeAll(async () => {
 afterAll(() => server?.destroy());
 
 describe.each(DELIVERY_MODES)('customer-invoices, %s delivery', (mode) => {
-  let listener: ListenerModuleTest;
+  let listener: ListenerModuleTest<Order, OrderFields>;
   beforeAll(async () => {
     await redis.flushall();
     listener = await startListenerModule({
+      type: ORDER,
+      make: newOrder,
       listeners: [CustomerInvoicesModule],
       mode,
       redis: server,

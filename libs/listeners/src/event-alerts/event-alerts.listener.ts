@@ -1,10 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { PodiumEnv, OnPurchase, type Effects } from '@podium/core';
+import { type Effects } from '@podium/core';
 import {
   ALERTS,
   eventChannel,
   OPENING_CEREMONY,
   type Order,
+  OlympicsSettings,
+  OnPurchase,
 } from '@podium/orders';
 
 export interface Alert {
@@ -26,7 +28,7 @@ export interface Alert {
 export class EventAlertsListener {
   private readonly logger = new Logger('EventAlerts');
 
-  constructor(private readonly env: PodiumEnv) {}
+  constructor(private readonly settings: OlympicsSettings) {}
 
   @OnPurchase({ listener: 'event-alerts', pattern: `${eventChannel('')}*` })
   onPurchase(order: Order): Effects | null {
@@ -43,7 +45,7 @@ export class EventAlertsListener {
     return {
       writes: [
         ['LPUSH', ALERTS, JSON.stringify(alert)],
-        ['LTRIM', ALERTS, 0, this.env.ALERTS_MAX - 1],
+        ['LTRIM', ALERTS, 0, this.settings.alertsMax - 1],
       ],
       afterApply: () => this.logger.log(message),
     };

@@ -1,5 +1,13 @@
 import type { Redis } from 'ioredis';
-import { ALERTS, OPENING_CEREMONY } from '@podium/orders';
+import {
+  ALERTS,
+  OPENING_CEREMONY,
+  ORDER,
+  newOrder,
+  type Order,
+  type OrderFields,
+  OlympicsSettings,
+} from '@podium/orders';
 import {
   CapturedLogger,
   DELIVERY_MODES,
@@ -19,16 +27,21 @@ beforeAll(async () => {
 afterAll(() => server?.destroy());
 
 describe.each(DELIVERY_MODES)('event-alerts, %s delivery', (mode) => {
-  let listener: ListenerModuleTest;
+  let listener: ListenerModuleTest<Order, OrderFields>;
   const logs = new CapturedLogger();
   beforeAll(async () => {
     await redis.flushall();
     listener = await startListenerModule({
+      type: ORDER,
+      make: newOrder,
       listeners: [EventAlertsModule],
       mode,
       redis: server,
       logger: logs,
-      env: { ALERTS_MAX: '3' },
+      override: (builder) =>
+        builder
+          .overrideProvider(OlympicsSettings)
+          .useValue({ ...new OlympicsSettings(), alertsMax: 3 }),
     });
   });
   afterAll(() => listener?.close());

@@ -1,5 +1,9 @@
 import { Module } from '@nestjs/common';
+import { OlympicsSettingsModule } from '@podium/orders';
 import { EventAlertsListener } from './event-alerts.listener.js';
 
-@Module({ providers: [EventAlertsListener] })
+@Module({
+  imports: [OlympicsSettingsModule],
+  providers: [EventAlertsListener],
+})
 export class EventAlertsModule {}

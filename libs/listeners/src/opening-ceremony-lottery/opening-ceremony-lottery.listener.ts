@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { OnPurchase, type Effects } from '@podium/core';
+import { type Effects } from '@podium/core';
 import {
   eventChannel,
   LOTTERY_WINNERS,
@@ -7,6 +7,7 @@ import {
   SALES_SUMMARY,
   salesSummaryField,
   type Order,
+  OnPurchase,
 } from '@podium/orders';
 
 export const LOTTERY_EVERY_NTH_ORDER = 5;

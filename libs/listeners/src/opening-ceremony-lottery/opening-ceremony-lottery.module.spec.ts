@@ -3,6 +3,10 @@ import {
   LOTTERY_WINNERS,
   OPENING_CEREMONY,
   SALES_SUMMARY,
+  ORDER,
+  newOrder,
+  type Order,
+  type OrderFields,
 } from '@podium/orders';
 import {
   CapturedLogger,
@@ -25,11 +29,13 @@ afterAll(() => server?.destroy());
 describe.each(DELIVERY_MODES)(
   'opening-ceremony-lottery, %s delivery',
   (mode) => {
-    let listener: ListenerModuleTest;
+    let listener: ListenerModuleTest<Order, OrderFields>;
     const logs = new CapturedLogger();
     beforeAll(async () => {
       await redis.flushall();
       listener = await startListenerModule({
+        type: ORDER,
+        make: newOrder,
         listeners: [OpeningCeremonyLotteryModule],
         mode,
         redis: server,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { PodiumEnv, OnPurchase, type Effects } from '@podium/core';
+import { type Effects } from '@podium/core';
 import {
   eventHistogramKey,
   HISTOGRAM_ALL_EVENTS,
@@ -7,17 +7,19 @@ import {
   hourOfDay,
   ORDERS_CHANNEL,
   type Order,
+  OlympicsSettings,
+  OnPurchase,
 } from '@podium/orders';
 
 /** Tickets sold per hour of day (UTC, from the order's ts), for all events and per event. */
 @Injectable()
 export class SalesHistogramListener {
-  constructor(private readonly env: PodiumEnv) {}
+  constructor(private readonly settings: OlympicsSettings) {}
 
   @OnPurchase({ listener: 'sales-histogram', channel: ORDERS_CHANNEL })
   onPurchase(order: Order): Effects {
     const increment = histogramIncrementArgs(
-      this.env.HISTOGRAM_ENCODING,
+      this.settings.histogramEncoding,
       hourOfDay(order.ts),
       order.qty,
     );

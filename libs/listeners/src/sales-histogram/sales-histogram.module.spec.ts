@@ -1,5 +1,13 @@
 import type { Redis } from 'ioredis';
-import { eventHistogramKey, HISTOGRAM_ALL_EVENTS } from '@podium/orders';
+import {
+  eventHistogramKey,
+  HISTOGRAM_ALL_EVENTS,
+  ORDER,
+  newOrder,
+  type Order,
+  type OrderFields,
+  OlympicsSettings,
+} from '@podium/orders';
 import {
   DELIVERY_MODES,
   PrivateRedis,
@@ -29,10 +37,12 @@ const only = (counts: Record<number, number>) =>
   Array.from({ length: 24 }, (_, h) => counts[h] ?? 0);
 
 describe.each(DELIVERY_MODES)('sales-histogram, %s delivery', (mode) => {
-  let listener: ListenerModuleTest;
+  let listener: ListenerModuleTest<Order, OrderFields>;
   beforeAll(async () => {
     await redis.flushall();
     listener = await startListenerModule({
+      type: ORDER,
+      make: newOrder,
       listeners: [SalesHistogramModule],
       mode,
       redis: server,
@@ -68,9 +78,15 @@ describe('sales-histogram with HISTOGRAM_ENCODING=seed-u8', () => {
   it("writes the seed's layout, u8 at bit offset (hour + 1) * 8, which wraps after 255", async () => {
     await redis.flushall();
     const listener = await startListenerModule({
+      type: ORDER,
+      make: newOrder,
       listeners: [SalesHistogramModule],
       redis: server,
-      env: { HISTOGRAM_ENCODING: 'seed-u8' },
+      override: (builder) =>
+        builder.overrideProvider(OlympicsSettings).useValue({
+          ...new OlympicsSettings(),
+          histogramEncoding: 'seed-u8',
+        }),
     });
     try {
       const nine = await listener.announce({

@@ -1,5 +1,9 @@
 import { Module } from '@nestjs/common';
+import { OlympicsSettingsModule } from '@podium/orders';
 import { SalesHistogramListener } from './sales-histogram.listener.js';
 
-@Module({ providers: [SalesHistogramListener] })
+@Module({
+  imports: [OlympicsSettingsModule],
+  providers: [SalesHistogramListener],
+})
 export class SalesHistogramModule {}

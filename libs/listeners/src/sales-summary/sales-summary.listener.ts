@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { OnPurchase, type Effects } from '@podium/core';
+import { type Effects } from '@podium/core';
 import {
   ORDERS_CHANNEL,
   SALES_SUMMARY,
   salesSetKey,
   salesSummaryField,
   type Order,
+  OnPurchase,
 } from '@podium/orders';
 
 /** Per event: the set of its orders, total sales and tickets sold (hash sales_summary). */

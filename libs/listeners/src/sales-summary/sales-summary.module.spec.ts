@@ -1,5 +1,12 @@
 import type { Redis } from 'ioredis';
-import { SALES_SUMMARY, salesSetKey } from '@podium/orders';
+import {
+  SALES_SUMMARY,
+  salesSetKey,
+  ORDER,
+  newOrder,
+  type Order,
+  type OrderFields,
+} from '@podium/orders';
 import {
   DELIVERY_MODES,
   PrivateRedis,
@@ -17,10 +24,12 @@ beforeAll(async () => {
 afterAll(() => server?.destroy());
 
 describe.each(DELIVERY_MODES)('sales-summary, %s delivery', (mode) => {
-  let listener: ListenerModuleTest;
+  let listener: ListenerModuleTest<Order, OrderFields>;
   beforeAll(async () => {
     await redis.flushall();
     listener = await startListenerModule({
+      type: ORDER,
+      make: newOrder,
       listeners: [SalesSummaryModule],
       mode,
       redis: server,

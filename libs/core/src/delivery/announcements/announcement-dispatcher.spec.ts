@@ -1,5 +1,5 @@
 import { Registry } from 'prom-client';
-import { eventChannel, ORDERS_CHANNEL } from '@podium/orders';
+import { eventChannel, ORDERS_CHANNEL, ORDER } from '@podium/orders';
 import { DeliveryMetrics } from '../delivery-metrics.js';
 import type { DeliveryOptions } from '../delivery.options.js';
 import type { ListenerGroup, RunningListener } from '../listener-group.js';
@@ -9,9 +9,9 @@ import type {
 } from '../strategies/delivery-strategy.js';
 import {
   AnnouncementDispatcher,
-  MAX_BATCH_ORDERS,
+  MAX_BATCH_MESSAGES,
 } from './announcement-dispatcher.js';
-import type { PurchaseTransport } from './purchase-transport.js';
+import type { AnnouncementTransport } from './announcement-transport.js';
 
 const member = (
   name: string,
@@ -21,6 +21,7 @@ const member = (
   name,
   pattern,
   oneSlot: false,
+  type: ORDER,
   mode: 'ephemeral',
   group,
   handle: () => null,
@@ -62,11 +63,13 @@ describe('AnnouncementDispatcher', () => {
   const slowOne = member('slow-one', 'slow');
   const main: ListenerGroup = {
     name: 'main',
+    type: ORDER,
     mode: 'ephemeral',
     listeners: [all, judo],
   };
   const slow: ListenerGroup = {
     name: 'slow',
+    type: ORDER,
     mode: 'ephemeral',
     listeners: [slowOne],
   };
@@ -79,7 +82,7 @@ describe('AnnouncementDispatcher', () => {
     const transport = {
       pause: () => flow.push('pause'),
       resume: () => flow.push('resume'),
-    } as unknown as PurchaseTransport;
+    } as unknown as AnnouncementTransport;
     return new AnnouncementDispatcher(
       new DeliveryMetrics(registry),
       { maxInFlight } as DeliveryOptions,
@@ -158,7 +161,7 @@ describe('AnnouncementDispatcher', () => {
     ]);
   });
 
-  it(`cuts a read of more than ${MAX_BATCH_ORDERS} orders into batches of ${MAX_BATCH_ORDERS}, in order`, async () => {
+  it(`cuts a read of more than ${MAX_BATCH_MESSAGES} orders into batches of ${MAX_BATCH_MESSAGES}, in order`, async () => {
     const dispatch = dispatcher();
     const ids = Array.from({ length: 250 }, (_, i) => `ORDER${i}`);
     for (const id of ids) dispatch.heard(main, strategy, [all], id);

@@ -7,14 +7,14 @@ import type {
   Heard,
 } from '../strategies/delivery-strategy.js';
 import { InFlight } from './in-flight.js';
-import { PurchaseTransport } from './purchase-transport.js';
+import { AnnouncementTransport } from './announcement-transport.js';
 
 /**
  * The most orders one batch carries: one order read, one effects script (and, queued or
  * durable, one job) for all of them. A read from the subscriber that brings more is cut
  * into batches of this size.
  */
-export const MAX_BATCH_ORDERS = 100;
+export const MAX_BATCH_MESSAGES = 100;
 
 interface GroupBatch {
   group: ListenerGroup;
@@ -41,7 +41,7 @@ export class AnnouncementDispatcher {
   constructor(
     private readonly metrics: DeliveryMetrics,
     @Inject(DELIVERY_OPTIONS) options: DeliveryOptions,
-    transport: PurchaseTransport,
+    transport: AnnouncementTransport,
   ) {
     this.inFlight = new InFlight(options.maxInFlight, transport);
   }
@@ -94,8 +94,8 @@ export class AnnouncementDispatcher {
         orderId,
         listeners: [...listeners],
       }));
-      for (let i = 0; i < all.length; i += MAX_BATCH_ORDERS) {
-        const batch = all.slice(i, i + MAX_BATCH_ORDERS);
+      for (let i = 0; i < all.length; i += MAX_BATCH_MESSAGES) {
+        const batch = all.slice(i, i + MAX_BATCH_MESSAGES);
         this.metrics.batch(group.name, 'announcements', batch.length);
         this.inFlight.track(strategy.take(group, batch), batch.length);
       }

@@ -1,11 +1,7 @@
-import {
-  Keyspace,
-  appliedKey,
-  listenerStatsKey,
-  orderKey,
-} from '@podium/orders';
-import type { Redis } from 'ioredis';
+import { Keyspace, appliedKey, listenerStatsKey } from '../../index.js';
+import { orderKey } from '@podium/orders';
 import { PrivateRedis, snapshotKeyspace } from '@podium/testing';
+import type { Redis } from 'ioredis';
 import type { DeliveryOptions } from '../delivery.options.js';
 import { EffectApplier, type EffectEntry } from './effect-applier.js';
 import type { Effects, RedisWrite } from './effects.js';
@@ -59,6 +55,7 @@ describe('EffectApplier', () => {
     const orderId = await nextOrder();
     const entry = (listener: string, effects: Effects | null): EffectEntry => ({
       orderId,
+      recordKey: orderKey(orderId),
       listener,
       effects,
     });
@@ -92,6 +89,7 @@ describe('EffectApplier', () => {
     const [missing] = await applier.apply([
       {
         orderId: 'LOSTINFAILOVER',
+        recordKey: orderKey('LOSTINFAILOVER'),
         listener: 'a',
         effects: writes(['INCRBY', 'n', 2]),
       },
@@ -105,7 +103,12 @@ describe('EffectApplier', () => {
     const orderId = await nextOrder();
     expect(
       await applier.apply([
-        { orderId, listener: 'a', effects: writes(['INCRBY', 'n', 2]) },
+        {
+          orderId,
+          recordKey: orderKey(orderId),
+          listener: 'a',
+          effects: writes(['INCRBY', 'n', 2]),
+        },
       ]),
     ).toEqual(['applied']);
   });
@@ -117,8 +120,12 @@ describe('EffectApplier', () => {
       writes: [['INCRBY', 'n', 5]],
       afterApply: (replies: unknown[]) => seen.push(replies),
     };
-    await applier.apply([{ orderId, listener: 'a', effects }]);
-    await applier.apply([{ orderId, listener: 'a', effects }]);
+    await applier.apply([
+      { orderId, recordKey: orderKey(orderId), listener: 'a', effects },
+    ]);
+    await applier.apply([
+      { orderId, recordKey: orderKey(orderId), listener: 'a', effects },
+    ]);
     expect(seen).toEqual([[5]]);
   });
 
@@ -224,6 +231,7 @@ describe('EffectApplier', () => {
       const orderId = await nextOrder();
       const entry = {
         orderId,
+        recordKey: orderKey(orderId),
         listener: 'l',
         effects: writes(...list, FAILING),
       };
@@ -257,7 +265,12 @@ describe('EffectApplier', () => {
     });
     const orderId = await nextOrder();
     const [failed] = await applier.apply([
-      { orderId, listener: 'lottery', effects: effects('fail') },
+      {
+        orderId,
+        recordKey: orderKey(orderId),
+        listener: 'lottery',
+        effects: effects('fail'),
+      },
     ]);
     expect((failed as Error).message).toMatch(/the listener gave up/);
     expect(await keyspace(redis)).toEqual(before);
@@ -266,6 +279,7 @@ describe('EffectApplier', () => {
     const [applied] = await applier.apply([
       {
         orderId,
+        recordKey: orderKey(orderId),
         listener: 'lottery',
         effects: {
           ...effects('go'),
@@ -284,6 +298,7 @@ describe('EffectApplier', () => {
     const [refused] = await applier.apply([
       {
         orderId,
+        recordKey: orderKey(orderId),
         listener: 'l',
         effects: writes(['SADD', 'fine', 'x'], ['RENAME', 'src', 'dst']),
       },
@@ -301,6 +316,7 @@ describe('EffectApplier', () => {
       // a creates both keys and gives one a TTL...
       {
         orderId: a,
+        recordKey: orderKey(a),
         listener: 'l',
         effects: writes(
           ['SADD', 'made', a],
@@ -310,11 +326,17 @@ describe('EffectApplier', () => {
       // ...b writes to them and fails: they stay as a left them...
       {
         orderId: b,
+        recordKey: orderKey(b),
         listener: 'l',
         effects: writes(['SADD', 'made', b], ['PERSIST', 'expiring'], FAILING),
       },
       // ...and c, after b was taken back, still finds them so.
-      { orderId: c, listener: 'l', effects: writes(['SADD', 'made', c]) },
+      {
+        orderId: c,
+        recordKey: orderKey(c),
+        listener: 'l',
+        effects: writes(['SADD', 'made', c]),
+      },
     ]);
     expect(outcomes[0]).toBe('applied');
     expect(outcomes[1]).toBeInstanceOf(Error);
@@ -330,11 +352,13 @@ describe('EffectApplier', () => {
     const entries: EffectEntry[] = ids.flatMap((orderId, i) => [
       {
         orderId,
+        recordKey: orderKey(orderId),
         listener: 'steady',
         effects: writes(['SADD', 'all', orderId]),
       },
       {
         orderId,
+        recordKey: orderKey(orderId),
         listener: 'picky',
         effects:
           i === 7

@@ -4,9 +4,8 @@ import {
   appliedKey,
   Keyspace,
   listenerStatsKey,
-  orderKey,
   type Place,
-} from '@podium/orders';
+} from '../../keyspace/index.js';
 import { LuaScript, REDIS, type RedisClient } from '@podium/redis';
 import { DELIVERY_OPTIONS, type DeliveryOptions } from '../delivery.options.js';
 import { isScriptEffects, type Effects, type RedisArg } from './effects.js';
@@ -15,9 +14,11 @@ import { effectsScript, WRITES_BODY } from './effects-script.js';
 /** One listener's effects on one order; null when the order is not for it (it skips it). */
 export interface EffectEntry {
   orderId: string;
+  /** The key of the message's record (see effects.lua: applied only where it exists). */
+  recordKey: string;
   listener: string;
   effects: Effects | null;
-  /** On a cluster: its keys stay in one slot for every order (see OnPurchase's oneSlot). */
+  /** On a cluster: its keys stay in one slot for every order (see OnMessage's oneSlot). */
   oneSlot?: boolean;
 }
 
@@ -84,11 +85,11 @@ export class EffectApplier {
     entries: readonly EffectEntry[],
   ): Promise<Reply[]> {
     const keys = new KeyIndex((key) => this.keyspace.key(place, key));
-    // On one Redis the order's hash is in the script's reach: an entry applies only where
-    // the order is (see effects.lua). On a cluster it lives in another slot.
-    const orderAt = (orderId: string) =>
-      this.keyspace.isCluster ? 0 : keys.of(orderKey(orderId));
-    const encoded = entries.map(({ orderId, listener, effects }) => {
+    // On one Redis the message's record is in the script's reach: an entry applies only
+    // where it is (see effects.lua). On a cluster it lives in another slot.
+    const recordAt = (recordKey: string) =>
+      this.keyspace.isCluster ? 0 : keys.of(recordKey);
+    const encoded = entries.map(({ orderId, recordKey, listener, effects }) => {
       const [body, effectKeys, effectArgs] = this.encode(effects);
       return [
         keys.of(appliedKey(orderId)),
@@ -97,7 +98,7 @@ export class EffectApplier {
         body,
         effectKeys.map((key) => keys.of(key)),
         effectArgs.map(String),
-        body === 0 ? 0 : orderAt(orderId),
+        body === 0 ? 0 : recordAt(recordKey),
       ];
     });
     return this.script.run<Reply[]>(this.redis, keys.list, [

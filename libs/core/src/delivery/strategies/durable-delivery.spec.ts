@@ -1,46 +1,47 @@
+import { Keyspace, appliedKey, OUTBOX } from '../../index.js';
 import {
-  Keyspace,
-  appliedKey,
   eventChannel,
   orderKey,
   orderToHash,
   ORDERS_CHANNEL,
-  OUTBOX,
+  newOrder,
+  ORDER,
+  type Order,
 } from '@podium/orders';
+import {
+  CapturedLogger,
+  PrivateRedis,
+  queuedGroups,
+  waitFor,
+} from '@podium/testing';
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { validatePodiumEnv } from '../../config/index.js';
 import { standalonePublisher } from '../../publisher/index.js';
 import {
-  createOrderEnqueuer,
+  createMessageEnqueuer,
   GroupQueues,
-  jobOrders,
+  jobMessageIds,
   readDurableSubscriptions,
 } from '../../queues/index.js';
 import { createRedis, redisTargetFromUrl } from '@podium/redis';
-import {
-  CapturedLogger,
-  newOrder,
-  PrivateRedis,
-  queuedGroups,
-  waitFor,
-} from '@podium/testing';
 import { DeliveryMetrics } from '../delivery-metrics.js';
 import type { DeliveryOptions } from '../delivery.options.js';
 import { EffectApplier } from '../effects/effect-applier.js';
 import type { ListenerGroup, RunningListener } from '../listener-group.js';
 import { ListenerStats } from '../listener-stats.js';
-import { OrderLoader } from '../work/order-loader.js';
-import { OrderWork } from '../work/order-work.js';
+import { MessageLoader } from '../work/message-loader.js';
+import { MessageWork } from '../work/message-work.js';
 import { DurableDelivery } from './durable-delivery.js';
 
 const member = (name: string, pattern: string): RunningListener => ({
   name,
   pattern,
   oneSlot: false,
+  type: ORDER,
   mode: 'durable',
   group: 'durable',
-  handle: (order) => ({
+  handle: (order: Order) => ({
     writes: [['HINCRBY', `test:${name}`, order.orderId, 1]],
   }),
 });
@@ -83,10 +84,10 @@ describe('DurableDelivery', () => {
       redisTargetFromUrl(server.url),
       'durable-delivery-spec',
     );
-    const enqueuer = createOrderEnqueuer(shared, config);
+    const enqueuer = createMessageEnqueuer(shared, config);
     const delivery = new DurableDelivery(
-      new OrderWork(
-        new OrderLoader(shared),
+      new MessageWork(
+        new MessageLoader(shared),
         new EffectApplier(shared, Keyspace.singleRedis, options),
       ),
       new ListenerStats(shared, new DeliveryMetrics()),
@@ -111,7 +112,7 @@ describe('DurableDelivery', () => {
       .get('durable')
       .getJobs(['waiting', 'active', 'completed', 'delayed', 'failed']);
     const counts = new Map<string, number>();
-    for (const id of jobs.flatMap((job) => jobOrders(job.data)))
+    for (const id of jobs.flatMap((job) => jobMessageIds(job.data)))
       counts.set(id, (counts.get(id) ?? 0) + 1);
     return counts;
   }
@@ -142,6 +143,7 @@ describe('DurableDelivery', () => {
   it("registers the group's durable subscription as it starts, each pattern once, keeping the date it was first registered", async () => {
     const group: ListenerGroup = {
       name: 'durable',
+      type: ORDER,
       mode: 'durable',
       listeners: [
         member('summary', ORDERS_CHANNEL),
@@ -174,6 +176,7 @@ describe('DurableDelivery', () => {
     const summary = member('summary', ORDERS_CHANNEL);
     const group: ListenerGroup = {
       name: 'durable',
+      type: ORDER,
       mode: 'durable',
       listeners: [summary],
     };
@@ -184,7 +187,7 @@ describe('DurableDelivery', () => {
     const { publisher, close } = standalonePublisher(redis, env());
     const order = newOrder({ event: 'Womens Judo' });
     try {
-      expect((await publisher.record(order)).outcome).toBe('created');
+      expect((await publisher.publish(ORDER, order)).outcome).toBe('created');
     } finally {
       await close();
     }
@@ -209,6 +212,7 @@ describe('DurableDelivery', () => {
     const summary = member('summary', ORDERS_CHANNEL);
     const group: ListenerGroup = {
       name: 'durable',
+      type: ORDER,
       mode: 'durable',
       listeners: [summary],
     };

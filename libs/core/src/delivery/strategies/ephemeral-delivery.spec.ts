@@ -1,29 +1,28 @@
 import {
   Keyspace,
   appliedKey,
-  failedOrdersKey,
+  failedMessagesKey,
   listenerStatsKey,
+} from '../../index.js';
+import {
   orderKey,
   orderToHash,
   ORDERS_CHANNEL,
   type Order,
+  newOrder,
+  ORDER,
 } from '@podium/orders';
+import { CapturedLogger, PrivateRedis, waitFor } from '@podium/testing';
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import {
-  CapturedLogger,
-  newOrder,
-  PrivateRedis,
-  waitFor,
-} from '@podium/testing';
 import { DeliveryMetrics } from '../delivery-metrics.js';
 import type { DeliveryOptions } from '../delivery.options.js';
 import { EffectApplier } from '../effects/effect-applier.js';
 import type { Effects } from '../effects/effects.js';
 import type { ListenerGroup, RunningListener } from '../listener-group.js';
 import { ListenerStats } from '../listener-stats.js';
-import { OrderLoader } from '../work/order-loader.js';
-import { OrderWork } from '../work/order-work.js';
+import { MessageLoader } from '../work/message-loader.js';
+import { MessageWork } from '../work/message-work.js';
 import {
   EPHEMERAL_REDIS_TRIES,
   EphemeralDelivery,
@@ -39,10 +38,11 @@ function member(
     name,
     pattern: ORDERS_CHANNEL,
     oneSlot: false,
+    type: ORDER,
     mode: 'ephemeral',
     group: 'ephemeral',
     calls,
-    handle: (order) => {
+    handle: (order: Order) => {
       const call = (calls.get(order.orderId) ?? 0) + 1;
       calls.set(order.orderId, call);
       return handle(order, call);
@@ -70,13 +70,14 @@ describe('EphemeralDelivery', () => {
   };
   const groupOf = (...listeners: RunningListener[]): ListenerGroup => ({
     name: 'ephemeral',
+    type: ORDER,
     mode: 'ephemeral',
     listeners,
   });
   /** A listener's failed set: order id -> its entry. */
   const failedSet = async (listener: string) =>
     Object.fromEntries(
-      Object.entries(await redis.hgetall(failedOrdersKey(listener))).map(
+      Object.entries(await redis.hgetall(failedMessagesKey(listener))).map(
         ([id, json]) => [id, JSON.parse(json) as Record<string, string>],
       ),
     );
@@ -100,8 +101,8 @@ describe('EphemeralDelivery', () => {
       seen.push(`${listener} ${orderId} ${outcome}`),
     );
     delivery = new EphemeralDelivery(
-      new OrderWork(
-        new OrderLoader(redis),
+      new MessageWork(
+        new MessageLoader(redis),
         new EffectApplier(redis, Keyspace.singleRedis, options),
       ),
       stats,

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Injectable } from '@nestjs/common';
 import type { ListenerGroup } from '../listener-group.js';
 import { ListenerStats } from '../listener-stats.js';
-import { OrderWork, type ListenerResult } from '../work/order-work.js';
+import { MessageWork, type ListenerResult } from '../work/message-work.js';
 import type { DeliveryStrategy, Heard } from './delivery-strategy.js';
 
 /** Tries of an order whose effects Redis refused (out of memory, a blip), 100 ms apart, doubling. */
@@ -18,7 +18,7 @@ export const EPHEMERAL_REDIS_TRIES = 4;
 @Injectable()
 export class EphemeralDelivery implements DeliveryStrategy {
   constructor(
-    private readonly work: OrderWork,
+    private readonly work: MessageWork,
     private readonly stats: ListenerStats,
   ) {}
 
@@ -27,6 +27,7 @@ export class EphemeralDelivery implements DeliveryStrategy {
     let pending = batch;
     for (let attempt = 1; pending.length > 0; attempt++) {
       const outcomes = await this.work.run(
+        group.type,
         pending.map(({ orderId, listeners }) => ({
           orderId,
           select: () => listeners,

@@ -1,38 +1,33 @@
+import { Keyspace, appliedKey, listenerStatsKey } from '../../index.js';
 import {
-  Keyspace,
-  appliedKey,
   eventChannel,
-  listenerStatsKey,
   orderKey,
   orderToHash,
   ORDERS_CHANNEL,
   type Order,
+  newOrder,
+  ORDER,
 } from '@podium/orders';
+import { CapturedLogger, PrivateRedis, waitFor } from '@podium/testing';
 import { Logger } from '@nestjs/common';
 import type { Job, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { validatePodiumEnv, type PodiumEnv } from '../../config/index.js';
 import {
-  createOrderEnqueuer,
+  createMessageEnqueuer,
   retryJobId,
-  type OrderEnqueuer,
-  type OrderJobData,
+  type MessageEnqueuer,
+  type MessageJobData,
 } from '../../queues/index.js';
 import { createRedis, redisTargetFromUrl, ReplicaBarrier } from '@podium/redis';
-import {
-  CapturedLogger,
-  newOrder,
-  PrivateRedis,
-  waitFor,
-} from '@podium/testing';
 import { DeliveryMetrics } from '../delivery-metrics.js';
 import type { DeliveryOptions } from '../delivery.options.js';
 import { EffectApplier } from '../effects/effect-applier.js';
 import type { Effects } from '../effects/effects.js';
 import type { ListenerGroup, RunningListener } from '../listener-group.js';
 import { ListenerStats } from '../listener-stats.js';
-import { OrderLoader } from '../work/order-loader.js';
-import { OrderWork } from '../work/order-work.js';
+import { MessageLoader } from '../work/message-loader.js';
+import { MessageWork } from '../work/message-work.js';
 import { GroupWorker } from './group-worker.js';
 
 /** A member of a queued group; `calls` counts its handler's runs per order. */
@@ -46,10 +41,11 @@ function member(
     name,
     pattern,
     oneSlot: false,
+    type: ORDER,
     mode: 'queued',
     group: '',
     calls,
-    handle: (order) => {
+    handle: (order: Order) => {
       const call = (calls.get(order.orderId) ?? 0) + 1;
       calls.set(order.orderId, call);
       return handle(order, call);
@@ -64,7 +60,7 @@ const adding =
   });
 
 /** Waits until the queue's failed set holds a job; resolves with its jobs. */
-const failedJobs = (queue: Queue<OrderJobData>, what: string) =>
+const failedJobs = (queue: Queue<MessageJobData>, what: string) =>
   waitFor(
     async () => {
       const jobs = await queue.getFailed();
@@ -74,20 +70,23 @@ const failedJobs = (queue: Queue<OrderJobData>, what: string) =>
   );
 
 /** What a test checks of a job. */
-const shape = (job: Job<OrderJobData>) => ({
+const shape = (job: Job<MessageJobData>) => ({
   id: job.id,
   data: job.data,
   attempts: job.opts.attempts,
   failedReason: job.failedReason,
 });
 
+/** Where the markers and outbox entries of a message are on one Redis: the one place. */
+const ONE_REDIS = (): string => '';
+
 describe('GroupWorker', () => {
   let server: PrivateRedis;
   let redis: Redis;
   let env: PodiumEnv;
-  let enqueuer: OrderEnqueuer;
+  let enqueuer: MessageEnqueuer;
   let stats: ListenerStats;
-  let work: OrderWork;
+  let work: MessageWork;
   const workers: GroupWorker[] = [];
 
   const recorded = async (fields: Partial<Order> = {}): Promise<Order> => {
@@ -99,6 +98,7 @@ describe('GroupWorker', () => {
   function start(name: string, ...listeners: RunningListener[]) {
     const group: ListenerGroup = {
       name,
+      type: ORDER,
       mode: 'queued',
       listeners: listeners.map((l) => Object.assign(l, { group: name })),
     };
@@ -140,10 +140,10 @@ describe('GroupWorker', () => {
       redisTargetFromUrl(server.url),
       'group-worker-spec',
     ) as Redis;
-    enqueuer = createOrderEnqueuer(redis, env);
+    enqueuer = createMessageEnqueuer(redis, env);
     stats = new ListenerStats(redis, new DeliveryMetrics());
-    work = new OrderWork(
-      new OrderLoader(redis),
+    work = new MessageWork(
+      new MessageLoader(redis),
       new EffectApplier(redis, Keyspace.singleRedis, {
         appliedMarkerTtlSeconds: 3600,
       } as DeliveryOptions),
@@ -166,10 +166,11 @@ describe('GroupWorker', () => {
       await recorded(),
       await recorded({ event: 'Curling' }),
     ];
-    await enqueuer.enqueue('hearing', [
-      judoOrder.orderId,
-      curlingOrder.orderId,
-    ]);
+    await enqueuer.enqueue(
+      'hearing',
+      [judoOrder.orderId, curlingOrder.orderId],
+      ONE_REDIS,
+    );
     await waitFor(async () => (await queue.getCompletedCount()) === 1, {
       what: 'the job to complete',
     });
@@ -199,7 +200,7 @@ describe('GroupWorker', () => {
     ];
     const ids = orders.map((o) => o.orderId);
     const bad = ids[1];
-    await enqueuer.enqueue('batch', ids);
+    await enqueuer.enqueue('batch', ids, ONE_REDIS);
 
     const [failed] = await failedJobs(queue, 'a job in the failed set');
     const [batch] = await queue.getCompleted();
@@ -240,7 +241,7 @@ describe('GroupWorker', () => {
     const queue = start('rejecting', all, judo);
     const good = await recorded();
     const unknown = newOrder({ event: 'Womens Judo' }).orderId;
-    await enqueuer.enqueue('rejecting', [good.orderId, unknown]);
+    await enqueuer.enqueue('rejecting', [good.orderId, unknown], ONE_REDIS);
 
     const [failed] = await failedJobs(
       queue,
@@ -273,7 +274,7 @@ describe('GroupWorker', () => {
     });
     const queue = start('single', steady, flaky);
     const order = await recorded();
-    await enqueuer.enqueue('single', [order.orderId]);
+    await enqueuer.enqueue('single', [order.orderId], ONE_REDIS);
     await waitFor(async () => (await queue.getCompletedCount()) === 1, {
       what: 'the job to complete',
     });
@@ -298,7 +299,7 @@ describe('GroupWorker', () => {
     });
     const queue = start('unread', steady, flaky);
     const order = await recorded();
-    await enqueuer.enqueue('unread', [order.orderId]);
+    await enqueuer.enqueue('unread', [order.orderId], ONE_REDIS);
 
     const [failed] = await failedJobs(queue, 'the job in the failed set');
     expect(Object.keys(failed.data.failed ?? {})).toEqual(['flaky']);
@@ -323,7 +324,7 @@ describe('GroupWorker', () => {
     });
     const queue = start('gone', steady, flaky);
     const order = await recorded();
-    await enqueuer.enqueue('gone', [order.orderId]);
+    await enqueuer.enqueue('gone', [order.orderId], ONE_REDIS);
 
     const [failed] = await failedJobs(queue, 'the job in the failed set');
     expect(failed.data).toEqual({

@@ -3,14 +3,13 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import {
   appliedKey,
   EFFECTS_PLACE_KEY,
-  hearsOrder,
   QUEUE_PREFIX,
-  type Order,
-} from '@podium/orders';
+} from '../../keyspace/index.js';
+import { globMatches } from '../../messages/index.js';
 import {
-  jobOrders,
-  OrderEnqueuer,
-  type OrderJobData,
+  jobMessageIds,
+  MessageEnqueuer,
+  type MessageJobData,
 } from '../../queues/index.js';
 import {
   createRedis,
@@ -23,16 +22,16 @@ import type { QueueSettings } from '../delivery.options.js';
 import type { ListenerGroup, RunningListener } from '../listener-group.js';
 import { ListenerStats } from '../listener-stats.js';
 import {
-  OrderWork,
+  MessageWork,
   type ListenerResult,
-  type OrderOutcome,
-} from '../work/order-work.js';
+  type WorkOutcome,
+} from '../work/message-work.js';
 
 export interface GroupWorkerDeps {
-  work: OrderWork;
+  work: MessageWork;
   stats: ListenerStats;
   metrics: DeliveryMetrics;
-  enqueuer: OrderEnqueuer;
+  enqueuer: MessageEnqueuer;
   /** The shared command connection, to read applied markers on a retry. */
   redis: RedisClient;
   redisTarget: RedisTarget;
@@ -53,11 +52,11 @@ export interface GroupWorkerDeps {
  */
 export class GroupWorker {
   private readonly logger = new Logger('Listeners');
-  private readonly worker: Worker<OrderJobData>;
+  private readonly worker: Worker<MessageJobData>;
   /** Each worker has a connection of its own: sharing the enqueueing connection put lock
    * renewals behind bursts of adds, and jobs ran twice after their locks lapsed. */
   readonly connection: RedisClient;
-  /** Per event: the members an order of that event is for. */
+  /** Per set of channels: the members a message announced on them is for. */
   private members = new Map<string, RunningListener[]>();
 
   constructor(
@@ -72,7 +71,7 @@ export class GroupWorker {
         autoPipelining: false,
       },
     );
-    this.worker = new Worker<OrderJobData>(
+    this.worker = new Worker<MessageJobData>(
       deps.enqueuer.keys.queueName(group.name),
       (job) => this.process(job),
       {
@@ -101,9 +100,9 @@ export class GroupWorker {
     await this.connection.quit().catch(() => undefined);
   }
 
-  private async process(job: Job<OrderJobData>): Promise<void> {
+  private async process(job: Job<MessageJobData>): Promise<void> {
     const startedAt = performance.now();
-    const orderIds = jobOrders(job.data);
+    const orderIds = jobMessageIds(job.data);
     this.deps.metrics.batch(this.group.name, 'job', orderIds.length);
     // A retry (a later try, or a failed job retried through the API) runs only the members
     // that have not applied the order yet, on the order as it is now in Redis.
@@ -118,6 +117,7 @@ export class GroupWorker {
       this.effectsKeys(orderIds),
     );
     const outcomes = await this.deps.work.run(
+      this.group.type,
       orderIds.map((orderId) => ({
         orderId,
         select: (order) =>
@@ -136,8 +136,8 @@ export class GroupWorker {
 
   /** A job of one order: BullMQ retries it, or keeps it in the failed set after the last try. */
   private async settleOne(
-    job: Job<OrderJobData>,
-    outcome: OrderOutcome,
+    job: Job<MessageJobData>,
+    outcome: WorkOutcome,
     startedAt: number,
     final: boolean,
     done?: Map<string, Set<string>>,
@@ -177,8 +177,8 @@ export class GroupWorker {
    * tried again instead.
    */
   private async settleBatch(
-    job: Job<OrderJobData>,
-    outcomes: OrderOutcome[],
+    job: Job<MessageJobData>,
+    outcomes: WorkOutcome[],
     startedAt: number,
     final: boolean,
     done?: Map<string, Set<string>>,
@@ -208,7 +208,7 @@ export class GroupWorker {
 
   /** An order Redis did not give: every member not done with it failed this try. */
   private resultsOf(
-    { orderId, results, unread }: OrderOutcome,
+    { orderId, results, unread }: WorkOutcome,
     done?: Map<string, Set<string>>,
   ): ListenerResult[] {
     if (!unread) return results;
@@ -269,15 +269,17 @@ export class GroupWorker {
     return new Map(orderIds.map((id, i) => [id, marked[i]]));
   }
 
-  /** The members whose subscription hears the order. */
-  private membersFor(order: Order): RunningListener[] {
+  /** The members whose subscription hears the message: one of its channels matches. */
+  private membersFor(message: unknown): RunningListener[] {
     if (this.members.size > 10_000) this.members = new Map();
-    let members = this.members.get(order.event);
+    const channels = this.group.type.channels(message);
+    const key = channels.join('\n');
+    let members = this.members.get(key);
     if (!members) {
       members = this.group.listeners.filter((l) =>
-        hearsOrder(l.pattern, order.event),
+        channels.some((channel) => globMatches(l.pattern, channel)),
       );
-      this.members.set(order.event, members);
+      this.members.set(key, members);
     }
     return members;
   }

@@ -2,49 +2,56 @@ import {
   Keyspace,
   appliedKey,
   listenerStatsKey,
+  OUTBOX,
+  queuedField,
+} from '../../index.js';
+import {
   orderKey,
   orderToHash,
   ORDERS_CHANNEL,
-  OUTBOX,
-  queuedField,
   type Order,
+  newOrder,
+  ORDER,
 } from '@podium/orders';
-import { Logger } from '@nestjs/common';
-import type { Redis } from 'ioredis';
-import { validatePodiumEnv } from '../../config/index.js';
-import {
-  createOrderEnqueuer,
-  GroupQueues,
-  jobOrders,
-  outboxEntry,
-} from '../../queues/index.js';
-import { createRedis, redisTargetFromUrl } from '@podium/redis';
 import {
   CapturedLogger,
-  newOrder,
   PrivateRedis,
   queuedGroups,
   waitFor,
 } from '@podium/testing';
+import { Logger } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { validatePodiumEnv } from '../../config/index.js';
+import {
+  createMessageEnqueuer,
+  GroupQueues,
+  jobMessageIds,
+  outboxEntry,
+} from '../../queues/index.js';
+import { createRedis, redisTargetFromUrl } from '@podium/redis';
 import { DeliveryMetrics } from '../delivery-metrics.js';
 import type { DeliveryOptions } from '../delivery.options.js';
 import { EffectApplier } from '../effects/effect-applier.js';
 import type { ListenerGroup, RunningListener } from '../listener-group.js';
 import { ListenerStats } from '../listener-stats.js';
-import { OrderLoader } from '../work/order-loader.js';
-import { OrderWork } from '../work/order-work.js';
+import { MessageLoader } from '../work/message-loader.js';
+import { MessageWork } from '../work/message-work.js';
 import { QueuedDelivery } from './queued-delivery.js';
 
 const member = (name: string, group: string): RunningListener => ({
   name,
   pattern: ORDERS_CHANNEL,
   oneSlot: false,
+  type: ORDER,
   mode: 'queued',
   group,
-  handle: (order) => ({ writes: [['SADD', `test:${name}`, order.orderId]] }),
+  handle: (order: Order) => ({
+    writes: [['SADD', `test:${name}`, order.orderId]],
+  }),
 });
 const groupOf = (name: string, ...members: string[]): ListenerGroup => ({
   name,
+  type: ORDER,
   mode: 'queued',
   listeners: members.map((m) => member(m, name)),
 });
@@ -59,7 +66,7 @@ describe('QueuedDelivery', () => {
 
   /**
    * A listeners process's queued delivery, on its real collaborators: its own command
-   * connection, and an OrderEnqueuer whose queues connect to `queueUrl`.
+   * connection, and an MessageEnqueuer whose queues connect to `queueUrl`.
    */
   function listenersProcess(queueUrl = server.url) {
     const env = validatePodiumEnv({
@@ -88,9 +95,9 @@ describe('QueuedDelivery', () => {
       redisTargetFromUrl(server.url),
       'queued-delivery-spec',
     );
-    const enqueuer = createOrderEnqueuer(shared, env);
-    const work = new OrderWork(
-      new OrderLoader(shared),
+    const enqueuer = createMessageEnqueuer(shared, env);
+    const work = new MessageWork(
+      new MessageLoader(shared),
       new EffectApplier(shared, Keyspace.singleRedis, options),
     );
     const delivery = new QueuedDelivery(
@@ -118,7 +125,7 @@ describe('QueuedDelivery', () => {
   const jobs = async (group: string): Promise<string[][]> =>
     (await queues.get(group).getJobs(['waiting', 'completed']))
       .sort((a, b) => a.timestamp - b.timestamp)
-      .map((job) => jobOrders(job.data));
+      .map((job) => jobMessageIds(job.data));
   const heard = (group: ListenerGroup, ...ids: string[]) =>
     ids.map((orderId) => ({ orderId, listeners: group.listeners }));
 

@@ -2,15 +2,15 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { Queue } from 'bullmq';
-import { isPlausibleOrderId } from '@podium/orders';
-import { OrderEnqueuer } from '../../queues/index.js';
+import { isPlausibleMessageId } from '../../messages/index.js';
+import { MessageEnqueuer } from '../../queues/index.js';
 import { FailoverMonitor } from '../../observability/index.js';
 import { REDIS, ReplicaBarrier, type RedisClient } from '@podium/redis';
 import { DeliveryMetrics } from '../delivery-metrics.js';
 import { DELIVERY_OPTIONS, type DeliveryOptions } from '../delivery.options.js';
 import type { ListenerGroup } from '../listener-group.js';
 import { ListenerStats } from '../listener-stats.js';
-import { OrderWork, RejectedMessageError } from '../work/order-work.js';
+import { MessageWork, RejectedMessageError } from '../work/message-work.js';
 import type { DeliveryStrategy, Heard } from './delivery-strategy.js';
 import { GroupWorker } from './group-worker.js';
 
@@ -20,7 +20,7 @@ export const ENQUEUE_RETRY_MS = 60_000;
 /**
  * At least once from the moment a listeners process heard the announcement: the
  * announcements of a batch only queue one BullMQ job for the group, carrying the orders
- * not queued for it yet (OrderEnqueuer.claim: an order is queued once per group, however
+ * not queued for it yet (MessageEnqueuer.claim: an order is queued once per group, however
  * many processes hear it); workers (GroupWorker) run the group's listeners on them, with
  * retries and backoff. The backlog waits in Redis, not in this process's memory. A claim
  * that Redis refuses is tried again for ENQUEUE_RETRY_MS, holding its place in flight (so
@@ -37,10 +37,10 @@ export class QueuedDelivery implements DeliveryStrategy {
   readonly workerName = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 6)}`;
 
   constructor(
-    private readonly work: OrderWork,
+    private readonly work: MessageWork,
     private readonly stats: ListenerStats,
     private readonly metrics: DeliveryMetrics,
-    protected readonly enqueuer: OrderEnqueuer,
+    protected readonly enqueuer: MessageEnqueuer,
     @Inject(REDIS) protected readonly redis: RedisClient,
     @Inject(DELIVERY_OPTIONS) private readonly options: DeliveryOptions,
     @Optional() failover?: FailoverMonitor,
@@ -73,8 +73,8 @@ export class QueuedDelivery implements DeliveryStrategy {
 
   async take(group: ListenerGroup, batch: readonly Heard[]): Promise<void> {
     const orders = batch.filter(({ orderId, listeners }) => {
-      if (isPlausibleOrderId(orderId)) return true;
-      const why = `payload is not an order id: ${JSON.stringify(orderId.slice(0, 80))}`;
+      if (isPlausibleMessageId(orderId)) return true;
+      const why = `payload is not a message id: ${JSON.stringify(orderId.slice(0, 80))}`;
       this.stats.rejected(orderId, listeners, new RejectedMessageError(why));
       return false;
     });
@@ -83,8 +83,11 @@ export class QueuedDelivery implements DeliveryStrategy {
     let claimed: string[] | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
-        claimed ??= await this.enqueuer.claim(group.name, ids);
-        await this.enqueuer.enqueue(group.name, claimed);
+        // The markers and outbox entries of a message live with its record.
+        const placeOf = (id: string) =>
+          this.enqueuer.keys.recordPlace(group.type, id);
+        claimed ??= await this.enqueuer.claim(group.name, ids, placeOf);
+        await this.enqueuer.enqueue(group.name, claimed, placeOf);
         return;
       } catch (err) {
         const why = (err as Error).message;

@@ -1,5 +1,5 @@
 import type { RedisClient } from '@podium/redis';
-import type { Keyspace } from '@podium/orders';
+import type { Keyspace } from '../../keyspace/index.js';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { readOutbox, type OutboxState } from './outbox.js';
 

@@ -3,16 +3,16 @@ import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { validatePodiumEnv } from '../../config/index.js';
-import { OUTBOX, OUTBOX_LEASE } from '@podium/orders';
+import { OUTBOX, OUTBOX_LEASE } from '../../index.js';
+import { CapturedLogger, PrivateRedis, waitFor } from '@podium/testing';
 import {
-  createOrderEnqueuer,
+  createMessageEnqueuer,
   GroupQueues,
-  jobOrders,
+  jobMessageIds,
   outboxEntry,
-  type OrderEnqueuer,
+  type MessageEnqueuer,
 } from '../../queues/index.js';
 import { createRedis, redisTargetFromUrl } from '@podium/redis';
-import { CapturedLogger, PrivateRedis, waitFor } from '@podium/testing';
 import { OutboxRelay } from './outbox-relay.js';
 
 const GRACE_MS = 1000;
@@ -25,11 +25,11 @@ describe('OutboxRelay', () => {
   let queues: GroupQueues;
   const closing: (() => Promise<void>)[] = [];
 
-  /** A relay as a box office runs one, with the OrderEnqueuer it queues through. */
+  /** A relay as a box office runs one, with the MessageEnqueuer it queues through. */
   function relay(
     env: Record<string, string> = {},
     registry?: Registry,
-  ): { relay: OutboxRelay; enqueuer: OrderEnqueuer } {
+  ): { relay: OutboxRelay; enqueuer: MessageEnqueuer } {
     const config = validatePodiumEnv({
       REDIS_URL: server.url,
       OUTBOX_GRACE_MS: String(GRACE_MS),
@@ -37,7 +37,7 @@ describe('OutboxRelay', () => {
       OUTBOX_WARN_AGE_SECONDS: '30',
       ...env,
     });
-    const enqueuer = createOrderEnqueuer(redis, config);
+    const enqueuer = createMessageEnqueuer(redis, config);
     const made = new OutboxRelay(redis, config, enqueuer, registry);
     closing.push(async () => {
       await made.close();
@@ -59,7 +59,7 @@ describe('OutboxRelay', () => {
   const jobs = async (group: string): Promise<string[][]> =>
     (await queues.get(group).getJobs(['waiting']))
       .sort((a, b) => a.timestamp - b.timestamp)
-      .map((job) => jobOrders(job.data));
+      .map((job) => jobMessageIds(job.data));
   const outbox = () => redis.zrange(OUTBOX, 0, -1);
 
   beforeAll(async () => {
@@ -135,9 +135,9 @@ describe('OutboxRelay', () => {
     // While the first batch is queued, the lease lapses and another relay takes it.
     jest
       .spyOn(enqueuer, 'enqueue')
-      .mockImplementationOnce(async (group, orderIds) => {
+      .mockImplementationOnce(async (group, orderIds, placeOf) => {
         await redis.set(OUTBOX_LEASE, 'another relay', 'PX', 5000);
-        return enqueue(group, orderIds);
+        return enqueue(group, orderIds, placeOf);
       });
     expect(await relaying.runOnce()).toBe(500);
     expect((await jobs('durable')).map((job) => job.length)).toEqual([500]);

@@ -11,11 +11,15 @@ import {
 import type { Registry } from 'prom-client';
 import { PODIUM_SETTINGS, type PodiumSettings } from '../../config/index.js';
 import { METRICS_REGISTRY } from '../../observability/index.js';
-import { OUTBOX_LEASE } from '@podium/orders';
-import { OrderEnqueuer, parseOutboxEntry } from '../../queues/index.js';
+import { OUTBOX, OUTBOX_LEASE, type Place } from '../../keyspace/index.js';
+import {
+  MessageEnqueuer,
+  parseOutboxEntry,
+  readRecordPlaces,
+} from '../../queues/index.js';
 import { LuaScript, REDIS, type RedisClient } from '@podium/redis';
 import { OutboxMetrics } from './outbox-metrics.js';
-import { outboxKeys, readOutbox, type OutboxState } from './outbox.js';
+import { readOutbox, type OutboxState } from './outbox.js';
 
 /**
  * How long a relay's lease on the outbox lasts; renewed after every batch. A relay that
@@ -43,7 +47,7 @@ export type OutboxRelayEnabled = () => boolean;
  * a durable group, or claimed for a group by a listeners process) is in the outbox until
  * it was added; an entry older than OUTBOX_GRACE_MS means the process that made it died
  * (or is stuck) before that. The relay then queues the entries' orders for their groups,
- * one job per group and batch, and removes the entries: the same OrderEnqueuer.enqueue
+ * one job per group and batch, and removes the entries: the same MessageEnqueuer.enqueue
  * the box office uses. The order was announced as it was recorded, in the same script.
  *
  * Every box office, and every listeners process with a queued or durable group, runs one,
@@ -69,7 +73,7 @@ export class OutboxRelay
   constructor(
     @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(PODIUM_SETTINGS) private readonly env: PodiumSettings,
-    private readonly enqueuer: OrderEnqueuer,
+    private readonly enqueuer: MessageEnqueuer,
     @Optional() @Inject(METRICS_REGISTRY) private readonly registry?: Registry,
     @Optional()
     @Inject(OUTBOX_RELAY_ENABLED)
@@ -131,8 +135,8 @@ export class OutboxRelay
     if (leased !== 'OK') return 0; // another relay is at work
     let redriven = 0;
     try {
-      for (const outbox of await outboxKeys(this.redis, keys)) {
-        const { queued, leaseKept } = await this.drain(outbox);
+      for (const place of await readRecordPlaces(this.redis, keys)) {
+        const { queued, leaseKept } = await this.drain(place);
         redriven += queued;
         if (!leaseKept || this.stopped) break;
       }
@@ -156,17 +160,17 @@ export class OutboxRelay
    * batch; stops when the lease went to another relay.
    */
   private async drain(
-    outbox: string,
+    place: Place,
   ): Promise<{ queued: number; leaseKept: boolean }> {
     let queued = 0;
     for (;;) {
       const due = await DUE.run<string[]>(
         this.redis,
-        [outbox],
+        [this.enqueuer.keys.key(place, OUTBOX)],
         [this.env.OUTBOX_GRACE_MS, BATCH],
       );
       if (due.length === 0) return { queued, leaseKept: true };
-      await this.queueAll(due);
+      await this.queueAll(due, place);
       queued += due.length;
       const renewed = await RENEW.run<number>(
         this.redis,
@@ -180,7 +184,7 @@ export class OutboxRelay
   }
 
   /** One job per group for the entries; a failure leaves the entries for the next pass. */
-  private async queueAll(entries: string[]): Promise<void> {
+  private async queueAll(entries: string[], place: Place): Promise<void> {
     const byGroup = new Map<string, string[]>();
     for (const entry of entries) {
       const { group, orderId } = parseOutboxEntry(entry);
@@ -189,7 +193,9 @@ export class OutboxRelay
     // Every group's add is let finish before a failure is reported: the lease is given
     // back only once nothing of this pass is still under way.
     const results = await Promise.allSettled(
-      [...byGroup].map(([group, ids]) => this.enqueuer.enqueue(group, ids)),
+      [...byGroup].map(([group, ids]) =>
+        this.enqueuer.enqueue(group, ids, () => place),
+      ),
     );
     const failed = results.find((r) => r.status === 'rejected');
     if (failed?.status === 'rejected') throw failed.reason;

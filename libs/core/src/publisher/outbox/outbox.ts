@@ -1,4 +1,4 @@
-import { Keyspace, OUTBOX } from '@podium/orders';
+import { Keyspace, OUTBOX } from '../../keyspace/index.js';
 import { readRecordPlaces } from '../../queues/index.js';
 import { LuaScript, type RedisClient } from '@podium/redis';
 

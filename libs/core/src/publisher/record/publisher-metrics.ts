@@ -7,7 +7,7 @@ export class PublisherMetrics {
   readonly duration: Histogram<'outcome'>;
   readonly enqueued: Counter<'group'>;
   readonly leftToRelay: Counter;
-  readonly jobOrders: Histogram<'group'>;
+  readonly jobMessageIds: Histogram<'group'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -42,7 +42,7 @@ export class PublisherMetrics {
       help: 'Orders recorded whose durable jobs Redis did not let this process queue in time: the outbox relay queues them.',
       registers,
     });
-    this.jobOrders = new Histogram({
+    this.jobMessageIds = new Histogram({
       name: 'podium_publisher_job_orders',
       help: 'Orders per job this process queued for a durable group: the purchases of one tick share one.',
       labelNames: ['group'],

@@ -1,20 +1,25 @@
+import { Keyspace, appliedKey } from '../../index.js';
 import {
-  Keyspace,
-  appliedKey,
   orderKey,
   orderToHash,
   ORDERS_CHANNEL,
   type Order,
+  newOrder,
+  ORDER,
 } from '@podium/orders';
+import { PrivateRedis, waitFor } from '@podium/testing';
 import { jest } from '@jest/globals';
 import type { Redis } from 'ioredis';
-import { newOrder, PrivateRedis, waitFor } from '@podium/testing';
 import type { DeliveryOptions } from '../delivery.options.js';
 import { EffectApplier } from '../effects/effect-applier.js';
 import type { Effects, RedisWrite } from '../effects/effects.js';
 import type { RunningListener } from '../listener-group.js';
-import { OrderLoader } from './order-loader.js';
-import { OrderWork, type OrderOutcome, type WorkItem } from './order-work.js';
+import { MessageLoader } from './message-loader.js';
+import {
+  MessageWork,
+  type WorkOutcome,
+  type WorkItem,
+} from './message-work.js';
 
 const OPTIONS = { appliedMarkerTtlSeconds: 3600 } as DeliveryOptions;
 
@@ -29,17 +34,18 @@ async function commandCalls(redis: Redis, command: string): Promise<number> {
 /** A listener of the group under test; `calls` counts its handler's runs per order. */
 function listener(
   name: string,
-  handle: RunningListener['handle'],
+  handle: (order: Order) => ReturnType<RunningListener['handle']>,
 ): RunningListener & { calls: Map<string, number> } {
   const calls = new Map<string, number>();
   return {
     name,
     pattern: ORDERS_CHANNEL,
     oneSlot: false,
+    type: ORDER,
     mode: 'ephemeral',
     group: 'work',
     calls,
-    handle: (order) => {
+    handle: (order: Order) => {
       calls.set(order.orderId, (calls.get(order.orderId) ?? 0) + 1);
       return handle(order);
     },
@@ -53,7 +59,7 @@ const itemsFor = (
 ): WorkItem[] => ids.map((orderId) => ({ orderId, select: () => listeners }));
 
 /** Per order, per listener: its outcome (and where it failed). */
-const summary = (outcomes: OrderOutcome[]) =>
+const summary = (outcomes: WorkOutcome[]) =>
   outcomes.map(({ orderId, results, rejected, unread }) => ({
     orderId,
     ...(rejected && { rejected: rejected.message, poison: rejected.poison }),
@@ -73,10 +79,10 @@ const counting =
     writes: [['HINCRBY', `test:${name}`, order.orderId, 1]],
   });
 
-describe('OrderWork', () => {
+describe('MessageWork', () => {
   let server: PrivateRedis;
   let redis: Redis;
-  let work: OrderWork;
+  let work: MessageWork;
 
   const recorded = async (fields: Partial<Order> = {}): Promise<Order> => {
     const order = newOrder({ event: 'Womens Judo', ...fields });
@@ -92,8 +98,8 @@ describe('OrderWork', () => {
   afterEach(() => jest.restoreAllMocks());
   beforeEach(async () => {
     await redis.flushall();
-    work = new OrderWork(
-      new OrderLoader(redis),
+    work = new MessageWork(
+      new MessageLoader(redis),
       new EffectApplier(redis, Keyspace.singleRedis, OPTIONS),
     );
   });
@@ -115,9 +121,10 @@ describe('OrderWork', () => {
 
     // `select` gets the order as loaded: the curling listener runs on Curling's orders only.
     const outcomes = await work.run(
+      ORDER,
       ids.map((orderId) => ({
         orderId,
-        select: (order) =>
+        select: (order: Order) =>
           order.event === 'Curling' ? [all, judo, curling] : [all, judo],
       })),
     );
@@ -142,7 +149,7 @@ describe('OrderWork', () => {
     });
 
     // The same batch again: every entry is a duplicate, nothing is written twice.
-    const again = await work.run(itemsFor(ids, all, judo));
+    const again = await work.run(ORDER, itemsFor(ids, all, judo));
     expect(again.flatMap((o) => o.results.map((r) => r.outcome))).not.toContain(
       'applied',
     );
@@ -165,6 +172,7 @@ describe('OrderWork', () => {
       return counting('fragile')(order);
     });
     const outcomes = await work.run(
+      ORDER,
       itemsFor(
         [fine, broken, late].map((o) => o.orderId),
         steady,
@@ -198,6 +206,7 @@ describe('OrderWork', () => {
       return { writes };
     });
     const outcomes = await work.run(
+      ORDER,
       itemsFor([fine.orderId, refused.orderId], steady, writer),
     );
     expect(summary(outcomes).map((o) => o.results)).toEqual([
@@ -218,6 +227,7 @@ describe('OrderWork', () => {
     const reads = jest.spyOn(redis, 'hgetall');
 
     const outcomes = await work.run(
+      ORDER,
       itemsFor(
         ['two words', '', tooLong, unknown, malformed, good.orderId],
         steady,
@@ -226,19 +236,19 @@ describe('OrderWork', () => {
     expect(summary(outcomes)).toEqual([
       {
         orderId: 'two words',
-        rejected: 'payload is not an order id: "two words"',
+        rejected: 'payload is not a message id: "two words"',
         poison: false,
         results: {},
       },
       {
         orderId: '',
-        rejected: 'payload is not an order id: ""',
+        rejected: 'payload is not a message id: ""',
         poison: false,
         results: {},
       },
       {
         orderId: tooLong,
-        rejected: `payload is not an order id: "${tooLong.slice(0, 80)}"`,
+        rejected: `payload is not a message id: "${tooLong.slice(0, 80)}"`,
         poison: false,
         results: {},
       },
@@ -264,7 +274,7 @@ describe('OrderWork', () => {
 
     // The poison order, fixed, is read and applied.
     await redis.hset(orderKey(malformed), 'cost', '10');
-    const [fixed] = await work.run(itemsFor([malformed], steady));
+    const [fixed] = await work.run(ORDER, itemsFor([malformed], steady));
     expect(summary([fixed])[0].results).toEqual({ steady: 'applied' });
   });
 
@@ -274,6 +284,7 @@ describe('OrderWork', () => {
     await redis.set(orderKey(unreadable), 'not a hash');
     const steady = listener('steady', counting('steady'));
     const outcomes = await work.run(
+      ORDER,
       itemsFor([unreadable, good.orderId], steady),
     );
     expect(outcomes[0].unread?.message).toMatch(/^WRONGTYPE/);
@@ -293,17 +304,17 @@ describe('OrderWork', () => {
     await gone.ping();
     gone.disconnect();
 
-    const unread = await new OrderWork(
-      new OrderLoader(gone),
+    const unread = await new MessageWork(
+      new MessageLoader(gone),
       new EffectApplier(redis, Keyspace.singleRedis, OPTIONS),
-    ).run(itemsFor([order.orderId], steady));
+    ).run(ORDER, itemsFor([order.orderId], steady));
     expect(unread[0].unread?.message).toBe('Connection is closed.');
     expect(steady.calls.size).toBe(0);
 
-    const [refused] = await new OrderWork(
-      new OrderLoader(redis),
+    const [refused] = await new MessageWork(
+      new MessageLoader(redis),
       new EffectApplier(gone, Keyspace.singleRedis, OPTIONS),
-    ).run(itemsFor([order.orderId], steady, fragile));
+    ).run(ORDER, itemsFor([order.orderId], steady, fragile));
     expect(summary([refused])[0].results).toEqual({
       steady: 'failed in redis',
       fragile: 'failed in handler',
@@ -333,10 +344,10 @@ describe('OrderWork', () => {
     ): Promise<string[]> {
       const [a, b] = [appender('A', true), appender('B')];
       const [orderA, orderB] = [await recorded(), await recorded()];
-      const runA = work.run(itemsFor([orderA.orderId], a.listener), {
+      const runA = work.run(ORDER, itemsFor([orderA.orderId], a.listener), {
         sequence: keys[0],
       });
-      const runB = work.run(itemsFor([orderB.orderId], b.listener), {
+      const runB = work.run(ORDER, itemsFor([orderB.orderId], b.listener), {
         sequence: keys[1],
       });
       await waitFor(() => b.listener.calls.size === 1, {
@@ -361,8 +372,10 @@ describe('OrderWork', () => {
       const steady = listener('steady', counting('steady'));
       const order = await recorded();
       const [nothing, next] = await Promise.all([
-        work.run(itemsFor(['not an id'], steady), { sequence: 'work' }),
-        work.run(itemsFor([order.orderId], steady), { sequence: 'work' }),
+        work.run(ORDER, itemsFor(['not an id'], steady), { sequence: 'work' }),
+        work.run(ORDER, itemsFor([order.orderId], steady), {
+          sequence: 'work',
+        }),
       ]);
       expect(nothing[0].rejected).toBeDefined();
       expect(summary(next)[0].results).toEqual({ steady: 'applied' });
@@ -377,7 +390,7 @@ describe('OrderWork', () => {
     });
     const items = itemsFor([order.orderId], invoices);
     const outcome = async (fresh?: boolean) =>
-      summary(await work.run(items, { fresh }))[0].results.invoices;
+      summary(await work.run(ORDER, items, { fresh }))[0].results.invoices;
 
     expect(await outcome()).toBe('failed in handler');
     await redis.hset(orderKey(order.orderId), 'who', 'a customer');

@@ -1,15 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import {
-  isPlausibleOrderId,
-  MalformedOrderError,
-  type Order,
-} from '@podium/orders';
+  isPlausibleMessageId,
+  MalformedMessageError,
+  UnknownMessageError,
+  type AnyMessageType,
+} from '../../messages/index.js';
 import type { Effects } from '../effects/effects.js';
 import { EffectApplier, type EffectEntry } from '../effects/effect-applier.js';
 import type { RunningListener } from '../listener-group.js';
-import { OrderLoader, UnknownOrderError } from './order-loader.js';
+import { MessageLoader } from './message-loader.js';
 
-/** What became of one order for one listener. */
+/** What became of one message for one listener. */
 export type ListenerOutcome = 'applied' | 'duplicate' | 'skipped' | 'failed';
 
 export interface ListenerResult {
@@ -22,9 +23,9 @@ export interface ListenerResult {
 }
 
 /**
- * A message that cannot be processed as it is: not an order id or no such order, or an
- * order whose hash is malformed (a poison order: it can be fixed and retried). Never
- * retried by itself.
+ * A message that cannot be processed as it is: not an id or no such record, or a record
+ * that is malformed (a poison message: it can be fixed and retried). Never retried by
+ * itself.
  */
 export class RejectedMessageError extends Error {
   constructor(
@@ -35,14 +36,14 @@ export class RejectedMessageError extends Error {
   }
 }
 
-/** One order of a batch, and how to pick its listeners once it is loaded. */
+/** One message of a batch, and how to pick its listeners once it is loaded. */
 export interface WorkItem {
   orderId: string;
-  select(order: Order): readonly RunningListener[];
+  select(message: unknown): readonly RunningListener[];
 }
 
 /** What became of one order of a batch. */
-export interface OrderOutcome {
+export interface WorkOutcome {
   orderId: string;
   /** Per listener selected; empty when the order was rejected or could not be read. */
   results: ListenerResult[];
@@ -52,7 +53,7 @@ export interface OrderOutcome {
   unread?: Error;
 }
 
-export interface OrderWorkOptions {
+export interface MessageWorkOptions {
   /**
    * Scripts of runs with the same key reach Redis in the order the runs were started
    * (the order the announcements arrived), so "every 5th order" means the 5th announced.
@@ -68,23 +69,24 @@ export interface OrderWorkOptions {
  * them in one script. A listener whose handler throws fails for that order alone.
  */
 @Injectable()
-export class OrderWork {
+export class MessageWork {
   /** Per sequence key: resolves once the latest run's script was sent to Redis. */
   private readonly lastIssued = new Map<string, Promise<void>>();
 
   constructor(
-    private readonly orders: OrderLoader,
+    private readonly messages: MessageLoader,
     private readonly applier: EffectApplier,
   ) {}
 
   /** Never rejects: every failure is in the outcomes. */
   async run(
+    type: AnyMessageType,
     items: readonly WorkItem[],
-    { sequence, fresh }: OrderWorkOptions = {},
-  ): Promise<OrderOutcome[]> {
+    { sequence, fresh }: MessageWorkOptions = {},
+  ): Promise<WorkOutcome[]> {
     const turn = this.takeTurn(sequence);
     try {
-      const { outcomes, effects } = await this.prepare(items, fresh);
+      const { outcomes, effects } = await this.prepare(type, items, fresh);
       const entries: EffectEntry[] = [];
       const applying: ListenerResult[] = [];
       outcomes.forEach(({ orderId, results }, i) =>
@@ -92,6 +94,7 @@ export class OrderWork {
           if (result.outcome === 'failed') return;
           entries.push({
             orderId,
+            recordKey: type.recordKey(orderId),
             listener: result.listener.name,
             effects: effects[i][j],
             oneSlot: result.listener.oneSlot,
@@ -107,21 +110,23 @@ export class OrderWork {
     }
   }
 
-  /** Loads the orders and runs their listeners' handlers. */
+  /** Loads the messages and runs their listeners' handlers. */
   private async prepare(
+    type: AnyMessageType,
     items: readonly WorkItem[],
     fresh = false,
-  ): Promise<{ outcomes: OrderOutcome[]; effects: (Effects | null)[][] }> {
-    const readable = items.filter((item) => isPlausibleOrderId(item.orderId));
-    const loaded = await this.orders.loadMany(
+  ): Promise<{ outcomes: WorkOutcome[]; effects: (Effects | null)[][] }> {
+    const readable = items.filter((item) => isPlausibleMessageId(item.orderId));
+    const loaded = await this.messages.loadMany(
+      type,
       readable.map((item) => item.orderId),
       fresh,
     );
     const orders = new Map(readable.map((item, i) => [item, loaded[i]]));
-    const outcomes: OrderOutcome[] = [];
+    const outcomes: WorkOutcome[] = [];
     const effects: (Effects | null)[][] = [];
     for (const item of items) {
-      const order = orders.get(item) ?? notAnOrderId(item.orderId);
+      const order = orders.get(item) ?? notAnId(item.orderId);
       if (order instanceof Error) {
         outcomes.push({
           orderId: item.orderId,
@@ -183,9 +188,9 @@ export class OrderWork {
   }
 }
 
-/** Runs each listener's handler on the order; a handler that throws fails alone. */
+/** Runs each listener's handler on the message; a handler that throws fails alone. */
 async function handle(
-  order: Order,
+  order: unknown,
   listeners: readonly RunningListener[],
 ): Promise<{ results: ListenerResult[]; effects: (Effects | null)[] }> {
   const results: ListenerResult[] = [];
@@ -209,17 +214,17 @@ async function handle(
   return { results, effects };
 }
 
-function notAnOrderId(orderId: string): RejectedMessageError {
+function notAnId(orderId: string): RejectedMessageError {
   return new RejectedMessageError(
-    `payload is not an order id: ${JSON.stringify(orderId.slice(0, 80))}`,
+    `payload is not a message id: ${JSON.stringify(orderId.slice(0, 80))}`,
   );
 }
 
-function whyUnreadable(err: Error): Pick<OrderOutcome, 'rejected' | 'unread'> {
+function whyUnreadable(err: Error): Pick<WorkOutcome, 'rejected' | 'unread'> {
   if (err instanceof RejectedMessageError) return { rejected: err };
-  if (err instanceof UnknownOrderError)
+  if (err instanceof UnknownMessageError)
     return { rejected: new RejectedMessageError(err.message) };
-  if (err instanceof MalformedOrderError)
+  if (err instanceof MalformedMessageError)
     return { rejected: new RejectedMessageError(err.message, true) };
   return { unread: err };
 }

@@ -1,8 +1,15 @@
 import type { Redis } from 'ioredis';
-import { MalformedOrderError, orderKey, orderToHash } from '@podium/orders';
+import {
+  MalformedOrderError,
+  orderKey,
+  orderToHash,
+  newOrder,
+  ORDER,
+} from '@podium/orders';
+import { PrivateRedis } from '@podium/testing';
 import { createRedis, redisTargetFromUrl } from '@podium/redis';
-import { newOrder, PrivateRedis } from '@podium/testing';
-import { OrderLoader, UnknownOrderError } from './order-loader.js';
+import { UnknownMessageError } from '../../messages/index.js';
+import { MessageLoader } from './message-loader.js';
 
 /** The server's socket reads and HGETALL calls so far, in one INFO (itself one read). */
 async function serverCounts(
@@ -16,13 +23,13 @@ async function serverCounts(
   };
 }
 
-describe('OrderLoader', () => {
+describe('MessageLoader', () => {
   let server: PrivateRedis;
   /** The test's own reads and writes. */
   let redis: Redis;
   /** The loader's: the shared auto-pipelining connection, as in the app. */
   let shared: Redis;
-  let loader: OrderLoader;
+  let loader: MessageLoader;
 
   const recorded = async (fields: Parameters<typeof newOrder>[0]) => {
     const order = newOrder(fields);
@@ -45,7 +52,7 @@ describe('OrderLoader', () => {
   });
   beforeEach(async () => {
     await redis.flushall();
-    loader = new OrderLoader(shared);
+    loader = new MessageLoader(shared);
   });
 
   it('reads the orders asked for in one tick together: one HGETALL per order, all in one write', async () => {
@@ -58,8 +65,8 @@ describe('OrderLoader', () => {
     const before = await serverCounts(redis);
     // Two callers in the same tick, asking for two overlapping ranges.
     const [first, second] = await Promise.all([
-      loader.loadMany(ids.slice(0, 6)),
-      loader.loadMany(ids.slice(4)),
+      loader.loadMany(ORDER, ids.slice(0, 6)),
+      loader.loadMany(ORDER, ids.slice(4)),
     ]);
     const after = await serverCounts(redis);
     expect(first).toEqual(orders.slice(0, 6));
@@ -71,20 +78,22 @@ describe('OrderLoader', () => {
 
   it('keeps what it read: a second load gives the order as first read, without asking Redis', async () => {
     const order = await recorded({ event: 'Womens Judo' });
-    await loader.loadMany([order.orderId]);
+    await loader.loadMany(ORDER, [order.orderId]);
     await redis.hset(orderKey(order.orderId), 'who', 'someone else');
     const before = await serverCounts(redis);
-    expect(await loader.loadMany([order.orderId])).toEqual([order]);
+    expect(await loader.loadMany(ORDER, [order.orderId])).toEqual([order]);
     expect((await serverCounts(redis)).hgetall).toBe(before.hgetall);
   });
 
   it('fresh: reads the order from Redis again, and keeps that', async () => {
     const order = await recorded({ event: 'Womens Judo' });
-    await loader.loadMany([order.orderId]);
+    await loader.loadMany(ORDER, [order.orderId]);
     await redis.hset(orderKey(order.orderId), 'who', 'fixed');
     const fixed = { ...order, who: 'fixed' };
-    expect(await loader.loadMany([order.orderId], true)).toEqual([fixed]);
-    expect(await loader.loadMany([order.orderId])).toEqual([fixed]);
+    expect(await loader.loadMany(ORDER, [order.orderId], true)).toEqual([
+      fixed,
+    ]);
+    expect(await loader.loadMany(ORDER, [order.orderId])).toEqual([fixed]);
   });
 
   it('gives each order that cannot be had its reason, and does not keep it: the next load reads again', async () => {
@@ -96,9 +105,9 @@ describe('OrderLoader', () => {
     await redis.set(orderKey(wrongType.orderId), 'not a hash');
 
     const ids = [good, unknown, malformed, wrongType].map((o) => o.orderId);
-    const [read, missing, bad, refused] = await loader.loadMany(ids);
+    const [read, missing, bad, refused] = await loader.loadMany(ORDER, ids);
     expect(read).toEqual(good);
-    expect(missing).toBeInstanceOf(UnknownOrderError);
+    expect(missing).toBeInstanceOf(UnknownMessageError);
     expect((missing as Error).message).toBe(
       `no order "${unknown.orderId}" (key ${orderKey(unknown.orderId)} does not exist)`,
     );
@@ -113,7 +122,7 @@ describe('OrderLoader', () => {
     await redis.hset(orderKey(malformed.orderId), 'qty', '1');
     await redis.del(orderKey(wrongType.orderId));
     await redis.hset(orderKey(wrongType.orderId), orderToHash(wrongType));
-    expect(await loader.loadMany(ids)).toEqual([
+    expect(await loader.loadMany(ORDER, ids)).toEqual([
       good,
       unknown,
       malformed,

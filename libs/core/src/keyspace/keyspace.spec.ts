@@ -1,4 +1,3 @@
-import { eventKey, orderKey } from '../keys.js';
 import {
   CLUSTER_SLOTS,
   hashedPart,
@@ -6,7 +5,23 @@ import {
   slotTag,
   steeredId,
 } from '@podium/redis';
+import { defineMessageType } from '../messages/index.js';
 import { EFFECT_PARTS, Keyspace } from './keyspace.js';
+
+/** A message type placed by a key of its own, as an Olympics order is by its event's. */
+interface Entry {
+  id: string;
+  venue: string;
+}
+const ENTRY = defineMessageType<Entry>()({
+  name: 'entry',
+  idField: 'id',
+  recordKeyPrefix: 'entry:',
+  toHash: ({ id, venue }) => ({ id, venue }),
+  fromHash: (id, hash) => ({ id, venue: hash.venue }),
+  channels: ({ venue }) => [`entries:${venue}`],
+  placedBy: ({ venue }) => `venues:${venue}`,
+});
 
 describe('cluster slots', () => {
   it("are Redis's: CRC16 of the key, or of its hash tag, modulo 16384", () => {
@@ -25,11 +40,11 @@ describe('cluster slots', () => {
       expect(keySlot(`{${slotTag(slot)}}:x`)).toBe(slot);
   });
 
-  it('can steer an order id into any slot with its last four characters', () => {
+  it('can steer an id into any slot with its last four characters', () => {
     for (const slot of [0, 3228, 9999, CLUSTER_SLOTS - 1]) {
-      const id = steeredId('purchase_order_details:', 'ABCDEFGH', slot);
+      const id = steeredId('entry:', 'ABCDEFGH', slot);
       expect(id).toMatch(/^ABCDEFGH[A-Z0-9]{4}$/);
-      expect(keySlot(orderKey(id))).toBe(slot);
+      expect(keySlot(ENTRY.recordKey(id))).toBe(slot);
     }
   });
 });
@@ -47,23 +62,23 @@ describe('Keyspace', () => {
   describe('on a cluster', () => {
     const keys = Keyspace.cluster;
 
-    it("puts an event's purchases in the slot of its hash: ids are made to land there", () => {
-      for (const event of [
+    it("puts a message's record path in the slot of what places it: ids are made to land there", () => {
+      for (const venue of [
         'Archery',
         'Opening Ceremony',
         '100m [Final]* {x}',
       ]) {
-        const id = keys.newOrderId(event);
+        const id = keys.newId(ENTRY, { venue });
         expect(id).toMatch(/^[A-Z][A-Z0-9]{11}$/);
-        expect(keys.fits(id, event)).toBe(true);
-        const place = keys.eventPlace(event);
+        expect(keys.fits(ENTRY, { id, venue })).toBe(true);
+        const place = keys.placeOf(`venues:${venue}`);
         expect(keySlot(keys.key(place, 'podium:idempotency:k'))).toBe(
-          keySlot(eventKey(event)),
+          keySlot(`venues:${venue}`),
         );
-        expect(keys.orderPlace(id)).toBe(place);
+        expect(keys.recordPlace(ENTRY, id)).toBe(place);
       }
-      expect(keys.fits('ABCDEFGHIJKL', 'Archery')).toBe(
-        keySlot(orderKey('ABCDEFGHIJKL')) === 3228,
+      expect(keys.fits(ENTRY, { id: 'ABCDEFGHIJKL', venue: 'Archery' })).toBe(
+        keySlot('entry:ABCDEFGHIJKL') === keySlot('venues:Archery'),
       );
     });
 
@@ -77,10 +92,10 @@ describe('Keyspace', () => {
         expect(Math.floor((slot * EFFECT_PARTS) / CLUSTER_SLOTS)).toBe(part),
       );
       expect(keys.effectsPlace('A1', true)).toBe(keys.effectsPlace('B2', true));
-      // The orders of one event (steered into one slot) spread over every part.
+      // The messages of one placement (steered into one slot) spread over every part.
       const parts = new Set(
         Array.from({ length: 400 }, () =>
-          keys.effectsPlace(keys.newOrderId('Archery'), false),
+          keys.effectsPlace(keys.newId(ENTRY, { venue: 'Archery' }), false),
         ),
       );
       expect(parts.size).toBe(EFFECT_PARTS);

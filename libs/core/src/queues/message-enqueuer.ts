@@ -5,14 +5,14 @@ import {
   OUTBOX,
   queuedField,
   type Place,
-} from '@podium/orders';
+} from '../keyspace/index.js';
 import { LuaScript, type RedisClient } from '@podium/redis';
 import {
   GroupQueues,
   jobName,
-  orderJobOptions,
+  messageJobOptions,
   retryJobId,
-  type OrderJobData,
+  type MessageJobData,
   type RetryPolicy,
 } from './group-queue.js';
 import { RecordPlaces } from './record-places.js';
@@ -39,7 +39,7 @@ const CLAIM = LuaScript.fromFile(new URL('./claim.lua', import.meta.url));
  * the box office did not queue), with one retry policy: one BullMQ job per call and group,
  * carrying the orders, then the orders' outbox entries cleared (only once the job exists).
  */
-export class OrderEnqueuer {
+export class MessageEnqueuer {
   private readonly places: RecordPlaces;
 
   constructor(
@@ -58,8 +58,12 @@ export class OrderEnqueuer {
    * Claims the orders for the group (see CLAIM); resolves with those it must now enqueue.
    * An order's markers and outbox entry live with its hash (on a cluster: one claim per slot).
    */
-  async claim(group: string, orderIds: readonly string[]): Promise<string[]> {
-    const byPlace = this.byOrderPlace(orderIds);
+  async claim(
+    group: string,
+    orderIds: readonly string[],
+    placeOf: (id: string) => Place,
+  ): Promise<string[]> {
+    const byPlace = this.byPlace(orderIds, placeOf);
     await this.places.register(byPlace.keys());
     const claimed = await Promise.all(
       [...byPlace].map(([place, ids]) =>
@@ -77,17 +81,21 @@ export class OrderEnqueuer {
   }
 
   /** One job carrying the orders, then their outbox entries cleared. */
-  async enqueue(group: string, orderIds: readonly string[]): Promise<void> {
+  async enqueue(
+    group: string,
+    orderIds: readonly string[],
+    placeOf: (id: string) => Place,
+  ): Promise<void> {
     if (orderIds.length === 0) return;
     await this.queues
       .get(group)
       .add(
         jobName(orderIds.length),
         { orders: [...orderIds] },
-        orderJobOptions(this.retry),
+        messageJobOptions(this.retry),
       );
     await Promise.all(
-      [...this.byOrderPlace(orderIds)].map(([place, ids]) =>
+      [...this.byPlace(orderIds, placeOf)].map(([place, ids]) =>
         this.redis.zrem(
           this.keys.key(place, OUTBOX),
           ...ids.map((id) => outboxEntry(group, id)),
@@ -96,11 +104,14 @@ export class OrderEnqueuer {
     );
   }
 
-  /** The orders by the place of their hash. */
-  private byOrderPlace(orderIds: readonly string[]): Map<Place, string[]> {
+  /** The messages by the place of their record path. */
+  private byPlace(
+    orderIds: readonly string[],
+    placeOf: (id: string) => Place,
+  ): Map<Place, string[]> {
     const byPlace = new Map<Place, string[]>();
     for (const id of orderIds) {
-      const place = this.keys.orderPlace(id);
+      const place = placeOf(id);
       byPlace.set(place, [...(byPlace.get(place) ?? []), id]);
     }
     return byPlace;
@@ -113,7 +124,7 @@ export class OrderEnqueuer {
    */
   async retryApart(
     group: string,
-    batch: Job<OrderJobData>,
+    batch: Job<MessageJobData>,
     failed: Map<string, Record<string, string>>,
   ): Promise<void> {
     const attemptsLeft = Math.max(
@@ -126,7 +137,7 @@ export class OrderEnqueuer {
         name: jobName(1),
         data: { orders: [orderId], failed: reasons },
         opts: {
-          ...orderJobOptions({ ...this.retry, attempts: attemptsLeft }),
+          ...messageJobOptions({ ...this.retry, attempts: attemptsLeft }),
           jobId: retryJobId(batch.id ?? 'batch', orderId),
           delay,
         },

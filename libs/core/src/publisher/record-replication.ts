@@ -23,7 +23,7 @@ export type ReplicatedStage = 'record' | 'jobs';
  * Counted in podium_purchases_unreplicated_total.
  */
 @Injectable()
-export class PurchaseReplication {
+export class RecordReplication {
   private readonly barrier: ReplicaBarrier;
   private readonly unreplicated?: Counter<'stage' | 'reason'>;
   private readonly refused?: Counter;

@@ -1,5 +1,5 @@
 import type { RedisClient } from '@podium/redis';
-import { hearsOrder } from '@podium/orders';
+import { globMatches } from '../../messages/index.js';
 import {
   readDurableSubscriptions,
   readListenerDirectory,
@@ -10,7 +10,7 @@ import {
 /** How long what the listeners processes registered is trusted before it is read again. */
 const ROUTES_CACHE_MS = 1000;
 
-/** Where an order of one event goes. */
+/** Where a message announced on a set of channels goes. */
 export interface Route {
   /** The durable groups it is queued for as it is recorded. */
   durable: string[];
@@ -19,15 +19,15 @@ export interface Route {
 }
 
 /**
- * Which listeners hear an order of an event, and which durable groups queue it, from the
+ * Which listeners hear a message on its channels, and which durable groups queue it, from the
  * durable subscriptions and the listener directory that the listeners processes keep in
  * Redis. They are read at most once a second rather than on every order. That is safe: a
  * durable subscription is registered by a listeners process as it starts, and while it
- * runs it claims every order it hears that nobody queued for it, so the second in which
- * the box office does not know the subscription yet loses nothing (and a new listener's
+ * runs it claims every message it hears that nobody queued for it, so the second in which
+ * the publisher does not know the subscription yet loses nothing (and a new listener's
  * announced count starts up to a second late).
  */
-export class OrderRoutes {
+export class MessageRoutes {
   private cache?: {
     at: number;
     source: Promise<[DurableSubscription[], ListenerEntry[]]>;
@@ -36,7 +36,10 @@ export class OrderRoutes {
 
   constructor(private readonly redis: RedisClient) {}
 
-  async of(event: string): Promise<Route> {
+  async of(channels: readonly string[]): Promise<Route> {
+    const hears = (pattern: string) =>
+      channels.some((channel) => globMatches(pattern, channel));
+    const cacheKey = channels.join('\n');
     const now = Date.now();
     if (!this.cache || now - this.cache.at > ROUTES_CACHE_MS) {
       const source = Promise.all([
@@ -47,18 +50,16 @@ export class OrderRoutes {
       this.cache = { at: now, source, routes: new Map() };
     }
     const { source, routes } = this.cache;
-    let route = routes.get(event);
+    let route = routes.get(cacheKey);
     if (!route) {
       const [durable, directory] = await source;
       route = {
         durable: durable
-          .filter((s) => s.patterns.some((p) => hearsOrder(p, event)))
+          .filter((s) => s.patterns.some(hears))
           .map((s) => s.group),
-        listeners: directory
-          .filter((l) => hearsOrder(l.pattern, event))
-          .map((l) => l.name),
+        listeners: directory.filter((l) => hears(l.pattern)).map((l) => l.name),
       };
-      routes.set(event, route);
+      routes.set(cacheKey, route);
     }
     return route;
   }

@@ -1,36 +1,36 @@
 import { Logger } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { validatePodiumEnv } from '../config/index.js';
 import {
   appliedKey,
-  eventChannel,
-  eventKey,
-  idempotencyKey,
-  listenerStatsKey,
-  orderKey,
-  orderToHash,
-  ORDERS_CHANNEL,
-  OUTBOX,
-} from '@podium/orders';
-import {
   GroupQueues,
-  jobOrders,
+  IDEMPOTENCY_TTL_SECONDS,
+  idempotencyKey,
+  jobMessageIds,
+  listenerStatsKey,
+  OUTBOX,
   outboxEntry,
   recordListeners,
   registerDurableSubscription,
-} from '../queues/index.js';
-import { createRedis, redisTargetFromUrl } from '@podium/redis';
+  validatePodiumEnv,
+} from '@podium/core';
+import {
+  eventChannel,
+  eventKey,
+  orderKey,
+  orderToHash,
+  ORDERS_CHANNEL,
+  newOrder,
+} from './index.js';
 import {
   CapturedLogger,
-  newOrder,
   PrivateRedis,
   queuedGroups,
   snapshotKeyspace,
   waitFor,
 } from '@podium/testing';
+import { createRedis, redisTargetFromUrl } from '@podium/redis';
 import {
-  IDEMPOTENCY_TTL_SECONDS,
-  standalonePublisher,
+  standaloneOrderPublisher,
   type OrderPublisher,
 } from './order-publisher.js';
 
@@ -50,7 +50,7 @@ describe('OrderPublisher', () => {
    * set up its listeners and subscriptions: it reads them once a second at most.
    */
   function publisher(queueUrl = server.url): OrderPublisher {
-    const made = standalonePublisher(
+    const made = standaloneOrderPublisher(
       redis,
       validatePodiumEnv({ REDIS_URL: queueUrl }),
     );
@@ -60,7 +60,7 @@ describe('OrderPublisher', () => {
   /** Per job in the group's queue, the orders it carries. */
   const jobs = async (group: string): Promise<string[][]> =>
     (await queues.get(group).getJobs(['waiting'])).map((job) =>
-      jobOrders(job.data),
+      jobMessageIds(job.data),
     );
 
   beforeAll(async () => {

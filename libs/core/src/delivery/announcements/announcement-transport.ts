@@ -18,7 +18,7 @@ import { createSubscriber, type RedisTarget } from '@podium/redis';
  *   pubsub, Redis cuts the connection: that is logged as a warning and counted, and it
  *   subscribes again.
  */
-export class PurchaseTransport extends ServerRedis {
+export class AnnouncementTransport extends ServerRedis {
   private reconnects = 0;
   private closing?: Promise<void>;
 

@@ -1,0 +1,3 @@
+export * from './keyspace.js';
+export * from './keyspace.module.js';
+export * from './podium-keys.js';

@@ -1,0 +1,2 @@
+export * from './message-type.js';
+export * from './glob.js';

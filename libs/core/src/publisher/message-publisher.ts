@@ -1,0 +1,294 @@
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import type { Registry } from 'prom-client';
+import { PODIUM_SETTINGS, type PodiumSettings } from '../config/index.js';
+import {
+  appliedKey,
+  idempotencyKey,
+  listenerStatsKey,
+  OUTBOX,
+  queuedField,
+  type Keyspace,
+  type Place,
+} from '../keyspace/index.js';
+import type {
+  AnyMessageType,
+  IdField,
+  MessageType,
+  Unpublished,
+} from '../messages/index.js';
+import {
+  METRICS_REGISTRY,
+  registryOrPrivate,
+  withLogContext,
+} from '../observability/index.js';
+import {
+  createMessageEnqueuer,
+  MessageEnqueuer,
+  RecordPlaces,
+} from '../queues/index.js';
+import {
+  REDIS,
+  redactSecrets,
+  UnreplicatedError,
+  type RedisClient,
+} from '@podium/redis';
+import { RecordReplication } from './record-replication.js';
+import { MessageRoutes } from './record/message-routes.js';
+import { PublisherMetrics } from './record/publisher-metrics.js';
+import { recordScriptOf } from './record/record-script.js';
+import { TickBatch } from './record/tick-batch.js';
+
+/** How long a publication waits for its durable jobs before it leaves them to the outbox relay. */
+export const ENQUEUE_DEADLINE_MS = 2000;
+/** How long an Idempotency-Key is remembered. */
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+
+/** A recorded message to queue, and the place of its record path (where its outbox entries are). */
+interface Queued {
+  type: string;
+  id: string;
+  place: Place;
+}
+
+/** What became of a publication. */
+export type PublishResult<T> =
+  /** Recorded and announced now: the message as stored (its id, and what its admission set). */
+  | { outcome: 'created'; message: T }
+  /** The Idempotency-Key is known: `id` is the message it recorded; `sameRequest` when the fingerprints agree. */
+  | { outcome: 'replay'; id: string; sameRequest: boolean }
+  /** The type's admission refused it: what its Lua returned (`['sold_out', '3']`). Nothing was written. */
+  | { outcome: 'refused'; reply: string[] };
+
+export interface Idempotency {
+  key: string;
+  /** A digest of the request: the same key with a different request is not a replay. */
+  fingerprint: string;
+}
+
+/**
+ * The publisher: records a message once and announces it, in one script (record.lua,
+ * behind the type's admission), and for the durable subscriptions that hear it queues its
+ * jobs before it answers, so a durable listener gets every message whose publication
+ * succeeded, even one made while no listeners process runs. The scripts of concurrent
+ * publications go to Redis in one write (the shared connection auto-pipelines) and their
+ * jobs share one job per group (TickBatch). Should this process die before the jobs
+ * exist, an outbox relay queues them (OutboxRelay); a retry with the same Idempotency-Key
+ * queues them at once.
+ */
+@Injectable()
+export class MessagePublisher {
+  private readonly logger = new Logger('Publisher');
+  private readonly metrics: PublisherMetrics;
+  private readonly routes: MessageRoutes;
+  private readonly batches = new Map<string, TickBatch<Queued, void>>();
+  private readonly places: RecordPlaces;
+
+  constructor(
+    @Inject(REDIS) private readonly redis: RedisClient,
+    @Inject(PODIUM_SETTINGS) private readonly env: PodiumSettings,
+    private readonly enqueuer: MessageEnqueuer,
+    @Optional() @Inject(METRICS_REGISTRY) registry?: Registry,
+    @Optional()
+    private readonly replication: RecordReplication = new RecordReplication(
+      env,
+    ),
+  ) {
+    this.metrics = new PublisherMetrics(registryOrPrivate(registry));
+    this.routes = new MessageRoutes(redis);
+    this.places = new RecordPlaces(redis, enqueuer.keys);
+  }
+
+  /** Where podium's keys live (one Redis or a cluster). */
+  get keys(): Keyspace {
+    return this.enqueuer.keys;
+  }
+
+  /**
+   * Records a message and announces it, with every guarantee (see the class). A message
+   * without an id gets a new one (on a cluster, placed as its type says). Every log line
+   * written while recording carries the id (JSON logs). Rejects when Redis does not take
+   * it (down, out of memory, failing over): then nothing was announced.
+   */
+  publish<T, K extends IdField<T>>(
+    type: MessageType<T, K>,
+    message: Unpublished<T, K>,
+    idempotency?: Idempotency,
+  ): Promise<PublishResult<T>> {
+    const given = message[type.definition.idField as keyof typeof message];
+    const id =
+      typeof given === 'string' && given !== ''
+        ? given
+        : this.keys.newId(type, message);
+    const complete = type.withId(message, id);
+    return withLogContext({ orderId: id }, async () => {
+      const stop = this.metrics.duration.startTimer();
+      const result = await this.record(type, complete, idempotency);
+      const outcome =
+        result.outcome === 'refused'
+          ? (result.reply[0] ?? 'refused')
+          : result.outcome;
+      stop({ outcome });
+      this.metrics.records.inc({ outcome });
+      if (result.outcome === 'created') this.metrics.published.inc();
+      return result;
+    });
+  }
+
+  private async record<T, K extends IdField<T>>(
+    type: MessageType<T, K>,
+    message: T,
+    idempotency?: Idempotency,
+  ): Promise<PublishResult<T>> {
+    const keys = this.keys;
+    const id = type.idOf(message);
+    if (!keys.fits(type, message))
+      throw new Error(
+        `${type.name} ${id} cannot be recorded on this cluster: its record would not be in the slot of ` +
+          `${type.definition.placedBy?.(message)} (leave its id empty and podium makes one that is)`,
+      );
+    // Behind Sentinel, a failover under way: the primary being demoted would lose the write.
+    this.replication.beforeWrite();
+    const channels = type.channels(message);
+    const { durable, listeners } = await this.routes.of(channels);
+    // Everything the script writes lives in the record's slot (one place on one Redis).
+    const recordKey = type.recordKey(id);
+    const place = keys.placeOf(recordKey);
+    await this.places.register([place]);
+    // REDIS_WAIT_REPLICAS: a created or replayed message answers only once replicas have it.
+    const recorded = this.replication.watch(this.redis, 'record', recordKey);
+    const admission = type.definition.admission;
+    const admissionKeys = admission?.keys(message) ?? [];
+    const admissionArgs = admission?.args?.(message) ?? [];
+    const fields = Object.entries(type.toHash(message)).flat();
+    const [outcome, ...rest] = await recordScriptOf(type as AnyMessageType).run<
+      string[]
+    >(
+      this.redis,
+      [
+        recordKey,
+        idempotency
+          ? keys.key(place, idempotencyKey(idempotency.key))
+          : recordKey,
+        keys.key(place, OUTBOX),
+        keys.key(place, appliedKey(id)),
+        ...admissionKeys,
+        ...listeners.map((l) => keys.key(place, listenerStatsKey(l))),
+      ],
+      [
+        idempotency?.fingerprint ?? '',
+        IDEMPOTENCY_TTL_SECONDS,
+        id,
+        this.env.APPLIED_MARKER_TTL_SECONDS,
+        admissionKeys.length,
+        fields.length,
+        ...fields,
+        admissionArgs.length,
+        ...admissionArgs,
+        channels.length,
+        ...channels,
+        ...durable.flatMap((group) => [group, queuedField(group)]),
+      ],
+    );
+    switch (outcome) {
+      case 'created': {
+        await recorded.confirmed();
+        await this.queue({ type: type.name, id, place }, durable);
+        const stored: Record<string, string> = {};
+        for (let i = 0; i < rest.length; i += 2) stored[rest[i]] = rest[i + 1];
+        return { outcome, message: type.fromHash(id, stored) };
+      }
+      case 'replay': {
+        const [knownId, fingerprint, ...unqueued] = rest;
+        const sameRequest = fingerprint === idempotency?.fingerprint;
+        if (sameRequest) {
+          await recorded.confirmed();
+          await this.queue({ type: type.name, id: knownId, place }, unqueued);
+        }
+        return { outcome, id: knownId, sameRequest };
+      }
+      default:
+        return { outcome: 'refused', reply: rest };
+    }
+  }
+
+  /**
+   * Queues the recorded message for its durable groups, within ENQUEUE_DEADLINE_MS. When
+   * Redis does not let that finish (down, out of memory, slow), the publication still
+   * stands: the outbox relay queues it after the grace, so the caller gets its success
+   * rather than an error that would make its client publish again.
+   */
+  private async queue(
+    message: Queued,
+    groups: readonly string[],
+  ): Promise<void> {
+    if (groups.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`not done within ${ENQUEUE_DEADLINE_MS} ms`)),
+        ENQUEUE_DEADLINE_MS,
+      );
+    });
+    try {
+      await Promise.race([
+        Promise.all(groups.map((group) => this.batchOf(group).add(message))),
+        deadline,
+      ]);
+      for (const group of groups) this.metrics.enqueued.inc({ group });
+    } catch (err) {
+      if (err instanceof UnreplicatedError) throw err; // 503: the retry finishes it
+      this.metrics.leftToRelay.inc();
+      this.logger.warn(
+        `${message.type} ${message.id} is recorded; queueing it for ${groups.join(', ')} is left to the outbox relay: ${redactSecrets((err as Error).message)}`,
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The messages of one tick for a group: one job. */
+  private batchOf(group: string): TickBatch<Queued, void> {
+    let batch = this.batches.get(group);
+    if (!batch) {
+      batch = new TickBatch(async (messages) => {
+        this.metrics.jobMessageIds.observe({ group }, messages.length);
+        // REDIS_WAIT_REPLICAS: the publications answer only once replicas have their job too.
+        const queued = this.replication.watch(
+          this.enqueuer.queues.redis,
+          'jobs',
+          this.enqueuer.queues.get(group).toKey('meta'),
+        );
+        const places = new Map(messages.map((m) => [m.id, m.place]));
+        await this.enqueuer.enqueue(group, [...places.keys()], (id) =>
+          places.get(id)!,
+        );
+        await queued.confirmed();
+      });
+      this.batches.set(group, batch);
+    }
+    return batch;
+  }
+}
+
+/**
+ * The publisher outside a Nest app (the bench, a script): it opens its queue connection
+ * itself, and close() closes it. Its metrics go to `registry` when given.
+ */
+export function standalonePublisher(
+  redis: RedisClient,
+  env: PodiumSettings,
+  registry?: Registry,
+  keys?: Keyspace,
+): { publisher: MessagePublisher; close: () => Promise<void> } {
+  const enqueuer = createMessageEnqueuer(redis, env, keys);
+  return {
+    publisher: new MessagePublisher(
+      redis,
+      env,
+      enqueuer,
+      registry,
+      new RecordReplication(env),
+    ),
+    close: () => enqueuer.queues.close(),
+  };
+}

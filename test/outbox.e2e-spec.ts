@@ -256,7 +256,7 @@ describe('the outbox: the jobs of recorded orders, until they exist', () => {
       await waitFor(
         () =>
           logs.matching(
-            '2 job(s) of recorded orders not queued yet, the oldest entered 60 s ago',
+            '2 job(s) of recorded messages not queued yet, the oldest entered 60 s ago',
           ).length > 0,
         { what: 'the warning' },
       );

@@ -3,8 +3,8 @@
  * - ephemeral: the handler runs on the pub/sub message; at most once.
  * - queued: the pub/sub message enqueues a BullMQ job; workers run the handler; at least
  *   once from the moment a listeners process heard the announcement.
- * - durable: as queued, and the box office enqueues the job itself when it records the
- *   order, before announcing it; every recorded order is processed, even those recorded
+ * - durable: as queued, and the publisher enqueues the job itself when it records the
+ *   message, before announcing it; every recorded message is processed, even those recorded
  *   while no listeners process ran.
  */
 export const DELIVERY_MODES = ['ephemeral', 'queued', 'durable'] as const;

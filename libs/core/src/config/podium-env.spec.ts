@@ -238,7 +238,7 @@ describe('high-availability variables', () => {
       'Invalid configuration: REDIS_WAIT_TIMEOUT_MS must be at least 1',
     );
     expect(line({ REDIS_WAIT_TIMEOUT_MS: '5000' })).toBe(
-      'Invalid configuration: REDIS_WAIT_TIMEOUT_MS must be at most 1500 (the box office gives every Redis command 2 s)',
+      'Invalid configuration: REDIS_WAIT_TIMEOUT_MS must be at most 1500 (a failFast app gives every Redis command 2 s)',
     );
     expect(line({ REDIS_URL: 'redis://:hunter2@127.0.0.1:99999' })).toBe(
       'Invalid configuration: REDIS_URL is not a valid URL: "redis://:***@127.0.0.1:99999" (the form is redis[s]://[user:password@]host:port[/db])',

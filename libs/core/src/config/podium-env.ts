@@ -80,7 +80,7 @@ export class PodiumEnv {
   REDIS_CLUSTER_NODES?: string;
 
   /**
-   * A purchase answers 201 only once this many replicas have its order (and its durable
+   * Recording a message succeeds only once this many replicas have it (and its durable
    * jobs): Redis WAIT after the writes. 0: as soon as the primary has them.
    */
   @Transform(toInt)
@@ -90,16 +90,16 @@ export class PodiumEnv {
   REDIS_WAIT_REPLICAS = 0;
 
   /**
-   * How long WAIT waits for them; a purchase then answers 503 (recorded on the primary, a
-   * retry with the same Idempotency-Key is safe). Below the 2 s deadline of the box
-   * office's commands, which WAIT blocks meanwhile.
+   * How long WAIT waits for them; recording then fails (the message is on the primary, a
+   * retry with the same Idempotency-Key is safe). Below the 2 s deadline of a failFast
+   * app's commands, which WAIT blocks meanwhile.
    */
   @Transform(toInt)
   @IsInt({ message: 'REDIS_WAIT_TIMEOUT_MS must be an integer' })
   @Min(1, { message: 'REDIS_WAIT_TIMEOUT_MS must be at least 1' })
   @Max(1500, {
     message:
-      'REDIS_WAIT_TIMEOUT_MS must be at most 1500 (the box office gives every Redis command 2 s)',
+      'REDIS_WAIT_TIMEOUT_MS must be at most 1500 (a failFast app gives every Redis command 2 s)',
   })
   REDIS_WAIT_TIMEOUT_MS = 500;
 
@@ -191,9 +191,9 @@ export class PodiumEnv {
   QUEUE_STALLED_CHECK_MS = 2000;
 
   /**
-   * The outbox: an order recorded (or claimed) for a durable group whose job is still
-   * missing this long after is queued by a relay. The box office normally queues within
-   * milliseconds; shorter than its slowest request, an order is queued twice (harmless:
+   * The outbox: a message recorded (or claimed) for a durable group whose job is still
+   * missing this long after is queued by a relay. The publisher normally queues within
+   * milliseconds; shorter than its slowest request, a message is queued twice (harmless:
    * every listener applies it once, by its applied marker).
    */
   @Transform(toInt)
@@ -204,7 +204,7 @@ export class PodiumEnv {
   })
   OUTBOX_GRACE_MS = 5000;
 
-  /** How often each relay (box office, listeners process with durable listeners) looks at the outbox. */
+  /** How often each relay (publisher, listeners process with durable listeners) looks at the outbox. */
   @Transform(toInt)
   @IsInt({ message: 'OUTBOX_RELAY_INTERVAL_MS must be an integer' })
   @Min(50, { message: 'OUTBOX_RELAY_INTERVAL_MS must be at least 50' })
@@ -218,7 +218,7 @@ export class PodiumEnv {
   OUTBOX_WARN_AGE_SECONDS = 30;
 
   /**
-   * How long a listener remembers that it applied an order. A redelivery later than this
+   * How long a listener remembers that it applied a message. A redelivery later than this
    * would be applied again; BullMQ retries and redeliveries come long before.
    */
   @Transform(toInt)

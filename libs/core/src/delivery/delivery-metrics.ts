@@ -17,7 +17,7 @@ export class DeliveryMetrics {
   private readonly received: Counter<'listener' | 'mode'>;
   private readonly processed: Counter<'listener' | 'outcome'>;
   private readonly retried: Counter<'listener'>;
-  private readonly lostOrders: Counter<'listener'>;
+  private readonly lostMessages: Counter<'listener'>;
   private readonly duration: Histogram<'listener' | 'outcome'>;
   private readonly batches: Histogram<'group' | 'source'>;
 
@@ -43,7 +43,7 @@ export class DeliveryMetrics {
       labelNames: ['listener'],
       registers,
     });
-    this.lostOrders = new Counter({
+    this.lostMessages = new Counter({
       name: 'podium_listener_orders_lost_total',
       help: 'Orders this process heard but could neither apply nor keep for later (a queued or durable enqueue that failed for good).',
       labelNames: ['listener'],
@@ -70,9 +70,13 @@ export class DeliveryMetrics {
     });
   }
 
-  /** One unit of work of `orders` orders for a group. */
-  batch(group: string, source: 'announcements' | 'job', orders: number): void {
-    this.child(this.batches, group, source).observe(orders);
+  /** One unit of work of `messages` messages for a group. */
+  batch(
+    group: string,
+    source: 'announcements' | 'job',
+    messages: number,
+  ): void {
+    this.child(this.batches, group, source).observe(messages);
   }
 
   messageReceived(listener: string, mode: DeliveryMode): void {
@@ -94,7 +98,7 @@ export class DeliveryMetrics {
 
   /**
    * A metric's series for two label values, looked up once: prom-client hashes the labels
-   * on every call otherwise, and these run for every order and listener.
+   * on every call otherwise, and these run for every message and listener.
    */
   private readonly children = new Map<
     object,
@@ -123,6 +127,6 @@ export class DeliveryMetrics {
   }
 
   lost(listener: string): void {
-    this.lostOrders.inc({ listener });
+    this.lostMessages.inc({ listener });
   }
 }

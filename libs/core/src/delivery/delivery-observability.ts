@@ -28,7 +28,7 @@ const MISSED_CHECK_DELAY_MS = 3000;
  * The listeners' part of /health/ready and /metrics: ready while the subscriber connection
  * is up and holds every pattern the running listeners need, and while the queue workers run
  * and their connections answer; queue depth per group queue; the subscriber's reconnects;
- * announcements in flight; and a warning with the number of orders a listener without a
+ * announcements in flight; and a warning with the number of messages a listener without a
  * queue missed while its subscriber was cut. Without the observability modules it only warns.
  */
 @Injectable()
@@ -48,16 +48,20 @@ export class DeliveryObservability
   ) {}
 
   /**
-   * After the subscriber was cut and is back, says how many orders the listeners that have
-   * no queue missed meanwhile (announced by the box office, never applied): the counters are
+   * After the subscriber was cut and is back, says how many messages the listeners that have
+   * no queue missed meanwhile (announced by the publisher, never applied): the counters are
    * read at start-up and again a few seconds after each reconnect, once the backlog read
    * before the cut is worked off.
    */
   async onApplicationBootstrap(): Promise<void> {
-    const unqueued = this.registrar.groups
-      .filter((g) => this.strategies.for(g.mode).queueOf(g) === null)
-      .flatMap((g) => g.listeners.map((l) => l.name));
+    const groups = this.registrar.groups.filter(
+      (g) => this.strategies.for(g.mode).queueOf(g) === null,
+    );
+    const unqueued = groups.flatMap((g) => g.listeners.map((l) => l.name));
     if (unqueued.length === 0) return;
+    const typeOf = new Map(
+      groups.flatMap((g) => g.listeners.map((l) => [l.name, g.type.name])),
+    );
     let known = await this.stats.unaccounted(unqueued);
     this.transport.on('ready', (client: string) => {
       if (client !== 'sub' || this.transport.reconnectCount === 0) return;
@@ -67,7 +71,7 @@ export class DeliveryObservability
           const more = missed - (known.get(listener) ?? 0);
           if (more > 0)
             this.logger.warn(
-              `[${listener}] missed ${more} order(s) while its subscriber was away: lost (see GET /listeners on the box office)`,
+              `[${listener}] missed ${more} ${typeOf.get(listener) ?? 'message'}(s) while its subscriber was away: lost (see GET /listeners on the publisher)`,
             );
         }
         known = new Map([...known, ...now]);

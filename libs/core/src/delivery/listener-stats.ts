@@ -17,7 +17,7 @@ import type { ListenerResult } from './work/message-work.js';
 
 export type OutcomeObserver = (
   listener: string,
-  orderId: string,
+  id: string,
   outcome: ListenerResult['outcome'] | 'rejected',
 ) => void;
 
@@ -26,7 +26,7 @@ const MAX_UNSAVED = 10_000;
 const RESAVE_EVERY_MS = 1000;
 
 /**
- * Where the outcome of every order for every listener goes: the Prometheus counters of this
+ * Where the outcome of every message for every listener goes: the Prometheus counters of this
  * process, the cluster-wide counters in podium:stats:<listener> (applied, skipped and
  * duplicates are counted inside the effects script; rejected, failed and lost here), the
  * failed set of ephemeral listeners, the log, and any observer (a bench or a test timing
@@ -52,11 +52,11 @@ export class ListenerStats implements OnApplicationShutdown {
   }
 
   /**
-   * Final outcomes of one order. A failure counts only when `final` (ephemeral: always; a
+   * Final outcomes of one message. A failure counts only when `final` (ephemeral: always; a
    * queue: after its last try); before that it is a retry.
    */
   settled(
-    orderId: string,
+    id: string,
     results: readonly ListenerResult[],
     startedAt: number,
     final = true,
@@ -66,23 +66,23 @@ export class ListenerStats implements OnApplicationShutdown {
         if (!final) {
           this.metrics.retry(listener.name);
           this.logger.warn(
-            `[${listener.name}] order ${orderId} failed, will retry: ${error?.message}`,
+            `[${listener.name}] ${listener.type.name} ${id} failed, will retry: ${error?.message}`,
           );
           continue;
         }
         this.logger.error(
-          `[${listener.name}] order ${orderId} failed: ${error?.message}`,
+          `[${listener.name}] ${listener.type.name} ${id} failed: ${error?.message}`,
         );
         void this.count(listener.name, 'failed');
       }
       this.metrics.messageProcessed(listener.name, outcome, startedAt);
-      this.notify(listener.name, orderId, outcome);
+      this.notify(listener.name, id, outcome);
     }
   }
 
-  /** A message that names no readable order, for the listeners that heard it. */
+  /** An id that names no readable message, for the listeners that heard it. */
   rejected(
-    orderId: string,
+    id: string,
     listeners: readonly RunningListener[],
     err: Error,
   ): void {
@@ -92,21 +92,17 @@ export class ListenerStats implements OnApplicationShutdown {
     for (const listener of listeners) {
       this.metrics.messageProcessed(listener.name, 'rejected');
       void this.count(listener.name, 'rejected');
-      this.notify(listener.name, orderId, 'rejected');
+      this.notify(listener.name, id, 'rejected');
     }
   }
 
   /**
-   * An order that could not even be kept for later (its enqueue failed for good): logged
+   * A message that could not even be kept for later (its enqueue failed for good): logged
    * as an error, counted in Prometheus and, when Redis takes it, in the listener's `lost`.
    */
-  lost(
-    orderId: string,
-    listeners: readonly RunningListener[],
-    err: Error,
-  ): void {
+  lost(id: string, listeners: readonly RunningListener[], err: Error): void {
     this.logger.error(
-      `[${listeners.map((l) => l.name).join(', ')}] order ${orderId} LOST: ${err.message}`,
+      `[${listeners.map((l) => l.name).join(', ')}] ${listeners[0]?.type.name ?? 'message'} ${id} LOST: ${err.message}`,
     );
     for (const listener of listeners) {
       this.metrics.lost(listener.name);
@@ -115,12 +111,12 @@ export class ListenerStats implements OnApplicationShutdown {
   }
 
   /**
-   * Keeps an ephemeral listener's failed order in its failed set, for inspection and retry
+   * Keeps an ephemeral listener's failed message in its failed set, for inspection and retry
    * through the API. `counted` names the counter it was counted in, which a retry takes back.
    */
   async keepFailed(
     listener: string,
-    orderId: string,
+    id: string,
     err: Error,
     counted: 'failed' | 'rejected' = 'failed',
   ): Promise<void> {
@@ -130,7 +126,7 @@ export class ListenerStats implements OnApplicationShutdown {
       counted,
     });
     await this.save(() =>
-      this.redis.hset(failedMessagesKey(listener), orderId, entry),
+      this.redis.hset(failedMessagesKey(listener), id, entry),
     );
   }
 
@@ -143,7 +139,7 @@ export class ListenerStats implements OnApplicationShutdown {
   }
 
   /**
-   * Orders the box office announced to each listener that it has not accounted for
+   * Messages the publisher announced to each listener that it has not accounted for
    * (applied, skipped, failed or counted lost): for a listener without a queue, what it
    * missed. Undefined for a listener whose counters Redis did not give.
    */
@@ -166,10 +162,10 @@ export class ListenerStats implements OnApplicationShutdown {
 
   private notify(
     listener: string,
-    orderId: string,
+    id: string,
     outcome: ListenerResult['outcome'] | 'rejected',
   ): void {
-    for (const observer of this.observers) observer(listener, orderId, outcome);
+    for (const observer of this.observers) observer(listener, id, outcome);
   }
 
   private async count(

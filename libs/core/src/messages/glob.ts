@@ -8,7 +8,7 @@ export function escapeGlob(text: string): string {
 
 /**
  * Does a Redis glob pattern match a channel? The same rules as Redis' stringmatchlen:
- * `*`, `?`, `[abc]`, `[^abc]`, `[a-z]` and `\` escapes. Used to match an order's channels
+ * `*`, `?`, `[abc]`, `[^abc]`, `[a-z]` and `\` escapes. Used to match a message's channels
  * against subscriptions without a round trip to Redis (the publisher's durable groups, a
  * queue worker's members).
  */

@@ -65,7 +65,7 @@ interface ServerIdentity {
  * - Behind Sentinel: connections of its own to every Sentinel, subscribed to the failover
  *   events. From the first of them (+try-failover: the leader starts; it promotes the
  *   replica a Sentinel tick or two later) until the command connection is ready again
- *   after +switch-master, the failover is under way: purchases write nothing and
+ *   after +switch-master, the failover is under way: the publisher writes nothing and
  *   ReplicaBarrier confirms no write (with any REDIS_WAIT_REPLICAS, 0 included), because
  *   the old primary takes writes until its clients move and its resync as a replica throws
  *   them away (measured: a planned failover lost 8.5% of the 201s with WAIT 0, for ~1 s).

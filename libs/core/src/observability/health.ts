@@ -50,7 +50,7 @@ export class ReadinessChecks {
 /**
  * Ready only while the shared Redis connection is up and accepts a write within a second:
  * Redis out of memory (maxmemory with noeviction) still answers PING and reads, but refuses
- * every write, so a PING alone would stay green while no purchase can be recorded.
+ * every write, so a PING alone would stay green while no message can be recorded.
  */
 export function redisReadiness(
   key: string,

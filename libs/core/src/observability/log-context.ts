@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 
 /** Fields that every log line written while handling one thing carries (JSON logs). */
 export interface LogContext {
+  /** The id of the message handled (named so since podium knew only orders; log consumers rely on it). */
   orderId?: string;
   listener?: string;
 }
@@ -10,7 +11,7 @@ const storage = new AsyncLocalStorage<LogContext>();
 
 /**
  * Runs `fn` with `fields` attached to every JSON log line written inside it, across awaits:
- * a listener's lines about an order carry `orderId` and `listener` without repeating them
+ * a listener's lines about a message carry `orderId` and `listener` without repeating them
  * in each call. Nested contexts add to the outer one.
  */
 export function withLogContext<T>(fields: LogContext, fn: () => T): T {

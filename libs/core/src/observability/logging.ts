@@ -81,7 +81,7 @@ export function prettyLogger(level: LogLevelName): SafeConsoleLogger | false {
 
 /** Nest's console logger levels for a LOG_LEVEL (pretty mode); false for silent. */
 export function nestLogLevels(level: LogLevelName): LogLevel[] | false {
-  const order: [LogLevelName, LogLevel][] = [
+  const bySeverity: [LogLevelName, LogLevel][] = [
     ['fatal', 'fatal'],
     ['error', 'error'],
     ['warn', 'warn'],
@@ -90,8 +90,8 @@ export function nestLogLevels(level: LogLevelName): LogLevel[] | false {
     ['trace', 'verbose'],
   ];
   if (level === 'silent') return false;
-  const upTo = order.findIndex(([name]) => name === level);
-  return order.slice(0, upTo + 1).map(([, nest]) => nest);
+  const upTo = bySeverity.findIndex(([name]) => name === level);
+  return bySeverity.slice(0, upTo + 1).map(([, nest]) => nest);
 }
 
 export interface JsonLoggingOptions {
@@ -103,10 +103,11 @@ export interface JsonLoggingOptions {
 
 /**
  * nestjs-pino for LOG_FORMAT=json: one JSON object per line, `msg` the exact text the
- * code logged, `context` the Nest logger's context, plus `orderId` (and `listener`) on
- * every line written while an order is handled (see withLogContext), and an access log
- * line per HTTP request (not for /health and /metrics) with the request id and, for a
- * purchase, the order id. The app must then `useLogger(app.get(PinoNestLogger))`.
+ * code logged, `context` the Nest logger's context, plus `orderId` (the message id) and
+ * `listener` on every line written while a message is handled (see withLogContext), and an
+ * access log line per HTTP request (not for /health and /metrics) with the request id and
+ * the message id a handler put in `res.locals.orderId`, if any (the box office's
+ * purchases do). The app must then `useLogger(app.get(PinoNestLogger))`.
  *
  * nestjs-pino keeps one root logger per process: the first app to build it sets its options.
  */
@@ -132,10 +133,9 @@ export function jsonLoggingModule(
     },
     redact: ['req.headers.authorization', 'req.headers.cookie'],
     customProps: (_req: IncomingMessage, res: ServerResponse) => {
-      const orderId = (
-        res as ServerResponse & { locals?: { orderId?: string } }
-      ).locals?.orderId;
-      return orderId ? { orderId } : {};
+      const id = (res as ServerResponse & { locals?: { orderId?: string } })
+        .locals?.orderId;
+      return id ? { orderId: id } : {};
     },
     customLogLevel: (
       _req: IncomingMessage,

@@ -9,18 +9,19 @@ import {
   type RedisClient,
 } from '@podium/redis';
 
-/** What of a purchase is confirmed: its record (order, sold, outbox entry), or its durable jobs. */
+/** What of a recorded message is confirmed: its record (with its outbox entries), or its durable jobs. */
 export type ReplicatedStage = 'record' | 'jobs';
 
 /**
- * Failovers and REDIS_WAIT_REPLICAS for purchases. While a failover is under way nothing is
- * written (beforeWrite); one that begins while a purchase writes fails its confirmation,
- * with any REDIS_WAIT_REPLICAS, 0 included. REDIS_WAIT_REPLICAS: the publisher watches a
- * connection before it writes and waits for the confirmation before it answers, so with N > 0 a purchase answers 201
- * only once N replicas have it (ReplicaBarrier: WAIT, shared by concurrent purchases, not
- * confirmed across a failover). Otherwise UnreplicatedError: the box office answers 503,
- * the order stands on the primary, and a retry with the same Idempotency-Key is safe.
- * Counted in podium_purchases_unreplicated_total.
+ * Failovers and REDIS_WAIT_REPLICAS for the publisher. While a failover is under way nothing
+ * is written (beforeWrite); one that begins while a message is written fails its
+ * confirmation, with any REDIS_WAIT_REPLICAS, 0 included. REDIS_WAIT_REPLICAS: the publisher
+ * watches a connection before it writes and waits for the confirmation before it answers,
+ * so with N > 0 recording a message succeeds only once N replicas have it (ReplicaBarrier:
+ * WAIT, shared by concurrent records, not confirmed across a failover). Otherwise
+ * UnreplicatedError (the box office answers 503, say): the message stands on the primary,
+ * and a retry with the same Idempotency-Key is safe. Counted in
+ * podium_purchases_unreplicated_total.
  */
 @Injectable()
 export class RecordReplication {

@@ -4,8 +4,8 @@ import { outboxEntry, parseOutboxEntry } from './message-enqueuer.js';
 describe('jobs', () => {
   it('carry orders, and say how many in their name (bull-board shows it)', () => {
     expect(jobMessageIds({ orders: ['A1', 'B2'] })).toEqual(['A1', 'B2']);
-    expect(jobName(1)).toBe('1 order');
-    expect(jobName(37)).toBe('37 orders');
+    expect(jobName(1)).toBe('1 message');
+    expect(jobName(37)).toBe('37 messages');
   });
 
   it('queued before jobs carried batches still give their one order', () => {
@@ -22,7 +22,7 @@ describe('outbox entries', () => {
   it('name the group and the order', () => {
     expect(parseOutboxEntry(outboxEntry('slow-invoices', 'A:1 2'))).toEqual({
       group: 'slow-invoices',
-      orderId: 'A:1 2',
+      id: 'A:1 2',
     });
   });
 });

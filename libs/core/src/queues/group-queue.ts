@@ -2,18 +2,19 @@ import { Queue, type JobsOptions } from 'bullmq';
 import type { RedisClient } from '@podium/redis';
 import { Keyspace, QUEUE_PREFIX } from '../keyspace/index.js';
 
-/** The data of a job: the orders it carries (one or many), for one listener group. */
+/** The data of a job: the ids of the messages it carries (one or many), for one listener group. */
 export interface MessageJobData {
+  /** The message ids (the field's name predates other message types: queued jobs carry it). */
   orders: string[];
-  /** A job queued before jobs carried batches: its one order. */
+  /** A job queued before jobs carried batches: its one message id. */
   orderId?: string;
-  /** Set when listeners of the group failed on the job's one order: listener -> error. */
+  /** Set when listeners of the group failed on the job's one message: listener -> error. */
   failed?: Record<string, string>;
-  /** The listeners' counter the failure was counted in (rejected: no readable order); a retry takes it back. */
+  /** The listeners' counter the failure was counted in (rejected: no readable message); a retry takes it back. */
   counted?: 'failed' | 'rejected';
 }
 
-/** The orders a job carries, whichever version queued it. */
+/** The message ids a job carries, whichever version queued it. */
 export function jobMessageIds(data: MessageJobData): string[] {
   return data.orders ?? (data.orderId === undefined ? [] : [data.orderId]);
 }
@@ -24,17 +25,17 @@ export interface RetryPolicy {
   backoffMs: number;
 }
 
-/** A job's name, as bull-board shows it: how many orders it carries. */
-export const jobName = (orders: number): string =>
-  orders === 1 ? '1 order' : `${orders} orders`;
+/** A job's name, as bull-board shows it: how many messages it carries. */
+export const jobName = (messages: number): string =>
+  messages === 1 ? '1 message' : `${messages} messages`;
 
 export function messageJobOptions(retry: RetryPolicy): JobsOptions {
   return {
     attempts: retry.attempts,
     backoff: { type: 'exponential', delay: retry.backoffMs },
-    // An order is queued once per group by its enqueued marker, not by a job id, so a
+    // A message is queued once per group by its enqueued marker, not by a job id, so a
     // completed job is not needed after it ran: the last thousand stay for a look in
-    // bull-board, whatever the rate. Failed jobs (one order each) stay for inspection and
+    // bull-board, whatever the rate. Failed jobs (one message each) stay for inspection and
     // retry through the API.
     removeOnComplete: { count: 1000 },
     removeOnFail: false,
@@ -42,12 +43,12 @@ export function messageJobOptions(retry: RetryPolicy): JobsOptions {
 }
 
 /**
- * The job id of a job that retries one order of a batch: made of the batch's id and the
- * order's, so that a batch run again after a crash does not queue the retry twice. BullMQ
+ * The job id of a job that retries one message of a batch: made of the batch's id and the
+ * message's, so that a batch run again after a crash does not queue the retry twice. BullMQ
  * refuses ids with ':' and all-digit ids: ':' is escaped, and the id has a '-'.
  */
-export function retryJobId(batchJobId: string, orderId: string): string {
-  return `${batchJobId}-${orderId.replaceAll(':', '%3A')}`;
+export function retryJobId(batchJobId: string, id: string): string {
+  return `${batchJobId}-${id.replaceAll(':', '%3A')}`;
 }
 
 /** A group's queue, on a connection of the caller's (BullMQ leaves it open on close). */

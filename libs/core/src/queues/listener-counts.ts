@@ -50,9 +50,9 @@ export async function readListenerCounts(
 }
 
 /**
- * Orders the box office announced to a listener that are not accounted for: neither
+ * Messages the publisher announced to a listener that are not accounted for: neither
  * applied, skipped, failed nor counted lost (waiting in a queue, in flight, or missed).
- * Rejections are left out: the box office announces only readable orders. Orders that
+ * Rejections are left out: the publisher announces only readable messages. Messages that
  * other programs announce are not counted as announced, so with them this is a lower bound.
  */
 export function unaccountedOrders(c: ListenerCounts): number {

@@ -8,20 +8,20 @@ import {
 export interface ListenerEntry {
   name: string;
   mode: DeliveryMode;
-  /** The group it runs in: one unit of work (and, with a queue, one job) per order per group. */
+  /** The group it runs in: one unit of work (and, with a queue, one job) per message per group. */
   group: string;
   pattern: string;
-  /** The BullMQ queue its orders wait in (the group's), or null when it has none (ephemeral). */
+  /** The BullMQ queue its messages wait in (the group's), or null when it has none (ephemeral). */
   queue: string | null;
   /** Epoch milliseconds. */
   startedAt: number;
 }
 
-/** A durable group: the box office enqueues one job per order that matches one of its patterns. */
+/** A durable group: the publisher enqueues one job per message that matches one of its patterns. */
 export interface DurableSubscription {
   group: string;
   listeners: string[];
-  /** The PSUBSCRIBE patterns of its listeners; the box office matches orders against them. */
+  /** The PSUBSCRIBE patterns of its listeners; the publisher matches messages against them. */
   patterns: string[];
   /** Epoch milliseconds of the first registration. */
   since: number;
@@ -43,7 +43,7 @@ export async function readDurableSubscriptions(
   );
 }
 
-/** Records the listeners a process runs (the box office's listeners API reads them). */
+/** Records the listeners a process runs (a publishing app's listeners API reads them). */
 export async function recordListeners(
   redis: RedisClient,
   entries: ListenerEntry[],
@@ -57,7 +57,7 @@ export async function recordListeners(
 
 /**
  * Registers (or updates) a durable group's subscription, keeping the date it was first
- * registered. From then on the box office enqueues every matching order for it.
+ * registered. From then on the publisher enqueues every matching message for it.
  */
 export async function registerDurableSubscription(
   redis: RedisClient,
@@ -74,7 +74,7 @@ export async function registerDurableSubscription(
   );
 }
 
-/** Removes a durable group's subscription: the box office stops enqueueing for it. Its queue stays. */
+/** Removes a durable group's subscription: the publisher stops enqueueing for it. Its queue stays. */
 export async function removeDurableSubscription(
   redis: RedisClient,
   group: string,

@@ -17,27 +17,27 @@ import {
 } from './group-queue.js';
 import { RecordPlaces } from './record-places.js';
 
-/** The outbox entry of an order that must be in a group's queue (in Lua: includes/outbox-entry.lua). */
-export const outboxEntry = (group: string, orderId: string): string =>
-  `${group} ${orderId}`;
+/** The outbox entry of a message that must be in a group's queue (in Lua: includes/outbox-entry.lua). */
+export const outboxEntry = (group: string, id: string): string =>
+  `${group} ${id}`;
 
-/** The group and the order of an outbox entry. */
+/** The group and the message id of an outbox entry. */
 export function parseOutboxEntry(entry: string): {
   group: string;
-  orderId: string;
+  id: string;
 } {
   const space = entry.indexOf(' ');
-  return { group: entry.slice(0, space), orderId: entry.slice(space + 1) };
+  return { group: entry.slice(0, space), id: entry.slice(space + 1) };
 }
 
-// Claims orders for a group: marks them queued and enters them in the outbox (claim.lua).
+// Claims messages for a group: marks them queued and enters them in the outbox (claim.lua).
 const CLAIM = LuaScript.fromFile(new URL('./claim.lua', import.meta.url));
 
 /**
- * Puts orders in their groups' queues, the one way every part of podium does it (the box
- * office as it records, an outbox relay, a listeners process that heard an announcement
- * the box office did not queue), with one retry policy: one BullMQ job per call and group,
- * carrying the orders, then the orders' outbox entries cleared (only once the job exists).
+ * Puts messages in their groups' queues, the one way every part of podium does it (the
+ * publisher as it records, an outbox relay, a listeners process that heard an announcement
+ * the publisher did not queue), with one retry policy: one BullMQ job per call and group,
+ * carrying the messages, then their outbox entries cleared (only once the job exists).
  */
 export class MessageEnqueuer {
   private readonly places: RecordPlaces;
@@ -55,50 +55,50 @@ export class MessageEnqueuer {
   }
 
   /**
-   * Claims the orders for the group (see CLAIM); resolves with those it must now enqueue.
-   * An order's markers and outbox entry live with its hash (on a cluster: one claim per slot).
+   * Claims the messages for the group (see CLAIM); resolves with those it must now enqueue.
+   * A message's markers and outbox entry live with its hash (on a cluster: one claim per slot).
    */
   async claim(
     group: string,
-    orderIds: readonly string[],
+    ids: readonly string[],
     placeOf: (id: string) => Place,
   ): Promise<string[]> {
-    const byPlace = this.byPlace(orderIds, placeOf);
+    const byPlace = this.byPlace(ids, placeOf);
     await this.places.register(byPlace.keys());
     const claimed = await Promise.all(
-      [...byPlace].map(([place, ids]) =>
+      [...byPlace].map(([place, placed]) =>
         CLAIM.run<string[]>(
           this.redis,
           [
-            ...ids.map((id) => this.keys.key(place, appliedKey(id))),
+            ...placed.map((id) => this.keys.key(place, appliedKey(id))),
             this.keys.key(place, OUTBOX),
           ],
-          [group, queuedField(group), this.markerTtlSeconds, ...ids],
+          [group, queuedField(group), this.markerTtlSeconds, ...placed],
         ),
       ),
     );
     return claimed.flat();
   }
 
-  /** One job carrying the orders, then their outbox entries cleared. */
+  /** One job carrying the messages, then their outbox entries cleared. */
   async enqueue(
     group: string,
-    orderIds: readonly string[],
+    ids: readonly string[],
     placeOf: (id: string) => Place,
   ): Promise<void> {
-    if (orderIds.length === 0) return;
+    if (ids.length === 0) return;
     await this.queues
       .get(group)
       .add(
-        jobName(orderIds.length),
-        { orders: [...orderIds] },
+        jobName(ids.length),
+        { orders: [...ids] },
         messageJobOptions(this.retry),
       );
     await Promise.all(
-      [...this.byPlace(orderIds, placeOf)].map(([place, ids]) =>
+      [...this.byPlace(ids, placeOf)].map(([place, placed]) =>
         this.redis.zrem(
           this.keys.key(place, OUTBOX),
-          ...ids.map((id) => outboxEntry(group, id)),
+          ...placed.map((id) => outboxEntry(group, id)),
         ),
       ),
     );
@@ -106,11 +106,11 @@ export class MessageEnqueuer {
 
   /** The messages by the place of their record path. */
   private byPlace(
-    orderIds: readonly string[],
+    ids: readonly string[],
     placeOf: (id: string) => Place,
   ): Map<Place, string[]> {
     const byPlace = new Map<Place, string[]>();
-    for (const id of orderIds) {
+    for (const id of ids) {
       const place = placeOf(id);
       byPlace.set(place, [...(byPlace.get(place) ?? []), id]);
     }
@@ -118,9 +118,9 @@ export class MessageEnqueuer {
   }
 
   /**
-   * Gives each order of a batch job that failed a job of its own, with the tries the batch
-   * had left and its backoff, so that an order that keeps failing ends in the failed set on
-   * its own and is retried on its own. `failed`: per order, listener -> error.
+   * Gives each message of a batch job that failed a job of its own, with the tries the batch
+   * had left and its backoff, so that a message that keeps failing ends in the failed set on
+   * its own and is retried on its own. `failed`: per message id, listener -> error.
    */
   async retryApart(
     group: string,
@@ -133,12 +133,12 @@ export class MessageEnqueuer {
     );
     const delay = this.retry.backoffMs * 2 ** batch.attemptsMade;
     await this.queues.get(group).addBulk(
-      [...failed].map(([orderId, reasons]) => ({
+      [...failed].map(([id, reasons]) => ({
         name: jobName(1),
-        data: { orders: [orderId], failed: reasons },
+        data: { orders: [id], failed: reasons },
         opts: {
           ...messageJobOptions({ ...this.retry, attempts: attemptsLeft }),
-          jobId: retryJobId(batch.id ?? 'batch', orderId),
+          jobId: retryJobId(batch.id ?? 'batch', id),
           delay,
         },
       })),

@@ -49,7 +49,7 @@ class QueuesShutdown implements OnApplicationShutdown {
 }
 
 /**
- * The MessageEnqueuer of the process (box office and listeners alike). Part of PodiumModule,
+ * The MessageEnqueuer of the process (publisher and listeners alike). Part of PodiumModule,
  * whose settings, Redis connection and Keyspace it uses.
  */
 @Global()

@@ -45,7 +45,7 @@ class KeptBatches implements DeliveryStrategy {
   get shape(): { group: string; heard: [string, string[]][] }[] {
     return this.taken.map(({ group, batch }) => ({
       group,
-      heard: batch.map((h) => [h.orderId, h.listeners.map((l) => l.name)]),
+      heard: batch.map((h) => [h.id, h.listeners.map((l) => l.name)]),
     }));
   }
 
@@ -155,10 +155,7 @@ describe('AnnouncementDispatcher', () => {
     dispatch.heard(main, strategy, [all], '00123');
     dispatch.heard(main, strategy, [all], 42);
     await tick();
-    expect(strategy.taken[0].batch.map((h) => h.orderId)).toEqual([
-      '00123',
-      '42',
-    ]);
+    expect(strategy.taken[0].batch.map((h) => h.id)).toEqual(['00123', '42']);
   });
 
   it(`cuts a read of more than ${MAX_BATCH_MESSAGES} orders into batches of ${MAX_BATCH_MESSAGES}, in order`, async () => {
@@ -166,7 +163,7 @@ describe('AnnouncementDispatcher', () => {
     const ids = Array.from({ length: 250 }, (_, i) => `ORDER${i}`);
     for (const id of ids) dispatch.heard(main, strategy, [all], id);
     await tick();
-    const batches = strategy.taken.map((t) => t.batch.map((h) => h.orderId));
+    const batches = strategy.taken.map((t) => t.batch.map((h) => h.id));
     expect(batches.map((b) => b.length)).toEqual([100, 100, 50]);
     expect(batches.flat()).toEqual(ids);
   });

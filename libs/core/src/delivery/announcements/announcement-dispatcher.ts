@@ -10,7 +10,7 @@ import { InFlight } from './in-flight.js';
 import { AnnouncementTransport } from './announcement-transport.js';
 
 /**
- * The most orders one batch carries: one order read, one effects script (and, queued or
+ * The most messages one batch carries: one read of them, one effects script (and, queued or
  * durable, one job) for all of them. A read from the subscriber that brings more is cut
  * into batches of this size.
  */
@@ -19,18 +19,18 @@ export const MAX_BATCH_MESSAGES = 100;
 interface GroupBatch {
   group: ListenerGroup;
   strategy: DeliveryStrategy;
-  /** Per order announced, the members that heard it. */
+  /** Per message id announced, the members that heard it. */
   heard: Map<string, Set<RunningListener>>;
 }
 
 /**
- * Turns announcements into batches of work per group. An order is announced on two
- * channels, and a process may hold several patterns that match them: the messages of one
- * read from the subscriber arrive in the same tick, so they are gathered until the end of
- * the tick (setImmediate: nothing waits on a timer) and handed to each group's delivery
- * once, every order with the members that heard it, in the order they were announced. At
- * most MAX_IN_FLIGHT announcements are worked on at once; past that the subscriber stops
- * reading.
+ * Turns announcements into batches of work per group. A message may be announced on
+ * several channels (an Olympics order on two), and a process may hold several patterns
+ * that match them: the messages of one read from the subscriber arrive in the same tick,
+ * so they are gathered until the end of the tick (setImmediate: nothing waits on a timer)
+ * and handed to each group's delivery once, every message with the members that heard
+ * it, in the order they were announced. At most MAX_IN_FLIGHT announcements are worked on
+ * at once; past that the subscriber stops reading.
  */
 @Injectable()
 export class AnnouncementDispatcher {
@@ -58,7 +58,7 @@ export class AnnouncementDispatcher {
     listeners: readonly RunningListener[],
     payload: unknown,
   ): void {
-    const orderId = typeof payload === 'string' ? payload : String(payload);
+    const id = typeof payload === 'string' ? payload : String(payload);
     for (const listener of listeners)
       this.metrics.messageReceived(listener.name, listener.mode);
     let batch = this.pending.get(group.name);
@@ -67,10 +67,10 @@ export class AnnouncementDispatcher {
         group.name,
         (batch = { group, strategy, heard: new Map() }),
       );
-    let heard = batch.heard.get(orderId);
+    let heard = batch.heard.get(id);
     if (!heard) {
       this.inFlight.reserve();
-      batch.heard.set(orderId, (heard = new Set()));
+      batch.heard.set(id, (heard = new Set()));
     }
     for (const listener of listeners) heard.add(listener);
     if (!this.scheduled) {
@@ -90,8 +90,8 @@ export class AnnouncementDispatcher {
     this.pending = new Map();
     this.scheduled = false;
     for (const { group, strategy, heard } of batches.values()) {
-      const all: Heard[] = [...heard].map(([orderId, listeners]) => ({
-        orderId,
+      const all: Heard[] = [...heard].map(([id, listeners]) => ({
+        id,
         listeners: [...listeners],
       }));
       for (let i = 0; i < all.length; i += MAX_BATCH_MESSAGES) {

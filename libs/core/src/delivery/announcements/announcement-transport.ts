@@ -7,7 +7,7 @@ import { createSubscriber, type RedisTarget } from '@podium/redis';
  * - every subscription is a PSUBSCRIBE (wildcards), so listeners may use glob patterns and
  *   exact channels are escaped globs: a connection never holds both a SUBSCRIBE and a
  *   matching PSUBSCRIBE, which would deliver a message twice;
- * - the payload is the bare order id, handed on as text (Nest would JSON.parse it, turning
+ * - the payload is the bare message id, handed on as text (Nest would JSON.parse it, turning
  *   "00123" into 123 and a JSON object into a Nest packet);
  * - its two connections (sub, and pub for Nest's replies) are podium's own (createRedis),
  *   so they follow a failover as every other one does: they reconnect forever with a

@@ -32,9 +32,9 @@ describe('EffectApplier', () => {
   let order = 0;
   /** A new order, recorded (an entry applies only where its order is). */
   const nextOrder = async (): Promise<string> => {
-    const orderId = `ORDER${++order}`;
-    await redis.hset(orderKey(orderId), { order_id: orderId, qty: '1' });
-    return orderId;
+    const id = `ORDER${++order}`;
+    await redis.hset(orderKey(id), { order_id: id, qty: '1' });
+    return id;
   };
   const writes = (...list: RedisWrite[]): Effects => ({ writes: list });
 
@@ -52,28 +52,28 @@ describe('EffectApplier', () => {
   });
 
   it('applies an entry once, marks it, and counts applied, duplicates and skipped', async () => {
-    const orderId = await nextOrder();
+    const id = await nextOrder();
     const entry = (listener: string, effects: Effects | null): EffectEntry => ({
-      orderId,
-      recordKey: orderKey(orderId),
+      id,
+      recordKey: orderKey(id),
       listener,
       effects,
     });
     const first = await applier.apply([
-      entry('a', writes(['SADD', 'set', orderId], ['INCRBY', 'n', 2])),
+      entry('a', writes(['SADD', 'set', id], ['INCRBY', 'n', 2])),
       entry('b', null),
     ]);
     expect(first).toEqual(['applied', 'skipped']);
     const again = await applier.apply([
-      entry('a', writes(['SADD', 'set', orderId], ['INCRBY', 'n', 2])),
+      entry('a', writes(['SADD', 'set', id], ['INCRBY', 'n', 2])),
     ]);
     expect(again).toEqual(['duplicate']);
     expect(await redis.get('n')).toBe('2');
-    expect(await redis.hgetall(appliedKey(orderId))).toEqual({
+    expect(await redis.hgetall(appliedKey(id))).toEqual({
       a: '1',
       b: '0',
     });
-    expect(await redis.ttl(appliedKey(orderId))).toBeGreaterThan(3500);
+    expect(await redis.ttl(appliedKey(id))).toBeGreaterThan(3500);
     expect(await redis.hgetall(listenerStatsKey('a'))).toEqual({
       applied: '1',
       duplicates: '1',
@@ -88,24 +88,24 @@ describe('EffectApplier', () => {
     // old data); the server the script runs on has no such order.
     const [missing] = await applier.apply([
       {
-        orderId: 'LOSTINFAILOVER',
+        id: 'LOSTINFAILOVER',
         recordKey: orderKey('LOSTINFAILOVER'),
         listener: 'a',
         effects: writes(['INCRBY', 'n', 2]),
       },
     ]);
     expect((missing as Error).message).toMatch(
-      /^order not found on this server/,
+      /^message not found on this server/,
     );
     expect(await redis.get('n')).toBeNull();
     expect(await redis.exists(appliedKey('LOSTINFAILOVER'))).toBe(0);
     // Where the order is, the same entry applies.
-    const orderId = await nextOrder();
+    const id = await nextOrder();
     expect(
       await applier.apply([
         {
-          orderId,
-          recordKey: orderKey(orderId),
+          id,
+          recordKey: orderKey(id),
           listener: 'a',
           effects: writes(['INCRBY', 'n', 2]),
         },
@@ -114,17 +114,17 @@ describe('EffectApplier', () => {
   });
 
   it('runs afterApply once, with the replies, only for entries applied now', async () => {
-    const orderId = await nextOrder();
+    const id = await nextOrder();
     const seen: unknown[] = [];
     const effects: Effects = {
       writes: [['INCRBY', 'n', 5]],
       afterApply: (replies: unknown[]) => seen.push(replies),
     };
     await applier.apply([
-      { orderId, recordKey: orderKey(orderId), listener: 'a', effects },
+      { id, recordKey: orderKey(id), listener: 'a', effects },
     ]);
     await applier.apply([
-      { orderId, recordKey: orderKey(orderId), listener: 'a', effects },
+      { id, recordKey: orderKey(id), listener: 'a', effects },
     ]);
     expect(seen).toEqual([[5]]);
   });
@@ -228,10 +228,10 @@ describe('EffectApplier', () => {
         900,
       );
       const before = await keyspace(redis);
-      const orderId = await nextOrder();
+      const id = await nextOrder();
       const entry = {
-        orderId,
-        recordKey: orderKey(orderId),
+        id,
+        recordKey: orderKey(id),
         listener: 'l',
         effects: writes(...list, FAILING),
       };
@@ -263,11 +263,11 @@ describe('EffectApplier', () => {
       keys: ['summary', 'winners'],
       args: ['w1', mode],
     });
-    const orderId = await nextOrder();
+    const id = await nextOrder();
     const [failed] = await applier.apply([
       {
-        orderId,
-        recordKey: orderKey(orderId),
+        id,
+        recordKey: orderKey(id),
         listener: 'lottery',
         effects: effects('fail'),
       },
@@ -278,8 +278,8 @@ describe('EffectApplier', () => {
     const drawn: unknown[] = [];
     const [applied] = await applier.apply([
       {
-        orderId,
-        recordKey: orderKey(orderId),
+        id,
+        recordKey: orderKey(id),
         listener: 'lottery',
         effects: {
           ...effects('go'),
@@ -293,12 +293,12 @@ describe('EffectApplier', () => {
 
   it('refuses, before anything is written, a write it could not take back', async () => {
     await redis.rpush('src', 'a');
-    const orderId = await nextOrder();
+    const id = await nextOrder();
     const before = await keyspace(redis);
     const [refused] = await applier.apply([
       {
-        orderId,
-        recordKey: orderKey(orderId),
+        id,
+        recordKey: orderKey(id),
         listener: 'l',
         effects: writes(['SADD', 'fine', 'x'], ['RENAME', 'src', 'dst']),
       },
@@ -315,7 +315,7 @@ describe('EffectApplier', () => {
     const outcomes = await applier.apply([
       // a creates both keys and gives one a TTL...
       {
-        orderId: a,
+        id: a,
         recordKey: orderKey(a),
         listener: 'l',
         effects: writes(
@@ -325,14 +325,14 @@ describe('EffectApplier', () => {
       },
       // ...b writes to them and fails: they stay as a left them...
       {
-        orderId: b,
+        id: b,
         recordKey: orderKey(b),
         listener: 'l',
         effects: writes(['SADD', 'made', b], ['PERSIST', 'expiring'], FAILING),
       },
       // ...and c, after b was taken back, still finds them so.
       {
-        orderId: c,
+        id: c,
         recordKey: orderKey(c),
         listener: 'l',
         effects: writes(['SADD', 'made', c]),
@@ -349,21 +349,21 @@ describe('EffectApplier', () => {
 
   it('applies a batch of orders and listeners, each entry on its own: a failing one does not hold back the others', async () => {
     const ids = await Promise.all(Array.from({ length: 50 }, nextOrder));
-    const entries: EffectEntry[] = ids.flatMap((orderId, i) => [
+    const entries: EffectEntry[] = ids.flatMap((id, i) => [
       {
-        orderId,
-        recordKey: orderKey(orderId),
+        id,
+        recordKey: orderKey(id),
         listener: 'steady',
-        effects: writes(['SADD', 'all', orderId]),
+        effects: writes(['SADD', 'all', id]),
       },
       {
-        orderId,
-        recordKey: orderKey(orderId),
+        id,
+        recordKey: orderKey(id),
         listener: 'picky',
         effects:
           i === 7
-            ? writes(['SADD', 'picked', orderId], FAILING)
-            : writes(['SADD', 'picked', orderId]),
+            ? writes(['SADD', 'picked', id], FAILING)
+            : writes(['SADD', 'picked', id]),
       },
     ]);
     const outcomes = await applier.apply(entries);

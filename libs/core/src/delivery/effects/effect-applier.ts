@@ -11,30 +11,30 @@ import { DELIVERY_OPTIONS, type DeliveryOptions } from '../delivery.options.js';
 import { isScriptEffects, type Effects, type RedisArg } from './effects.js';
 import { effectsScript, WRITES_BODY } from './effects-script.js';
 
-/** One listener's effects on one order; null when the order is not for it (it skips it). */
+/** One listener's effects on one message; null when the message is not for it (it skips it). */
 export interface EffectEntry {
-  orderId: string;
+  id: string;
   /** The key of the message's record (see effects.lua: applied only where it exists). */
   recordKey: string;
   listener: string;
   effects: Effects | null;
-  /** On a cluster: its keys stay in one slot for every order (see OnMessage's oneSlot). */
+  /** On a cluster: its keys stay in one slot for every message (see OnMessage's oneSlot). */
   oneSlot?: boolean;
 }
 
 /**
  * Per entry, in the order given: applied now, skipped now (not for it), already applied
  * before (a duplicate: nothing written), or failed (nothing written: its writes were taken
- * back, or the order is not on the server the script ran on).
+ * back, or the message is not on the server the script ran on).
  */
 export type ApplyOutcome = 'applied' | 'skipped' | 'duplicate' | Error;
 
 type Reply = [status: number, reply?: unknown];
 
 /**
- * Applies listeners' effects on a batch of orders in ONE Lua script (effects.lua):
- * each (order, listener) entry is checked against its applied marker (field <listener> of
- * podium:applied:<order>), applied all or nothing, and marked, so at-least-once delivery
+ * Applies listeners' effects on a batch of messages in ONE Lua script (effects.lua):
+ * each (message, listener) entry is checked against its applied marker (field <listener> of
+ * podium:applied:<message id>), applied all or nothing, and marked, so at-least-once delivery
  * gives exactly-once effects and a retry runs only what is not marked yet. Entries run in
  * the order given. The script is sent on the shared auto-pipelining connection, so the
  * scripts of concurrent batches reach Redis in the order apply() was called.
@@ -60,8 +60,8 @@ export class EffectApplier {
   async apply(entries: readonly EffectEntry[]): Promise<ApplyOutcome[]> {
     if (entries.length === 0) return [];
     const byPlace = new Map<Place, number[]>();
-    entries.forEach(({ orderId, oneSlot }, i) => {
-      const place = this.keyspace.effectsPlace(orderId, oneSlot ?? false);
+    entries.forEach(({ id, oneSlot }, i) => {
+      const place = this.keyspace.effectsPlace(id, oneSlot ?? false);
       byPlace.set(place, [...(byPlace.get(place) ?? []), i]);
     });
     const outcomes: ApplyOutcome[] = new Array<ApplyOutcome>(entries.length);
@@ -89,10 +89,10 @@ export class EffectApplier {
     // where it is (see effects.lua). On a cluster it lives in another slot.
     const recordAt = (recordKey: string) =>
       this.keyspace.isCluster ? 0 : keys.of(recordKey);
-    const encoded = entries.map(({ orderId, recordKey, listener, effects }) => {
+    const encoded = entries.map(({ id, recordKey, listener, effects }) => {
       const [body, effectKeys, effectArgs] = this.encode(effects);
       return [
-        keys.of(appliedKey(orderId)),
+        keys.of(appliedKey(id)),
         keys.of(listenerStatsKey(listener)),
         listener,
         body,
@@ -132,15 +132,15 @@ export class EffectApplier {
 }
 
 function outcome(
-  { orderId, listener, effects }: EffectEntry,
+  { id, listener, effects }: EffectEntry,
   [status, reply]: Reply,
 ): ApplyOutcome {
   if (status === 0) return 'duplicate';
   if (status === 2 || !effects) return 'skipped';
   if (status !== 1) return new Error(String(reply));
   if (!effects.afterApply) return 'applied';
-  // Lines an afterApply logs carry the order and the listener (JSON logs).
-  withLogContext({ orderId, listener }, () => {
+  // Lines an afterApply logs carry the message id and the listener (JSON logs).
+  withLogContext({ orderId: id, listener }, () => {
     if (isScriptEffects(effects)) effects.afterApply?.(reply);
     else effects.afterApply?.(reply as unknown[]);
   });

@@ -1,7 +1,7 @@
 import { resolveLua } from '@podium/redis';
 
 /*
- * The Lua script that applies listeners' effects, all or nothing per (order, listener):
+ * The Lua script that applies listeners' effects, all or nothing per (message, listener):
  * effects.lua (its KEYS, ARGV and reply), with the undo journal it includes (journal.lua).
  * One thing is known only at run time: the listeners' bodies, which become functions in
  * the script's `bodies` table.

@@ -1,6 +1,6 @@
 --[[
-  Applies listeners' effects: every (order, listener) entry of a batch behind its own
-  applied marker (field <listener> of podium:applied:<order id>), and ALL OR NOTHING per
+  Applies listeners' effects: every (message, listener) entry of a batch behind its own
+  applied marker (field <listener> of podium:applied:<message id>), and ALL OR NOTHING per
   entry. A listener's body runs with journal.lua's proxy as its `redis`: should it fail
   midway, its writes are taken back, the marker stays unset, and a retry applies the entry
   once. Redis runs a script atomically, and replicates it as one MULTI of its effects, so
@@ -9,18 +9,18 @@
   KEYS     every key the batch touches, once (entries name them by index)
   ARGV[1]  the markers' TTL, seconds
   ARGV[2]  the entries, as JSON (one argument for the whole batch instead of thousands),
-           each [marker key index, stats key index, listener, body index (0: the order
-           is not for it), [its key indexes], [its args, as strings], the order hash's
+           each [marker key index, stats key index, listener, body index (0: the message
+           is not for it), [its key indexes], [its args, as strings], the message record's
            key index (0: not in this script's slot, on a cluster)]
   Returns, per entry: {0} already applied (a duplicate), {1, reply} applied now, {2}
   skipped now, {-1, error} failed and taken back, {-2, error} failed and NOT taken back
-  (a bug), {-3, error} not applied: the order is not on this server.
+  (a bug), {-3, error} not applied: the message is not on this server.
 
-  The last: the effects were computed from the order as the listeners process loaded it,
+  The last: the effects were computed from the message as the listeners process loaded it,
   and across a failover that load and this script can reach two servers (a demoted primary
-  still answers reads from its old data; the connection then moves). An order that the
+  still answers reads from its old data; the connection then moves). A message that the
   failover lost must not be applied where it does not exist (seen: the endpoint test's
-  orders recorded on the old primary after the promotion, applied on the new one).
+  messages recorded on the old primary after the promotion, applied on the new one).
 ]]
 --@include "journal.lua"
 
@@ -31,7 +31,7 @@ local bodies = {
 --@bodies
 }
 
--- Each order's markers, read once (HGETALL) and written once (one HSET) per batch.
+-- Each message's markers, read once (HGETALL) and written once (one HSET) per batch.
 local marks, marked = {}, {}
 local function marks_of(marker)
   local known_marks = marks[marker]
@@ -51,9 +51,9 @@ local function mark(marker, listener, value)
   fields[#fields + 1] = value
 end
 
--- Whether an order's hash is on this server, read once per order and batch.
+-- Whether a message's record is on this server, read once per message and batch.
 local here = {}
-local function order_here(key)
+local function record_here(key)
   if here[key] == nil then here[key] = redis.call('EXISTS', key) == 1 end
   return here[key]
 end
@@ -68,8 +68,8 @@ for n, entry in ipairs(cjson.decode(ARGV[2])) do
   if marks_of(marker)[listener] then
     count.duplicates = count.duplicates + 1
     out[n] = {0}
-  elseif entry[7] ~= 0 and not order_here(KEYS[entry[7]]) then
-    out[n] = {-3, 'order not found on this server (a failover lost it, or it was deleted): not applied'}
+  elseif entry[7] ~= 0 and not record_here(KEYS[entry[7]]) then
+    out[n] = {-3, 'message not found on this server (a failover lost it, or it was deleted): not applied'}
   elseif body == 0 then
     mark(marker, listener, '0')
     count.skipped = count.skipped + 1

@@ -8,8 +8,8 @@ export type RedisWrite = readonly [
 ];
 
 /**
- * What a listener does with one order, as data, so that podium can apply it atomically
- * and at most once per order and listener, whatever the duplicates and retries.
+ * What a listener does with one message, as data, so that podium can apply it atomically
+ * and at most once per message and listener, whatever the duplicates and retries.
  */
 export type Effects = WriteEffects | ScriptEffects;
 

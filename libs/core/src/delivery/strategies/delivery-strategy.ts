@@ -1,14 +1,14 @@
 import type { Queue } from 'bullmq';
 import type { ListenerGroup, RunningListener } from '../listener-group.js';
 
-/** An order announced, and the members of a group that heard it (subscribed to one of its channels). */
+/** A message announced, and the members of a group that heard it (subscribed to one of its channels). */
 export interface Heard {
-  orderId: string;
+  id: string;
   listeners: readonly RunningListener[];
 }
 
 /**
- * How one delivery mode delivers a group's orders. One implementation per mode
+ * How one delivery mode delivers a group's messages. One implementation per mode
  * (EphemeralDelivery, QueuedDelivery, DurableDelivery), picked in one place
  * (DeliveryStrategies); nothing else branches on the mode. The modes with a queue also
  * run workers: they have the optional lifecycle members.
@@ -16,11 +16,11 @@ export interface Heard {
 export interface DeliveryStrategy {
   /**
    * A batch of announcements heard by members of `group` (one read from the subscriber,
-   * at most MAX_BATCH orders). Resolves once they are taken care of: applied (ephemeral)
+   * at most MAX_BATCH messages). Resolves once they are taken care of: applied (ephemeral)
    * or safely in a queue (queued, durable). Never rejects.
    */
   take(group: ListenerGroup, batch: readonly Heard[]): Promise<void>;
-  /** The BullMQ queue the group's orders wait in, or null when they wait nowhere. */
+  /** The BullMQ queue the group's messages wait in, or null when they wait nowhere. */
   queueOf(group: ListenerGroup): string | null;
 
   /** Takes a group at start-up, before any announcement. */

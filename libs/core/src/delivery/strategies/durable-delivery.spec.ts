@@ -195,9 +195,7 @@ describe('DurableDelivery', () => {
     expect(await jobsCarrying()).toEqual(new Map([[order.orderId, 1]]));
 
     const delivery = await listenersProcess(group);
-    await delivery.take(group, [
-      { orderId: order.orderId, listeners: [summary] },
-    ]);
+    await delivery.take(group, [{ id: order.orderId, listeners: [summary] }]);
     await waitFor(
       async () =>
         (await redis.hget(appliedKey(order.orderId), 'summary')) === '1',
@@ -219,7 +217,7 @@ describe('DurableDelivery', () => {
     const delivery = await listenersProcess(group);
     const raw = newOrder({ event: 'Womens Judo' });
     await redis.hset(orderKey(raw.orderId), orderToHash(raw));
-    const heard = [{ orderId: raw.orderId, listeners: [summary] }];
+    const heard = [{ id: raw.orderId, listeners: [summary] }];
     // Heard on both channels, in two reads.
     await delivery.take(group, heard);
     await delivery.take(group, heard);

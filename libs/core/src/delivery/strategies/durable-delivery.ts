@@ -4,10 +4,10 @@ import { QueuedDelivery } from './queued-delivery.js';
 
 /**
  * As queued, plus a durable subscription per group, registered in Redis at start-up: from
- * then on the box office queues the group's orders itself as it records them (and marks
- * them queued for the group), so orders recorded while no listeners process runs wait in
- * the queue. An order is queued once whoever announced it: the claim of an announcement
- * finds the box office's mark and adds nothing; only an order announced by a program that
+ * then on the publisher queues the group's messages itself as it records them (and marks
+ * them queued for the group), so messages recorded while no listeners process runs wait in
+ * the queue. A message is queued once whoever announced it: the claim of an announcement
+ * finds the publisher's mark and adds nothing; only a message announced by a program that
  * did not queue it (a raw PUBLISH) is claimed and queued here.
  */
 @Injectable()

@@ -97,8 +97,8 @@ describe('EphemeralDelivery', () => {
     const options = { appliedMarkerTtlSeconds: 3600 } as DeliveryOptions;
     const stats = new ListenerStats(redis, new DeliveryMetrics());
     seen = [];
-    stats.observe((listener, orderId, outcome) =>
-      seen.push(`${listener} ${orderId} ${outcome}`),
+    stats.observe((listener, id, outcome) =>
+      seen.push(`${listener} ${id} ${outcome}`),
     );
     delivery = new EphemeralDelivery(
       new MessageWork(
@@ -114,8 +114,8 @@ describe('EphemeralDelivery', () => {
     const judo = member('judo', adding('judo'));
     const [a, b] = [await recorded(), await recorded()];
     await delivery.take(groupOf(all, judo), [
-      { orderId: a.orderId, listeners: [all, judo] },
-      { orderId: b.orderId, listeners: [all] },
+      { id: a.orderId, listeners: [all, judo] },
+      { id: b.orderId, listeners: [all] },
     ]);
     expect((await redis.smembers('test:all')).sort()).toEqual(
       [a.orderId, b.orderId].sort(),
@@ -138,7 +138,7 @@ describe('EphemeralDelivery', () => {
     });
     const order = await recorded();
     await delivery.take(groupOf(steady, fragile), [
-      { orderId: order.orderId, listeners: [steady, fragile] },
+      { id: order.orderId, listeners: [steady, fragile] },
     ]);
     expect(fragile.calls.get(order.orderId)).toBe(1);
     expect(await failedSet('fragile')).toEqual({
@@ -176,7 +176,7 @@ describe('EphemeralDelivery', () => {
     });
     const order = await recorded();
     await delivery.take(groupOf(steady, counting), [
-      { orderId: order.orderId, listeners: [steady, counting] },
+      { id: order.orderId, listeners: [steady, counting] },
     ]);
     expect(customers).toEqual(['tester', 'read again']);
     expect(steady.calls.get(order.orderId)).toBe(1);
@@ -199,8 +199,8 @@ describe('EphemeralDelivery', () => {
     await redis.set(orderKey(unreadable), 'not a hash');
 
     await delivery.take(groupOf(refused, other), [
-      { orderId: order.orderId, listeners: [refused] },
-      { orderId: unreadable, listeners: [refused, other] },
+      { id: order.orderId, listeners: [refused] },
+      { id: unreadable, listeners: [refused, other] },
     ]);
     expect(refused.calls.get(order.orderId)).toBe(EPHEMERAL_REDIS_TRIES);
     const failed = await failedSet('refused');
@@ -226,9 +226,9 @@ describe('EphemeralDelivery', () => {
     const unknown = newOrder({ event: 'Womens Judo' }).orderId;
 
     await delivery.take(groupOf(steady, other), [
-      { orderId: poison.orderId, listeners: [steady, other] },
-      { orderId: unknown, listeners: [steady] },
-      { orderId: 'not an id', listeners: [steady] },
+      { id: poison.orderId, listeners: [steady, other] },
+      { id: unknown, listeners: [steady] },
+      { id: 'not an id', listeners: [steady] },
     ]);
     for (const listener of ['steady', 'other'])
       expect(await failedSet(listener)).toEqual({
@@ -263,8 +263,8 @@ describe('EphemeralDelivery', () => {
       await recorded({ who: 'second' }),
     ];
     const taking = [
-      delivery.take(group, [{ orderId: first.orderId, listeners: [lottery] }]),
-      delivery.take(group, [{ orderId: second.orderId, listeners: [lottery] }]),
+      delivery.take(group, [{ id: first.orderId, listeners: [lottery] }]),
+      delivery.take(group, [{ id: second.orderId, listeners: [lottery] }]),
     ];
     await waitFor(() => drawn.includes('second'), {
       what: "the second batch's handler to run",

@@ -43,11 +43,11 @@ export interface GroupWorkerDeps {
 }
 
 /**
- * The BullMQ worker of one queued or durable group: a job carries one order or a batch,
- * and runs every member whose subscription hears each order (an announcement is both
- * channels). A listener that fails is retried alone (the others' markers are set): in a
- * batch, each failing order is given a job of its own with the tries left, so that it ends
- * in the failed set on its own; a one-order job is retried by BullMQ with its backoff and,
+ * The BullMQ worker of one queued or durable group: a job carries one message or a batch,
+ * and runs every member whose subscription hears each message (on any of its channels). A
+ * listener that fails is retried alone (the others' markers are set): in a batch, each
+ * failing message is given a job of its own with the tries left, so that it ends in the
+ * failed set on its own; a one-message job is retried by BullMQ with its backoff and,
  * after the last try, waits in the failed set naming the listeners it failed for.
  */
 export class GroupWorker {
@@ -102,28 +102,26 @@ export class GroupWorker {
 
   private async process(job: Job<MessageJobData>): Promise<void> {
     const startedAt = performance.now();
-    const orderIds = jobMessageIds(job.data);
-    this.deps.metrics.batch(this.group.name, 'job', orderIds.length);
+    const ids = jobMessageIds(job.data);
+    this.deps.metrics.batch(this.group.name, 'job', ids.length);
     // A retry (a later try, or a failed job retried through the API) runs only the members
-    // that have not applied the order yet, on the order as it is now in Redis.
+    // that have not applied the message yet, on the message as it is now in Redis.
     const retry = job.attemptsMade > 0 || job.data.failed !== undefined;
-    const done = retry ? await this.appliedBy(orderIds) : undefined;
+    const done = retry ? await this.appliedBy(ids) : undefined;
     // With REDIS_WAIT_REPLICAS a job completes only once replicas have its effects: else
     // effects written on a primary that a failover then discards would be lost while the
     // job's completion, written after the switch, stands. Not confirmed: the try fails, and
     // the next one finds the markers of what did reach the promoted replica.
     const effects = this.deps.replication.watch(
       this.deps.redis,
-      this.effectsKeys(orderIds),
+      this.effectsKeys(ids),
     );
     const outcomes = await this.deps.work.run(
       this.group.type,
-      orderIds.map((orderId) => ({
-        orderId,
-        select: (order) =>
-          this.membersFor(order).filter(
-            (l) => !done?.get(orderId)?.has(l.name),
-          ),
+      ids.map((id) => ({
+        id,
+        select: (message) =>
+          this.membersFor(message).filter((l) => !done?.get(id)?.has(l.name)),
       })),
       { fresh: retry },
     );
@@ -134,7 +132,7 @@ export class GroupWorker {
     return this.settleBatch(job, outcomes, startedAt, final, done);
   }
 
-  /** A job of one order: BullMQ retries it, or keeps it in the failed set after the last try. */
+  /** A job of one message: BullMQ retries it, or keeps it in the failed set after the last try. */
   private async settleOne(
     job: Job<MessageJobData>,
     outcome: WorkOutcome,
@@ -142,12 +140,12 @@ export class GroupWorker {
     final: boolean,
     done?: Map<string, Set<string>>,
   ): Promise<void> {
-    const { orderId, rejected } = outcome;
+    const { id, rejected } = outcome;
     const { stats } = this.deps;
     if (rejected) {
-      const pending = this.pending(orderId, done);
+      const pending = this.pending(id, done);
       if (pending.length === 0) return;
-      stats.rejected(orderId, pending, rejected);
+      stats.rejected(id, pending, rejected);
       const failed = Object.fromEntries(
         pending.map((l) => [l.name, rejected.message]),
       );
@@ -158,7 +156,7 @@ export class GroupWorker {
     }
     const results = this.resultsOf(outcome, done);
     const failed = results.filter((r) => r.outcome === 'failed');
-    stats.settled(orderId, results, startedAt, final || failed.length === 0);
+    stats.settled(id, results, startedAt, final || failed.length === 0);
     if (failed.length === 0) return;
     const reasons = reasonsOf(failed);
     await job
@@ -172,9 +170,9 @@ export class GroupWorker {
   }
 
   /**
-   * A batch: what applied is counted now; each order that failed (or named no readable
-   * order) gets a job of its own. When Redis gave none of the orders, the whole batch is
-   * tried again instead.
+   * A batch: what applied is counted now; each message that failed (or whose id named no
+   * readable message) gets a job of its own. When Redis gave none of the messages, the
+   * whole batch is tried again instead.
    */
   private async settleBatch(
     job: Job<MessageJobData>,
@@ -187,32 +185,32 @@ export class GroupWorker {
     if (unread && !final && outcomes.every((o) => o.unread)) throw unread;
     const apart = new Map<string, Record<string, string>>();
     for (const outcome of outcomes) {
-      const { orderId, rejected } = outcome;
+      const { id, rejected } = outcome;
       if (rejected) {
-        const pending = this.pending(orderId, done);
+        const pending = this.pending(id, done);
         if (pending.length > 0)
           apart.set(
-            orderId,
+            id,
             Object.fromEntries(pending.map((l) => [l.name, rejected.message])),
           );
         continue;
       }
       const results = this.resultsOf(outcome, done);
       const failed = results.filter((r) => r.outcome === 'failed');
-      this.deps.stats.settled(orderId, results, startedAt, failed.length === 0);
-      if (failed.length > 0) apart.set(orderId, reasonsOf(failed));
+      this.deps.stats.settled(id, results, startedAt, failed.length === 0);
+      if (failed.length > 0) apart.set(id, reasonsOf(failed));
     }
     if (apart.size > 0)
       await this.deps.enqueuer.retryApart(this.group.name, job, apart);
   }
 
-  /** An order Redis did not give: every member not done with it failed this try. */
+  /** A message Redis did not give: every member not done with it failed this try. */
   private resultsOf(
-    { orderId, results, unread }: WorkOutcome,
+    { id, results, unread }: WorkOutcome,
     done?: Map<string, Set<string>>,
   ): ListenerResult[] {
     if (!unread) return results;
-    return this.pending(orderId, done).map((listener) => ({
+    return this.pending(id, done).map((listener) => ({
       listener,
       outcome: 'failed',
       error: unread,
@@ -221,42 +219,40 @@ export class GroupWorker {
   }
 
   /**
-   * The members not done with an order: on a retry, those without a marker for it. An order
+   * The members not done with a message: on a retry, those without a marker for it. A message
    * a retry cannot read (unread, or rejected: gone, malformed) fails for them alone; the
    * others applied it on an earlier try.
    */
   private pending(
-    orderId: string,
+    id: string,
     done?: Map<string, Set<string>>,
   ): RunningListener[] {
-    const marked = done?.get(orderId);
+    const marked = done?.get(id);
     return marked
       ? this.group.listeners.filter((l) => !marked.has(l.name))
       : this.group.listeners;
   }
 
-  /** A key in each place the orders' effects are written to (on a cluster, their slots). */
-  private effectsKeys(orderIds: readonly string[]): string[] {
+  /** A key in each place the messages' effects are written to (on a cluster, their slots). */
+  private effectsKeys(ids: readonly string[]): string[] {
     const keyspace = this.deps.enqueuer.keys;
     const oneSlot = new Set(this.group.listeners.map((l) => l.oneSlot));
     const places = new Set(
-      orderIds.flatMap((id) =>
+      ids.flatMap((id) =>
         [...oneSlot].map((one) => keyspace.effectsPlace(id, one)),
       ),
     );
     return [...places].map((place) => keyspace.key(place, EFFECTS_PLACE_KEY));
   }
 
-  /** Per order, the listeners that have an applied (or skipped) marker for it. */
-  private async appliedBy(
-    orderIds: string[],
-  ): Promise<Map<string, Set<string>>> {
+  /** Per message, the listeners that have an applied (or skipped) marker for it. */
+  private async appliedBy(ids: string[]): Promise<Map<string, Set<string>>> {
     const { redis } = this.deps;
     const keyspace = this.deps.enqueuer.keys;
-    // The markers live with each member's effects: the order's part, or the one slot.
+    // The markers live with each member's effects: the message's part, or the one slot.
     const oneSlot = [...new Set(this.group.listeners.map((l) => l.oneSlot))];
     const marked = await Promise.all(
-      orderIds.map(async (id) => {
+      ids.map(async (id) => {
         const places = oneSlot.map((one) => keyspace.effectsPlace(id, one));
         const fields = await Promise.all(
           [...new Set(places)].map((place) =>
@@ -266,7 +262,7 @@ export class GroupWorker {
         return new Set(fields.flat());
       }),
     );
-    return new Map(orderIds.map((id, i) => [id, marked[i]]));
+    return new Map(ids.map((id, i) => [id, marked[i]]));
   }
 
   /** The members whose subscription hears the message: one of its channels matches. */

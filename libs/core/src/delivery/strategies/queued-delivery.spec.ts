@@ -127,7 +127,7 @@ describe('QueuedDelivery', () => {
       .sort((a, b) => a.timestamp - b.timestamp)
       .map((job) => jobMessageIds(job.data));
   const heard = (group: ListenerGroup, ...ids: string[]) =>
-    ids.map((orderId) => ({ orderId, listeners: group.listeners }));
+    ids.map((id) => ({ id, listeners: group.listeners }));
 
   beforeAll(async () => {
     server = await PrivateRedis.start();

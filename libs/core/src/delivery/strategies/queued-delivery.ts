@@ -14,18 +14,18 @@ import { MessageWork, RejectedMessageError } from '../work/message-work.js';
 import type { DeliveryStrategy, Heard } from './delivery-strategy.js';
 import { GroupWorker } from './group-worker.js';
 
-/** How long a claim that Redis refuses (down, out of memory) is tried again, 100 ms apart doubling to 5 s, before the orders count as lost. */
+/** How long a claim that Redis refuses (down, out of memory) is tried again, 100 ms apart doubling to 5 s, before the messages count as lost. */
 export const ENQUEUE_RETRY_MS = 60_000;
 
 /**
  * At least once from the moment a listeners process heard the announcement: the
- * announcements of a batch only queue one BullMQ job for the group, carrying the orders
- * not queued for it yet (MessageEnqueuer.claim: an order is queued once per group, however
+ * announcements of a batch only queue one BullMQ job for the group, carrying the messages
+ * not queued for it yet (MessageEnqueuer.claim: a message is queued once per group, however
  * many processes hear it); workers (GroupWorker) run the group's listeners on them, with
  * retries and backoff. The backlog waits in Redis, not in this process's memory. A claim
  * that Redis refuses is tried again for ENQUEUE_RETRY_MS, holding its place in flight (so
- * the subscriber stops reading when many wait); only then are the orders lost, and counted
- * so. Claimed orders whose job could not be added wait in the outbox for a relay.
+ * the subscriber stops reading when many wait); only then are the messages lost, and counted
+ * so. Claimed messages whose job could not be added wait in the outbox for a relay.
  */
 @Injectable()
 export class QueuedDelivery implements DeliveryStrategy {
@@ -72,13 +72,13 @@ export class QueuedDelivery implements DeliveryStrategy {
   }
 
   async take(group: ListenerGroup, batch: readonly Heard[]): Promise<void> {
-    const orders = batch.filter(({ orderId, listeners }) => {
-      if (isPlausibleMessageId(orderId)) return true;
-      const why = `payload is not a message id: ${JSON.stringify(orderId.slice(0, 80))}`;
-      this.stats.rejected(orderId, listeners, new RejectedMessageError(why));
+    const messages = batch.filter(({ id, listeners }) => {
+      if (isPlausibleMessageId(id)) return true;
+      const why = `payload is not a message id: ${JSON.stringify(id.slice(0, 80))}`;
+      this.stats.rejected(id, listeners, new RejectedMessageError(why));
       return false;
     });
-    const ids = orders.map((o) => o.orderId);
+    const ids = messages.map((m) => m.id);
     const giveUpAt = Date.now() + ENQUEUE_RETRY_MS;
     let claimed: string[] | undefined;
     for (let attempt = 1; ; attempt++) {
@@ -92,10 +92,10 @@ export class QueuedDelivery implements DeliveryStrategy {
       } catch (err) {
         const why = (err as Error).message;
         if (Date.now() >= giveUpAt)
-          return this.giveUp(group, orders, claimed, why);
+          return this.giveUp(group, messages, claimed, why);
         if (attempt === 1)
           this.logger.warn(
-            `[${group.name}] queueing ${ids.length} order(s) failed, trying again: ${why}`,
+            `[${group.name}] queueing ${ids.length} ${group.type.name}(s) failed, trying again: ${why}`,
           );
         await sleep(Math.min(100 * 2 ** (attempt - 1), 5000));
       }
@@ -134,24 +134,24 @@ export class QueuedDelivery implements DeliveryStrategy {
   }
 
   /**
-   * Redis refused the orders for ENQUEUE_RETRY_MS. Claimed ones are in the outbox: a relay
+   * Redis refused the messages for ENQUEUE_RETRY_MS. Claimed ones are in the outbox: a relay
    * queues them. The others could not even be kept: lost, and counted so.
    */
   private giveUp(
     group: ListenerGroup,
-    orders: Heard[],
+    messages: Heard[],
     claimed: string[] | undefined,
     why: string,
   ): void {
     if (claimed) {
       this.logger.warn(
-        `[${group.name}] ${claimed.length} order(s) are claimed but not queued (${why}): the outbox relay queues them`,
+        `[${group.name}] ${claimed.length} ${group.type.name}(s) are claimed but not queued (${why}): the outbox relay queues them`,
       );
       return;
     }
-    for (const { orderId, listeners } of orders)
+    for (const { id, listeners } of messages)
       this.stats.lost(
-        orderId,
+        id,
         listeners,
         new Error(`could not be queued for group ${group.name}: ${why}`),
       );

@@ -56,12 +56,12 @@ function listener(
 const itemsFor = (
   ids: readonly string[],
   ...listeners: RunningListener[]
-): WorkItem[] => ids.map((orderId) => ({ orderId, select: () => listeners }));
+): WorkItem[] => ids.map((id) => ({ id, select: () => listeners }));
 
 /** Per order, per listener: its outcome (and where it failed). */
 const summary = (outcomes: WorkOutcome[]) =>
-  outcomes.map(({ orderId, results, rejected, unread }) => ({
-    orderId,
+  outcomes.map(({ id, results, rejected, unread }) => ({
+    id,
     ...(rejected && { rejected: rejected.message, poison: rejected.poison }),
     ...(unread && { unread: unread.message }),
     results: Object.fromEntries(
@@ -122,15 +122,15 @@ describe('MessageWork', () => {
     // `select` gets the order as loaded: the curling listener runs on Curling's orders only.
     const outcomes = await work.run(
       ORDER,
-      ids.map((orderId) => ({
-        orderId,
+      ids.map((id) => ({
+        id,
         select: (order: Order) =>
           order.event === 'Curling' ? [all, judo, curling] : [all, judo],
       })),
     );
     expect(summary(outcomes)).toEqual(
       orders.map(({ orderId, event }) => ({
-        orderId,
+        id: orderId,
         results:
           event === 'Curling'
             ? { all: 'applied', judo: 'skipped', curling: 'applied' }
@@ -235,36 +235,36 @@ describe('MessageWork', () => {
     );
     expect(summary(outcomes)).toEqual([
       {
-        orderId: 'two words',
+        id: 'two words',
         rejected: 'payload is not a message id: "two words"',
         poison: false,
         results: {},
       },
       {
-        orderId: '',
+        id: '',
         rejected: 'payload is not a message id: ""',
         poison: false,
         results: {},
       },
       {
-        orderId: tooLong,
+        id: tooLong,
         rejected: `payload is not a message id: "${tooLong.slice(0, 80)}"`,
         poison: false,
         results: {},
       },
       {
-        orderId: unknown,
+        id: unknown,
         rejected: `no order "${unknown}" (key ${orderKey(unknown)} does not exist)`,
         poison: false,
         results: {},
       },
       {
-        orderId: malformed,
+        id: malformed,
         rejected: `order ${malformed}: field "cost" is not a decimal number`,
         poison: true,
         results: {},
       },
-      { orderId: good.orderId, results: { steady: 'applied' } },
+      { id: good.orderId, results: { steady: 'applied' } },
     ]);
     // What is not an order id is not even read; no handler ran on a rejected message.
     expect(reads.mock.calls).toEqual(

@@ -38,35 +38,35 @@ export class RejectedMessageError extends Error {
 
 /** One message of a batch, and how to pick its listeners once it is loaded. */
 export interface WorkItem {
-  orderId: string;
+  id: string;
   select(message: unknown): readonly RunningListener[];
 }
 
-/** What became of one order of a batch. */
+/** What became of one message of a batch. */
 export interface WorkOutcome {
-  orderId: string;
-  /** Per listener selected; empty when the order was rejected or could not be read. */
+  id: string;
+  /** Per listener selected; empty when the message was rejected or could not be read. */
   results: ListenerResult[];
-  /** The id names no readable order. */
+  /** The id names no readable message. */
   rejected?: RejectedMessageError;
-  /** The order could not be read (Redis unreachable): none of its listeners ran. */
+  /** The message could not be read (Redis unreachable): none of its listeners ran. */
   unread?: Error;
 }
 
 export interface MessageWorkOptions {
   /**
    * Scripts of runs with the same key reach Redis in the order the runs were started
-   * (the order the announcements arrived), so "every 5th order" means the 5th announced.
+   * (the order the announcements arrived), so "every 5th message" means the 5th announced.
    */
   sequence?: string;
-  /** Read the orders from Redis, not from the cache (a retry: an order may have been fixed). */
+  /** Read the messages from Redis, not from the cache (a retry: a message may have been fixed). */
   fresh?: boolean;
 }
 
 /**
- * A batch of orders for a set of listeners, the unit of work of every delivery mode: load
- * the orders in one round trip, ask each listener for its effects on each, apply all of
- * them in one script. A listener whose handler throws fails for that order alone.
+ * A batch of messages for a set of listeners, the unit of work of every delivery mode: load
+ * the messages in one round trip, ask each listener for its effects on each, apply all of
+ * them in one script. A listener whose handler throws fails for that message alone.
  */
 @Injectable()
 export class MessageWork {
@@ -89,12 +89,12 @@ export class MessageWork {
       const { outcomes, effects } = await this.prepare(type, items, fresh);
       const entries: EffectEntry[] = [];
       const applying: ListenerResult[] = [];
-      outcomes.forEach(({ orderId, results }, i) =>
+      outcomes.forEach(({ id, results }, i) =>
         results.forEach((result, j) => {
           if (result.outcome === 'failed') return;
           entries.push({
-            orderId,
-            recordKey: type.recordKey(orderId),
+            id,
+            recordKey: type.recordKey(id),
             listener: result.listener.name,
             effects: effects[i][j],
             oneSlot: result.listener.oneSlot,
@@ -116,28 +116,28 @@ export class MessageWork {
     items: readonly WorkItem[],
     fresh = false,
   ): Promise<{ outcomes: WorkOutcome[]; effects: (Effects | null)[][] }> {
-    const readable = items.filter((item) => isPlausibleMessageId(item.orderId));
+    const readable = items.filter((item) => isPlausibleMessageId(item.id));
     const loaded = await this.messages.loadMany(
       type,
-      readable.map((item) => item.orderId),
+      readable.map((item) => item.id),
       fresh,
     );
-    const orders = new Map(readable.map((item, i) => [item, loaded[i]]));
+    const messages = new Map(readable.map((item, i) => [item, loaded[i]]));
     const outcomes: WorkOutcome[] = [];
     const effects: (Effects | null)[][] = [];
     for (const item of items) {
-      const order = orders.get(item) ?? notAnId(item.orderId);
-      if (order instanceof Error) {
+      const message = messages.get(item) ?? notAnId(item.id);
+      if (message instanceof Error) {
         outcomes.push({
-          orderId: item.orderId,
+          id: item.id,
           results: [],
-          ...whyUnreadable(order),
+          ...whyUnreadable(message),
         });
         effects.push([]);
         continue;
       }
-      const handled = await handle(order, item.select(order));
-      outcomes.push({ orderId: item.orderId, results: handled.results });
+      const handled = await handle(message, item.select(message));
+      outcomes.push({ id: item.id, results: handled.results });
       effects.push(handled.effects);
     }
     return { outcomes, effects };
@@ -190,14 +190,14 @@ export class MessageWork {
 
 /** Runs each listener's handler on the message; a handler that throws fails alone. */
 async function handle(
-  order: unknown,
+  message: unknown,
   listeners: readonly RunningListener[],
 ): Promise<{ results: ListenerResult[]; effects: (Effects | null)[] }> {
   const results: ListenerResult[] = [];
   const effects: (Effects | null)[] = [];
   for (const listener of listeners) {
     try {
-      const handled = listener.handle(order);
+      const handled = listener.handle(message);
       const found = handled instanceof Promise ? await handled : handled;
       results.push({ listener, outcome: found ? 'applied' : 'skipped' });
       effects.push(found ?? null);
@@ -214,9 +214,9 @@ async function handle(
   return { results, effects };
 }
 
-function notAnId(orderId: string): RejectedMessageError {
+function notAnId(id: string): RejectedMessageError {
   return new RejectedMessageError(
-    `payload is not a message id: ${JSON.stringify(orderId.slice(0, 80))}`,
+    `payload is not a message id: ${JSON.stringify(id.slice(0, 80))}`,
   );
 }
 

@@ -7,7 +7,7 @@ const TIMEOUT_MS = 1000;
 
 /**
  * podium_outbox_entries and podium_outbox_oldest_entry_age_seconds, read from Redis when
- * Prometheus scrapes (one read shared by both gauges), never on the path of an order. The
+ * Prometheus scrapes (one read shared by both gauges), never on the path of a message. The
  * outbox is shared by every process: each one that runs a relay reports the same figures.
  * When Redis does not answer within a second the series are left out of that scrape.
  */

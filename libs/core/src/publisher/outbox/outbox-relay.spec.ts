@@ -105,7 +105,7 @@ describe('OutboxRelay', () => {
     expect(await redis.exists(OUTBOX_LEASE)).toBe(0); // given back
     expect(
       logs.matching(
-        `Queued 3 job(s) of orders recorded or claimed over ${GRACE_MS} ms ago and never queued`,
+        `Queued 3 job(s) of messages recorded or claimed over ${GRACE_MS} ms ago and never queued`,
       ),
     ).toHaveLength(1);
   });
@@ -165,7 +165,7 @@ describe('OutboxRelay', () => {
   });
 
   it('warns when its oldest entry is older than OUTBOX_WARN_AGE_SECONDS, at most once a minute, even while another relay holds the lease', async () => {
-    const warning = 'job(s) of recorded orders not queued yet';
+    const warning = 'job(s) of recorded messages not queued yet';
     // Another relay holds the lease (and fails to queue): this one only looks.
     await redis.set(OUTBOX_LEASE, 'another relay', 'PX', 5000);
     const { relay: relaying } = relay();
@@ -177,7 +177,7 @@ describe('OutboxRelay', () => {
     await relaying.runOnce();
     await relaying.runOnce();
     expect(logs.matching(warning)).toEqual([
-      `warn [OutboxRelay] Outbox: 2 job(s) of recorded orders not queued yet, the oldest entered 60 s ago ` +
+      `warn [OutboxRelay] Outbox: 2 job(s) of recorded messages not queued yet, the oldest entered 60 s ago ` +
         '(over OUTBOX_WARN_AGE_SECONDS=30); their listeners wait for them. See docs/operations.md#outbox',
     ]);
   });

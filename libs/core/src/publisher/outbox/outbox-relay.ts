@@ -43,17 +43,17 @@ export const OUTBOX_RELAY_ENABLED = Symbol('OUTBOX_RELAY_ENABLED');
 export type OutboxRelayEnabled = () => boolean;
 
 /**
- * Finishes what a dead process left undone. A job that must exist (an order recorded for
+ * Finishes what a dead process left undone. A job that must exist (a message recorded for
  * a durable group, or claimed for a group by a listeners process) is in the outbox until
  * it was added; an entry older than OUTBOX_GRACE_MS means the process that made it died
- * (or is stuck) before that. The relay then queues the entries' orders for their groups,
+ * (or is stuck) before that. The relay then queues the entries' messages for their groups,
  * one job per group and batch, and removes the entries: the same MessageEnqueuer.enqueue
- * the box office uses. The order was announced as it was recorded, in the same script.
+ * the publisher uses. The message was announced as it was recorded, in the same script.
  *
- * Every box office, and every listeners process with a queued or durable group, runs one,
+ * Every publisher, and every listeners process with a queued or durable group, runs one,
  * every OUTBOX_RELAY_INTERVAL_MS. They share the work through a lease
  * (`podium:outbox:lease`, SET NX PX, renewed after every batch): one relay works at a
- * time, any of them takes over when it dies. Should an order still be queued twice (a pass
+ * time, any of them takes over when it dies. Should a message still be queued twice (a pass
  * outliving its lease, a request slower than the grace), every listener's effects are
  * guarded by its applied marker: it is applied once.
  */
@@ -104,7 +104,7 @@ export class OutboxRelay
       );
     this.schedule();
     this.logger.log(
-      `Outbox relay on: queues the jobs still missing ${this.env.OUTBOX_GRACE_MS} ms after their orders were recorded or claimed`,
+      `Outbox relay on: queues the jobs still missing ${this.env.OUTBOX_GRACE_MS} ms after their messages were recorded or claimed`,
     );
   }
 
@@ -147,7 +147,7 @@ export class OutboxRelay
       if (redriven > 0) {
         this.metrics?.redriven.inc(redriven);
         this.logger.warn(
-          `Queued ${redriven} job(s) of orders recorded or claimed over ${this.env.OUTBOX_GRACE_MS} ms ago and never queued ` +
+          `Queued ${redriven} job(s) of messages recorded or claimed over ${this.env.OUTBOX_GRACE_MS} ms ago and never queued ` +
             '(a process stopped between recording or claiming them and queueing them)',
         );
       }
@@ -187,8 +187,8 @@ export class OutboxRelay
   private async queueAll(entries: string[], place: Place): Promise<void> {
     const byGroup = new Map<string, string[]>();
     for (const entry of entries) {
-      const { group, orderId } = parseOutboxEntry(entry);
-      byGroup.set(group, [...(byGroup.get(group) ?? []), orderId]);
+      const { group, id } = parseOutboxEntry(entry);
+      byGroup.set(group, [...(byGroup.get(group) ?? []), id]);
     }
     // Every group's add is let finish before a failure is reported: the lease is given
     // back only once nothing of this pass is still under way.
@@ -224,7 +224,7 @@ export class OutboxRelay
     if (oldestAgeMs <= this.env.OUTBOX_WARN_AGE_SECONDS * 1000) return;
     this.throttled(
       'old',
-      `Outbox: ${entries} job(s) of recorded orders not queued yet, the oldest entered ${Math.round(oldestAgeMs / 1000)} s ago ` +
+      `Outbox: ${entries} job(s) of recorded messages not queued yet, the oldest entered ${Math.round(oldestAgeMs / 1000)} s ago ` +
         `(over OUTBOX_WARN_AGE_SECONDS=${this.env.OUTBOX_WARN_AGE_SECONDS}); their listeners wait for them. See docs/operations.md#outbox`,
     );
   }

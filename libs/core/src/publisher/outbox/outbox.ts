@@ -8,7 +8,7 @@ const STATE = LuaScript.fromFile(
 );
 
 export interface OutboxState {
-  /** Jobs that must exist and may not yet: (group, order) pairs recorded or claimed, not queued yet. */
+  /** Jobs that must exist and may not yet: (group, message) pairs recorded or claimed, not queued yet. */
   entries: number;
   /** How long ago the oldest of them was entered, ms; 0 when there is none. */
   oldestAgeMs: number;

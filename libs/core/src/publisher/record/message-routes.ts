@@ -21,7 +21,7 @@ export interface Route {
 /**
  * Which listeners hear a message on its channels, and which durable groups queue it, from the
  * durable subscriptions and the listener directory that the listeners processes keep in
- * Redis. They are read at most once a second rather than on every order. That is safe: a
+ * Redis. They are read at most once a second rather than on every message. That is safe: a
  * durable subscription is registered by a listeners process as it starts, and while it
  * runs it claims every message it hears that nobody queued for it, so the second in which
  * the publisher does not know the subscription yet loses nothing (and a new listener's

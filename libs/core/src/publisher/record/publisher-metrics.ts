@@ -1,6 +1,6 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
 
-/** The box office's counters, in process memory (no round trip), read by Prometheus from /metrics. */
+/** The publisher's counters, in process memory (no round trip), read by Prometheus from /metrics. */
 export class PublisherMetrics {
   readonly published: Counter;
   readonly records: Counter<'outcome'>;

@@ -1,7 +1,7 @@
 /**
  * Gathers what callers ask for during one tick and does it once for all of them, at the
  * end of the tick (setImmediate: nothing waits on a timer, so a lone call is not delayed).
- * Concurrent purchases share one job per group this way, and one WAIT.
+ * Concurrent publishes share one job per group this way, and one WAIT.
  */
 export class TickBatch<T, R> {
   private pending: {

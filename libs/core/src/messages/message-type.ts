@@ -27,7 +27,8 @@ export interface MessageTypeDefinition<T, K extends IdField<T> = IdField<T>> {
   /**
    * Reads a record back, and validates it once for every listener: throw an Error naming
    * the bad field, and every listener rejects that message (counted, logged), none
-   * half-applies it.
+   * half-applies it. The publisher reads a message through it before recording it too, so
+   * a malformed one is refused before anything is written.
    */
   fromHash(id: string, hash: MessageHash): T;
   /**

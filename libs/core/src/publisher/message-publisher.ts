@@ -10,11 +10,11 @@ import {
   type Keyspace,
   type Place,
 } from '../keyspace/index.js';
-import type {
-  AnyMessageType,
-  IdField,
-  MessageType,
-  Unpublished,
+import {
+  MalformedMessageError,
+  type IdField,
+  type MessageType,
+  type Unpublished,
 } from '../messages/index.js';
 import {
   METRICS_REGISTRY,
@@ -106,10 +106,13 @@ export class MessagePublisher {
   /**
    * Records a message and announces it, with every guarantee (see the class). A message
    * without an id gets a new one (on a cluster, placed as its type says). Every log line
-   * written while recording carries the id (JSON logs). Rejects when Redis does not take
-   * it (down, out of memory, failing over): then nothing was announced.
+   * written while recording carries the id (JSON logs). Rejects, writing nothing, a
+   * message its type's fromHash does not read back (MalformedMessageError naming the
+   * field; a type with an admission is checked by its own publisher, since the admission
+   * may fill fields in), and rejects when Redis does not take it (down, out of memory,
+   * failing over): then nothing was announced.
    */
-  publish<T, K extends IdField<T>>(
+  async publish<T, K extends IdField<T>>(
     type: MessageType<T, K>,
     message: Unpublished<T, K>,
     idempotency?: Idempotency,
@@ -120,6 +123,7 @@ export class MessagePublisher {
         ? given
         : this.keys.newId(type, message);
     const complete = type.withId(message, id);
+    checkBeforeRecording(type, complete);
     return withLogContext({ orderId: id }, async () => {
       const stop = this.metrics.duration.startTimer();
       const result = await this.record(type, complete, idempotency);
@@ -160,9 +164,7 @@ export class MessagePublisher {
     const admissionKeys = admission?.keys(message) ?? [];
     const admissionArgs = admission?.args?.(message) ?? [];
     const fields = Object.entries(type.toHash(message)).flat();
-    const [outcome, ...rest] = await recordScriptOf(type as AnyMessageType).run<
-      string[]
-    >(
+    const [outcome, ...rest] = await recordScriptOf(type).run<string[]>(
       this.redis,
       [
         recordKey,
@@ -268,6 +270,20 @@ export class MessagePublisher {
     }
     return batch;
   }
+}
+
+/** A message that would be recorded malformed (or with no field: HSET needs one) is refused before Redis sees it. */
+function checkBeforeRecording<T, K extends IdField<T>>(
+  type: MessageType<T, K>,
+  message: T,
+): void {
+  const id = type.idOf(message);
+  const hash = type.toHash(message);
+  if (Object.keys(hash).length === 0)
+    throw new MalformedMessageError(
+      `${type.name} ${id}: its record has no field (toHash gave none)`,
+    );
+  if (!type.definition.admission) type.fromHash(id, hash);
 }
 
 /**

@@ -13,7 +13,7 @@ import {
   PinoNestLogger,
 } from '../observability/index.js';
 import { PodiumListenersModule } from './podium-listeners.module.js';
-import { AnnouncementTransport } from './announcements/announcement-transport.js';
+import { AnnouncementTransport } from '../delivery/index.js';
 
 export interface ListenersApplicationOptions {
   env: PodiumEnv;

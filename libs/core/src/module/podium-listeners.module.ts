@@ -1,10 +1,10 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
 import type { DestinationStream } from 'pino';
 import { PodiumConfigModule, PodiumEnv } from '../config/index.js';
-import { podiumOptionsFromEnv } from '../module/podium-options.js';
-import { PodiumModule } from '../module/podium.module.js';
+import { podiumOptionsFromEnv } from './podium-options.js';
+import { PodiumModule } from './podium.module.js';
 import { ObservabilityModule } from '../observability/index.js';
-import type { AnnouncementTransport } from './announcements/announcement-transport.js';
+import type { AnnouncementTransport } from '../delivery/index.js';
 
 export interface PodiumListenersOptions {
   env: PodiumEnv;

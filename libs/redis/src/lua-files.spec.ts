@@ -1,4 +1,4 @@
-import { globSync } from 'node:fs';
+import { globSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import luaparse from 'luaparse';
@@ -11,7 +11,15 @@ import { resolveLua, type LuaSource } from './lua-script.js';
  */
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const files = globSync('{libs,apps}/**/*.lua', { cwd: root }).sort();
+const files = globSync('{libs,apps,test,examples}/**/*.lua', {
+  cwd: root,
+  exclude: (path) => /(^|\/)node_modules(\/|$)/.test(path),
+}).sort();
+const RECORD = 'libs/core/src/publisher/record/record.lua';
+/** Message types' admissions: each runs ahead of record.lua, in one script. */
+const admissions = files.filter((file) =>
+  /^local function admit\(/m.test(readFileSync(join(root, file), 'utf8')),
+);
 
 /** "file:line" of a line of the resolved script, relative to the project. */
 function where(source: LuaSource, line: number): string {
@@ -30,36 +38,53 @@ describe('the Lua files', () => {
   });
 
   it.each(files)('%s is Lua 5.1, its includes resolved', (file) => {
-    const source = resolveLua(join(root, file));
-    const globals: string[] = [];
-    try {
-      luaparse.parse(source.text, {
-        luaVersion: '5.1',
-        scope: true,
-        locations: true,
-        onCreateNode: (node) => {
-          const targets =
-            node.type === 'AssignmentStatement'
-              ? node.variables
-              : node.type === 'FunctionDeclaration' && !node.isLocal
-                ? [node.identifier]
-                : [];
-          for (const target of targets)
-            if (target?.type === 'Identifier' && !isLocal(target))
-              globals.push(
-                `${where(source, target.loc!.start.line)}: assigns the global ${target.name}`,
-              );
-        },
-      });
-    } catch (err) {
-      const { line, message } = err as { line?: number; message: string };
-      if (line === undefined) throw err;
-      // luaparse's "[line:column]" counts in the resolved script: name the file's own line.
-      throw new Error(
-        `${where(source, line)}: ${message.replace(/^\[\d+:\d+\] /, '')}`,
-        { cause: err },
-      );
-    }
-    expect(globals).toEqual([]);
+    lint(resolveLua(join(root, file)));
+  });
+
+  it('has admissions, each of which makes one script with record.lua', () => {
+    expect(admissions).toEqual(
+      expect.arrayContaining([
+        'libs/core/src/publisher/record/includes/admit-all.lua',
+        'libs/orders/src/purchase-admission.lua',
+      ]),
+    );
+  });
+
+  it.each(admissions)('%s ahead of record.lua is Lua 5.1', (file) => {
+    lint(resolveLua([join(root, file), join(root, RECORD)]));
   });
 });
+
+/** Parses a resolved script as Lua 5.1 and refuses an assignment to a global, naming the file and line. */
+function lint(source: LuaSource): void {
+  const globals: string[] = [];
+  try {
+    luaparse.parse(source.text, {
+      luaVersion: '5.1',
+      scope: true,
+      locations: true,
+      onCreateNode: (node) => {
+        const targets =
+          node.type === 'AssignmentStatement'
+            ? node.variables
+            : node.type === 'FunctionDeclaration' && !node.isLocal
+              ? [node.identifier]
+              : [];
+        for (const target of targets)
+          if (target?.type === 'Identifier' && !isLocal(target))
+            globals.push(
+              `${where(source, target.loc!.start.line)}: assigns the global ${target.name}`,
+            );
+      },
+    });
+  } catch (err) {
+    const { line, message } = err as { line?: number; message: string };
+    if (line === undefined) throw err;
+    // luaparse's "[line:column]" counts in the resolved script: name the file's own line.
+    throw new Error(
+      `${where(source, line)}: ${message.replace(/^\[\d+:\d+\] /, '')}`,
+      { cause: err },
+    );
+  }
+  expect(globals).toEqual([]);
+}

@@ -251,7 +251,7 @@ describe('OrderPublisher', () => {
         });
     });
 
-    it('queues the purchases of one tick in one job per group that hears them, marks them queued for it, and clears their outbox entries once the job exists', async () => {
+    it('answers, then queues the purchases of one tick in one job per group that hears them, marks them queued for it, and clears their outbox entries once the job exists', async () => {
       const recorder = publisher();
       const results = await Promise.all(
         Array.from({ length: 5 }, (_, i) =>
@@ -261,6 +261,9 @@ describe('OrderPublisher', () => {
       const ids = results.map((r) =>
         r.outcome === 'created' ? r.order.orderId : '',
       );
+      await waitFor(async () => (await redis.exists(OUTBOX)) === 0, {
+        what: 'the jobs added after the answers, and the outbox cleared',
+      });
       expect(await jobs('durable')).toEqual([ids]);
       expect(await jobs('judo')).toEqual([ids]);
       expect(await jobs('darts')).toEqual([]);
@@ -295,9 +298,15 @@ describe('OrderPublisher', () => {
         outboxEntry('durable', orderId),
         outboxEntry('judo', orderId),
       ];
+      const [warning] = await waitFor(
+        () => {
+          const lines = logs.matching(`order ${orderId} is recorded`);
+          return lines.length > 0 ? lines : undefined;
+        },
+        { what: 'the failed add logged, after the answer' },
+      );
       expect((await redis.zrange(OUTBOX, 0, -1)).sort()).toEqual(entries);
       expect(await jobs('durable')).toEqual([]);
-      const [warning] = logs.matching(`order ${orderId} is recorded`);
       expect(warning).toMatch(
         /queueing it for (durable, judo|judo, durable) is left to the outbox relay: NOPERM/,
       );
@@ -313,6 +322,9 @@ describe('OrderPublisher', () => {
         outcome: 'replay',
         orderId,
         sameRequest: true,
+      });
+      await waitFor(async () => (await redis.exists(OUTBOX)) === 0, {
+        what: 'the replay to queue the jobs',
       });
       expect(await jobs('durable')).toEqual([[orderId]]);
       expect(await jobs('judo')).toEqual([[orderId]]);

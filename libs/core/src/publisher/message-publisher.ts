@@ -26,20 +26,13 @@ import {
   MessageEnqueuer,
   RecordPlaces,
 } from '../queues/index.js';
-import {
-  REDIS,
-  redactSecrets,
-  UnreplicatedError,
-  type RedisClient,
-} from '@podium/redis';
+import { REDIS, redactSecrets, type RedisClient } from '@podium/redis';
 import { RecordReplication } from './record-replication.js';
 import { MessageRoutes } from './record/message-routes.js';
 import { PublisherMetrics } from './record/publisher-metrics.js';
 import { recordScriptOf } from './record/record-script.js';
 import { TickBatch } from './record/tick-batch.js';
 
-/** How long a publication waits for its durable jobs before it leaves them to the outbox relay. */
-export const ENQUEUE_DEADLINE_MS = 2000;
 /** How long an Idempotency-Key is remembered. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 
@@ -67,13 +60,16 @@ export interface Idempotency {
 
 /**
  * The publisher: records a message once and announces it, in one script (record.lua,
- * behind the type's admission), and for the durable subscriptions that hear it queues its
- * jobs before it answers, so a durable listener gets every message whose publication
- * succeeded, even one made while no listeners process runs. The scripts of concurrent
- * publications go to Redis in one write (the shared connection auto-pipelines) and their
- * jobs share one job per group (TickBatch). Should this process die before the jobs
- * exist, an outbox relay queues them (OutboxRelay); a retry with the same Idempotency-Key
- * queues them at once.
+ * behind the type's admission), and answers: one round trip. That script also enters the
+ * message in the outbox for every durable subscription that hears it, which is the
+ * guarantee that a durable listener gets every message whose publication succeeded, even
+ * one made while no listeners process runs. The jobs themselves are added after the
+ * answer, off the caller's path: the messages of one tick share one job per group
+ * (TickBatch), and their outbox entries are cleared once the job exists (on replicas too,
+ * with REDIS_WAIT_REPLICAS). Should this process die or Redis refuse before that, an
+ * outbox relay adds the job after the grace (OutboxRelay); a retry with the same
+ * Idempotency-Key queues it at once. The scripts of concurrent publications go to Redis in
+ * one write (the shared connection auto-pipelines).
  */
 @Injectable()
 export class MessagePublisher {
@@ -82,6 +78,8 @@ export class MessagePublisher {
   private readonly routes: MessageRoutes;
   private readonly batches = new Map<string, TickBatch<Queued, void>>();
   private readonly places: RecordPlaces;
+  /** Jobs being added after their publications answered: waited for at shutdown. */
+  private readonly queueing = new Set<Promise<void>>();
 
   constructor(
     @Inject(REDIS) private readonly redis: RedisClient,
@@ -194,7 +192,7 @@ export class MessagePublisher {
     switch (outcome) {
       case 'created': {
         await recorded.confirmed();
-        await this.queue({ type: type.name, id, place }, durable);
+        this.queueAfterAnswer({ type: type.name, id, place }, durable);
         const stored: Record<string, string> = {};
         for (let i = 0; i < rest.length; i += 2) stored[rest[i]] = rest[i + 1];
         return { outcome, message: type.fromHash(id, stored) };
@@ -204,7 +202,10 @@ export class MessagePublisher {
         const sameRequest = fingerprint === idempotency?.fingerprint;
         if (sameRequest) {
           await recorded.confirmed();
-          await this.queue({ type: type.name, id: knownId, place }, unqueued);
+          this.queueAfterAnswer(
+            { type: type.name, id: knownId, place },
+            unqueued,
+          );
         }
         return { outcome, id: knownId, sameRequest };
       }
@@ -214,38 +215,40 @@ export class MessagePublisher {
   }
 
   /**
-   * Queues the recorded message for its durable groups, within ENQUEUE_DEADLINE_MS. When
-   * Redis does not let that finish (down, out of memory, slow), the publication still
-   * stands: the outbox relay queues it after the grace, so the caller gets its success
-   * rather than an error that would make its client publish again.
+   * Resolves once the jobs of the publications answered so far are added (or left to the
+   * outbox relay): before the process stops, so that a graceful stop leaves none to it.
    */
-  private async queue(
-    message: Queued,
-    groups: readonly string[],
-  ): Promise<void> {
+  async drain(): Promise<void> {
+    while (this.queueing.size > 0) await Promise.allSettled(this.queueing);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.drain();
+  }
+
+  /**
+   * Queues a recorded message for its durable groups, after its publication answered. When
+   * Redis does not let that finish (down, out of memory, replicas not confirming), the
+   * outbox entries stay and the outbox relay adds the jobs after the grace: counted, and
+   * logged.
+   */
+  private queueAfterAnswer(message: Queued, groups: readonly string[]): void {
     if (groups.length === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`not done within ${ENQUEUE_DEADLINE_MS} ms`)),
-        ENQUEUE_DEADLINE_MS,
-      );
-    });
-    try {
-      await Promise.race([
-        Promise.all(groups.map((group) => this.batchOf(group).add(message))),
-        deadline,
-      ]);
-      for (const group of groups) this.metrics.enqueued.inc({ group });
-    } catch (err) {
-      if (err instanceof UnreplicatedError) throw err; // 503: the retry finishes it
-      this.metrics.leftToRelay.inc();
-      this.logger.warn(
-        `${message.type} ${message.id} is recorded; queueing it for ${groups.join(', ')} is left to the outbox relay: ${redactSecrets((err as Error).message)}`,
-      );
-    } finally {
-      clearTimeout(timer);
-    }
+    const queued = Promise.all(
+      groups.map((group) => this.batchOf(group).add(message)),
+    ).then(
+      () => {
+        for (const group of groups) this.metrics.enqueued.inc({ group });
+      },
+      (err: unknown) => {
+        this.metrics.leftToRelay.inc();
+        this.logger.warn(
+          `${message.type} ${message.id} is recorded; queueing it for ${groups.join(', ')} is left to the outbox relay: ${redactSecrets((err as Error).message)}`,
+        );
+      },
+    );
+    this.queueing.add(queued);
+    void queued.finally(() => this.queueing.delete(queued));
   }
 
   /** The messages of one tick for a group: one job. */
@@ -254,17 +257,19 @@ export class MessagePublisher {
     if (!batch) {
       batch = new TickBatch(async (messages) => {
         this.metrics.jobMessageIds.observe({ group }, messages.length);
-        // REDIS_WAIT_REPLICAS: the publications answer only once replicas have their job too.
+        // REDIS_WAIT_REPLICAS: the outbox entries go only once replicas have the job.
         const queued = this.replication.watch(
           this.enqueuer.queues.redis,
           'jobs',
           this.enqueuer.queues.get(group).toKey('meta'),
         );
         const places = new Map(messages.map((m) => [m.id, m.place]));
-        await this.enqueuer.enqueue(group, [...places.keys()], (id) =>
-          places.get(id)!,
+        await this.enqueuer.enqueue(
+          group,
+          [...places.keys()],
+          (id) => places.get(id)!,
+          () => queued.confirmed(),
         );
-        await queued.confirmed();
       });
       this.batches.set(group, batch);
     }
@@ -297,14 +302,18 @@ export function standalonePublisher(
   keys?: Keyspace,
 ): { publisher: MessagePublisher; close: () => Promise<void> } {
   const enqueuer = createMessageEnqueuer(redis, env, keys);
+  const publisher = new MessagePublisher(
+    redis,
+    env,
+    enqueuer,
+    registry,
+    new RecordReplication(env),
+  );
   return {
-    publisher: new MessagePublisher(
-      redis,
-      env,
-      enqueuer,
-      registry,
-      new RecordReplication(env),
-    ),
-    close: () => enqueuer.queues.close(),
+    publisher,
+    close: async () => {
+      await publisher.drain();
+      await enqueuer.queues.close();
+    },
   };
 }

@@ -9,7 +9,10 @@ import {
   type RedisClient,
 } from '@podium/redis';
 
-/** What of a recorded message is confirmed: its record (with its outbox entries), or its durable jobs. */
+/**
+ * What of a recorded message is confirmed: its record (with its outbox entries), before
+ * the answer; or its durable jobs, after it (unconfirmed, they are left to the relay).
+ */
 export type ReplicatedStage = 'record' | 'jobs';
 
 /**
@@ -42,7 +45,7 @@ export class RecordReplication {
     if (registry)
       this.unreplicated = new Counter({
         name: 'podium_purchases_unreplicated_total',
-        help: 'Purchases answered 503 because REDIS_WAIT_REPLICAS replicas did not confirm them, or a failover began while they were written (recorded on the primary), by stage (record, jobs) and reason.',
+        help: 'Purchases answered 503 because REDIS_WAIT_REPLICAS replicas did not confirm them, or a failover began while they were written (recorded on the primary), by stage (record) and reason.',
         labelNames: ['stage', 'reason'],
         registers: [registry],
       });
@@ -77,7 +80,8 @@ export class RecordReplication {
     return {
       confirmed: () =>
         written.confirmed().catch((err: unknown) => {
-          if (err instanceof UnreplicatedError)
+          // Only the record's is an answer: a job's is left to the relay (podium_orders_left_to_relay_total).
+          if (err instanceof UnreplicatedError && stage === 'record')
             this.unreplicated?.inc({ stage, reason: err.reason });
           throw err;
         }),

@@ -80,11 +80,16 @@ export class MessageEnqueuer {
     return claimed.flat();
   }
 
-  /** One job carrying the messages, then their outbox entries cleared. */
+  /**
+   * One job carrying the messages, then their outbox entries cleared. `confirmed`, when
+   * given, runs in between (REDIS_WAIT_REPLICAS): should it throw, the entries stay for the
+   * relay.
+   */
   async enqueue(
     group: string,
     ids: readonly string[],
     placeOf: (id: string) => Place,
+    confirmed?: () => Promise<void>,
   ): Promise<void> {
     if (ids.length === 0) return;
     await this.queues
@@ -94,6 +99,7 @@ export class MessageEnqueuer {
         { orders: [...ids] },
         messageJobOptions(this.retry),
       );
+    await confirmed?.();
     await Promise.all(
       [...this.byPlace(ids, placeOf)].map(([place, placed]) =>
         this.redis.zrem(

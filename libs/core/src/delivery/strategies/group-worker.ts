@@ -105,9 +105,14 @@ export class GroupWorker {
     const ids = jobMessageIds(job.data);
     this.deps.metrics.batch(this.group.name, 'job', ids.length);
     // A retry (a later try, or a failed job retried through the API) runs only the members
-    // that have not applied the message yet, on the message as it is now in Redis.
+    // that have not applied the message yet, on the message as it is now in Redis. So does
+    // every job of a durable group: its members apply what they hear as it is announced,
+    // and the job only does what that left undone (nothing, when they were up).
     const retry = job.attemptsMade > 0 || job.data.failed !== undefined;
-    const done = retry ? await this.appliedBy(ids) : undefined;
+    const done =
+      retry || this.group.mode === 'durable'
+        ? await this.appliedBy(ids)
+        : undefined;
     // With REDIS_WAIT_REPLICAS a job completes only once replicas have its effects: else
     // effects written on a primary that a failover then discards would be lost while the
     // job's completion, written after the switch, stands. Not confirmed: the try fails, and

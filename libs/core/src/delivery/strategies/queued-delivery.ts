@@ -37,8 +37,8 @@ export class QueuedDelivery implements DeliveryStrategy {
   readonly workerName = `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 6)}`;
 
   constructor(
-    private readonly work: MessageWork,
-    private readonly stats: ListenerStats,
+    protected readonly work: MessageWork,
+    protected readonly stats: ListenerStats,
     private readonly metrics: DeliveryMetrics,
     protected readonly enqueuer: MessageEnqueuer,
     @Inject(REDIS) protected readonly redis: RedisClient,

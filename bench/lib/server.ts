@@ -17,6 +17,31 @@ function keyKind(key: string): KeyKind {
 }
 
 /** The bench's own redis-server, on a free port: the only Redis the bench writes to or flushes. */
+/** One command's count in INFO commandstats. */
+export interface CommandStat {
+  calls: number;
+  usec: number;
+}
+
+/** Per command, what a window of a run cost Redis, per order: calls and microseconds. */
+export function commandsPerOrder(
+  before: Map<string, CommandStat>,
+  after: Map<string, CommandStat>,
+  orders: number,
+): Record<string, CommandStat> {
+  const per: Record<string, CommandStat> = {};
+  for (const [name, end] of after) {
+    const start = before.get(name) ?? { calls: 0, usec: 0 };
+    const calls = end.calls - start.calls;
+    if (calls <= 0 || name === 'info') continue;
+    per[name] = {
+      calls: Math.round((calls / orders) * 1000) / 1000,
+      usec: Math.round(((end.usec - start.usec) / orders) * 100) / 100,
+    };
+  }
+  return per;
+}
+
 export class BenchRedis {
   private constructor(
     readonly server: PrivateRedis,
@@ -58,6 +83,20 @@ export class BenchRedis {
   }
 
   /** Bytes Redis uses for data (INFO memory used_memory). */
+  /**
+   * INFO commandstats: per command (lower case), its calls and the microseconds Redis spent
+   * in it. A script's commands count twice: in `evalsha` (the whole script) and each in its own.
+   */
+  async commandStats(): Promise<Map<string, CommandStat>> {
+    const info = (await this.client.call('INFO', 'commandstats')) as string;
+    const stats = new Map<string, CommandStat>();
+    for (const [, name, calls, usec] of info.matchAll(
+      /^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm,
+    ))
+      stats.set(name, { calls: Number(calls), usec: Number(usec) });
+    return stats;
+  }
+
   async usedMemory(): Promise<number> {
     return Number(
       /used_memory:(\d+)/.exec(await this.client.info('memory'))?.[1] ??

@@ -2,7 +2,11 @@ import type { Order } from '@podium/orders';
 import type { CpuUse } from '../lib/cpu.js';
 import { now } from '../lib/driver.js';
 import type { SystemSpec } from '../lib/model.js';
-import type { KeyKind } from '../lib/server.js';
+import {
+  commandsPerOrder,
+  type CommandStat,
+  type KeyKind,
+} from '../lib/server.js';
 import { percentiles, type Percentiles } from '../lib/stats.js';
 import { round, withSession, type Ctx, type RunCommon } from './common.js';
 import { rounded } from './latency.js';
@@ -28,6 +32,8 @@ export interface SaturationRun extends RunCommon {
   redisBytesByKind?: Record<KeyKind, number>;
   /** How long each publish took (OrderPublisher.record and the system's step), ms. */
   record: Percentiles;
+  /** Where Redis spent its time, per order: INFO commandstats over the same window as `cpu`. */
+  redisCommands?: Record<string, CommandStat>;
 }
 
 /**
@@ -50,6 +56,7 @@ export async function saturationRun(
     async (s) => {
       const memory0 = await ctx.redis.usedMemory();
       await s.warmUp(warmup);
+      const commands0 = await ctx.redis.commandStats();
       const cpu0 = s.cpuMark();
       const stream = await s.saturate(orders, concurrency);
       const complete = await s.waitApplied({
@@ -57,6 +64,11 @@ export async function saturationRun(
         idleS,
       });
       const cpu = s.cpuSince(cpu0);
+      const redisCommands = commandsPerOrder(
+        commands0,
+        await ctx.redis.commandStats(),
+        orders.length,
+      );
       const ids = new Set(orders.map((o) => o.orderId));
       // Complete: until the last effect. Not: until the bench stopped waiting.
       const end = complete ? s.collector.lastApplied(ids) : now();
@@ -83,6 +95,7 @@ export async function saturationRun(
           ) as Record<KeyKind, number>,
         }),
         record,
+        redisCommands,
         redisBytesPerOrder: perOrder(memory - memory0),
         ...common,
         orders: orders.length,

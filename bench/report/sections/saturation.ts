@@ -40,6 +40,7 @@ export function renderSaturation(doc: Doc, results: Results): void {
   }
   if (podiumSat.some((s) => s.mid.redisBytesByKind))
     renderRedisBytesByKind(doc, podiumSat);
+  renderRedisCommands(doc, sat);
   doc.chart('saturation.svg', 'saturation chart');
 }
 
@@ -111,6 +112,64 @@ function renderRedisBytesByKind(doc: Doc, podiumSat: Saturation[]): void {
           k ? fmt(kinds.reduce((sum, x) => sum + k[x], 0)) : '–',
         ];
       }),
+    ),
+  );
+}
+
+/** Systems whose Redis time is broken down, in this order: (d), then podium's modes. */
+const BREAKDOWN = ['streams', 'ephemeral', 'queued', 'durable'];
+
+/**
+ * Where Redis spends its time per order at saturation (median run), by command, from INFO
+ * commandstats over the same window as the CPU figures.
+ */
+function renderRedisCommands(doc: Doc, sat: Saturation[]): void {
+  const shown = BREAKDOWN.flatMap((id) => {
+    const s = sat.find((x) => x.system === id);
+    return s?.mid.redisCommands ? [s] : [];
+  });
+  if (shown.length === 0) return;
+  const usec = (s: Saturation, name: string) =>
+    s.mid.redisCommands?.[name]?.usec ?? 0;
+  const calls = (s: Saturation, name: string) =>
+    s.mid.redisCommands?.[name]?.calls ?? 0;
+  const names = [
+    ...new Set(shown.flatMap((s) => Object.keys(s.mid.redisCommands!))),
+  ].sort(
+    (a, b) =>
+      Math.max(...shown.map((s) => usec(s, b))) -
+      Math.max(...shown.map((s) => usec(s, a))),
+  );
+  doc.paragraph('### Where Redis spends its time');
+  doc.paragraph(
+    'Per order at saturation (median run), from `INFO commandstats` before and after the same window as the CPU figures: ' +
+      "each command's microseconds inside Redis, and its calls per order. `evalsha` is every Lua script whole (podium: the record script, " +
+      'one per order; the effects and claim scripts, one per batch); the commands a script calls are counted again in their own rows, so ' +
+      "the rows add up to more than the total. The total is redis-server's CPU (getrusage), which also holds what no command accounts " +
+      'for: reading and writing sockets, pub/sub fan-out to the subscribers, expiry.',
+  );
+  doc.paragraph(
+    table(
+      [
+        'command',
+        ...shown.map((s) => `${LABEL[s.system]}: µs / calls per order`),
+      ],
+      [
+        [
+          '**redis-server CPU, total**',
+          ...shown.map((s) => `**${Math.round(s.cpuRedisMs * 1000)} µs**`),
+        ],
+        ...names
+          .filter((name) => shown.some((s) => usec(s, name) >= 0.05))
+          .map((name) => [
+            `\`${name}\``,
+            ...shown.map((s) =>
+              calls(s, name) > 0
+                ? `${fmt(usec(s, name))} / ${fmt(calls(s, name))}`
+                : '',
+            ),
+          ]),
+      ],
     ),
   );
 }

@@ -38,7 +38,11 @@ export const PODIUM = new Set([
   'mixed',
   'bare',
 ]);
-export const BASE: Record<string, string> = { seed: '(a)', bullmq: '(c)' };
+export const BASE: Record<string, string> = {
+  seed: '(a)',
+  bullmq: '(c)',
+  streams: '(d)',
+};
 
 export const ms = (v: number | undefined) =>
   v === undefined || !Number.isFinite(v) ? '–' : `${fmt(v)}`;

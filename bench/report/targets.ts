@@ -37,8 +37,17 @@ export const TARGET = {
   ephemeralP99VsA: 1,
   rssMb: 250,
   durableRedisBytesPerOrder: 800,
-  httpEphemeralVsBare: 0.8,
-  httpDurableVsBare: 0.5,
+  httpEphemeralVsBare: 0.9,
+  httpDurableVsBare: 0.8,
+  /** Issue 24: saturation ÷ (d)'s (Redis Streams, exactly once). */
+  durableSaturationVsD: 0.8,
+  ephemeralSaturationVsD: 0.9,
+  /** Issue 24: Redis CPU per order at saturation ÷ (d)'s. */
+  ephemeralRedisCpuVsD: 1.3,
+  durableRedisCpuVsD: 1.6,
+  /** Issue 24: durable p99 ÷ (d)'s at each latency rate, and ÷ (a)'s at 500/s. */
+  durableP99VsD: 1,
+  durableP99VsA500: 2,
   /** Seconds from kill -9 of the primary until purchases are answered 201 again (test/sentinel-failover.e2e-spec.ts's bound). */
   failoverRecoverS: 15,
   /** Purchases answered 201 and missing from the new primary after a planned SENTINEL FAILOVER, WAIT 0 and 1, every mode. */
@@ -135,6 +144,35 @@ export function targets(results: Results): Target[] {
   satTarget('durable', 'seed', TARGET.durableSaturationVsA);
   satTarget('durable', 'bullmq', TARGET.durableSaturationVsC);
   satTarget('queued', 'durable', 1);
+  satTarget('durable', 'streams', TARGET.durableSaturationVsD);
+  satTarget('ephemeral', 'streams', TARGET.ephemeralSaturationVsD);
+
+  /** Redis CPU per order at saturation within factor × (d)'s. */
+  const redisTarget = (system: string, factor: number) => {
+    const name = `${system}: Redis CPU per order at saturation ≤ ${fmt(factor)}× (d)'s`;
+    const s = sat.get(system);
+    const d = sat.get('streams');
+    if (!s || !d) return notMeasured(name);
+    const r = s.cpuRedisMs / d.cpuRedisMs;
+    const t: Target = {
+      name,
+      figure: `${fmt(s.cpuRedisMs * 1000)} vs ${fmt(d.cpuRedisMs * 1000)} µs/order = ${fmt(r, 2)}× (d)`,
+      met: r <= factor,
+    };
+    if (!t.met) {
+      const top = Object.entries(s.mid.redisCommands ?? {})
+        .sort((x, y) => y[1].usec - x[1].usec)
+        .slice(0, 6)
+        .map(([c, v]) => `${c} ${fmt(v.usec)} µs (${fmt(v.calls)} calls)`)
+        .join(', ');
+      t.why =
+        `per order, the commands that cost most (INFO commandstats, wall time inside Redis; a script's commands counted again in their own rows): ${top || 'not measured'}. ` +
+        '(d) runs no script: XADD, one XREADGROUP and one MULTI with XACK per batch of 100; podium\'s record script writes the order, an `announced` counter per listener, the outbox and the markers, and its effects script journals before each write (see "Where Redis spends its time").';
+    }
+    out.push(t);
+  };
+  redisTarget('ephemeral', TARGET.ephemeralRedisCpuVsD);
+  redisTarget('durable', TARGET.durableRedisCpuVsD);
 
   {
     const name = `box office's durable record rate in saturation ≥ ${fmt(TARGET.durableRecordShare * 100)}% of its ephemeral one`;
@@ -167,26 +205,37 @@ export function targets(results: Results): Target[] {
   const latTarget = (
     system: string,
     rate: number,
-    limit: { ms: number } | { vsA: number },
+    limit: { ms: number } | { vsA: number } | { vsD: number },
   ) => {
     const at = `at ${rate.toLocaleString('en-US')} orders/s`;
     const name =
       'ms' in limit
         ? `${system} p99 ≤ ${fmt(limit.ms)} ms ${at}`
-        : limit.vsA === 1
-          ? `${system} p99 ≤ (a)'s ${at}`
-          : `${system} p99 ≤ ${fmt(limit.vsA)}× (a)'s ${at}`;
+        : 'vsD' in limit
+          ? `${system} p99 ≤ ${limit.vsD === 1 ? '' : `${fmt(limit.vsD)}× `}(d)'s ${at}`
+          : limit.vsA === 1
+            ? `${system} p99 ≤ (a)'s ${at}`
+            : `${system} p99 ≤ ${fmt(limit.vsA)}× (a)'s ${at}`;
     const s = lat.find((l) => l.system === system && l.rate === rate);
     const a = lat.find(
       (l) => l.system === 'seed' && l.rate === rate && l.runs > 0,
     );
-    if (!s || s.runs === 0 || (!('ms' in limit) && !a))
+    const d = lat.find(
+      (l) => l.system === 'streams' && l.rate === rate && l.runs > 0,
+    );
+    if (!s || s.runs === 0 || ('vsA' in limit && !a) || ('vsD' in limit && !d))
       return notMeasured(name);
-    const limitMs = 'ms' in limit ? limit.ms : limit.vsA * a!.p99;
+    const limitMs =
+      'ms' in limit
+        ? limit.ms
+        : 'vsD' in limit
+          ? limit.vsD * d!.p99
+          : limit.vsA * a!.p99;
     const t: Target = {
       name,
       figure:
         `p99 ${ms(s.p99)} ms (p50 ${ms(s.p50)}, p95 ${ms(s.p95)})${a ? `; (a) p99 ${ms(a.p99)} ms, ${ratio(s.p99, a.p99)} (a)` : ''}` +
+        `${'vsD' in limit && d ? `; (d) p99 ${ms(d.p99)} ms, ${ratio(s.p99, d.p99)} (d)` : ''}` +
         `${s.complete ? '' : `; only ${fmt(s.appliedShare * 100)}% applied before the drain deadline`}`,
       met: s.complete && s.p99 <= limitMs,
     };
@@ -222,6 +271,9 @@ export function targets(results: Results): Target[] {
   });
   for (const rate of results.meta.plan.latency.rates)
     latTarget('ephemeral', rate, { vsA: TARGET.ephemeralP99VsA });
+  for (const rate of results.meta.plan.latency.rates)
+    latTarget('durable', rate, { vsD: TARGET.durableP99VsD });
+  latTarget('durable', 500, { vsA: TARGET.durableP99VsA500 });
 
   {
     const name = `listeners RSS ≤ ${RSS_LIMIT_MB} MB in every scenario (podium processes)`;

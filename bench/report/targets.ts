@@ -191,7 +191,7 @@ export function targets(results: Results): Target[] {
         t.why =
           `${concurrency} publishers each wait for their last record, so the rate is ~${concurrency} ÷ the time of one: ` +
           `record() took p50 ${ms(d.recordP50)} / p99 ${ms(d.recordP99)} ms durable against ${ms(e.recordP50)} / ${ms(e.recordP99)} ms ephemeral ` +
-          `(the durable one waits for its group's job too). CPU per order: the bench's publisher ${fmt(d.cpuBenchMs)} ms durable vs ${fmt(e.cpuBenchMs)} ms, ` +
+          `(the durable one's script writes more: the outbox entry, the queued marker; its job is added after it answers). CPU per order: the bench's publisher ${fmt(d.cpuBenchMs)} ms durable vs ${fmt(e.cpuBenchMs)} ms, ` +
           `redis-server ${fmt(d.cpuRedisMs)} vs ${fmt(e.cpuRedisMs)} ms (both processes run while the listeners process applies the orders). ` +
           (publisherJobsMissing(d.mid.batches, d.mid.durableGroups).length
             ? `The publisher's podium_publisher_job_orders recorded no job (the metric is never observed); ${batchText(d.mid.batches?.filter((b) => b.source === 'job'))}.`

@@ -21,7 +21,8 @@ export class DurableDelivery extends QueuedDelivery {
   /**
    * Applies the batch at once, then makes sure of the jobs (the claim). What the first step
    * does not apply (a handler that throws, Redis refusing) is left to the job, which tries
-   * again with its retries and counts what fails: nothing of it is counted here.
+   * again with its retries and counts what fails: nothing of it is counted here. When the
+   * job came first, the handler ran for nothing and the script found the marker.
    */
   override async take(
     group: ListenerGroup,
@@ -33,10 +34,13 @@ export class DurableDelivery extends QueuedDelivery {
       batch.map(({ id, listeners }) => ({ id, select: () => listeners })),
       { sequence: group.name },
     );
+    // A duplicate here is the job having come first, by design: not a redelivery to count.
     for (const { id, results } of outcomes)
       this.stats.settled(
         id,
-        results.filter((r) => r.outcome !== 'failed'),
+        results.filter(
+          (r) => r.outcome === 'applied' || r.outcome === 'skipped',
+        ),
         startedAt,
       );
     await super.take(group, batch);

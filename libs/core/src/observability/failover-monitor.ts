@@ -48,6 +48,8 @@ const GIVEN_UP = [
 export const FAILOVER_MAX_MS = 30_000;
 /** After +switch-master, how long the failover waits for the command connection to come back. */
 const SWITCH_RECONNECT_MAX_MS = 5000;
+/** How long a cluster's slot move is remembered, so that a stale view's flip-flop is not counted again. */
+const CLUSTER_MOVE_MEMORY_MS = 5000;
 
 const FAILOVER_CONNECTION = Symbol('FAILOVER_CONNECTION');
 
@@ -242,6 +244,10 @@ export class FailoverMonitor
    */
   private watchCluster(cluster: Cluster): void {
     let owners = [...cluster.slots.map((nodes) => nodes?.[0])];
+    // A refresh may ask a node whose view is still the old one: the slots seem to move back,
+    // then forward again (seen under load: one failover logged three times). A move seen in
+    // the last CLUSTER_MOVE_MEMORY_MS, or its reverse, is not another failover.
+    const recent = new Map<string, number>();
     cluster.on('refresh', () => {
       const now = cluster.slots.map((nodes) => nodes?.[0]);
       const moves = new Map<string, number>();
@@ -253,7 +259,14 @@ export class FailoverMonitor
         }
       });
       owners = now;
+      const at = Date.now();
+      for (const [move, seenAt] of recent)
+        if (at - seenAt > CLUSTER_MOVE_MEMORY_MS) recent.delete(move);
       for (const [move, slots] of moves) {
+        const [from, to] = move.split(' to ');
+        const known = recent.has(move) || recent.has(`${to} to ${from}`);
+        recent.set(move, at);
+        if (known) continue;
         this.currentEpoch++;
         this.failovers?.inc();
         this.logger.warn(

@@ -20,6 +20,8 @@ export interface EffectEntry {
   effects: Effects | null;
   /** On a cluster: its keys stay in one slot for every message (see OnMessage's oneSlot). */
   oneSlot?: boolean;
+  /** A duplicate is expected here (a durable group's announcement and job): not counted as one. */
+  duplicateExpected?: boolean;
 }
 
 /**
@@ -89,18 +91,21 @@ export class EffectApplier {
     // where it is (see effects.lua). On a cluster it lives in another slot.
     const recordAt = (recordKey: string) =>
       this.keyspace.isCluster ? 0 : keys.of(recordKey);
-    const encoded = entries.map(({ id, recordKey, listener, effects }) => {
-      const [body, effectKeys, effectArgs] = this.encode(effects);
-      return [
-        keys.of(appliedKey(id)),
-        keys.of(listenerStatsKey(listener)),
-        listener,
-        body,
-        effectKeys.map((key) => keys.of(key)),
-        effectArgs.map(String),
-        body === 0 ? 0 : recordAt(recordKey),
-      ];
-    });
+    const encoded = entries.map(
+      ({ id, recordKey, listener, effects, duplicateExpected }) => {
+        const [body, effectKeys, effectArgs] = this.encode(effects);
+        return [
+          keys.of(appliedKey(id)),
+          keys.of(listenerStatsKey(listener)),
+          listener,
+          body,
+          effectKeys.map((key) => keys.of(key)),
+          effectArgs.map(String),
+          body === 0 ? 0 : recordAt(recordKey),
+          duplicateExpected ? 1 : 0,
+        ];
+      },
+    );
     return this.script.run<Reply[]>(this.redis, keys.list, [
       this.options.appliedMarkerTtlSeconds,
       JSON.stringify(encoded),

@@ -11,7 +11,8 @@
   ARGV[2]  the entries, as JSON (one argument for the whole batch instead of thousands),
            each [marker key index, stats key index, listener, body index (0: the message
            is not for it), [its key indexes], [its args, as strings], the message record's
-           key index (0: not in this script's slot, on a cluster)]
+           key index (0: not in this script's slot, on a cluster), 1 when a duplicate is
+           expected and not to be counted (a durable group's two paths), else 0]
   Returns, per entry: {0} already applied (a duplicate), {1, reply} applied now, {2}
   skipped now, {-1, error} failed and taken back, {-2, error} failed and NOT taken back
   (a bug), {-3, error} not applied: the message is not on this server.
@@ -66,7 +67,7 @@ for n, entry in ipairs(cjson.decode(ARGV[2])) do
   local count = counts[stats]
   if not count then count = {applied = 0, skipped = 0, duplicates = 0}; counts[stats] = count end
   if marks_of(marker)[listener] then
-    count.duplicates = count.duplicates + 1
+    if entry[8] ~= 1 then count.duplicates = count.duplicates + 1 end
     out[n] = {0}
   elseif entry[7] ~= 0 and not record_here(KEYS[entry[7]]) then
     out[n] = {-3, 'message not found on this server (a failover lost it, or it was deleted): not applied'}

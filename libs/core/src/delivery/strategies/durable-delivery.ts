@@ -32,7 +32,7 @@ export class DurableDelivery extends QueuedDelivery {
     const outcomes = await this.work.run(
       group.type,
       batch.map(({ id, listeners }) => ({ id, select: () => listeners })),
-      { sequence: group.name },
+      { sequence: group.name, duplicatesExpected: true },
     );
     // A duplicate here is the job having come first, by design: not a redelivery to count.
     for (const { id, results } of outcomes)

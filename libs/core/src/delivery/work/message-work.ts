@@ -61,6 +61,8 @@ export interface MessageWorkOptions {
   sequence?: string;
   /** Read the messages from Redis, not from the cache (a retry: a message may have been fixed). */
   fresh?: boolean;
+  /** A duplicate is expected (a durable group's announcement and job): not counted as one. */
+  duplicatesExpected?: boolean;
 }
 
 /**
@@ -82,7 +84,7 @@ export class MessageWork {
   async run(
     type: AnyMessageType,
     items: readonly WorkItem[],
-    { sequence, fresh }: MessageWorkOptions = {},
+    { sequence, fresh, duplicatesExpected }: MessageWorkOptions = {},
   ): Promise<WorkOutcome[]> {
     const turn = this.takeTurn(sequence);
     try {
@@ -98,6 +100,7 @@ export class MessageWork {
             listener: result.listener.name,
             effects: effects[i][j],
             oneSlot: result.listener.oneSlot,
+            duplicateExpected: duplicatesExpected,
           });
           applying.push(result);
         }),

@@ -205,6 +205,10 @@ describe('durable delivery: one enqueue per order, however it was announced', ()
     await redis.publish(ORDERS_CHANNEL, orderId);
     await redis.publish(eventChannel('Womens Judo'), orderId);
     await waitForApplied(redis, orderId, ['steady', 'flaky']);
+    // Applied on the announcement: its job may come a moment later.
+    await waitFor(async () => (await jobsCarrying(orderId)) >= 1, {
+      what: `the job of ${orderId}`,
+    });
     expect(await jobsCarrying(orderId)).toBe(1);
   });
 
@@ -228,6 +232,10 @@ describe('durable delivery: one enqueue per order, however it was announced', ()
       expect(results.map((r) => r.outcome)).toEqual(Array(5).fill('created'));
       for (const o of [raw, ...recorded]) {
         await waitForApplied(redis, o.orderId, ['steady', 'flaky']);
+        // Applied on the announcement: its job may come a moment later.
+        await waitFor(async () => (await jobsCarrying(o.orderId)) >= 1, {
+          what: `the job of ${o.orderId}`,
+        });
         expect(await jobsCarrying(o.orderId)).toBe(1);
       }
     } finally {
@@ -244,6 +252,10 @@ describe('durable delivery: one enqueue per order, however it was announced', ()
       const order = newOrder({ event: 'Womens Judo', who: 'bought' });
       expect((await publisher.record(order)).outcome).toBe('created');
       await waitForApplied(redis, order.orderId, ['steady', 'flaky']);
+      // Applied on the announcement: its job may come a moment later.
+      await waitFor(async () => (await jobsCarrying(order.orderId)) >= 1, {
+        what: `the job of ${order.orderId}`,
+      });
       expect(await jobsCarrying(order.orderId)).toBe(1);
     } finally {
       await close();

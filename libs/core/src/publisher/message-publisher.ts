@@ -13,6 +13,7 @@ import {
 import {
   MalformedMessageError,
   type IdField,
+  type MessageHash,
   type MessageType,
   type Unpublished,
 } from '../messages/index.js';
@@ -121,10 +122,10 @@ export class MessagePublisher {
         ? given
         : this.keys.newId(type, message);
     const complete = type.withId(message, id);
-    checkBeforeRecording(type, complete);
+    const hash = checkedHash(type, complete);
     return withLogContext({ orderId: id }, async () => {
       const stop = this.metrics.duration.startTimer();
-      const result = await this.record(type, complete, idempotency);
+      const result = await this.record(type, complete, hash, idempotency);
       const outcome =
         result.outcome === 'refused'
           ? (result.reply[0] ?? 'refused')
@@ -139,6 +140,7 @@ export class MessagePublisher {
   private async record<T, K extends IdField<T>>(
     type: MessageType<T, K>,
     message: T,
+    hash: MessageHash,
     idempotency?: Idempotency,
   ): Promise<PublishResult<T>> {
     const keys = this.keys;
@@ -161,7 +163,7 @@ export class MessagePublisher {
     const admission = type.definition.admission;
     const admissionKeys = admission?.keys(message) ?? [];
     const admissionArgs = admission?.args?.(message) ?? [];
-    const fields = Object.entries(type.toHash(message)).flat();
+    const fields = Object.entries(hash).flat();
     const [outcome, ...rest] = await recordScriptOf(type).run<string[]>(
       this.redis,
       [
@@ -277,11 +279,14 @@ export class MessagePublisher {
   }
 }
 
-/** A message that would be recorded malformed (or with no field: HSET needs one) is refused before Redis sees it. */
-function checkBeforeRecording<T, K extends IdField<T>>(
+/**
+ * The hash a message is recorded as. A message that would be recorded malformed (or with no
+ * field: HSET needs one) is refused before Redis sees it.
+ */
+function checkedHash<T, K extends IdField<T>>(
   type: MessageType<T, K>,
   message: T,
-): void {
+): MessageHash {
   const id = type.idOf(message);
   const hash = type.toHash(message);
   if (Object.keys(hash).length === 0)
@@ -289,6 +294,7 @@ function checkBeforeRecording<T, K extends IdField<T>>(
       `${type.name} ${id}: its record has no field (toHash gave none)`,
     );
   if (!type.definition.admission) type.fromHash(id, hash);
+  return hash;
 }
 
 /**

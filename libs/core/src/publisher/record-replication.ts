@@ -19,7 +19,7 @@ export type ReplicatedStage = 'record' | 'jobs';
  * Failovers and REDIS_WAIT_REPLICAS for the publisher. While a failover is under way nothing
  * is written (beforeWrite); one that begins while a message is written fails its
  * confirmation, with any REDIS_WAIT_REPLICAS, 0 included. REDIS_WAIT_REPLICAS: the publisher
- * watches a connection before it writes and waits for the confirmation before it answers,
+ * watches a connection before it writes and waits for the record's confirmation before it answers,
  * so with N > 0 recording a message succeeds only once N replicas have it (ReplicaBarrier:
  * WAIT, shared by concurrent records, not confirmed across a failover). Otherwise
  * UnreplicatedError (the box office answers 503, say): the message stands on the primary,
@@ -69,7 +69,7 @@ export class RecordReplication {
 
   /**
    * Before writing on `connection` (on a cluster, to the slot of `key`); `confirmed()`
-   * after, before answering.
+   * after: for the record, before answering; for the jobs, before their outbox entries go.
    */
   watch(
     connection: RedisClient,

@@ -34,13 +34,10 @@ export class DurableDelivery extends QueuedDelivery {
       batch.map(({ id, listeners }) => ({ id, select: () => listeners })),
       { sequence: group.name, duplicatesExpected: true },
     );
-    // A duplicate here is the job having come first, by design: not a redelivery to count.
     for (const { id, results } of outcomes)
       this.stats.settled(
         id,
-        results.filter(
-          (r) => r.outcome === 'applied' || r.outcome === 'skipped',
-        ),
+        results.filter((r) => r.outcome !== 'failed'),
         startedAt,
       );
     await super.take(group, batch);

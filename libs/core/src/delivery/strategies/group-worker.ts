@@ -161,12 +161,7 @@ export class GroupWorker {
     }
     const results = this.resultsOf(outcome, done);
     const failed = results.filter((r) => r.outcome === 'failed');
-    stats.settled(
-      id,
-      this.countable(results),
-      startedAt,
-      final || failed.length === 0,
-    );
+    stats.settled(id, results, startedAt, final || failed.length === 0);
     if (failed.length === 0) return;
     const reasons = reasonsOf(failed);
     await job
@@ -207,12 +202,7 @@ export class GroupWorker {
       }
       const results = this.resultsOf(outcome, done);
       const failed = results.filter((r) => r.outcome === 'failed');
-      this.deps.stats.settled(
-        id,
-        this.countable(results),
-        startedAt,
-        failed.length === 0,
-      );
+      this.deps.stats.settled(id, results, startedAt, failed.length === 0);
       if (failed.length > 0) apart.set(id, reasonsOf(failed));
     }
     if (apart.size > 0)
@@ -278,17 +268,6 @@ export class GroupWorker {
       }),
     );
     return new Map(ids.map((id, i) => [id, marked[i]]));
-  }
-
-  /**
-   * What to count of a job's results. In a durable group a duplicate is the announcement
-   * having applied the message while the job ran (both paths at once, by design): not a
-   * redelivery to count.
-   */
-  private countable(results: ListenerResult[]): ListenerResult[] {
-    return this.group.mode === 'durable'
-      ? results.filter((r) => r.outcome !== 'duplicate')
-      : results;
   }
 
   /** The members whose subscription hears the message: one of its channels matches. */

@@ -61,7 +61,10 @@ export interface MessageWorkOptions {
   sequence?: string;
   /** Read the messages from Redis, not from the cache (a retry: a message may have been fixed). */
   fresh?: boolean;
-  /** A duplicate is expected (a durable group's announcement and job): not counted as one. */
+  /**
+   * A duplicate is expected (a durable group's announcement and job): not counted as one,
+   * and left out of the results.
+   */
   duplicatesExpected?: boolean;
 }
 
@@ -107,6 +110,12 @@ export class MessageWork {
       );
       await turn.previous;
       if (entries.length > 0) await this.apply(entries, applying, turn.issued);
+      // Expected, a duplicate is no outcome: not counted, in Redis (the script) nor here.
+      if (duplicatesExpected)
+        for (const outcome of outcomes)
+          outcome.results = outcome.results.filter(
+            (r) => r.outcome !== 'duplicate',
+          );
       return outcomes;
     } finally {
       turn.issued();

@@ -79,6 +79,16 @@ describe('box office operations: health, metrics, queue dashboard, rate limit, O
       .send({ event: 'Curling', qty: 1, who: 'metrics' })
       .expect(404);
 
+    // The jobs are added after the 201s: wait until the last one is counted.
+    await waitFor(
+      async () =>
+        sample(
+          (await http().get('/metrics')).text,
+          'podium_durable_orders_enqueued_total',
+          { group: 'summaries' },
+        ) === 4,
+      { what: 'the four jobs added after their purchases answered' },
+    );
     const { text } = await http()
       .get('/metrics')
       .expect(200)

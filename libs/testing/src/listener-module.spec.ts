@@ -9,6 +9,7 @@ import {
 } from '@podium/core';
 import { PrivateRedis } from './private-redis.js';
 import { startListenerModule } from './listener-module.js';
+import { waitFor } from './wait-for.js';
 
 /** What the listener below asks for its rate; a test replaces it with overrideProvider. */
 @Injectable()
@@ -110,10 +111,17 @@ describe('startListenerModule', () => {
       expect(
         await listener.redis.hget(appliedKey(published.id), 'queued:durable'),
       ).toBe('1');
-      const enqueued = await listener.module
-        .get<Registry>(METRICS_REGISTRY)
-        .getSingleMetric('podium_durable_orders_enqueued_total')!
-        .get();
+      // The publisher adds the job after its answer, so it may count it after the apply.
+      const enqueued = await waitFor(
+        async () => {
+          const metric = await listener.module
+            .get<Registry>(METRICS_REGISTRY)
+            .getSingleMetric('podium_durable_orders_enqueued_total')!
+            .get();
+          return metric.values.length > 0 ? metric : undefined;
+        },
+        { what: 'the publisher to count the job it added' },
+      );
       expect(enqueued.values).toEqual([
         { labels: { group: 'durable' }, value: 1 },
       ]); // by the publisher, as it recorded it

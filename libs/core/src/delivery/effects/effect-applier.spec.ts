@@ -183,6 +183,19 @@ describe('EffectApplier', () => {
       ],
     ],
     [
+      'one member added or already there, a field set if absent (SADD, HSETNX: undone from their replies)',
+      async () => {
+        await redis.sadd('members', 'x');
+        await redis.hset('fields', 'a', '1');
+      },
+      [
+        ['SADD', 'members', 'new'],
+        ['SADD', 'members', 'x'],
+        ['HSETNX', 'fields', 'a', '9'],
+        ['HSETNX', 'fields', 'fresh', 'v'],
+      ],
+    ],
+    [
       'lists (LPUSH, RPUSH, LTRIM)',
       () => redis.rpush('l', 'a', 'b', 'c', 'd'),
       [
@@ -345,6 +358,34 @@ describe('EffectApplier', () => {
     expect(await redis.get('expiring')).toBe('2');
     expect(await redis.ttl('expiring')).toBeGreaterThan(90);
     expect(await redis.ttl('expiring')).toBeLessThanOrEqual(100);
+  });
+
+  it("forgets a key's TTL when an entry's last write changed it, so a later entry taken back keeps the new one", async () => {
+    await redis.set('short-lived', 'v', 'EX', 500);
+    const [a, b] = [await nextOrder(), await nextOrder()];
+    const outcomes = await applier.apply([
+      // a's last write runs without undo notes; the batch must still forget the key's TTL...
+      {
+        id: a,
+        recordKey: orderKey(a),
+        listener: 'l',
+        effects: writes(
+          ['APPEND', 'short-lived', '!'],
+          ['PERSIST', 'short-lived'],
+        ),
+      },
+      // ...so that b, taken back, leaves the key without one, as a left it.
+      {
+        id: b,
+        recordKey: orderKey(b),
+        listener: 'l',
+        effects: writes(['APPEND', 'short-lived', '?'], FAILING),
+      },
+    ]);
+    expect(outcomes[0]).toBe('applied');
+    expect(outcomes[1]).toBeInstanceOf(Error);
+    expect(await redis.get('short-lived')).toBe('v!');
+    expect(await redis.ttl('short-lived')).toBe(-1);
   });
 
   it('applies a batch of orders and listeners, each entry on its own: a failing one does not hold back the others', async () => {

@@ -20,7 +20,8 @@
   first write to them: a key that did not exist is simply deleted again.
 
   What it defines for effects.lua: journal, existed, known and reshaped (the state, reset
-  per entry but `known`, kept for the batch), remember_touched(), take_all_back(), proxy.
+  per entry but `known`, kept for the batch), remember_touched(), take_all_back(), proxy
+  (with last_call, for an entry's last write: it needs no notes, see there).
   No KEYS nor ARGV of its own.
 ]]
 local journal, existed = {}, {}
@@ -82,7 +83,7 @@ end
 -- What each write command is about to change, noted before it runs; a function returned
 -- is called with the reply once the command succeeded.
 local KEEP = {}
-for _, c in ipairs({'HSET', 'HMSET', 'HSETNX', 'HINCRBY', 'HINCRBYFLOAT', 'HDEL'}) do
+for _, c in ipairs({'HSET', 'HMSET', 'HINCRBY', 'HINCRBYFLOAT', 'HDEL'}) do
   KEEP[c] = function(key, args)
     local step = (c == 'HSET' or c == 'HMSET') and 2 or 1
     local last = (c == 'HDEL') and #args or ((c == 'HSET' or c == 'HMSET') and #args - 1 or 1)
@@ -93,6 +94,15 @@ for _, c in ipairs({'SADD', 'SREM'}) do
   KEEP[c] = function(key, args)
     for i = 1, #args do note({'member', key, args[i], redis.call('SISMEMBER', key, args[i]) == 1}) end
   end
+end
+-- One member added, or a field set if absent: the reply says whether it was there, so
+-- nothing is read before (1: it was not, take it away again; 0: nothing changed).
+KEEP.SADD = function(key, args)
+  if #args ~= 1 then return KEEP.SREM(key, args) end
+  return function(added) if added == 1 then note({'member', key, args[1], false}) end end
+end
+KEEP.HSETNX = function(key, args)
+  return function(set) if set == 1 then note({'field', key, args[1], false}) end end
 end
 KEEP.ZADD = function(key, args)
   for i = skip_options(args, ZADD_OPTIONS) + 1, #args, 2 do
@@ -179,13 +189,15 @@ local READS = {
   TTL = true, PTTL = true, PFCOUNT = true,
 }
 
+local function refuse(name)
+  error('podium cannot take ' .. name .. ' back if a later write fails, so effects may not use it', 0)
+end
+
 local function guarded_call(command, key, ...)
   local name = string.upper(command)
   if READS[name] then return redis.call(command, key, ...) end
   local keep = KEEP[name]
-  if not keep then
-    error('podium cannot take ' .. name .. ' back if a later write fails, so effects may not use it', 0)
-  end
+  if not keep then refuse(name) end
   local args = {...}
   local after
   if first_touch(key) then after = keep(key, args) end
@@ -201,9 +213,27 @@ local function guarded_call(command, key, ...)
   return reply
 end
 
+-- The last write of an entry, when nothing runs after it (writes.lua's last write): failed,
+-- it changed nothing (a command is atomic); done, nothing can fail after it. So it needs
+-- no notes, and no read before it; only what the batch knows of the keys may change.
+local function last_call(command, key, ...)
+  local name = string.upper(command)
+  if READS[name] then return redis.call(command, key, ...) end
+  if not KEEP[name] then refuse(name) end
+  local args = {...}
+  if may_reshape(name, args) then
+    known[key], reshaped[key] = nil, true
+    if name == 'DEL' or name == 'UNLINK' then
+      for i = 1, #args do known[args[i]], reshaped[args[i]] = nil, true end
+    end
+  end
+  return redis.call(command, key, ...)
+end
+
 -- What a listener's body sees as "redis".
 local proxy = {
   call = guarded_call,
+  last_call = last_call,
   pcall = function(...)
     local ok, reply = pcall(guarded_call, ...)
     if ok then return reply end

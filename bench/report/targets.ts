@@ -167,9 +167,15 @@ export function targets(results: Results): Target[] {
         .slice(0, 6)
         .map(([c, v]) => `${c} ${fmt(v.usec)} µs (${fmt(v.calls)} calls)`)
         .join(', ');
+      // Every command Redis ran per order, a script's own commands included (EVALSHA is not one).
+      const commands = (run: SatSummary) =>
+        Object.entries(run.mid.redisCommands ?? {})
+          .filter(([c]) => c !== 'evalsha' && c !== 'exec' && c !== 'multi')
+          .reduce((sum, [, v]) => sum + v.calls, 0);
       t.why =
         `per order, the commands that cost most (INFO commandstats, wall time inside Redis; a script's commands counted again in their own rows): ${top || 'not measured'}. ` +
-        '(d) runs no script: XADD, one XREADGROUP and one MULTI with XACK per batch of 100; podium\'s record script writes the order, an `announced` counter per listener, the outbox and the markers, and its effects script journals before each write (see "Where Redis spends its time").';
+        `Redis ran ${fmt(commands(s))} commands per order against (d)'s ${fmt(commands(d))}, most of them inside scripts: ` +
+        '(d) runs no script: XADD, one XREADGROUP and one MULTI with XACK per batch of 100; podium\'s record script writes the order, an `announced` counter per listener, the outbox and the markers, and its effects script reads what each write of a listener but its last will change, to take it back should a later one fail (see "Where Redis spends its time").';
     }
     out.push(t);
   };

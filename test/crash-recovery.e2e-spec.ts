@@ -3,7 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { Redis } from 'ioredis';
 import request from 'supertest';
 import { seedListenersFor } from '@podium/listeners';
-import { appliedKey, GroupQueues } from '@podium/core';
+import { appliedKey, GroupQueues, OUTBOX } from '@podium/core';
 import { invoicesKey, OPENING_CEREMONY, SALES_SUMMARY } from '@podium/orders';
 import {
   ListenersProcess,
@@ -128,6 +128,47 @@ describe('a listeners process killed or stopped: durable listeners lose nothing,
       bought,
       Math.max(1000, 10_000 - (Date.now() - restartedAt)),
     );
+  });
+
+  it('kill -9 after applying orders from their announcements, before their jobs ran: the next process completes the jobs, applying nothing again', async () => {
+    const queues = new GroupQueues(() => server.client());
+    const queue = queues.get('durable');
+    // No worker takes a job while the queue is paused: the kill lands between the two paths.
+    await queue.pause();
+    try {
+      running = await ListenersProcess.start(LISTENERS_MAIN, env());
+      const bought = await stream(6, () => Promise.resolve());
+      await waitFor(
+        async () => {
+          const marks = await Promise.all(
+            bought.map((o) =>
+              redis.hmget(appliedKey(o.orderId), ...seedListenersFor(o.event)),
+            ),
+          );
+          return marks.every((m) => m.every((mark) => mark === '1'));
+        },
+        { what: 'every order applied from its announcement' },
+      );
+      await waitFor(
+        async () =>
+          (await redis.zcard(OUTBOX)) === 0 &&
+          (await queue.getWaitingCount()) > 0,
+        { what: 'their jobs queued, waiting' },
+      );
+      await running.kill();
+
+      await queue.resume();
+      running = await ListenersProcess.start(LISTENERS_MAIN, env());
+      await waitFor(
+        async () =>
+          (await queue.getJobCountByTypes('waiting', 'active', 'delayed')) ===
+          0,
+        { what: 'the jobs completed by the next process' },
+      );
+      await expectExactlyOnce(redis, bought, 10_000);
+    } finally {
+      await queues.close();
+    }
   });
 
   it('SIGTERM finishes or releases its active jobs, exits cleanly, and loses nothing', async () => {

@@ -25,6 +25,9 @@ import {
   type ConnectionLiveness,
   type RedisClient,
 } from '@podium/redis';
+import type { Registry } from 'prom-client';
+import { METRICS_REGISTRY } from './metrics.js';
+import { registerReadinessMetrics } from './readiness-metrics.js';
 
 /** How long a readiness check may take before it counts as down. */
 export const READINESS_TIMEOUT_MS = 1000;
@@ -44,6 +47,11 @@ export class ReadinessChecks {
 
   list(): ReadinessCheck[] {
     return [...this.checks.values()];
+  }
+
+  /** The checks with the key each reports under (`redis`, `subscriptions`, ...). */
+  named(): [string, ReadinessCheck][] {
+    return [...this.checks.entries()];
   }
 }
 
@@ -179,9 +187,25 @@ export class PodiumHealthIndicator {
 })
 export class PodiumHealthModule {}
 
-/** /health/live and /health/ready (the podium apps'), on the checks of PodiumModule. */
+/** podium_ready on the app's registry: each readiness check as a series, for alerts. */
+@Injectable()
+class ReadinessMetrics implements OnModuleInit {
+  constructor(
+    private readonly checks: ReadinessChecks,
+    private readonly indicators: HealthIndicatorService,
+    @Optional() @Inject(METRICS_REGISTRY) private readonly registry?: Registry,
+  ) {}
+
+  onModuleInit(): void {
+    if (this.registry)
+      registerReadinessMetrics(this.registry, this.checks, this.indicators);
+  }
+}
+
+/** /health/live and /health/ready (the podium apps'), on the checks of PodiumModule, and podium_ready. */
 @Module({
   imports: [TerminusModule.forRoot({ errorLogStyle: 'json' })],
   controllers: [HealthController],
+  providers: [ReadinessMetrics],
 })
 export class HealthModule {}

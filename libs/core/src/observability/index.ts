@@ -8,3 +8,4 @@ export * from './observability.module.js';
 export * from './operator-auth.js';
 export * from './openapi.js';
 export * from './queue-metrics.js';
+export * from './readiness-metrics.js';

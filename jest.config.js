@@ -22,8 +22,13 @@ export default {
   moduleNameMapper: {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
-  // examples/own-app is a project of its own, tested on the packed packages (npm run test:example).
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/examples/own-app/'],
+  // examples/own-app is a project of its own, tested on the packed packages (npm run test:example);
+  // test/image runs the built image with podman, as root (npm run test:image).
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    '<rootDir>/examples/own-app/',
+    '<rootDir>/test/image/',
+  ],
   globalSetup: '<rootDir>/test/global-setup.js',
   setupFiles: ['<rootDir>/test/preload-nest.js'],
   testTimeout: 60_000,

@@ -8,6 +8,7 @@ import {
   redisUnavailableReason,
   UnreplicatedError,
 } from '@podium/redis';
+import { RateLimitUnavailableError } from './rate-limit/redis-throttler.storage.js';
 
 /** Seconds a client is asked to wait before trying again while Redis cannot serve. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -26,8 +27,10 @@ export const FAILOVER_MESSAGE =
  * A request that needs Redis while Redis is down, too slow or refusing writes answers 503
  * with Retry-After and a message saying so, never a stack trace. The box office's
  * connection fails fast (no offline queue, a deadline per command), so this comes within
- * about two seconds, and nothing of the request runs later. A purchase that replicas did
- * not confirm (REDIS_WAIT_REPLICAS) answers 503 too, saying so. Other errors get Nest's 500.
+ * about two seconds, and nothing of the request runs later. So does a rate-limited request
+ * whose count Redis could not keep: refused before it ran, never let through uncounted. A
+ * purchase that replicas did not confirm (REDIS_WAIT_REPLICAS) answers 503 too, saying so.
+ * Other errors get Nest's 500.
  */
 @Catch()
 export class RedisUnavailableFilter extends BaseExceptionFilter {
@@ -51,6 +54,19 @@ export class RedisUnavailableFilter extends BaseExceptionFilter {
         `Purchase not confirmed by replicas: ${exception.message}`,
         UNREPLICATED_RETRY_AFTER_SECONDS,
         UNREPLICATED_MESSAGE,
+      );
+    if (
+      exception instanceof RateLimitUnavailableError &&
+      host.getType() === 'http'
+    )
+      return this.unavailable(
+        host,
+        `Rate limit not counted, Redis unavailable (${exception.reason}): ${redactSecrets(exception.message)}`,
+        RETRY_AFTER_SECONDS,
+        // The request itself did not run, whether or not Redis counted it.
+        redisUnavailableMessage(
+          exception.reason === 'no-answer' ? 'down' : exception.reason,
+        ),
       );
     const reason = redisUnavailableReason(exception);
     if (!reason || host.getType() !== 'http')

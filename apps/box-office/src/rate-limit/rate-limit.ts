@@ -8,10 +8,18 @@ import {
 import { Reflector } from '@nestjs/core';
 import { ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
-import { PodiumEnv, ErrorResponse } from '@podium/core';
+import { PodiumEnv, ErrorResponse, rateLimitKey } from '@podium/core';
+import { REDIS, type RedisClient } from '@podium/redis';
+import { RedisThrottlerStorage } from './redis-throttler.storage.js';
 
 /** The variables that set a route's limit, in requests per client per minute (0: no limit). */
 export type RateLimitVariable = 'PURCHASE_RATE_LIMIT' | 'EVENT_RATE_LIMIT';
+
+/** The route each limit counts, in its key's name (podium:rate-limit:<route>:<client>). */
+const ROUTES: Record<RateLimitVariable, string> = {
+  PURCHASE_RATE_LIMIT: 'purchases',
+  EVENT_RATE_LIMIT: 'events',
+};
 
 interface RateLimitSpec {
   variable: RateLimitVariable;
@@ -23,7 +31,8 @@ const RATE_LIMIT = Symbol('podium:rate-limit');
 
 /**
  * Limits a route per client IP address to the number of requests a minute that `variable`
- * says (0 turns it off): 429 with Retry-After beyond it. Each route counts on its own.
+ * says (0 turns it off): 429 with Retry-After beyond it. Each route counts on its own, in
+ * Redis, once for all box offices.
  */
 export const RateLimit = (variable: RateLimitVariable, what: string) =>
   applyDecorators(
@@ -36,14 +45,20 @@ export const RateLimit = (variable: RateLimitVariable, what: string) =>
   );
 
 /**
- * @nestjs/throttler for the box office, counted in this process's memory. One throttler
- * whose limit each route names through @RateLimit; a route without it is never limited.
+ * @nestjs/throttler for the box office, counted in Redis on the box office's connection
+ * (RedisThrottlerStorage), so that every box office on one Redis counts a client once. One
+ * throttler whose limit each route names through @RateLimit; a route without it is never
+ * limited. While Redis cannot count, a limited route answers 503 (RedisUnavailableFilter).
  */
 @Module({
   imports: [
     ThrottlerModule.forRootAsync({
-      inject: [PodiumEnv, Reflector],
-      useFactory: (env: PodiumEnv, reflector: Reflector) => {
+      inject: [PodiumEnv, Reflector, REDIS],
+      useFactory: (
+        env: PodiumEnv,
+        reflector: Reflector,
+        redis: RedisClient,
+      ) => {
         const spec = (context: ExecutionContext) =>
           reflector.get<RateLimitSpec | undefined>(
             RATE_LIMIT,
@@ -54,6 +69,10 @@ export const RateLimit = (variable: RateLimitVariable, what: string) =>
           return found ? env[found.variable] : 0;
         };
         return {
+          storage: new RedisThrottlerStorage(redis),
+          // Only limited routes are counted (skipIf), so spec() is there.
+          generateKey: (context: ExecutionContext, client: string) =>
+            rateLimitKey(ROUTES[spec(context)!.variable], client),
           throttlers: [
             {
               ttl: 60_000,

@@ -58,6 +58,15 @@ export const LISTENER_DIRECTORY = 'podium:listeners';
 /** Hash: group name -> JSON DurableSubscription. It outlives every process. */
 export const DURABLE_SUBSCRIPTIONS = 'podium:durable-subscriptions';
 
+/**
+ * Hash: one client's requests on one rate-limited HTTP route (the box office's `purchases`,
+ * `events`) in the current window, counted by every process that serves the route; it
+ * expires with its window, or with the client's block once past the limit (see
+ * count-request.lua). One key per script: on a cluster it keeps its name, in its own slot.
+ */
+export const rateLimitKey = (route: string, client: string): string =>
+  `podium:rate-limit:${route}:${client}`;
+
 /** BullMQ's keys: podium:queue:<queue>:... (one queue per listener group). */
 export const QUEUE_PREFIX = 'podium:queue';
 

@@ -14,6 +14,9 @@ describe('EventsModule: POST /events (operator only), GET /events', () => {
   });
   afterAll(() => box?.close());
 
+  /** Every key but the clients' rate-limit counts, which POST /events writes before it checks anything. */
+  const snapshot = () =>
+    snapshotKeyspace(box.redis, { rateLimitCounts: false });
   const create = (body: unknown) =>
     box
       .http()
@@ -47,12 +50,12 @@ describe('EventsModule: POST /events (operator only), GET /events', () => {
   });
 
   it('refuses a second event of the same name (409), and writes nothing', async () => {
-    const before = await snapshotKeyspace(box.redis);
+    const before = await snapshot();
     const { body } = await create({ name: 'Womens Judo', price: 30 }).expect(
       409,
     );
     expect(body.message).toBe('event "Womens Judo" already exists');
-    expect(await snapshotKeyspace(box.redis)).toEqual(before);
+    expect(await snapshot()).toEqual(before);
   });
 
   it.each([
@@ -78,20 +81,20 @@ describe('EventsModule: POST /events (operator only), GET /events', () => {
   ])(
     'a bad event (%s) gets a 4xx naming the field, and nothing is written',
     async (_case, body, status, message) => {
-      const before = await snapshotKeyspace(box.redis);
+      const before = await snapshot();
       const res = await create(body).expect(status);
       expect([res.body.message].flat().join('; ')).toMatch(message);
-      expect(await snapshotKeyspace(box.redis)).toEqual(before);
+      expect(await snapshot()).toEqual(before);
     },
   );
 
   it('without the operator credentials: 401, nothing written', async () => {
-    const before = await snapshotKeyspace(box.redis);
+    const before = await snapshot();
     await box
       .http()
       .post('/events')
       .send({ name: 'Sneaky', price: 1 })
       .expect(401);
-    expect(await snapshotKeyspace(box.redis)).toEqual(before);
+    expect(await snapshot()).toEqual(before);
   });
 });

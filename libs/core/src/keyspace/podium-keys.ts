@@ -58,6 +58,8 @@ export const LISTENER_DIRECTORY = 'podium:listeners';
 /** Hash: group name -> JSON DurableSubscription. It outlives every process. */
 export const DURABLE_SUBSCRIPTIONS = 'podium:durable-subscriptions';
 
+/** What every rateLimitKey starts with. */
+export const RATE_LIMIT_PREFIX = 'podium:rate-limit:';
 /**
  * Hash: one client's requests on one rate-limited HTTP route (the box office's `purchases`,
  * `events`) in the current window, counted by every process that serves the route; it
@@ -65,7 +67,7 @@ export const DURABLE_SUBSCRIPTIONS = 'podium:durable-subscriptions';
  * count-request.lua). One key per script: on a cluster it keeps its name, in its own slot.
  */
 export const rateLimitKey = (route: string, client: string): string =>
-  `podium:rate-limit:${route}:${client}`;
+  `${RATE_LIMIT_PREFIX}${route}:${client}`;
 
 /** BullMQ's keys: podium:queue:<queue>:... (one queue per listener group). */
 export const QUEUE_PREFIX = 'podium:queue';

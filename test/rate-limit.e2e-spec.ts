@@ -11,6 +11,7 @@ import {
   SentinelTopology,
   waitFor,
 } from '@podium/testing';
+import { FAILOVER_MESSAGE } from '../apps/box-office/src/redis-unavailable.filter.js';
 import { startBoxOffice } from './support/box-office.js';
 
 const LIMIT = 4;
@@ -207,5 +208,82 @@ describe('Redis stopped: a rate-limited purchase answers 503, not 500, and is no
     await buy().expect(201);
     await buy().expect(429);
     expect(await redis.hget(eventKey(EVENT), 'sold')).toBe('2');
+  });
+});
+
+describe('a planned failover behind Sentinel: a limited purchase answers as it would without the limit, and the count goes on on the new primary', () => {
+  let sentinel: SentinelTopology;
+  let office: INestApplication;
+  const buy = () =>
+    request(office.getHttpServer())
+      .post('/purchases')
+      .send({ event: EVENT, qty: 1, who: 'failover' });
+
+  beforeAll(async () => {
+    sentinel = await SentinelTopology.start({ replicas: 1, sentinels: 1 });
+    office = await startBoxOffice(UNUSED_URL, {
+      REDIS_SENTINELS: sentinel.sentinelsEnv,
+      REDIS_SENTINEL_NAME: sentinel.name,
+      PURCHASE_RATE_LIMIT: '100000',
+    });
+    await request(office.getHttpServer())
+      .post('/events')
+      .set('Authorization', operatorAuth)
+      .send({ name: EVENT, price: 20 })
+      .expect(201);
+  }, 60_000);
+
+  afterAll(async () => {
+    await office?.close();
+    await sentinel?.destroy();
+  });
+
+  it("buys on through it: 201, or 503 with Retry-After (the failover's, as the purchase gives it), never 500, 429 or Redis refusing writes", async () => {
+    /** Each answer: '201', or status, Retry-After and message. */
+    const answers: string[] = [];
+    let buying = true;
+    const loop = (async () => {
+      while (buying) {
+        const res = await buy();
+        answers.push(
+          res.status === 201
+            ? '201'
+            : `${res.status} ${res.headers['retry-after']} ${res.body.message}`,
+        );
+      }
+    })();
+    let after = 0;
+    try {
+      await waitFor(() => answers.length >= 20, {
+        what: 'purchases before the failover',
+      });
+      // The replica has the event and the count: a failover loses nothing of them.
+      await sentinel.waitForReplicas(1);
+      const old = await sentinel.failover();
+      await sentinel.waitForNewPrimary(old);
+      after = answers.length;
+      await waitFor(
+        () => answers.slice(after).filter((a) => a === '201').length >= 20,
+        { what: '20 purchases on the new primary', timeoutMs: 20_000 },
+      );
+    } finally {
+      buying = false;
+      await loop;
+    }
+    const refused = answers.filter((a) => a !== '201');
+    expect(refused).toContain(`503 1 ${FAILOVER_MESSAGE}`);
+    for (const answer of refused) {
+      expect(answer).toMatch(/^503 \d+ /);
+      expect(answer).not.toMatch(/refuses writes/);
+    }
+    // Counted on the new primary: every purchase since it took over, at least.
+    const primary = (await sentinel.primary()).client();
+    const hits = Number(
+      await primary.hget(rateLimitKey('purchases', '127.0.0.1'), 'hits'),
+    );
+    expect(hits).toBeGreaterThanOrEqual(
+      answers.slice(after).filter((a) => a === '201').length,
+    );
+    expect(hits).toBeLessThanOrEqual(answers.length);
   });
 });

@@ -8,7 +8,12 @@ import {
 import { Reflector } from '@nestjs/core';
 import { ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
-import { PodiumEnv, ErrorResponse, rateLimitKey } from '@podium/core';
+import {
+  ErrorResponse,
+  FailoverMonitor,
+  PodiumEnv,
+  rateLimitKey,
+} from '@podium/core';
 import { REDIS, type RedisClient } from '@podium/redis';
 import { RedisThrottlerStorage } from './redis-throttler.storage.js';
 
@@ -48,16 +53,23 @@ export const RateLimit = (variable: RateLimitVariable, what: string) =>
  * @nestjs/throttler for the box office, counted in Redis on the box office's connection
  * (RedisThrottlerStorage), so that every box office on one Redis counts a client once. One
  * throttler whose limit each route names through @RateLimit; a route without it is never
- * limited. While Redis cannot count, a limited route answers 503 (RedisUnavailableFilter).
+ * limited. While Redis cannot count, a limited route answers 503 (RedisUnavailableFilter);
+ * during a failover nothing is counted (see RedisThrottlerStorage).
  */
 @Module({
   imports: [
     ThrottlerModule.forRootAsync({
-      inject: [PodiumEnv, Reflector, REDIS],
+      inject: [
+        PodiumEnv,
+        Reflector,
+        REDIS,
+        { token: FailoverMonitor, optional: true },
+      ],
       useFactory: (
         env: PodiumEnv,
         reflector: Reflector,
         redis: RedisClient,
+        failover?: FailoverMonitor,
       ) => {
         const spec = (context: ExecutionContext) =>
           reflector.get<RateLimitSpec | undefined>(
@@ -69,7 +81,7 @@ export const RateLimit = (variable: RateLimitVariable, what: string) =>
           return found ? env[found.variable] : 0;
         };
         return {
-          storage: new RedisThrottlerStorage(redis),
+          storage: new RedisThrottlerStorage(redis, failover),
           // Only limited routes are counted (skipIf), so spec() is there.
           generateKey: (context: ExecutionContext, client: string) =>
             rateLimitKey(ROUTES[spec(context)!.variable], client),

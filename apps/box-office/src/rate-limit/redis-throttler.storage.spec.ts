@@ -1,3 +1,4 @@
+import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { Redis } from 'ioredis';
 import { PrivateRedis, waitFor } from '@podium/testing';
 import {
@@ -11,7 +12,8 @@ const MINUTE = 60_000;
 describe('RedisThrottlerStorage: @nestjs/throttler counts in Redis', () => {
   let server: PrivateRedis;
   let redis: Redis;
-  let storage: RedisThrottlerStorage;
+  /** Called as the guard calls it, through the throttler's interface. */
+  let storage: ThrottlerStorage;
   let n = 0;
   /** A key of its own per test. */
   const newKey = () => `podium:rate-limit:test:client-${++n}`;
@@ -102,7 +104,7 @@ describe('RedisThrottlerStorage: @nestjs/throttler counts in Redis', () => {
 
   it('two storages on one Redis (two box offices) share one count', async () => {
     const key = newKey();
-    const other = new RedisThrottlerStorage(server.client());
+    const other: ThrottlerStorage = new RedisThrottlerStorage(server.client());
     const counts = [];
     for (let i = 0; i < 4; i++)
       counts.push(
@@ -133,7 +135,7 @@ describe('RedisThrottlerStorage: @nestjs/throttler counts in Redis', () => {
 
   it('Redis unavailable: a RateLimitUnavailableError with the reason, for the 503', async () => {
     const key = newKey();
-    const failing = new RedisThrottlerStorage({
+    const failing: ThrottlerStorage = new RedisThrottlerStorage({
       evalsha: () => Promise.reject(new Error('Connection is closed.')),
       script: () => Promise.resolve('sha'),
     } as unknown as Redis);
@@ -142,5 +144,25 @@ describe('RedisThrottlerStorage: @nestjs/throttler counts in Redis', () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RateLimitUnavailableError);
     expect(err).toMatchObject({ reason: 'no-answer' });
+  });
+
+  it('during a failover nothing is counted: the request goes on to its route, which refuses what it would write', async () => {
+    const key = newKey();
+    const failover = { failingOver: true, epoch: 1 };
+    const during: ThrottlerStorage = new RedisThrottlerStorage(redis, failover);
+    for (let i = 0; i < 3; i++)
+      expect(await during.increment(key, MINUTE, 1, MINUTE, 'default')).toEqual(
+        {
+          totalHits: 0,
+          timeToExpire: 60,
+          isBlocked: false,
+          timeToBlockExpire: 0,
+        },
+      );
+    expect(await redis.exists(key)).toBe(0);
+    failover.failingOver = false;
+    expect(
+      await during.increment(key, MINUTE, 1, MINUTE, 'default'),
+    ).toMatchObject({ totalHits: 1 });
   });
 });

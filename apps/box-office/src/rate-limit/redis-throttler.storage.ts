@@ -2,6 +2,7 @@ import type { ThrottlerStorage } from '@nestjs/throttler';
 import {
   LuaScript,
   redisUnavailableReason,
+  type FailoverSignal,
   type RedisClient,
   type RedisUnavailableReason,
 } from '@podium/redis';
@@ -36,9 +37,18 @@ export class RateLimitUnavailableError extends Error {
  * on one Redis (one server, Sentinel or a cluster) counts a client's requests once. The key
  * is the guard's (RateLimitModule names it with rateLimitKey); the throttler's name is not
  * part of it, the box office has one throttler.
+ *
+ * While a failover of the primary is under way (FailoverMonitor, behind Sentinel) nothing is
+ * counted: the primary being demoted would take the count and lose it, or refuse it
+ * (READONLY) once demoted. The request goes on uncounted to its route, which refuses it
+ * then as it did without a rate limit: a purchase with the failover's 503 (Retry-After 1,
+ * RecordReplication), before it writes anything.
  */
 export class RedisThrottlerStorage implements ThrottlerStorage {
-  constructor(private readonly redis: RedisClient) {}
+  constructor(
+    private readonly redis: RedisClient,
+    private readonly failover?: FailoverSignal,
+  ) {}
 
   async increment(
     key: string,
@@ -46,6 +56,13 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
     limit: number,
     blockDuration: number,
   ): Promise<ThrottlerStorageRecord> {
+    if (this.failover?.failingOver)
+      return {
+        totalHits: 0,
+        timeToExpire: Math.ceil(ttl / 1000),
+        isBlocked: false,
+        timeToBlockExpire: 0,
+      };
     let reply: [number, number, number, number];
     try {
       reply = await COUNT_REQUEST.run(

@@ -7,6 +7,7 @@ import {
 } from '../config/index.js';
 import { QueuesModule } from '../queues/index.js';
 import { AnnouncementDispatcher } from './announcements/announcement-dispatcher.js';
+import { AnnouncementTracing } from './announcements/announcement-tracing.js';
 import { DeliveryMetrics } from './delivery-metrics.js';
 import { DeliveryObservability } from './delivery-observability.js';
 import { DELIVERY_OPTIONS, type DeliveryOptions } from './delivery.options.js';
@@ -79,6 +80,7 @@ export class DeliveryModule {
         QueuedDelivery,
         DurableDelivery,
         DeliveryStrategies,
+        AnnouncementTracing,
         AnnouncementDispatcher,
         ListenerRegistrar,
         DeliveryObservability,

@@ -18,6 +18,20 @@
  */
 export const appliedKey = (id: string): string => `podium:applied:${id}`;
 
+/**
+ * Hash, the trace context a message was published in (OpenTelemetry): the propagator's
+ * fields (W3C `traceparent`, `tracestate`). Written by the record script beside the record,
+ * only while the publication is traced (a span is recording), and read by the listeners with
+ * the record, so that their spans join the publication's trace; the announcement itself
+ * stays the bare id. It lives in the record's slot and expires after
+ * TRACE_CONTEXT_TTL_SECONDS: an announcement worked on later, or a message another program
+ * announced, starts a trace of its own.
+ */
+export const traceContextKey = (id: string): string => `podium:trace:${id}`;
+
+/** How long a message's trace context is kept: long enough for its announcement to be worked on. */
+export const TRACE_CONTEXT_TTL_SECONDS = 30;
+
 /** The marker field saying that a message is queued for a group (listener names hold no ':'). */
 export const queuedField = (group: string): string => `queued:${group}`;
 

@@ -5,6 +5,7 @@ import type {
   Type,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { Telemetry } from 'bullmq';
 import type { DestinationStream } from 'pino';
 import type { PodiumEnv } from '../config/index.js';
 import {
@@ -25,6 +26,8 @@ export interface ListenersApplicationOptions {
   logger?: LoggerService | LogLevel[] | false;
   /** With LOG_FORMAT=json: where the lines go instead of stdout. */
   logDestination?: DestinationStream;
+  /** BullMQ's telemetry for the queues and workers (see PodiumModule's `queue.telemetry`). */
+  queueTelemetry?: Telemetry;
 }
 
 export interface ListenersApplication {
@@ -42,7 +45,7 @@ export interface ListenersApplication {
 export async function createListenersApplication(
   options: ListenersApplicationOptions,
 ): Promise<ListenersApplication> {
-  const { env, listeners, logger, logDestination } = options;
+  const { env, listeners, logger, logDestination, queueTelemetry } = options;
   const json = logger === undefined && env.LOG_FORMAT === 'json';
   const app = await NestFactory.create(
     PodiumListenersModule.forRoot({
@@ -50,6 +53,7 @@ export async function createListenersApplication(
       transport: options.transport,
       listeners,
       logDestination,
+      queueTelemetry,
     }),
     {
       abortOnError: false,

@@ -1,4 +1,5 @@
 import { Module, type DynamicModule, type Type } from '@nestjs/common';
+import type { Telemetry } from 'bullmq';
 import type { DestinationStream } from 'pino';
 import { PodiumConfigModule, PodiumEnv } from '../config/index.js';
 import { podiumOptionsFromEnv } from './podium-options.js';
@@ -14,6 +15,8 @@ export interface PodiumListenersOptions {
   listeners: Type[];
   /** With LOG_FORMAT=json: where the lines go instead of stdout. */
   logDestination?: DestinationStream;
+  /** BullMQ's telemetry for the queues and workers (PodiumModule's `queue.telemetry`). */
+  queueTelemetry?: Telemetry;
 }
 
 /**
@@ -29,12 +32,16 @@ export class PodiumListenersModule {
     transport,
     listeners,
     logDestination,
+    queueTelemetry,
   }: PodiumListenersOptions): DynamicModule {
+    const options = podiumOptionsFromEnv(env);
+    if (queueTelemetry)
+      options.queue = { ...options.queue, telemetry: queueTelemetry };
     return {
       module: PodiumListenersModule,
       imports: [
         PodiumConfigModule.forRoot(env),
-        PodiumModule.forRoot(podiumOptionsFromEnv(env), {
+        PodiumModule.forRoot(options, {
           publish: false,
           transport,
           connectionName: 'podium-listeners',

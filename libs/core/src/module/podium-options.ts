@@ -1,3 +1,4 @@
+import type { Telemetry } from 'bullmq';
 import type { Registry } from 'prom-client';
 import {
   deliveryVariable,
@@ -60,6 +61,12 @@ export interface PodiumQueueOptions {
   lockMs?: number;
   /** How often stalled jobs are looked for. Default 2,000 ms. */
   stalledCheckMs?: number;
+  /**
+   * BullMQ's telemetry, given as it is to every queue and worker (`new BullMQOtel('podium')`
+   * from bullmq-otel): each job then has BullMQ's spans, in the trace of the messages it
+   * carries. None by default.
+   */
+  telemetry?: Telemetry;
 }
 
 /** The outbox: jobs of durable groups recorded but not yet queued (see OutboxRelay). */
@@ -165,6 +172,7 @@ const KNOWN: Record<string, readonly string[]> = {
     ]),
   ),
   delivery: [...Object.keys(VARIABLES.delivery), 'modes', 'groups'],
+  queue: [...Object.keys(VARIABLES.queue), 'telemetry'],
   metrics: ['registry'],
 };
 
@@ -202,6 +210,16 @@ function shapeProblems(options: unknown): string[] {
     )
       problems.push(`${path} must be an array of strings`);
   }
+  const telemetry = (record.queue as Record<string, unknown> | undefined)
+    ?.telemetry as Partial<Telemetry> | undefined;
+  if (
+    telemetry !== undefined &&
+    (typeof telemetry?.tracer?.startSpan !== 'function' ||
+      typeof telemetry.contextManager?.with !== 'function')
+  )
+    problems.push(
+      "queue.telemetry must be BullMQ's Telemetry (a tracer and a contextManager), such as bullmq-otel's BullMQOtel",
+    );
   return problems;
 }
 

@@ -19,7 +19,7 @@ import { PodiumHealthModule } from '../observability/health.js';
 import { PodiumMetricsModule } from '../observability/metrics.js';
 import { OutboxModule } from '../publisher/outbox/outbox.module.js';
 import { PublisherModule } from '../publisher/publisher.module.js';
-import { QueuesModule } from '../queues/index.js';
+import { QUEUE_TELEMETRY, QueuesModule } from '../queues/index.js';
 import {
   resolvePodiumSettings,
   type PodiumModuleOptions,
@@ -116,11 +116,17 @@ export class PodiumModule {
       inject: [PODIUM_OPTIONS],
       useFactory: resolvePodiumSettings,
     };
+    const telemetry = {
+      provide: QUEUE_TELEMETRY,
+      inject: [PODIUM_OPTIONS],
+      useFactory: (options: PodiumModuleOptions) =>
+        options.queue?.telemetry ?? null,
+    };
     const settingsModule: DynamicModule = {
       module: PodiumSettingsModule,
       imports,
-      providers: [options, settings],
-      exports: [PODIUM_OPTIONS, PODIUM_SETTINGS],
+      providers: [options, settings, telemetry],
+      exports: [PODIUM_OPTIONS, PODIUM_SETTINGS, QUEUE_TELEMETRY],
     };
     return {
       module: PodiumModule,

@@ -9,3 +9,4 @@ export * from './operator-auth.js';
 export * from './openapi.js';
 export * from './queue-metrics.js';
 export * from './readiness-metrics.js';
+export * from './tracing.js';

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
+import { context, SpanKind, trace, type Context } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
 import { PODIUM_SETTINGS, type PodiumSettings } from '../config/index.js';
 import {
@@ -7,6 +8,8 @@ import {
   listenerStatsKey,
   OUTBOX,
   queuedField,
+  TRACE_CONTEXT_TTL_SECONDS,
+  traceContextKey,
   type Keyspace,
   type Place,
 } from '../keyspace/index.js';
@@ -18,9 +21,15 @@ import {
   type Unpublished,
 } from '../messages/index.js';
 import {
+  carrierOf,
+  inSpan,
+  inTraceOf,
   METRICS_REGISTRY,
+  podiumTracer,
   registryOrPrivate,
+  tracingOn,
   withLogContext,
+  type TraceCarrier,
 } from '../observability/index.js';
 import {
   createMessageEnqueuer,
@@ -42,6 +51,15 @@ interface Queued {
   type: string;
   id: string;
   place: Place;
+  /** The trace its publication is in, when traced: its job joins it (see TickBatch). */
+  trace?: Context;
+}
+
+/** A publication's span, when an OpenTelemetry SDK is registered. */
+interface Tracing {
+  context: Context;
+  /** Its trace context, stored beside the message when the span is recording. */
+  carrier?: TraceCarrier;
 }
 
 /** What became of a publication. */
@@ -125,7 +143,9 @@ export class MessagePublisher {
     const hash = checkedHash(type, complete);
     return withLogContext({ orderId: id }, async () => {
       const stop = this.metrics.duration.startTimer();
-      const result = await this.record(type, complete, hash, idempotency);
+      const result = await this.traced(type, id, (tracing) =>
+        this.record(type, complete, hash, idempotency, tracing),
+      );
       const outcome =
         result.outcome === 'refused'
           ? (result.reply[0] ?? 'refused')
@@ -137,11 +157,42 @@ export class MessagePublisher {
     });
   }
 
+  /**
+   * Runs a publication in a span of its own (`publish <type>`, a child of the caller's: the
+   * HTTP request's), when an SDK is registered; nothing at all otherwise.
+   */
+  private async traced<T>(
+    type: { name: string },
+    id: string,
+    record: (tracing?: Tracing) => Promise<PublishResult<T>>,
+  ): Promise<PublishResult<T>> {
+    if (!tracingOn()) return record();
+    const span = podiumTracer().startSpan(`publish ${type.name}`, {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'messaging.system': 'redis',
+        'messaging.operation.type': 'send',
+        'messaging.message.id': id,
+        'podium.message.type': type.name,
+      },
+    });
+    const spanContext = trace.setSpan(context.active(), span);
+    return inSpan(span, spanContext, async () => {
+      const result = await record({
+        context: spanContext,
+        carrier: carrierOf(span),
+      });
+      span.setAttribute('podium.outcome', result.outcome);
+      return result;
+    });
+  }
+
   private async record<T, K extends IdField<T>>(
     type: MessageType<T, K>,
     message: T,
     hash: MessageHash,
     idempotency?: Idempotency,
+    tracing?: Tracing,
   ): Promise<PublishResult<T>> {
     const keys = this.keys;
     const id = type.idOf(message);
@@ -164,6 +215,7 @@ export class MessagePublisher {
     const admissionKeys = admission?.keys(message) ?? [];
     const admissionArgs = admission?.args?.(message) ?? [];
     const fields = Object.entries(hash).flat();
+    const carrier = Object.entries(tracing?.carrier ?? {}).flat();
     const [outcome, ...rest] = await recordScriptOf(type).run<string[]>(
       this.redis,
       [
@@ -173,6 +225,7 @@ export class MessagePublisher {
           : recordKey,
         keys.key(place, OUTBOX),
         keys.key(place, appliedKey(id)),
+        carrier.length > 0 ? keys.key(place, traceContextKey(id)) : recordKey,
         ...admissionKeys,
         ...listeners.map((l) => keys.key(place, listenerStatsKey(l))),
       ],
@@ -182,19 +235,25 @@ export class MessagePublisher {
         id,
         this.env.APPLIED_MARKER_TTL_SECONDS,
         admissionKeys.length,
+        TRACE_CONTEXT_TTL_SECONDS,
         fields.length,
         ...fields,
         admissionArgs.length,
         ...admissionArgs,
         channels.length,
         ...channels,
+        carrier.length,
+        ...carrier,
         ...durable.flatMap((group) => [group, queuedField(group)]),
       ],
     );
     switch (outcome) {
       case 'created': {
         await recorded.confirmed();
-        this.queueAfterAnswer({ type: type.name, id, place }, durable);
+        this.queueAfterAnswer(
+          { type: type.name, id, place, trace: tracing?.context },
+          durable,
+        );
         const stored: Record<string, string> = {};
         for (let i = 0; i < rest.length; i += 2) stored[rest[i]] = rest[i + 1];
         return { outcome, message: type.fromHash(id, stored) };
@@ -205,7 +264,7 @@ export class MessagePublisher {
         if (sameRequest) {
           await recorded.confirmed();
           this.queueAfterAnswer(
-            { type: type.name, id: knownId, place },
+            { type: type.name, id: knownId, place, trace: tracing?.context },
             unqueued,
           );
         }
@@ -266,11 +325,21 @@ export class MessagePublisher {
           this.enqueuer.queues.get(group).toKey('meta'),
         );
         const places = new Map(messages.map((m) => [m.id, m.place]));
-        await this.enqueuer.enqueue(
-          group,
-          [...places.keys()],
-          (id) => places.get(id)!,
-          () => queued.confirmed(),
+        // BullMQ's span of the job joins the publication's trace (or links to each).
+        await inTraceOf(
+          `enqueue ${group}`,
+          messages.map((m) => m.trace),
+          {
+            'podium.group': group,
+            'messaging.batch.message_count': messages.length,
+          },
+          () =>
+            this.enqueuer.enqueue(
+              group,
+              [...places.keys()],
+              (id) => places.get(id)!,
+              () => queued.confirmed(),
+            ),
         );
       });
       this.batches.set(group, batch);

@@ -1,4 +1,4 @@
-import { Queue, type JobsOptions } from 'bullmq';
+import { Queue, type JobsOptions, type Telemetry } from 'bullmq';
 import type { RedisClient } from '@podium/redis';
 import { Keyspace, QUEUE_PREFIX } from '../keyspace/index.js';
 
@@ -51,16 +51,24 @@ export function retryJobId(batchJobId: string, id: string): string {
   return `${batchJobId}-${id.replaceAll(':', '%3A')}`;
 }
 
+/**
+ * Injection token: BullMQ's telemetry (`new BullMQOtel(...)` from bullmq-otel), passed as it
+ * is to every queue and worker of the app (PodiumModule's `queue.telemetry`); none by default.
+ */
+export const QUEUE_TELEMETRY = Symbol('QUEUE_TELEMETRY');
+
 /** A group's queue, on a connection of the caller's (BullMQ leaves it open on close). */
 export function groupQueue(
   group: string,
   connection: RedisClient,
   keys: Keyspace = Keyspace.singleRedis,
+  telemetry?: Telemetry,
 ): Queue<MessageJobData> {
   // On a cluster the name carries a hash tag: one queue, one slot (BullMQ needs its keys together).
   return new Queue<MessageJobData>(keys.queueName(group), {
     connection,
     prefix: QUEUE_PREFIX,
+    telemetry,
   });
 }
 
@@ -75,12 +83,14 @@ export class GroupQueues {
   constructor(
     private readonly connect: () => RedisClient,
     private readonly keys: Keyspace = Keyspace.singleRedis,
+    /** BullMQ's telemetry, for these queues and the workers of their groups. */
+    readonly telemetry?: Telemetry,
   ) {}
 
   get(group: string): Queue<MessageJobData> {
     let queue = this.queues.get(group);
     if (!queue) {
-      queue = groupQueue(group, this.redis, this.keys);
+      queue = groupQueue(group, this.redis, this.keys, this.telemetry);
       this.queues.set(group, queue);
     }
     return queue;

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DeliveryMetrics } from '../delivery-metrics.js';
 import { DELIVERY_OPTIONS, type DeliveryOptions } from '../delivery.options.js';
 import type { ListenerGroup, RunningListener } from '../listener-group.js';
@@ -7,6 +7,7 @@ import type {
   Heard,
 } from '../strategies/delivery-strategy.js';
 import { InFlight } from './in-flight.js';
+import { AnnouncementTracing } from './announcement-tracing.js';
 import { AnnouncementTransport } from './announcement-transport.js';
 
 /**
@@ -30,7 +31,8 @@ interface GroupBatch {
  * so they are gathered until the end of the tick (setImmediate: nothing waits on a timer)
  * and handed to each group's delivery once, every message with the members that heard
  * it, in the order they were announced. At most MAX_IN_FLIGHT announcements are worked on
- * at once; past that the subscriber stops reading.
+ * at once; past that the subscriber stops reading. When the app traces, each batch is worked
+ * on in a span of its own (AnnouncementTracing).
  */
 @Injectable()
 export class AnnouncementDispatcher {
@@ -42,6 +44,7 @@ export class AnnouncementDispatcher {
     private readonly metrics: DeliveryMetrics,
     @Inject(DELIVERY_OPTIONS) options: DeliveryOptions,
     transport: AnnouncementTransport,
+    @Optional() private readonly tracing?: AnnouncementTracing,
   ) {
     this.inFlight = new InFlight(options.maxInFlight, transport);
   }
@@ -97,7 +100,11 @@ export class AnnouncementDispatcher {
       for (let i = 0; i < all.length; i += MAX_BATCH_MESSAGES) {
         const batch = all.slice(i, i + MAX_BATCH_MESSAGES);
         this.metrics.batch(group.name, 'announcements', batch.length);
-        this.inFlight.track(strategy.take(group, batch), batch.length);
+        const take = () => strategy.take(group, batch);
+        this.inFlight.track(
+          this.tracing ? this.tracing.take(group, batch, take) : take(),
+          batch.length,
+        );
       }
     }
   }

@@ -83,6 +83,8 @@ export class GroupWorker {
         stalledInterval: stalledCheckMs,
         // A crash leaves jobs stalled; effects are idempotent, so running them again is safe.
         maxStalledCount: 10,
+        // BullMQ's spans of the job (the queues' telemetry, when the app traces).
+        telemetry: deps.enqueuer.queues.telemetry,
       },
     );
     this.worker.on('error', (err) =>

@@ -8,6 +8,7 @@ import {
 import type { Effects } from '../effects/effects.js';
 import { EffectApplier, type EffectEntry } from '../effects/effect-applier.js';
 import type { RunningListener } from '../listener-group.js';
+import { EffectsSpans } from './effects-spans.js';
 import { MessageLoader } from './message-loader.js';
 
 /** What became of one message for one listener. */
@@ -71,7 +72,8 @@ export interface MessageWorkOptions {
 /**
  * A batch of messages for a set of listeners, the unit of work of every delivery mode: load
  * the messages in one round trip, ask each listener for its effects on each, apply all of
- * them in one script. A listener whose handler throws fails for that message alone.
+ * them in one script. A listener whose handler throws fails for that message alone. When
+ * the work runs in a recording span, each listener's part is a span (EffectsSpans).
  */
 @Injectable()
 export class MessageWork {
@@ -90,8 +92,14 @@ export class MessageWork {
     { sequence, fresh, duplicatesExpected }: MessageWorkOptions = {},
   ): Promise<WorkOutcome[]> {
     const turn = this.takeTurn(sequence);
+    const spans = EffectsSpans.start();
     try {
-      const { outcomes, effects } = await this.prepare(type, items, fresh);
+      const { outcomes, effects } = await this.prepare(
+        type,
+        items,
+        fresh,
+        spans,
+      );
       const entries: EffectEntry[] = [];
       const applying: ListenerResult[] = [];
       outcomes.forEach(({ id, results }, i) =>
@@ -110,6 +118,7 @@ export class MessageWork {
       );
       await turn.previous;
       if (entries.length > 0) await this.apply(entries, applying, turn.issued);
+      spans?.end(outcomes);
       // Expected, a duplicate is no outcome: not counted, in Redis (the script) nor here.
       if (duplicatesExpected)
         for (const outcome of outcomes)
@@ -119,6 +128,7 @@ export class MessageWork {
       return outcomes;
     } finally {
       turn.issued();
+      spans?.end([]); // ends them if the work threw before its outcomes
     }
   }
 
@@ -127,6 +137,7 @@ export class MessageWork {
     type: AnyMessageType,
     items: readonly WorkItem[],
     fresh = false,
+    spans?: EffectsSpans,
   ): Promise<{ outcomes: WorkOutcome[]; effects: (Effects | null)[][] }> {
     const readable = items.filter((item) => isPlausibleMessageId(item.id));
     const loaded = await this.messages.loadMany(
@@ -148,7 +159,12 @@ export class MessageWork {
         effects.push([]);
         continue;
       }
-      const handled = await handle(message, item.select(message));
+      const handled = await handle(
+        item.id,
+        message,
+        item.select(message),
+        spans,
+      );
       outcomes.push({ id: item.id, results: handled.results });
       effects.push(handled.effects);
     }
@@ -202,12 +218,16 @@ export class MessageWork {
 
 /** Runs each listener's handler on the message; a handler that throws fails alone. */
 async function handle(
+  id: string,
   message: unknown,
   listeners: readonly RunningListener[],
+  spans?: EffectsSpans,
 ): Promise<{ results: ListenerResult[]; effects: (Effects | null)[] }> {
   const results: ListenerResult[] = [];
   const effects: (Effects | null)[] = [];
   for (const listener of listeners) {
+    spans?.handling(listener, id);
+    const startedAt = spans ? performance.now() : 0;
     try {
       const handled = listener.handle(message);
       const found = handled instanceof Promise ? await handled : handled;
@@ -222,6 +242,7 @@ async function handle(
       });
       effects.push(null);
     }
+    spans?.handled(listener, performance.now() - startedAt);
   }
   return { results, effects };
 }

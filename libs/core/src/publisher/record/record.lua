@@ -5,24 +5,27 @@
   the message as announced for every known listener whose subscription hears it (so that
   announced minus applied shows what a listener missed), mark it queued for the durable
   groups that will get it and enter those jobs in the outbox (a relay queues them should
-  this process die before they exist), and announce it on its channels, the bare id as
-  payload.
+  this process die before they exist), keep the trace context it is published in (when it is
+  traced) beside it, and announce it on its channels, the bare id as payload.
 
   KEYS[1]     the record hash (<type's prefix><id>)
   KEYS[2]     the idempotency hash (podium:idempotency:<key>); without a key the record
               hash again, so that a Redis user limited to podium's key patterns may run it
   KEYS[3]     the outbox (podium:outbox)
   KEYS[4]     the message's markers (podium:applied:<id>)
-  KEYS[5..]   the admission's keys (ARGV[5] of them), then the stats hashes
+  KEYS[5]     its trace context (podium:trace:<id>); the record hash again when not traced
+  KEYS[6..]   the admission's keys (ARGV[5] of them), then the stats hashes
               (podium:stats:<listener>) of the listeners that hear it
   ARGV[1]     the request's fingerprint ('' without an Idempotency-Key)
   ARGV[2]     the idempotency hash's TTL, seconds
   ARGV[3]     the id
   ARGV[4]     the markers' TTL, seconds
   ARGV[5]     how many admission keys
+  ARGV[6]     the trace context's TTL, seconds
   then        n, and the record's n field names and values, alternately
   then        n, and the admission's n args
   then        n, and the n channels it is announced on
+  then        n, and the trace context's n field names and values, alternately (0: not traced)
   then        per durable group that hears it: its name, then its marker field
   Returns: {'created', field, value, ...} (the record as stored)
            | {'replay', id, fingerprint, groups still to queue...}
@@ -31,21 +34,21 @@
 --@include "../../queues/includes/now-ms.lua"
 --@include "../../queues/includes/outbox-entry.lua"
 
-local record_key, idempotency_key, outbox, markers = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local record_key, idempotency_key, outbox, markers, trace_key = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local fingerprint, id = ARGV[1], ARGV[3]
 
--- ARGV after the fixed five: counted lists.
-local at = 6
+-- ARGV after the fixed six: counted lists.
+local at = 7
 local function list()
   local n, items = tonumber(ARGV[at]), {}
   for i = 1, n do items[i] = ARGV[at + i] end
   at = at + n + 1
   return items
 end
-local flat_fields, admission_args, channels = list(), list(), list()
+local flat_fields, admission_args, channels, trace_context = list(), list(), list(), list()
 local groups_from = at
-local admission_keys, stats_from = {}, 5 + tonumber(ARGV[5])
-for i = 5, stats_from - 1 do admission_keys[#admission_keys + 1] = KEYS[i] end
+local admission_keys, stats_from = {}, 6 + tonumber(ARGV[5])
+for i = 6, stats_from - 1 do admission_keys[#admission_keys + 1] = KEYS[i] end
 
 local idempotent = fingerprint ~= ''
 if idempotent then
@@ -90,6 +93,10 @@ if #ARGV >= groups_from then
     redis.call('ZADD', outbox, now, outbox_entry(ARGV[i], id))
   end
   redis.call('EXPIRE', markers, ARGV[4])
+end
+if #trace_context > 0 then
+  redis.call('HSET', trace_key, unpack(trace_context))
+  redis.call('EXPIRE', trace_key, ARGV[6])
 end
 for _, channel in ipairs(channels) do redis.call('PUBLISH', channel, id) end
 table.insert(stored, 1, 'created')

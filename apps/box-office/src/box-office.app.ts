@@ -1,6 +1,7 @@
 import type { LoggerService, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Telemetry } from 'bullmq';
 import type { DestinationStream } from 'pino';
 import { type PodiumEnv, PinoNestLogger, prettyLogger } from '@podium/core';
 import { BoxOfficeModule } from './box-office.module.js';
@@ -11,16 +12,18 @@ export interface BoxOfficeAppOptions {
   logger?: LoggerService | LogLevel[] | false;
   /** With LOG_FORMAT=json: where the lines go instead of stdout. */
   logDestination?: DestinationStream;
+  /** BullMQ's telemetry for the durable groups' queues (PodiumModule's `queue.telemetry`). */
+  queueTelemetry?: Telemetry;
 }
 
 /** The box office as main.ts and the tests build it, initialised but not listening yet. */
 export async function createBoxOfficeApp(
   env: PodiumEnv,
-  { logger, logDestination }: BoxOfficeAppOptions = {},
+  { logger, logDestination, queueTelemetry }: BoxOfficeAppOptions = {},
 ): Promise<NestExpressApplication> {
   const json = logger === undefined && env.LOG_FORMAT === 'json';
   const app = await NestFactory.create<NestExpressApplication>(
-    BoxOfficeModule.forRoot(env, { logDestination }),
+    BoxOfficeModule.forRoot(env, { logDestination, queueTelemetry }),
     {
       bodyParser: false,
       abortOnError: false,

@@ -3,6 +3,7 @@ import {
   type DynamicModule,
   type ModuleMetadata,
 } from '@nestjs/common';
+import type { Telemetry } from 'bullmq';
 import type { DestinationStream } from 'pino';
 import {
   ObservabilityModule,
@@ -30,17 +31,27 @@ export const BOX_OFFICE_FEATURES = [
   LiveDashboardModule,
 ];
 
+export interface BoxOfficeOptions {
+  /** With LOG_FORMAT=json: where the lines go instead of stdout. */
+  logDestination?: DestinationStream;
+  /** BullMQ's telemetry for the durable groups' queues (PodiumModule's `queue.telemetry`). */
+  queueTelemetry?: Telemetry;
+}
+
 /**
  * What every feature module relies on: configuration, podium's publishing side (its Redis
  * connection fail-fast: a request never waits in an offline queue), observability, the rate limiter, the graceful stop (all global).
  */
 export function boxOfficeInfrastructure(
   env: PodiumEnv,
-  { logDestination }: { logDestination?: DestinationStream } = {},
+  { logDestination, queueTelemetry }: BoxOfficeOptions = {},
 ): NonNullable<ModuleMetadata['imports']> {
+  const options = podiumOptionsFromEnv(env);
+  if (queueTelemetry)
+    options.queue = { ...options.queue, telemetry: queueTelemetry };
   return [
     PodiumConfigModule.forRoot(env),
-    PodiumModule.forRoot(podiumOptionsFromEnv(env), {
+    PodiumModule.forRoot(options, {
       listen: false,
       connectionName: 'podium-box-office',
       failFast: true,
@@ -55,7 +66,7 @@ export function boxOfficeInfrastructure(
 export class BoxOfficeModule {
   static forRoot(
     env: PodiumEnv,
-    options: { logDestination?: DestinationStream } = {},
+    options: BoxOfficeOptions = {},
   ): DynamicModule {
     return {
       module: BoxOfficeModule,

@@ -2,7 +2,11 @@
 // are all evaluated before the code below them, and on an older Node the app dies inside
 // one with an error that does not say why (`Map.groupBy is not a function`). The check has
 // no imports of its own, so that it loads on any Node.
+// Tracing, when the OTEL_* variables ask for it, starts next: before the app imports what
+// it instruments.
 import { requireSupportedNode } from '../../supported-node.js';
 
 requireSupportedNode('box-office');
+const { startTracing } = await import('../../tracing.js');
+await startTracing('box-office');
 await import('./box-office.bootstrap.js');

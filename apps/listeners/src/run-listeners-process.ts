@@ -10,6 +10,7 @@ import {
   prettyLogger,
 } from '@podium/core';
 import { olympicsSettingsFromEnv } from '@podium/orders';
+import { queueTelemetry, stopTracing } from '../../tracing.js';
 
 const logger = new Logger('Listeners');
 
@@ -35,8 +36,9 @@ async function start(listeners: Type[]): Promise<void> {
     env,
     listeners,
     logger: appLogger,
+    queueTelemetry: queueTelemetry(),
   });
-  exitCleanlyOnSignals(app, logger);
+  exitCleanlyOnSignals(app, logger, { beforeExit: stopTracing });
   await app.listen(env.HEALTH_PORT, '0.0.0.0');
   const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
   logger.log(

@@ -100,9 +100,11 @@ export async function stopTracing(): Promise<void> {
 }
 
 /**
- * BullMQ's telemetry without the spans of a worker's housekeeping that belong to no job: its
- * idle polls and its stalled-job checks, each of which would start a trace of its own every
- * couple of seconds. Every span of a job (added, taken, processed, retried) stays.
+ * BullMQ's telemetry without the spans of a worker's housekeeping, which belong to no job:
+ * its stalled-job checks (a span every QUEUE_STALLED_CHECK_MS, all under one span opened as
+ * the worker starts: a trace that never ends) and the polls that find no job. They are the
+ * INTERNAL spans BullMQ starts outside any span; every span of a job (added, taken,
+ * processed, completed, retried) stays.
  */
 function withoutHousekeeping(
   telemetry: Telemetry,

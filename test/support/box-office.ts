@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Telemetry } from 'bullmq';
 import type { DestinationStream } from 'pino';
 import { validatePodiumEnv } from '@podium/core';
 import { OPERATOR_ENV } from '@podium/testing';
@@ -10,6 +11,8 @@ export interface BoxOfficeTestOptions {
   logger?: LoggerService | false;
   /** With env LOG_FORMAT=json and no logger: where the JSON lines go. */
   logDestination?: DestinationStream;
+  /** BullMQ's telemetry for the durable groups' queues, to trace their jobs. */
+  queueTelemetry?: Telemetry;
 }
 
 /**
@@ -19,7 +22,7 @@ export interface BoxOfficeTestOptions {
 export async function startBoxOffice(
   redisUrl: string,
   env: Record<string, string> = {},
-  { logger, logDestination }: BoxOfficeTestOptions = {},
+  { logger, logDestination, queueTelemetry }: BoxOfficeTestOptions = {},
 ): Promise<NestExpressApplication> {
   const config = validatePodiumEnv({
     ...OPERATOR_ENV,
@@ -30,5 +33,6 @@ export async function startBoxOffice(
   return createBoxOfficeApp(config, {
     logger: json ? undefined : (logger ?? ['error', 'warn']),
     logDestination,
+    queueTelemetry,
   });
 }

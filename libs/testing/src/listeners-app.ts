@@ -1,4 +1,5 @@
 import type { INestApplication, LoggerService, Type } from '@nestjs/common';
+import type { Telemetry } from 'bullmq';
 import type { DestinationStream } from 'pino';
 import {
   validatePodiumEnv,
@@ -18,6 +19,8 @@ export interface ListenersAppOptions {
   logDestination?: DestinationStream;
   /** Listen on a free port of 127.0.0.1 (the app's `url`); supertest needs none of this. */
   listen?: boolean;
+  /** BullMQ's telemetry for its queues and workers (bullmq-otel's BullMQOtel), to trace their jobs. */
+  queueTelemetry?: Telemetry;
 }
 
 export interface RunningListenersApp {
@@ -41,6 +44,7 @@ export async function startListenersApp({
   logger,
   logDestination,
   listen,
+  queueTelemetry,
 }: ListenersAppOptions): Promise<RunningListenersApp> {
   const config = validatePodiumEnv({ ...env, REDIS_URL: redisUrl });
   const useJson = logger === undefined && config.LOG_FORMAT === 'json';
@@ -51,6 +55,7 @@ export async function startListenersApp({
     // and another app's CapturedLogger in the same test file would stop hearing its app.
     logger: useJson ? undefined : (logger ?? ['error', 'warn', 'log']),
     logDestination,
+    queueTelemetry,
   });
   let url: string | undefined;
   if (listen) {

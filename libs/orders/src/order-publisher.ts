@@ -72,15 +72,17 @@ export class OrderPublisher {
 
 /**
  * The order publisher outside a Nest app (the bench, a script): it opens its queue
- * connection itself, and close() closes it. Its metrics go to `registry` when given.
+ * connection itself, and close() closes it. Its metrics go to `registry` when given; BullMQ's
+ * telemetry to its queues when given.
  */
 export function standaloneOrderPublisher(
   redis: RedisClient,
   env: PodiumSettings,
   registry?: Registry,
   keys?: Keyspace,
+  telemetry?: Parameters<typeof standalonePublisher>[4],
 ): { publisher: OrderPublisher; close: () => Promise<void> } {
-  const made = standalonePublisher(redis, env, registry, keys);
+  const made = standalonePublisher(redis, env, registry, keys, telemetry);
   return { publisher: new OrderPublisher(made.publisher), close: made.close };
 }
 

@@ -13,6 +13,7 @@ import {
   type Span,
   type TimeInput,
   type Tracer,
+  type TracerProvider,
 } from '@opentelemetry/api';
 
 /*
@@ -27,20 +28,28 @@ export const TRACER_NAME = '@podium/core';
 /** A trace context as the configured propagator writes it: W3C `traceparent`, `tracestate`. */
 export type TraceCarrier = Record<string, string>;
 
+/** The tracer of the SDK registered last time one was asked for (see podiumTracer). */
+let cached: { provider: TracerProvider; tracer: Tracer } | undefined;
+
 /**
- * Whether an OpenTelemetry SDK is registered. The API's global provider is a proxy that
- * delegates to the SDK's once one is registered; before that, to nothing.
+ * podium's tracer, when an OpenTelemetry SDK is registered; undefined otherwise. The API's
+ * global provider is a proxy that delegates to the SDK's provider once one is registered
+ * (and to nothing before, or after it is disabled); the tracer is kept per SDK provider.
  */
-export function tracingOn(): boolean {
-  const provider = trace.getTracerProvider();
-  return (
-    !(provider instanceof ProxyTracerProvider) ||
-    provider.getDelegateTracer(TRACER_NAME) !== undefined
-  );
+export function podiumTracer(): Tracer | undefined {
+  const proxy = trace.getTracerProvider();
+  if (!(proxy instanceof ProxyTracerProvider))
+    return proxy.getTracer(TRACER_NAME);
+  const provider = proxy.getDelegate();
+  if (cached?.provider === provider) return cached.tracer;
+  const tracer = proxy.getDelegateTracer(TRACER_NAME);
+  cached = tracer && { provider, tracer };
+  return tracer;
 }
 
-export function podiumTracer(): Tracer {
-  return trace.getTracer(TRACER_NAME);
+/** Whether an OpenTelemetry SDK is registered: without one podium makes no span and keeps no trace context. */
+export function tracingOn(): boolean {
+  return podiumTracer() !== undefined;
 }
 
 /** The trace context of a recording span, to store beside a message; undefined when there is none to carry. */
@@ -71,7 +80,7 @@ export interface BatchSpanOptions {
 }
 
 /**
- * The span of work on a batch of messages, each with the trace context it was published in
+ * The span of work on a batch of messages (call it when tracingOn()), each with the trace context it was published in
  * (undefined: none, announced by another program or not traced). A batch of one message
  * continues that message's trace; a batch of several is a trace of its own with a link to
  * each message's (OpenTelemetry's messaging conventions for batches): a span per message
@@ -93,7 +102,7 @@ export function startBatchSpan(
       .map((m) => ({ context: trace.getSpanContext(m)! }))
       .filter((link) => link.context.traceId !== parentTrace);
   }
-  const span = podiumTracer().startSpan(
+  const span = podiumTracer()!.startSpan(
     name,
     { kind, attributes, links, startTime },
     base,

@@ -1,11 +1,28 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  context,
+  propagation,
+  SpanKind,
+  trace,
+  type Tracer,
+} from '@opentelemetry/api';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import {
+  InMemorySpanExporter,
+  SamplingDecision,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace';
 import type { Redis } from 'ioredis';
 import { createRedis, redisTargetFromUrl } from '@podium/redis';
 import { PrivateRedis, snapshotKeyspace, waitFor } from '@podium/testing';
 import { validatePodiumEnv } from '../config/index.js';
-import { idempotencyKey } from '../keyspace/index.js';
+import {
+  idempotencyKey,
+  TRACE_CONTEXT_TTL_SECONDS,
+  traceContextKey,
+} from '../keyspace/index.js';
 import { defineMessageType, MalformedMessageError } from '../messages/index.js';
 import { standalonePublisher } from './message-publisher.js';
 
@@ -119,6 +136,8 @@ describe('MessagePublisher, with a message type of its own', () => {
       ['scans', id],
       ['scans:north', id],
     ]);
+    // No OpenTelemetry SDK here: no trace context is written.
+    expect(await redis.keys('podium:trace:*')).toEqual([]);
     await subscriber.quit();
   });
 
@@ -173,5 +192,105 @@ describe('MessagePublisher, with a message type of its own', () => {
       }),
     ).toEqual({ outcome: 'refused', reply: ['full', '1'] });
     expect(await snapshotKeyspace(redis)).toEqual(before);
+  });
+});
+
+describe('MessagePublisher, traced (an OpenTelemetry SDK registered)', () => {
+  let server: PrivateRedis;
+  let redis: Redis;
+  let publish: ReturnType<typeof standalonePublisher>;
+  const exporter = new InMemorySpanExporter();
+  let sampled = true;
+  let sdk: NodeSDK;
+  let tracer: Tracer;
+
+  beforeAll(async () => {
+    sdk = new NodeSDK({
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
+      sampler: {
+        shouldSample: () => ({
+          decision: sampled
+            ? SamplingDecision.RECORD_AND_SAMPLED
+            : SamplingDecision.NOT_RECORD,
+        }),
+        toString: () => 'the test decides',
+      },
+      autoDetectResources: false,
+      metricReaders: [],
+      logRecordProcessors: [],
+    });
+    sdk.start();
+    tracer = trace.getTracer('test');
+    server = await PrivateRedis.start();
+    redis = server.client();
+    publish = standalonePublisher(
+      redis,
+      validatePodiumEnv({ REDIS_URL: server.url }),
+    );
+  });
+  beforeEach(async () => {
+    await redis.flushall();
+    exporter.reset();
+    sampled = true;
+  });
+  afterAll(async () => {
+    await publish.close();
+    await server.destroy();
+    await sdk.shutdown();
+    trace.disable();
+    context.disable();
+    propagation.disable();
+  });
+
+  it("publishes in a span of its own, a child of the caller's, and keeps its trace context beside the record; the announcement stays the bare id", async () => {
+    const subscriber = server.client();
+    const heard: string[] = [];
+    await subscriber.subscribe('scans');
+    subscriber.on('message', (_channel, message) => heard.push(message));
+    const result = await tracer.startActiveSpan('request', async (request) => {
+      const published = await publish.publisher.publish(SCAN, {
+        gate: 'west',
+        tickets: 1,
+      });
+      request.end();
+      return published;
+    });
+    const id = result.outcome === 'created' ? result.message.id : '';
+    const spans = exporter.getFinishedSpans();
+    const request = spans.find((s) => s.name === 'request')!;
+    const span = spans.find((s) => s.name === 'publish scan')!;
+    expect(span.kind).toBe(SpanKind.PRODUCER);
+    expect(span.parentSpanContext?.spanId).toBe(request.spanContext().spanId);
+    expect(span.attributes).toMatchObject({
+      'messaging.message.id': id,
+      'podium.message.type': 'scan',
+      'podium.outcome': 'created',
+    });
+    const { traceId, spanId } = span.spanContext();
+    expect(await redis.hgetall(traceContextKey(id))).toEqual({
+      traceparent: `00-${traceId}-${spanId}-01`,
+    });
+    const ttl = await redis.ttl(traceContextKey(id));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(TRACE_CONTEXT_TTL_SECONDS);
+    expect(await redis.hgetall(`scan:${id}`)).toEqual({
+      id,
+      gate: 'west',
+      tickets: '1',
+    });
+    await waitFor(() => heard.length === 1, { what: 'the announcement' });
+    expect(heard).toEqual([id]);
+    await subscriber.quit();
+  });
+
+  it('writes no trace context for a publication whose span does not record (not sampled)', async () => {
+    sampled = false;
+    const result = await publish.publisher.publish(SCAN, {
+      gate: 'west',
+      tickets: 1,
+    });
+    expect(result.outcome).toBe('created');
+    expect(await redis.keys('podium:trace:*')).toEqual([]);
+    expect(exporter.getFinishedSpans()).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { context, SpanKind, trace, type Context } from '@opentelemetry/api';
+import type { Telemetry } from 'bullmq';
 import type { Registry } from 'prom-client';
 import { PODIUM_SETTINGS, type PodiumSettings } from '../config/index.js';
 import {
@@ -27,7 +28,6 @@ import {
   METRICS_REGISTRY,
   podiumTracer,
   registryOrPrivate,
-  tracingOn,
   withLogContext,
   type TraceCarrier,
 } from '../observability/index.js';
@@ -166,8 +166,9 @@ export class MessagePublisher {
     id: string,
     record: (tracing?: Tracing) => Promise<PublishResult<T>>,
   ): Promise<PublishResult<T>> {
-    if (!tracingOn()) return record();
-    const span = podiumTracer().startSpan(`publish ${type.name}`, {
+    const tracer = podiumTracer();
+    if (!tracer) return record();
+    const span = tracer.startSpan(`publish ${type.name}`, {
       kind: SpanKind.PRODUCER,
       attributes: {
         'messaging.system': 'redis',
@@ -368,15 +369,17 @@ function checkedHash<T, K extends IdField<T>>(
 
 /**
  * The publisher outside a Nest app (the bench, a script): it opens its queue connection
- * itself, and close() closes it. Its metrics go to `registry` when given.
+ * itself, and close() closes it. Its metrics go to `registry` when given; BullMQ's telemetry
+ * (bullmq-otel) to its queues when given.
  */
 export function standalonePublisher(
   redis: RedisClient,
   env: PodiumSettings,
   registry?: Registry,
   keys?: Keyspace,
+  telemetry?: Telemetry,
 ): { publisher: MessagePublisher; close: () => Promise<void> } {
-  const enqueuer = createMessageEnqueuer(redis, env, keys);
+  const enqueuer = createMessageEnqueuer(redis, env, keys, telemetry);
   const publisher = new MessagePublisher(
     redis,
     env,

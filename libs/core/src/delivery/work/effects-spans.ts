@@ -4,8 +4,9 @@ import {
   type Attributes,
   type Context,
   type Span,
+  type Tracer,
 } from '@opentelemetry/api';
-import { failed, podiumTracer, tracingOn } from '../../observability/index.js';
+import { failed, podiumTracer } from '../../observability/index.js';
 import type { RunningListener } from '../listener-group.js';
 import type { WorkOutcome } from './message-work.js';
 
@@ -28,18 +29,22 @@ export class EffectsSpans {
   private readonly spans = new Map<string, ListenerSpan>();
   private ended = false;
 
-  private constructor(private readonly parent: Context) {}
+  private constructor(
+    private readonly parent: Context,
+    private readonly tracer: Tracer,
+  ) {}
 
   static start(): EffectsSpans | undefined {
-    if (!tracingOn() || !trace.getActiveSpan()?.isRecording()) return undefined;
-    return new EffectsSpans(context.active());
+    const tracer = podiumTracer();
+    if (!tracer || !trace.getActiveSpan()?.isRecording()) return undefined;
+    return new EffectsSpans(context.active(), tracer);
   }
 
   /** A listener's handler is about to run on a message. */
   handling(listener: RunningListener, id: string): void {
     let entry = this.spans.get(listener.name);
     if (!entry) {
-      const span = podiumTracer().startSpan(
+      const span = this.tracer.startSpan(
         `effects ${listener.name}`,
         {
           attributes: {

@@ -4,7 +4,7 @@
  * silent network cuts, and on Redis Cluster, on the test kit's topologies. See bench/README.md.
  *
  * Options: --quick (a short run, about 7 minutes), --only=saturation,latency,crash,slow,mixed,http,failover,cluster,
- * --systems=seed,nest,bullmq,streams,ephemeral,queued,durable,mixed,bare, --reps=N, --out=DIR, --keep-logs,
+ * --systems=seed,nest,bullmq,streams,ephemeral,queued,durable,mixed,bare,ephemeral-traced,durable-traced, --reps=N, --out=DIR, --keep-logs,
  * --estimate (print the planned runs and the time they should take, run nothing),
  * --from=results.json (only write the report again, from a run's figures).
  */
@@ -24,12 +24,14 @@ import {
   QUEUED,
   SEED,
   STREAMS,
+  TRACED_SYSTEMS,
   type SystemSpec,
 } from './lib/model.js';
 import { makeOrders } from './lib/orders.js';
 import { FULL, QUICK, type Plan } from './lib/plan.js';
 import { clock, Progress } from './lib/progress.js';
 import { BenchRedis } from './lib/server.js';
+import { OtlpSink } from './lib/tracing.js';
 import { writeReport } from './report/report.js';
 import type { Results } from './report/results.js';
 import type { Ctx } from './scenarios/common.js';
@@ -122,6 +124,8 @@ const SATURATION_RATE: Record<string, number> = {
   ephemeral: 5800,
   queued: 2900,
   durable: 2400,
+  'ephemeral-traced': 4000,
+  'durable-traced': 1800,
 };
 /** Systems whose listeners run BullMQ jobs: slower to drain after a stream they could not keep up with. */
 const JOB_QUEUES = new Set(['bullmq', 'queued', 'durable']);
@@ -199,7 +203,7 @@ function weight(
     case 'http': {
       // Measured: the listeners process and the HTTP server start (the box office's Nest app takes longer),
       // the warm-up (durable purchases wait for their jobs), the load, then reading the orders back, the drain and the checks.
-      const durable = system.id === 'durable';
+      const durable = system.mode === 'durable';
       return (
         1.5 +
         (system.id === 'bare' ? 0.8 : 1.5) +
@@ -260,9 +264,10 @@ function steps(
       }
     }
   };
+  // The traced variants last: the cost of tracing, against the same modes untraced.
   add(
     'saturation',
-    ALL_SYSTEMS,
+    [...ALL_SYSTEMS, ...TRACED_SYSTEMS],
     plan.reps.saturation,
     async (ctx, system, rep) => {
       results.saturation.push(
@@ -311,10 +316,10 @@ function steps(
     );
   });
   // Purchases over HTTP: the bare endpoint (with podium's ephemeral listeners), then the box office in front of
-  // podium's ephemeral and durable listeners.
+  // podium's ephemeral and durable listeners, untraced and traced.
   add(
     'http',
-    [BARE, EPHEMERAL, DURABLE],
+    [BARE, EPHEMERAL, DURABLE, ...TRACED_SYSTEMS],
     plan.reps.http,
     async (ctx, system, rep) => {
       (results.http ??= []).push(
@@ -406,7 +411,9 @@ async function main(): Promise<void> {
       `--only: unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIOS.join(', ')}`,
     );
   const systems = option(args, 'systems')?.split(',');
-  const known = [...ALL_SYSTEMS, MIXED, BARE].map((s) => s.id);
+  const known = [...ALL_SYSTEMS, MIXED, BARE, ...TRACED_SYSTEMS].map(
+    (s) => s.id,
+  );
   const strangers = systems?.filter((s) => !known.includes(s));
   if (strangers?.length)
     throw new Error(
@@ -460,6 +467,7 @@ async function main(): Promise<void> {
   );
 
   const redis = await BenchRedis.start(logDir);
+  const sink = await OtlpSink.start();
   const results: Results = {
     meta: {
       plan,
@@ -489,7 +497,7 @@ async function main(): Promise<void> {
   };
   const todo = steps(plan, orders, only ?? [...SCENARIOS], systems, results);
   const progress = new Progress(todo.reduce((sum, s) => sum + s.weight, 0));
-  const ctx: Ctx = { plan, redis, logDir, progress };
+  const ctx: Ctx = { plan, redis, logDir, progress, sink };
   const started = performance.now();
   let interrupted = false;
   process.once('SIGINT', () => {
@@ -538,6 +546,7 @@ async function main(): Promise<void> {
     results.meta.durationS = Math.round((performance.now() - started) / 1000);
     results.meta.loadAverageAtEnd = loadAverage();
     await redis.destroy().catch(() => undefined);
+    await sink.close();
   }
   const files = writeReport(outDir, results);
   if (!args.includes('--keep-logs'))

@@ -2,6 +2,7 @@ import { standaloneOrderPublisher } from '@podium/orders';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Registry } from 'prom-client';
 import { validatePodiumEnv, Keyspace } from '@podium/core';
+import type { Telemetry } from 'bullmq';
 import type { Order } from '@podium/orders';
 import {
   createRedis,
@@ -78,12 +79,14 @@ export class Driver {
   /**
    * `podiumEnv`: more of podium's variables (the cluster scenario's REDIS_CLUSTER_NODES:
    * then the publisher runs on ioredis' Cluster client and the cluster's key layout).
+   * `telemetry`: BullMQ's, for the publisher's queues (a traced run).
    */
   static create(
     redisUrl: string,
     kind: SystemKind,
     variant: Variant,
     podiumEnv: Record<string, string> = {},
+    telemetry?: Telemetry,
   ): Driver {
     const env = validatePodiumEnv({ REDIS_URL: redisUrl, ...podiumEnv });
     const cluster = env.redisTarget.kind === 'cluster';
@@ -100,6 +103,7 @@ export class Driver {
         env,
         registry,
         cluster ? Keyspace.cluster : undefined,
+        telemetry,
       ),
       step,
       registry,

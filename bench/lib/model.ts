@@ -52,6 +52,11 @@ export interface SystemSpec {
   /** podium only: DELIVERY and DELIVERY_<NAME> overrides. */
   mode?: DeliveryMode;
   overrides?: Record<string, DeliveryMode>;
+  /**
+   * podium only: traced at 100% sampling (OpenTelemetry, OTLP over HTTP to a receiver that
+   * keeps nothing): the listeners process, the box office, and the bench's publisher.
+   */
+  traced?: boolean;
 }
 
 export const SEED: SystemSpec = {
@@ -113,6 +118,20 @@ export const BARE: SystemSpec = {
 };
 export const PODIUM_MODES = [EPHEMERAL, QUEUED, DURABLE];
 export const ALL_SYSTEMS = [...BASELINES, ...PODIUM_MODES];
+/** The cost of tracing: podium's ephemeral and durable modes again, every trace exported. */
+export const EPHEMERAL_TRACED: SystemSpec = {
+  ...EPHEMERAL,
+  id: 'ephemeral-traced',
+  label: 'podium ephemeral, traced',
+  traced: true,
+};
+export const DURABLE_TRACED: SystemSpec = {
+  ...DURABLE,
+  id: 'durable-traced',
+  label: 'podium durable, traced',
+  traced: true,
+};
+export const TRACED_SYSTEMS = [EPHEMERAL_TRACED, DURABLE_TRACED];
 
 /** Passed to a listeners process as BENCH_CHILD (JSON). */
 export interface ChildConfig {

@@ -1,5 +1,5 @@
 /** What the report quotes of a run: per system, the medians and the median runs of each scenario. */
-import { ALL_SYSTEMS, BARE, MIXED } from '../lib/model.js';
+import { ALL_SYSTEMS, BARE, MIXED, TRACED_SYSTEMS } from '../lib/model.js';
 import { median, medianRun } from '../lib/stats.js';
 import type { BatchFigure } from '../lib/metrics.js';
 import type { ClusterRun } from '../scenarios/cluster.js';
@@ -11,13 +11,15 @@ import type { Results } from './results.js';
 import { fmt } from './svg.js';
 
 export const LABEL: Record<string, string> = Object.fromEntries(
-  [...ALL_SYSTEMS, MIXED, BARE].map((s) => [s.id, s.label]),
+  [...ALL_SYSTEMS, MIXED, BARE, ...TRACED_SYSTEMS].map((s) => [s.id, s.label]),
 );
 /** The HTTP scenario's systems: which server answers, and which listeners apply. */
 export const HTTP_LABEL: Record<string, string> = {
   bare: 'bare NestJS endpoint, podium ephemeral listeners',
   ephemeral: 'podium box office, ephemeral listeners',
   durable: 'podium box office, durable listeners',
+  'ephemeral-traced': 'podium box office, ephemeral listeners, traced',
+  'durable-traced': 'podium box office, durable listeners, traced',
 };
 export const SHORT: Record<string, string> = {
   seed: '(a) seed',
@@ -29,6 +31,8 @@ export const SHORT: Record<string, string> = {
   durable: 'durable',
   mixed: 'mixed',
   bare: 'bare endpoint',
+  'ephemeral-traced': 'ephemeral, traced',
+  'durable-traced': 'durable, traced',
 };
 /** Runs whose listeners process is podium's (the bare endpoint's orders are applied by podium ephemeral). */
 export const PODIUM = new Set([
@@ -37,7 +41,14 @@ export const PODIUM = new Set([
   'durable',
   'mixed',
   'bare',
+  'ephemeral-traced',
+  'durable-traced',
 ]);
+/** Each traced variant, and the same mode untraced: the cost of tracing. */
+export const TRACED_OF: Record<string, string> = {
+  'ephemeral-traced': 'ephemeral',
+  'durable-traced': 'durable',
+};
 export const BASE: Record<string, string> = {
   seed: '(a)',
   bullmq: '(c)',

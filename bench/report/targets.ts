@@ -16,6 +16,7 @@ import {
   PODIUM,
   ratio,
   saturationSummary,
+  TRACED_OF,
 } from './summaries.js';
 import { fmt } from './svg.js';
 
@@ -58,6 +59,8 @@ export const TARGET = {
   listenersCutAppliedS: 20,
   /** Seconds from a silent cut of the box office's network until purchases are answered 201 again. */
   boxOfficeCutRecoverS: 15,
+  /** Issue 25: a mode traced at 100% sampling ÷ the same mode untraced, purchases/s over HTTP and saturation. */
+  tracedVsUntraced: 0.8,
 };
 export const RSS_LIMIT_MB = TARGET.rssMb;
 
@@ -424,6 +427,53 @@ export function targets(results: Results): Target[] {
   httpTarget('ephemeral', TARGET.httpEphemeralVsBare);
   httpTarget('durable', TARGET.httpDurableVsBare);
 
+  // Issue 25: what tracing every purchase costs, each mode against itself untraced, in one run.
+  for (const [traced, plain] of Object.entries(TRACED_OF)) {
+    const factor = TARGET.tracedVsUntraced;
+    const name = `${plain}, traced at 100% sampling, ≥ ${fmt(factor)}× untraced: purchases/s over HTTP and saturation`;
+    const [h, hb, s, sb] = [
+      http.get(traced),
+      http.get(plain),
+      sat.get(traced),
+      sat.get(plain),
+    ];
+    const figures: string[] = [];
+    const ratios: number[] = [];
+    if (h && hb) {
+      ratios.push(h.rate / hb.rate);
+      figures.push(
+        `HTTP ${fmt(h.rate)} vs ${fmt(hb.rate)} purchases/s = ${fmt(h.rate / hb.rate, 2)}×`,
+      );
+    }
+    if (s && sb) {
+      ratios.push(s.rate / sb.rate);
+      figures.push(
+        `saturation ${fmt(s.rate)} vs ${fmt(sb.rate)} orders/s = ${fmt(s.rate / sb.rate, 2)}×`,
+      );
+    }
+    if (ratios.length === 0) {
+      notMeasured(name);
+      continue;
+    }
+    const t: Target = {
+      name,
+      figure: figures.join('; '),
+      met: ratios.every((r) => r >= factor),
+    };
+    if (!t.met)
+      t.why = [
+        h && hb
+          ? `CPU per purchase over HTTP, traced vs not: box office ${fmt(h.serverCpuMs)} vs ${fmt(hb.serverCpuMs)} ms, listeners ${fmt(h.listenersCpuMs)} vs ${fmt(hb.listenersCpuMs)} ms, redis-server ${fmt(h.redisCpuMs)} vs ${fmt(hb.redisCpuMs)} ms`
+          : '',
+        s && sb
+          ? `per order at saturation: listeners ${fmt(s.cpuListenersMs)} vs ${fmt(sb.cpuListenersMs)} ms, redis-server ${fmt(s.cpuRedisMs)} vs ${fmt(sb.cpuRedisMs)} ms, the bench's publisher ${fmt(s.cpuBenchMs)} vs ${fmt(sb.cpuBenchMs)} ms`
+          : '',
+      ]
+        .filter(Boolean)
+        .join('; ');
+    out.push(t);
+  }
+
   {
     const runs = checkedRuns(results).filter(({ run }) =>
       PODIUM.has(run.system),
@@ -451,7 +501,10 @@ export function targets(results: Results): Target[] {
   }
   {
     const runs = checkedRuns(results).filter(
-      ({ run }) => run.system === 'durable' || run.system === 'mixed',
+      ({ run }) =>
+        run.system === 'durable' ||
+        run.system === 'durable-traced' ||
+        run.system === 'mixed',
     );
     // Failover: an order answered 201 that the new primary never had is lost with the old one
     // (REDIS_WAIT_REPLICAS=0's risk, its own target below), not by the durable listeners.

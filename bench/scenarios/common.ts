@@ -20,6 +20,11 @@ import type { Plan } from '../lib/plan.js';
 import type { Progress } from '../lib/progress.js';
 import type { BenchRedis } from '../lib/server.js';
 import { cpuSeconds, ownCpuSeconds, type CpuUse } from '../lib/cpu.js';
+import {
+  traceBenchPublisher,
+  tracingEnv,
+  type OtlpSink,
+} from '../lib/tracing.js';
 import { verify, type Verification } from '../lib/verify.js';
 import { BULLMQ_PREFIX } from '../baselines/bullmq-queues.js';
 import { ORDERS_STREAM } from '../baselines/orders-stream.js';
@@ -29,6 +34,8 @@ export interface Ctx {
   redis: BenchRedis;
   logDir: string;
   progress: Progress;
+  /** Where the traced systems' spans go. */
+  sink: OtlpSink;
 }
 
 /** What every run reports besides its own figures. */
@@ -79,6 +86,8 @@ export interface SessionOptions {
   env?: Record<string, string>;
   /** false: the private Redis is flushed but the seed's events are not created (the HTTP scenario creates them through the box office). */
   seedEvents?: boolean;
+  /** A traced system: whether the bench's own publisher is traced too (false when the box office publishes). Default true. */
+  tracePublisher?: boolean;
 }
 
 interface CpuMark {
@@ -121,10 +130,18 @@ export class Session {
     readonly variant: Variant,
     tag: string,
     readonly env: Record<string, string> = {},
+    /** A traced run's tracing of the bench's publisher. */
+    private readonly tracing?: ReturnType<typeof traceBenchPublisher>,
   ) {
     this.names = listenerNames(variant);
     this.collector = new Collector(this.names);
-    this.driver = Driver.create(ctx.redis.url, system.kind, variant);
+    this.driver = Driver.create(
+      ctx.redis.url,
+      system.kind,
+      variant,
+      {},
+      tracing?.telemetry,
+    );
     this.disconnectsBefore = ctx.redis.outputBufferDisconnects();
     this.logBase = logBaseFor(ctx.logDir, tag, system.id);
   }
@@ -135,11 +152,20 @@ export class Session {
     system: SystemSpec,
     variant: Variant,
     tag: string,
-    { extra, env, seedEvents = true }: SessionOptions = {},
+    {
+      extra,
+      env,
+      seedEvents = true,
+      tracePublisher = true,
+    }: SessionOptions = {},
   ): Promise<Session> {
     if (seedEvents) await ctx.redis.fresh();
     else await ctx.redis.flush();
-    const session = new Session(ctx, system, variant, tag, env);
+    const tracing =
+      system.traced && tracePublisher
+        ? traceBenchPublisher(ctx.sink)
+        : undefined;
+    const session = new Session(ctx, system, variant, tag, env, tracing);
     const t = performance.now();
     session.proc = await session.spawn();
     session.timings.startup = (performance.now() - t) / 1000;
@@ -160,10 +186,13 @@ export class Session {
       logBase: this.logBase,
       onSamples: (m) => this.collector.add(m),
       // podium's recipe for a slow listener: a group of its own, so it does not hold the others back.
-      env:
-        this.system.kind === 'podium' && this.variant === 'slow'
-          ? { DELIVERY_GROUP_SLOW_INVOICES: 'slow', ...this.env }
-          : this.env,
+      env: {
+        ...(this.system.kind === 'podium' && this.variant === 'slow'
+          ? { DELIVERY_GROUP_SLOW_INVOICES: 'slow' }
+          : {}),
+        ...(this.system.traced ? tracingEnv(this.ctx.sink) : {}),
+        ...this.env,
+      },
     });
     if (this.system.kind === 'podium') {
       // Which queue each listener's orders wait in, from podium's listener directory (what GET /listeners shows).
@@ -378,6 +407,7 @@ export class Session {
     await this.monitor.stop();
     this.monitor.notePeak(this.proc);
     await this.driver.close();
+    await this.tracing?.stop();
     const waiting =
       this.system.kind === 'seed' ? seedWaiting : await this.waiting();
     const t2 = performance.now();
@@ -418,6 +448,7 @@ export class Session {
     await this.monitor?.stop().catch(() => undefined);
     await this.proc?.kill().catch(() => undefined);
     await this.driver.close().catch(() => undefined);
+    await this.tracing?.stop().catch(() => undefined);
   }
 }
 

@@ -12,6 +12,7 @@ import { loadPurchases } from '../lib/load.js';
 import { fetchHistograms, type HistogramSnapshot } from '../lib/metrics.js';
 import { EVENTS, PRICE, type SystemSpec } from '../lib/model.js';
 import { percentiles, type Percentiles } from '../lib/stats.js';
+import { tracingEnv } from '../lib/tracing.js';
 import { rounded } from './latency.js';
 import { round, withSession, type Ctx, type RunCommon } from './common.js';
 
@@ -95,6 +96,7 @@ export async function httpRun(
           PURCHASE_RATE_LIMIT: '0',
           OPERATOR_USER: BENCH_OPERATOR.user,
           OPERATOR_PASSWORD: BENCH_OPERATOR.password,
+          ...(system.traced ? tracingEnv(ctx.sink) : {}),
         },
         logBaseFor(ctx.logDir, tag, system.id, server),
       );
@@ -185,6 +187,7 @@ export async function httpRun(
       }
     },
     // The bare endpoint has no events API: its events are written directly, as in every other scenario.
-    { seedEvents: server === 'bare' },
+    // The box office publishes here, not the bench.
+    { seedEvents: server === 'bare', tracePublisher: false },
   );
 }

@@ -1,6 +1,6 @@
 import { batchTable, type Doc, table } from '../markdown.js';
 import type { Results } from '../results.js';
-import { HTTP_LABEL, httpSummary, ms, ratio } from '../summaries.js';
+import { HTTP_LABEL, httpSummary, ms, ratio, TRACED_OF } from '../summaries.js';
 import { fmt } from '../svg.js';
 
 type HttpSummary = ReturnType<typeof httpSummary>[number];
@@ -29,6 +29,20 @@ export function renderHttp(doc: Doc, results: Results): void {
     doc.paragraph(
       `Box office ÷ bare endpoint, purchases/s: ${ratios.join(', ')}. ` +
         '"201s / recorded": the recorded orders the 201 answers name, and all the load recorded; the difference was in flight when autocannon stopped (at most one per connection), and is applied and checked like the rest.',
+    );
+  const traced = Object.entries(TRACED_OF).flatMap(([id, plain]) => {
+    const t = http.find((h) => h.system === id);
+    const p = http.find((h) => h.system === plain);
+    return t && p
+      ? [
+          `${plain} ${ratio(t.rate, p.rate)} (p50 ${ms(p.p50)} → ${ms(t.p50)} ms; CPU per purchase: box office ${fmt(p.serverCpuMs)} → ${fmt(t.serverCpuMs)} ms, listeners ${fmt(p.listenersCpuMs)} → ${fmt(t.listenersCpuMs)} ms, redis-server ${fmt(p.redisCpuMs)} → ${fmt(t.redisCpuMs)} ms)`,
+        ]
+      : [];
+  });
+  if (traced.length)
+    doc.paragraph(
+      'Tracing at 100% sampling ("traced": both processes export every span over OTLP/HTTP, protobuf, to a receiver in the bench that keeps nothing), traced ÷ untraced purchases/s: ' +
+        `${traced.join('; ')}.`,
     );
   const batches = batchTable(
     http.map((h) => ({

@@ -1,7 +1,14 @@
 import { median } from '../../lib/stats.js';
 import { batchTable, type Doc, table } from '../markdown.js';
 import type { Results } from '../results.js';
-import { LABEL, ms, PODIUM, ratio, saturationSummary } from '../summaries.js';
+import {
+  LABEL,
+  ms,
+  PODIUM,
+  ratio,
+  saturationSummary,
+  TRACED_OF,
+} from '../summaries.js';
 import { fmt } from '../svg.js';
 
 type Saturation = ReturnType<typeof saturationSummary>[number];
@@ -23,6 +30,20 @@ export function renderSaturation(doc: Doc, results: Results): void {
     doc.paragraph(
       `"≥": not every effect was applied within ${plan.saturation.deadlineS} s of the first publish (or nothing was applied for ${plan.saturation.idleS} s); ` +
         'the rate counts the share applied by the worst listener over the time waited. The rest was still queued (see Checks), not lost.',
+    );
+  const traced = Object.entries(TRACED_OF).flatMap(([id, plain]) => {
+    const t = sat.find((s) => s.system === id);
+    const p = sat.find((s) => s.system === plain);
+    return t && p
+      ? [
+          `${plain} ${ratio(t.rate, p.rate)} (CPU per order: listeners ${fmt(p.cpuListenersMs)} → ${fmt(t.cpuListenersMs)} ms, redis-server ${fmt(p.cpuRedisMs)} → ${fmt(t.cpuRedisMs)} ms, the bench's publisher ${fmt(p.cpuBenchMs)} → ${fmt(t.cpuBenchMs)} ms; record p50 ${ms(p.recordP50)} → ${ms(t.recordP50)} ms)`,
+        ]
+      : [];
+  });
+  if (traced.length)
+    doc.paragraph(
+      'Tracing at 100% sampling ("traced": the listeners process and the bench\'s publisher export every span over OTLP/HTTP, protobuf, to a receiver in the bench that keeps nothing), traced ÷ untraced orders/s: ' +
+        `${traced.join('; ')}.`,
     );
   const podiumSat = sat.filter((s) => PODIUM.has(s.system));
   const batches = batchTable(

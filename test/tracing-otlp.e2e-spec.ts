@@ -115,7 +115,9 @@ describe('the compiled apps export one trace per purchase over OTLP/HTTP', () =>
     const found = await waitFor(
       () => {
         const spans = traceOf(receiver.spans, traceId!);
-        return expected.every((n) => spans.some((s) => s.name === n)) && spans;
+        return expected.every((n) => spans.some((s) => s.name === n))
+          ? spans
+          : undefined;
       },
       { what: `a trace with ${expected.join(', ')}` },
     );

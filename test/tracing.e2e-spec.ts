@@ -126,7 +126,9 @@ describe('traces across the fan-out (in-memory exporter)', () => {
       waitFor(
         () => {
           const found = traceOf(spans(), traceId);
-          return names.every((n) => found.some((s) => s.name === n)) && found;
+          return names.every((n) => found.some((s) => s.name === n))
+            ? found
+            : undefined;
         },
         { what: `a trace with ${names.join(', ')}`, timeoutMs: 15_000 },
       );

@@ -73,35 +73,29 @@ export function contextOf(
 export interface BatchSpanOptions {
   kind: SpanKind;
   attributes?: Attributes;
-  /** The span's parent when the batch has one of its own (a BullMQ job's span); else the rule below. */
-  parent?: Context;
   /** When the work began, if before the span could start (its messages' contexts were read first). */
   startTime?: TimeInput;
 }
 
 /**
- * The span of work on a batch of messages (call it when tracingOn()), each with the trace context it was published in
- * (undefined: none, announced by another program or not traced). A batch of one message
- * continues that message's trace; a batch of several is a trace of its own with a link to
- * each message's (OpenTelemetry's messaging conventions for batches): a span per message
- * would cost a span per message and listener (see the README's Tracing). A batch under a
- * parent of its own (a job) links to the messages whose trace is not the parent's.
+ * The span of work on a batch of messages (call it when tracingOn()), each message with the
+ * trace context it was published in (undefined: none, announced by another program or not
+ * traced). A batch of one message continues that message's trace; a batch of several is a
+ * trace of its own with a link to each message's (OpenTelemetry's messaging conventions for
+ * batches): a span per message would cost a span per message and listener (see the README's
+ * Tracing).
  */
 export function startBatchSpan(
   name: string,
   messages: readonly (Context | undefined)[],
-  { kind, attributes, parent, startTime }: BatchSpanOptions,
+  { kind, attributes, startTime }: BatchSpanOptions,
 ): { span: Span; context: Context } {
   const traced = messages.filter((m): m is Context => m !== undefined);
-  let base = parent ?? ROOT_CONTEXT;
-  let links: Link[] = [];
-  if (!parent && messages.length === 1 && traced.length === 1) base = traced[0];
-  else {
-    const parentTrace = parent && trace.getSpanContext(parent)?.traceId;
-    links = traced
-      .map((m) => ({ context: trace.getSpanContext(m)! }))
-      .filter((link) => link.context.traceId !== parentTrace);
-  }
+  const single = messages.length === 1 && traced.length === 1;
+  const base = single ? traced[0] : ROOT_CONTEXT;
+  const links: Link[] = single
+    ? []
+    : traced.map((m) => ({ context: trace.getSpanContext(m)! }));
   const span = podiumTracer()!.startSpan(
     name,
     { kind, attributes, links, startTime },

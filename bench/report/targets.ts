@@ -321,9 +321,12 @@ export function targets(results: Results): Target[] {
   }
 
   {
-    const name = `listeners RSS ≤ ${RSS_LIMIT_MB} MB in every scenario (podium processes)`;
+    const name = `listeners RSS ≤ ${RSS_LIMIT_MB} MB in every scenario (podium processes, untraced)`;
     const runs = allRuns(results);
-    const podiumRuns = runs.filter(({ run }) => PODIUM.has(run.system));
+    // Tracing is an operator's choice with a cost of its own: its target gives its RSS.
+    const podiumRuns = runs.filter(
+      ({ run }) => PODIUM.has(run.system) && !(run.system in TRACED_OF),
+    );
     if (podiumRuns.length === 0)
       out.push({ name, figure: 'not measured', met: null });
     else {
@@ -466,7 +469,7 @@ export function targets(results: Results): Target[] {
           ? `CPU per purchase over HTTP, traced vs not: box office ${fmt(h.serverCpuMs)} vs ${fmt(hb.serverCpuMs)} ms, listeners ${fmt(h.listenersCpuMs)} vs ${fmt(hb.listenersCpuMs)} ms, redis-server ${fmt(h.redisCpuMs)} vs ${fmt(hb.redisCpuMs)} ms`
           : '',
         s && sb
-          ? `per order at saturation: listeners ${fmt(s.cpuListenersMs)} vs ${fmt(sb.cpuListenersMs)} ms, redis-server ${fmt(s.cpuRedisMs)} vs ${fmt(sb.cpuRedisMs)} ms, the bench's publisher ${fmt(s.cpuBenchMs)} vs ${fmt(sb.cpuBenchMs)} ms`
+          ? `per order at saturation: listeners ${fmt(s.cpuListenersMs)} vs ${fmt(sb.cpuListenersMs)} ms, redis-server ${fmt(s.cpuRedisMs)} vs ${fmt(sb.cpuRedisMs)} ms, the bench's publisher ${fmt(s.cpuBenchMs)} vs ${fmt(sb.cpuBenchMs)} ms; listeners peak RSS ${fmt(s.mid.peakRssMb)} vs ${fmt(sb.mid.peakRssMb)} MB (median runs)`
           : '',
       ]
         .filter(Boolean)

@@ -16,7 +16,6 @@ function keyKind(key: string): KeyKind {
   return 'effects';
 }
 
-/** The bench's own redis-server, on a free port: the only Redis the bench writes to or flushes. */
 /** One command's count in INFO commandstats. */
 export interface CommandStat {
   calls: number;
@@ -42,6 +41,7 @@ export function commandsPerOrder(
   return per;
 }
 
+/** The bench's own redis-server, on a free port: the only Redis the bench writes to or flushes. */
 export class BenchRedis {
   private constructor(
     readonly server: PrivateRedis,
@@ -82,7 +82,6 @@ export class BenchRedis {
     await multi.exec();
   }
 
-  /** Bytes Redis uses for data (INFO memory used_memory). */
   /**
    * INFO commandstats: per command (lower case), its calls and the microseconds Redis spent
    * in it. A script's commands count twice: in `evalsha` (the whole script) and each in its own.
@@ -97,6 +96,7 @@ export class BenchRedis {
     return stats;
   }
 
+  /** Bytes Redis uses for data (INFO memory used_memory). */
   async usedMemory(): Promise<number> {
     return Number(
       /used_memory:(\d+)/.exec(await this.client.info('memory'))?.[1] ??
